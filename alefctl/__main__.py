@@ -1,0 +1,3 @@
+from alefctl.cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""Conventions shared by every command (DESIGN.md section 6), in one place.
+
+Data goes to stdout (a table, or the documented JSON shape with --json); messages go to stderr.
+Expected errors print one line and exit with their code; nothing prompts without a terminal.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from alefctl.errors import AlefError, InvalidInput, Unavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.engine import Engine
+
+    from alefctl.settings import Settings
+    from alefctl.workflows.actor import Actor
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (stable shape) on stdout.")]
+YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class State:
+    """Per-invocation flags, and the settings and engine built from them on first use."""
+
+    def __init__(self) -> None:
+        self.flags: dict[str, Any] = {}
+        self.config_file: Path | None = None
+        self._settings: Settings | None = None
+        self._engine: Engine | None = None
+
+    def configure(self, *, home: Path | None, config: Path | None, actor: str | None) -> None:
+        """Record the root options; called by the root callback on every invocation."""
+        self.flags = {"home": home, "actor": actor}
+        self.config_file = config
+        self._settings = None
+        self._engine = None
+
+    def settings(self) -> Settings:
+        """The settings, built once."""
+        if self._settings is None:
+            from alefctl.settings import load_settings
+
+            self._settings = load_settings(self.config_file, **self.flags)
+        return self._settings
+
+    def engine(self, *, check_schema: bool = True) -> Engine:
+        """The database engine; checks the schema is current (creating it on a new embedded db)."""
+        if self._engine is None:
+            from alefctl.db import connect
+
+            self._engine = connect(self.settings())
+            if check_schema:
+                from alefctl.db.guard import ensure_schema_current
+
+                ensure_schema_current(self._engine, self.settings())
+        return self._engine
+
+    @contextmanager
+    def transaction(self) -> Iterator[tuple[Connection, Actor]]:
+        """One database transaction and the acting user (--as, ALEF_ACTOR, else the operator)."""
+        from alefctl.workflows.actor import resolve_actor
+
+        with self.engine().begin() as conn:
+            yield conn, resolve_actor(conn, self.settings().actor, "cli")
+
+
+state = State()
+
+
+def command_errors(fn: F) -> F:
+    """Turn expected errors into one line on stderr and the documented exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        try:
+            return fn(*args, **kwargs)
+        except AlefError as exc:
+            fail(exc)
+        except OperationalError as exc:
+            fail(Unavailable(f"database unavailable: {_first_line(exc.orig)}"))
+        except DBAPIError as exc:
+            fail(AlefError(f"database refused the change: {_first_line(exc.orig)}"))
+        except KeyboardInterrupt:
+            fail(AlefError("interrupted"))
+
+    return wrapper  # type: ignore[return-value]
+
+
+def fail(exc: AlefError) -> None:
+    """Print the error's one line and exit with its code."""
+    stderr.print(f"[bold red]error:[/] {exc.message}", highlight=False)
+    raise typer.Exit(exc.exit_code)
+
+
+def info(message: str) -> None:
+    """A message for the person at the terminal (stderr, never mixed into the data)."""
+    stderr.print(message, highlight=False)
+
+
+def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
+    """Print data as JSON (--json) or through the human renderer."""
+    if as_json:
+        from alefctl.db.audit import to_jsonable
+
+        sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
+    else:
+        render()
+
+
+def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a Rich table on stdout."""
+    grid = Table(title=title, title_justify="left")
+    for column in columns:
+        grid.add_column(column)
+    for row in rows:
+        grid.add_row(*["" if value is None else str(value) for value in row])
+    stdout.print(grid)
+
+
+def fields(title: str, data: dict[str, Any]) -> None:
+    """Print one object as a two-column table."""
+    table(title, ("field", "value"), list(data.items()))
+
+
+def confirm(question: str, yes: bool) -> None:
+    """Ask before a destructive action; without a terminal, --yes is required."""
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise InvalidInput(f"{question} Refusing without a terminal: pass --yes to confirm.")
+    if not typer.confirm(question, default=False, err=True):
+        raise AlefError("cancelled")
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

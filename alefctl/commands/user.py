@@ -1,0 +1,139 @@
+"""`alefctl user`: platform users and their API keys."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import (
+    JsonOption, YesOption, command_errors, confirm, emit, fields, info, state, table,
+)
+
+app = typer.Typer(help="Users: create, list, show, activate, deactivate; API keys.",
+                  no_args_is_help=True)
+keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed, shown once).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="api-key")
+
+UserArg = Annotated[str, typer.Argument(help="User id or email.")]
+LIST_COLUMNS = ("email", "role", "kyc_status", "is_activated", "wallet_address", "fiat_balance")
+
+
+@app.command("create")
+@command_errors
+def create(
+    email: Annotated[str, typer.Option(help="Login email (unique).")],
+    name: Annotated[str, typer.Option("--name", help="Full legal name.")],
+    role: Annotated[str, typer.Option(help="investor, issuer, admin or kyc_reviewer.")] = "investor",
+    wallet: Annotated[str | None, typer.Option(help="EVM wallet address (0x...).")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO country code of residence.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a user (admin)."""
+    from alefctl.workflows.users import NewUser, create_user
+
+    with state.transaction() as (conn, actor):
+        user = create_user(conn, actor, NewUser(email, name, role, wallet, country))
+    emit(user.to_dict(), as_json, lambda: info(f"created {user.role} {user.email} ({user.id})"))
+
+
+@app.command("list")
+@command_errors
+def list_(
+    role: Annotated[str | None, typer.Option(help="Only users of this role.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List users in creation order."""
+    from alefctl.workflows.users import list_users
+
+    with state.transaction() as (conn, _actor):
+        users = list_users(conn, role=role)
+    rows = [[getattr(u, c) for c in LIST_COLUMNS] for u in users]
+    emit([u.to_dict() for u in users], as_json, lambda: table("users", LIST_COLUMNS, rows))
+
+
+@app.command("show")
+@command_errors
+def show(user: UserArg, as_json: JsonOption = False) -> None:
+    """Show one user."""
+    from alefctl.workflows.users import get_user
+
+    with state.transaction() as (conn, _actor):
+        found = get_user(conn, user)
+    emit(found.to_dict(), as_json, lambda: fields(found.email, found.to_dict()))
+
+
+@app.command("activate")
+@command_errors
+def activate(user: UserArg, as_json: JsonOption = False) -> None:
+    """Allow a user to act on the platform again (admin)."""
+    _set_activation(user, True, as_json)
+
+
+@app.command("deactivate")
+@command_errors
+def deactivate(user: UserArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
+    """Stop a user from acting on the platform (admin)."""
+    confirm(f"Deactivate {user}?", yes)
+    _set_activation(user, False, as_json)
+
+
+def _set_activation(user: str, activated: bool, as_json: bool) -> None:
+    from alefctl.workflows.users import set_activation
+
+    with state.transaction() as (conn, actor):
+        updated, changed = set_activation(conn, actor, user, activated)
+    word = "activated" if activated else "deactivated"
+    message = f"{updated.email} {word}" if changed else f"{updated.email} was already {word}"
+    emit({**updated.to_dict(), "changed": changed}, as_json, lambda: info(message))
+
+
+@keys_app.command("create")
+@command_errors
+def key_create(
+    user: UserArg,
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "default",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key; the secret is printed once and never stored."""
+    from alefctl.workflows.api_keys import create_api_key
+
+    with state.transaction() as (conn, actor):
+        key, secret = create_api_key(conn, actor, user, name)
+
+    def render() -> None:
+        info(f"API key {key.key_prefix}… created for {user}; store it now, it is not shown again:")
+        typer.echo(secret)
+
+    emit({**key.to_dict(), "secret": secret}, as_json, render)
+
+
+@keys_app.command("revoke")
+@command_errors
+def key_revoke(
+    key: Annotated[str, typer.Argument(help="Key id or prefix (alef_...).")],
+    yes: YesOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Revoke an API key at once."""
+    from alefctl.workflows.api_keys import revoke_api_key
+
+    confirm(f"Revoke API key {key}?", yes)
+    with state.transaction() as (conn, actor):
+        revoked, changed = revoke_api_key(conn, actor, key)
+    message = f"revoked {revoked.key_prefix}" if changed else f"{revoked.key_prefix} was already revoked"
+    emit({**revoked.to_dict(), "changed": changed}, as_json, lambda: info(message))
+
+
+@keys_app.command("list")
+@command_errors
+def key_list(user: UserArg, as_json: JsonOption = False) -> None:
+    """List a user's API keys (prefixes only)."""
+    from alefctl.workflows.api_keys import list_api_keys
+
+    with state.transaction() as (conn, actor):
+        keys = list_api_keys(conn, actor, user)
+    columns = ("key_prefix", "name", "created_at", "revoked_at")
+    rows = [[getattr(k, c) for c in columns] for k in keys]
+    emit([k.to_dict() for k in keys], as_json, lambda: table("API keys", columns, rows))

@@ -1,0 +1,69 @@
+"""`alefctl wallet`: fiat deposits and withdrawals, and a user's balances."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import (
+    JsonOption, YesOption, command_errors, confirm, emit, fields, info, state, table,
+)
+
+app = typer.Typer(help="Fiat money in and out, and balances.", no_args_is_help=True)
+
+UserOpt = Annotated[str, typer.Option("--user", help="User id or email.")]
+AmountOpt = Annotated[str, typer.Option("--amount", help="USD amount, e.g. 1000.00.")]
+ReferenceOpt = Annotated[str | None, typer.Option(help="Bank reference or note.")]
+
+
+@app.command("deposit")
+@command_errors
+def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
+            as_json: JsonOption = False) -> None:
+    """Credit a user's fiat balance with money received (admin)."""
+    from alefctl.workflows.wallet import deposit as deposit_fiat
+
+    with state.transaction() as (conn, actor):
+        movement = deposit_fiat(conn, actor, user, amount, reference)
+    emit(movement.to_dict(), as_json, lambda: info(
+        f"deposited {movement.amount} USD to {movement.email}; balance {movement.balance_after}"))
+
+
+@app.command("withdraw")
+@command_errors
+def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
+             yes: YesOption = False, as_json: JsonOption = False) -> None:
+    """Pay money out of a user's fiat balance (admin); never below zero."""
+    from alefctl.workflows.wallet import withdraw as withdraw_fiat
+
+    confirm(f"Withdraw {amount} USD from {user}?", yes)
+    with state.transaction() as (conn, actor):
+        movement = withdraw_fiat(conn, actor, user, amount, reference)
+    emit(movement.to_dict(), as_json, lambda: info(
+        f"withdrew {movement.amount} USD from {movement.email}; balance {movement.balance_after}"))
+
+
+@app.command("show")
+@command_errors
+def show(user: UserOpt, as_json: JsonOption = False) -> None:
+    """Show a user's fiat, stablecoin and token balances and recent movements."""
+    from alefctl.workflows.wallet import show_wallet
+
+    with state.transaction() as (conn, actor):
+        view = show_wallet(conn, actor, user)
+
+    def render() -> None:
+        fields(view.email, {"fiat_balance": view.fiat_balance,
+                            "fiat_locked_in_orders": view.fiat_locked_in_orders})
+        if view.tokens:
+            table("tokens", ("symbol", "balance", "locked_balance"),
+                  [list(t.values()) for t in view.tokens])
+        if view.stablecoins:
+            table("stablecoins", ("currency", "balance", "locked"),
+                  [list(s.values()) for s in view.stablecoins])
+        columns = ("created_at", "type", "amount", "balance_after", "status")
+        table("recent movements", columns,
+              [[t[c] for c in columns] for t in view.recent_transactions])
+
+    emit(view.to_dict(), as_json, render)

@@ -1,0 +1,61 @@
+"""Write one audit_logs row per admin or issuer action, inside the action's transaction."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.ids import new_id
+
+
+def to_jsonable(value: Any) -> Any:
+    """Turn rows and values into JSON-ready data: decimals as strings, ISO-8601 UTC times."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def write_audit(
+    conn: Connection,
+    *,
+    actor_id: uuid.UUID | None,
+    source: str,
+    action: str,
+    object_type: str,
+    object_id: uuid.UUID | None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> None:
+    """Append one audit row; the caller's transaction makes it atomic with the action."""
+    conn.execute(
+        text(
+            "INSERT INTO audit_logs (id, actor_id, action, object_type, object_id, before, after,"
+            " source) VALUES (:id, :actor, :action, :otype, :oid, CAST(:before AS jsonb),"
+            " CAST(:after AS jsonb), :source)"
+        ),
+        {
+            "id": new_id(),
+            "actor": actor_id,
+            "action": action,
+            "otype": object_type,
+            "oid": object_id,
+            "before": None if before is None else json.dumps(to_jsonable(before)),
+            "after": None if after is None else json.dumps(to_jsonable(after)),
+            "source": source,
+        },
+    )

@@ -1,0 +1,56 @@
+"""Build the SQLAlchemy engine (Core, psycopg 3, pooled) from the settings."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alefctl.errors import Unavailable
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from alefctl.settings import Settings
+
+
+def is_embedded(settings: Settings) -> bool:
+    """True when no database URL is configured and the embedded server is used."""
+    return settings.database.url is None
+
+
+def database_url(settings: Settings) -> str:
+    """The SQLAlchemy URL: the configured one (psycopg driver), else the embedded server."""
+    if settings.database.url is None:
+        from alefctl.db import embedded
+
+        try:
+            return embedded.embedded_url(settings.pgdata)
+        except Exception as exc:  # pgserver raises several types; all mean "not available"
+            raise Unavailable(f"embedded PostgreSQL could not start: {exc}") from exc
+    url = settings.database.url.get_secret_value()
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def connect(settings: Settings) -> Engine:
+    """Create the process's engine; fails with Unavailable if the server cannot be reached."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine(
+        database_url(settings),
+        pool_size=settings.database.pool_size,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": settings.database.connect_timeout_s},
+    )
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise Unavailable(f"database unavailable: {_first_line(exc.orig)}") from exc
+    return engine
+
+
+def _first_line(exc: object) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -1,0 +1,62 @@
+"""The embedded PostgreSQL server (pgserver) in <home>/pgdata, shared by every alefctl process.
+
+The server keeps running after a command ends, so the next command connects at once;
+`alefctl db stop` stops it. A running server is found from its postmaster.pid without
+importing pgserver, which keeps short commands fast.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DATABASE_NAME = "alefctl"
+
+
+def running_socket_dir(pgdata: Path) -> Path | None:
+    """The socket directory of a ready server in pgdata, or None if none is running."""
+    try:
+        lines = (pgdata / "postmaster.pid").read_text().splitlines()
+        pid = int(lines[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return None
+    if len(lines) < 8 or lines[7].strip() != "ready":
+        return None
+    return Path(lines[4].strip())
+
+
+def embedded_url(pgdata: Path) -> str:
+    """Start the embedded server if needed and return a SQLAlchemy URL to alefctl's database."""
+    socket_dir = running_socket_dir(pgdata)
+    if socket_dir is None:
+        socket_dir = _start(pgdata)
+    return f"postgresql+psycopg://postgres@/{DATABASE_NAME}?host={socket_dir}"
+
+
+def _start(pgdata: Path) -> Path:
+    import logging
+
+    import pgserver
+
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "(1 row)" not in existing:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    socket_dir = running_socket_dir(pgdata)
+    if socket_dir is None:
+        raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not report ready")
+    return socket_dir
+
+
+def stop(pgdata: Path) -> bool:
+    """Stop the embedded server; False when none was running."""
+    if running_socket_dir(pgdata) is None:
+        return False
+    from pgserver._commands import pg_ctl
+
+    user = "pgserver" if os.geteuid() == 0 else None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True

@@ -1,0 +1,34 @@
+"""Refuse to run on a database whose schema is missing or older than this alefctl."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alefctl.errors import Conflict
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from alefctl.settings import Settings
+
+
+def ensure_schema_current(engine: Engine, settings: Settings) -> None:
+    """Initialize a new embedded database; otherwise require `db init` when behind."""
+    from alefctl.db.connection import is_embedded
+    from alefctl.db.schema import current_version, init_schema, migrations
+
+    latest = max([1, *(m.version for m in migrations())])
+    with engine.connect() as conn:
+        version = current_version(conn)
+    if version == latest:
+        return
+    if version == 0 and is_embedded(settings):
+        with engine.begin() as conn:
+            init_schema(conn)
+        return
+    if version == 0:
+        raise Conflict("the database has no alefctl schema: run `alefctl db init`")
+    if version < latest:
+        raise Conflict(f"database schema is version {version}, this alefctl needs {latest}:"
+                       " run `alefctl db init`")
+    raise Conflict(f"database schema is version {version}, newer than this alefctl ({latest})")

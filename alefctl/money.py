@@ -1,0 +1,36 @@
+"""Money is Decimal, quantized to the cent explicitly; never float."""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+from alefctl.errors import InvalidInput
+
+CENT = Decimal("0.01")
+
+
+def parse_amount(raw: str | Decimal | int, *, field: str = "amount") -> Decimal:
+    """Parse a positive amount with at most two decimal places, or raise InvalidInput."""
+    if isinstance(raw, float):
+        raise InvalidInput(f"{field} must be given as a string or Decimal, not float", field=field)
+    try:
+        amount = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{field} is not a number: {raw!r}", field=field) from None
+    if not amount.is_finite():
+        raise InvalidInput(f"{field} must be a finite number", field=field)
+    if amount <= 0:
+        raise InvalidInput(f"{field} must be greater than zero (got {amount})", field=field)
+    if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
+        raise InvalidInput(f"{field} has more than two decimal places: {amount}", field=field)
+    return amount.quantize(CENT)
+
+
+def cents_down(amount: Decimal) -> Decimal:
+    """Round an amount down to the cent (the remainder is the caller's to book)."""
+    return amount.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def format_usd(amount: Decimal) -> str:
+    """Render an amount as '1,234.56'."""
+    return f"{amount.quantize(CENT):,}"

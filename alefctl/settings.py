@@ -1,0 +1,200 @@
+"""Settings: flags, then ALEF_* environment variables, then a TOML file, then defaults.
+
+Nested sections read from variables split once on the first underscore after the prefix:
+ALEF_DATABASE_URL is database.url, ALEF_CHAIN_RPC_URL is chain.rpc_url.
+The TOML file is ALEF_CONFIG, else <home>/config.toml when it exists.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "ALEF_"
+
+
+def default_home() -> Path:
+    """The per-user data directory used when ALEF_HOME is not set."""
+    return platformdirs.user_data_path("alefctl")
+
+
+class DatabaseSettings(BaseModel):
+    """Where the data lives."""
+
+    url: SecretStr | None = Field(
+        None, description="PostgreSQL URL; unset means the embedded server in <home>/pgdata"
+    )
+    pool_size: int = Field(5, ge=1, description="connections kept open per process")
+    connect_timeout_s: int = Field(10, ge=1, description="seconds to wait for a connection")
+
+
+class ChainSettings(BaseModel):
+    """Which EVM node to use and who signs."""
+
+    rpc_url: str | None = Field(
+        None, description="JSON-RPC URL (anvil, Polygon); unset means the embedded EVM"
+    )
+    private_key: SecretStr | None = Field(
+        None, description="signer key; unset means the dev key, accepted on dev chains only"
+    )
+    key_file: Path | None = Field(None, description="file holding the signer key")
+    receipt_timeout_s: float = Field(120.0, gt=0, description="seconds to wait for a receipt")
+    gas_limit_deploy: int = Field(3_000_000, gt=0, description="gas limit per contract deploy")
+    gas_limit_call: int = Field(300_000, gt=0, description="gas limit per contract call")
+
+
+class SecuritySettings(BaseModel):
+    """Keys that protect personal data."""
+
+    encryption_key: SecretStr | None = Field(
+        None, description="Fernet key for KYC documents; unset means <home>/secret.key"
+    )
+
+
+class TradingSettings(BaseModel):
+    """Platform-wide trading rules."""
+
+    default_fee_bps: int = Field(50, ge=0, le=10_000, description="trade fee in basis points")
+    limit_retail_usd: Decimal = Field(Decimal("500"), description="max order notional, retail")
+    limit_professional_usd: Decimal = Field(Decimal("5000"), description="professional limit")
+    limit_institutional_usd: Decimal = Field(Decimal("50000"), description="institutional limit")
+    success_fee_pct: Decimal = Field(Decimal("2"), ge=0, le=100, description="% of raise")
+
+
+class ServerSettings(BaseModel):
+    """The long-running alefctl serve process."""
+
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: int = Field(8080, ge=1, le=65535, description="port to listen on")
+    settlement_interval_s: float = Field(5.0, gt=0, description="settlement loop period")
+
+
+class Settings(BaseSettings):
+    """Every setting of alefctl, built once per process and passed down."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    home: Path = Field(default_factory=default_home, description="data directory")
+    actor: str | None = Field(
+        None, description="email of the user commands act as; unset means the system operator"
+    )
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    chain: ChainSettings = Field(default_factory=ChainSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    trading: TradingSettings = Field(default_factory=TradingSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if settings_cls.model_config.get("toml_file"):
+            sources.append(TomlConfigSettingsSource(settings_cls))
+        return tuple(sources)
+
+    @property
+    def config_file(self) -> Path | None:
+        """The TOML file these settings were read from, if any."""
+        toml_file = self.model_config.get("toml_file")
+        return Path(toml_file) if toml_file else None  # type: ignore[arg-type]
+
+    @property
+    def pgdata(self) -> Path:
+        """Directory of the embedded PostgreSQL cluster."""
+        return self.home / "pgdata"
+
+    @property
+    def chain_dir(self) -> Path:
+        """Directory of the embedded EVM's state."""
+        return self.home / "chain"
+
+
+def config_file_path(explicit: Path | None = None, home: Path | None = None) -> Path | None:
+    """The TOML file to read: explicit, else ALEF_CONFIG, else <home>/config.toml if present."""
+    if explicit is not None:
+        return explicit
+    if os.environ.get("ALEF_CONFIG"):
+        return Path(os.environ["ALEF_CONFIG"])
+    candidate = (home or Path(os.environ.get("ALEF_HOME") or default_home())) / "config.toml"
+    return candidate if candidate.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings once: flags (overrides) > environment > TOML file > defaults."""
+    home = overrides.get("home")
+    path = config_file_path(config_file, Path(home) if home else None)
+    settings_cls: type[Settings] = Settings
+    if path is not None:
+        if not path.is_file():
+            from alefctl.errors import InvalidInput
+
+            raise InvalidInput(f"config file not found: {path}", field="config")
+        config = SettingsConfigDict(**{**Settings.model_config, "toml_file": path})
+        settings_cls = type("FileSettings", (Settings,), {"model_config": config})
+    return settings_cls(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def describe_settings(settings: Settings, flags: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """Rows (dotted name, shown value, source) with secrets masked; source is where it came from."""
+    file_values = _read_toml(settings.config_file)
+    rows: list[tuple[str, str, str]] = []
+    for name, value in _leaves(settings.model_dump()):
+        env_name = ENV_PREFIX + name.replace(".", "_").upper()
+        if flags.get(name) is not None:
+            source = "flag"
+        elif env_name in os.environ:
+            source = f"env {env_name}"
+        elif _lookup(file_values, name) is not None:
+            source = f"file {settings.config_file}"
+        else:
+            source = "default"
+        rows.append((name, "" if value is None else str(value), source))
+    return rows
+
+
+def _leaves(data: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            rows.extend(_leaves(value, f"{prefix}{key}."))
+        else:
+            rows.append((prefix + key, value))
+    return rows
+
+
+def _read_toml(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    import tomllib
+
+    return tomllib.loads(path.read_text())
+
+
+def _lookup(data: dict[str, Any], dotted: str) -> Any:
+    for part in dotted.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return None
+        data = data[part]
+    return data

@@ -1,0 +1,1 @@
+"""Business rules, one function per workflow step; front ends only parse, call and render."""

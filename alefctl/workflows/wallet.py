@@ -1,0 +1,132 @@
+"""Fiat money in and out of the platform, and a user's balances at a glance."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.errors import Conflict, InsufficientFunds
+from alefctl.ids import new_id
+from alefctl.money import format_usd, parse_amount
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.users import get_user
+
+
+@dataclass(frozen=True)
+class Movement:
+    """The result of a deposit or withdrawal."""
+
+    transaction_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    type: str
+    amount: Decimal
+    balance_after: Decimal
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class WalletView:
+    """What a user holds: fiat, fiat locked in orders, stablecoins, tokens, recent movements."""
+
+    user_id: uuid.UUID
+    email: str
+    fiat_balance: Decimal
+    fiat_locked_in_orders: Decimal
+    stablecoins: list[dict[str, Any]] = field(default_factory=list)
+    tokens: list[dict[str, Any]] = field(default_factory=list)
+    recent_transactions: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
+            reference: str | None = None) -> Movement:
+    """Credit fiat received from outside the platform (admins only)."""
+    actor.require("admin")
+    value = parse_amount(amount)
+    user = get_user(conn, user_ref, for_update=True)
+    if not user.is_activated:
+        raise Conflict(f"{user.email} is deactivated; activate the user before depositing")
+    return _move(conn, actor, user.id, user.email, "deposit", value, reference)
+
+
+def withdraw(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
+             reference: str | None = None) -> Movement:
+    """Pay fiat out of the platform (admins only); never below a zero balance."""
+    actor.require("admin")
+    value = parse_amount(amount)
+    user = get_user(conn, user_ref, for_update=True)
+    if user.fiat_balance < value:
+        raise InsufficientFunds(
+            f"{user.email} has {format_usd(user.fiat_balance)} USD available;"
+            f" cannot withdraw {format_usd(value)}"
+        )
+    return _move(conn, actor, user.id, user.email, "withdrawal", -value, reference)
+
+
+def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10) -> WalletView:
+    """A user's balances (admins, or the user)."""
+    user = get_user(conn, user_ref)
+    if actor.user_id != user.id:
+        actor.require("admin")
+    locked = conn.execute(
+        text(
+            "SELECT coalesce(sum(locked_fiat), 0) FROM orders WHERE user_id = :u"
+            " AND status IN ('open', 'partially_filled', 'pending_stop')"
+        ),
+        {"u": user.id},
+    ).scalar_one()
+    return WalletView(
+        user_id=user.id,
+        email=user.email,
+        fiat_balance=user.fiat_balance,
+        fiat_locked_in_orders=Decimal(locked),
+        stablecoins=_rows(conn, "SELECT currency, balance, locked FROM user_balances"
+                          " WHERE user_id = :u ORDER BY currency", user.id),
+        tokens=_rows(conn, "SELECT t.symbol, w.balance, w.locked_balance FROM wallets w"
+                     " JOIN tokens t ON t.id = w.token_id WHERE w.user_id = :u ORDER BY t.symbol",
+                     user.id),
+        recent_transactions=_rows(
+            conn,
+            "SELECT id, type, currency, amount, quantity, status, balance_after, created_at"
+            " FROM wallet_transactions WHERE user_id = :u ORDER BY created_at DESC, id DESC"
+            f" LIMIT {int(recent)}",
+            user.id,
+        ),
+    )
+
+
+def _move(conn: Connection, actor: Actor, user_id: uuid.UUID, email: str, kind: str,
+          signed_amount: Decimal, reference: str | None) -> Movement:
+    balance_after = conn.execute(
+        text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at = now()"
+             " WHERE id = :u RETURNING fiat_balance"),
+        {"a": signed_amount, "u": user_id},
+    ).scalar_one()
+    transaction_id = new_id()
+    conn.execute(
+        text(
+            "INSERT INTO wallet_transactions (id, user_id, type, amount, status, balance_after,"
+            " description, created_by) VALUES (:id, :u, :type, :a, 'completed', :after, :ref, :by)"
+        ),
+        {"id": transaction_id, "u": user_id, "type": kind, "a": signed_amount,
+         "after": balance_after, "ref": reference, "by": actor.user_id},
+    )
+    movement = Movement(transaction_id, user_id, email, kind, abs(signed_amount), balance_after)
+    actor.audit(conn, f"wallet.{kind}", "user", user_id, after=movement.to_dict())
+    return movement
+
+
+def _rows(conn: Connection, sql: str, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in conn.execute(text(sql), {"u": user_id})]
