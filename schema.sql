@@ -3,8 +3,8 @@
 -- Money is NUMERIC in whole cents (the usd domain refuses sub-cent values instead of rounding
 -- them silently); token quantities are whole tokens (BIGINT); times are TIMESTAMPTZ (UTC).
 
-CREATE DOMAIN usd AS NUMERIC(20, 2)
-    CHECK (VALUE = round(VALUE, 2));
+CREATE DOMAIN usd AS NUMERIC
+    CHECK (VALUE = round(VALUE, 2) AND abs(VALUE) < 1e18);
 CREATE DOMAIN evm_address AS VARCHAR(42)
     CHECK (VALUE ~ '^0x[0-9a-fA-F]{40}$');
 CREATE DOMAIN tx_hash AS VARCHAR(66)
@@ -37,7 +37,7 @@ CREATE TABLE users (
     fatca_status          VARCHAR(20) NOT NULL DEFAULT 'none'
         CHECK (fatca_status IN ('none', 'clear', 'blocked')),
     wallet_address        evm_address UNIQUE,
-    fiat_balance          usd NOT NULL DEFAULT 0 CHECK (fiat_balance >= 0),
+    fiat_balance          usd NOT NULL DEFAULT 0.00 CHECK (fiat_balance >= 0),
     created_at            TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at            TIMESTAMPTZ NOT NULL DEFAULT now()
 );
@@ -116,7 +116,7 @@ CREATE TABLE kyc_applications (
     rejection_reason       TEXT,
     submitted_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at             TIMESTAMPTZ NOT NULL DEFAULT now(),
-    CHECK (status <> 'rejected' OR length(trim(rejection_reason)) > 0),
+    CHECK (status <> 'rejected' OR coalesce(length(trim(rejection_reason)), 0) > 0),
     CHECK (status NOT IN ('approved', 'rejected') OR reviewed_by IS NOT NULL)
 );
 -- One open application per user (pending or in review).
@@ -143,7 +143,7 @@ CREATE TABLE businesses (
     created_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at           TIMESTAMPTZ NOT NULL DEFAULT now(),
     UNIQUE (country, registration_number),
-    CHECK (status <> 'rejected' OR length(trim(rejection_reason)) > 0)
+    CHECK (status <> 'rejected' OR coalesce(length(trim(rejection_reason)), 0) > 0)
 );
 
 CREATE TABLE tokens (
@@ -160,8 +160,8 @@ CREATE TABLE tokens (
     total_supply            BIGINT NOT NULL CHECK (total_supply > 0),
     tokens_sold             BIGINT NOT NULL DEFAULT 0 CHECK (tokens_sold >= 0),
     tokens_reserved         BIGINT NOT NULL DEFAULT 0 CHECK (tokens_reserved >= 0),
-    total_raised            usd NOT NULL DEFAULT 0 CHECK (total_raised >= 0),
-    escrow_balance          usd NOT NULL DEFAULT 0 CHECK (escrow_balance >= 0),
+    total_raised            usd NOT NULL DEFAULT 0.00 CHECK (total_raised >= 0),
+    escrow_balance          usd NOT NULL DEFAULT 0.00 CHECK (escrow_balance >= 0),
     price_per_token         usd NOT NULL CHECK (price_per_token > 0),
     min_investment          BIGINT NOT NULL DEFAULT 1 CHECK (min_investment > 0),  -- tokens
     raise_currency          VARCHAR(10) NOT NULL DEFAULT 'USD' CHECK (raise_currency IN ('USD', 'USDC')),
@@ -253,8 +253,8 @@ CREATE INDEX wallets_holders ON wallets (token_id) WHERE balance > 0;
 CREATE TABLE user_balances (
     user_id     UUID NOT NULL REFERENCES users(id),
     currency    VARCHAR(10) NOT NULL CHECK (currency IN ('USDC')),
-    balance     usd NOT NULL DEFAULT 0 CHECK (balance >= 0),
-    locked      usd NOT NULL DEFAULT 0 CHECK (locked >= 0),
+    balance     usd NOT NULL DEFAULT 0.00 CHECK (balance >= 0),
+    locked      usd NOT NULL DEFAULT 0.00 CHECK (locked >= 0),
     updated_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, currency),
     CHECK (locked <= balance)
@@ -271,7 +271,7 @@ CREATE TABLE wallet_transactions (
         'fee', 'refund', 'dividend', 'order_lock', 'order_unlock', 'proceeds', 'success_fee',
         'allocation', 'adjustment')),
     currency        VARCHAR(10) NOT NULL DEFAULT 'USD' CHECK (currency IN ('USD', 'USDC', 'TOKEN')),
-    amount          NUMERIC(20, 2) NOT NULL DEFAULT 0,
+    amount          usd NOT NULL DEFAULT 0.00,
     quantity        BIGINT,
     status          VARCHAR(20) NOT NULL DEFAULT 'completed'
         CHECK (status IN ('pending', 'completed', 'failed', 'cancelled')),
@@ -294,8 +294,8 @@ CREATE TABLE token_allocations (
     user_id            UUID NOT NULL REFERENCES users(id),
     round_id           UUID REFERENCES offering_rounds(id),
     quantity           BIGINT NOT NULL CHECK (quantity > 0),
-    price_per_token    usd NOT NULL DEFAULT 0 CHECK (price_per_token >= 0),
-    amount             usd NOT NULL DEFAULT 0 CHECK (amount >= 0),
+    price_per_token    usd NOT NULL DEFAULT 0.00 CHECK (price_per_token >= 0),
+    amount             usd NOT NULL DEFAULT 0.00 CHECK (amount >= 0),
     allocation_type    VARCHAR(20) NOT NULL
         CHECK (allocation_type IN ('primary', 'secondary', 'airdrop', 'go_live', 'dividend')),
     status             VARCHAR(20) NOT NULL DEFAULT 'pending_payment'
@@ -336,7 +336,7 @@ CREATE TABLE orders (
     quantity            BIGINT NOT NULL CHECK (quantity > 0),
     filled_quantity     BIGINT NOT NULL DEFAULT 0 CHECK (filled_quantity >= 0),
     remaining_quantity  BIGINT GENERATED ALWAYS AS (quantity - filled_quantity) STORED,
-    locked_fiat         usd NOT NULL DEFAULT 0 CHECK (locked_fiat >= 0),
+    locked_fiat         usd NOT NULL DEFAULT 0.00 CHECK (locked_fiat >= 0),
     locked_quantity     BIGINT NOT NULL DEFAULT 0 CHECK (locked_quantity >= 0),
     status              VARCHAR(20) NOT NULL
         CHECK (status IN ('open', 'partially_filled', 'filled', 'cancelled', 'pending_stop')),
@@ -380,7 +380,7 @@ CREATE TABLE trades (
     price                usd NOT NULL CHECK (price > 0),
     quantity             BIGINT NOT NULL CHECK (quantity > 0),
     total                usd NOT NULL CHECK (total > 0),
-    platform_fee         usd NOT NULL DEFAULT 0 CHECK (platform_fee >= 0),
+    platform_fee         usd NOT NULL DEFAULT 0.00 CHECK (platform_fee >= 0),
     effective_fee_bps    INTEGER NOT NULL DEFAULT 50 CHECK (effective_fee_bps BETWEEN 0 AND 10000),
     settlement_status    VARCHAR(20) NOT NULL DEFAULT 'pending'
         CHECK (settlement_status IN ('pending', 'processing', 'settled', 'failed')),
@@ -425,7 +425,7 @@ CREATE TABLE otc_orders (
     quantity          BIGINT NOT NULL CHECK (quantity > 0),
     price             usd NOT NULL CHECK (price > 0),
     total             usd NOT NULL CHECK (total > 0),
-    locked_fiat       usd NOT NULL DEFAULT 0 CHECK (locked_fiat >= 0),
+    locked_fiat       usd NOT NULL DEFAULT 0.00 CHECK (locked_fiat >= 0),
     locked_quantity   BIGINT NOT NULL DEFAULT 0 CHECK (locked_quantity >= 0),
     status            VARCHAR(20) NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'approved', 'rejected', 'cancelled', 'executed')),
@@ -436,7 +436,7 @@ CREATE TABLE otc_orders (
     created_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at        TIMESTAMPTZ NOT NULL DEFAULT now(),
     CHECK (total = price * quantity),
-    CHECK (status <> 'rejected' OR length(trim(rejection_reason)) > 0)
+    CHECK (status <> 'rejected' OR coalesce(length(trim(rejection_reason)), 0) > 0)
 );
 CREATE INDEX otc_orders_pending ON otc_orders (token_id, created_at) WHERE status = 'pending';
 
@@ -479,11 +479,11 @@ CREATE TABLE dividend_declarations (
     record_date      TIMESTAMPTZ NOT NULL,
     payment_date     TIMESTAMPTZ,
     total_held       BIGINT NOT NULL DEFAULT 0 CHECK (total_held >= 0),
-    total_gross_usd  usd NOT NULL DEFAULT 0 CHECK (total_gross_usd >= 0),
+    total_gross_usd  usd NOT NULL DEFAULT 0.00 CHECK (total_gross_usd >= 0),
     fee_pct          NUMERIC(5, 2) NOT NULL DEFAULT 0 CHECK (fee_pct >= 0 AND fee_pct <= 100),
-    total_fee_usd    usd NOT NULL DEFAULT 0 CHECK (total_fee_usd >= 0),
-    total_net_usd    usd NOT NULL DEFAULT 0 CHECK (total_net_usd >= 0),
-    remainder_usd    usd NOT NULL DEFAULT 0 CHECK (remainder_usd >= 0),
+    total_fee_usd    usd NOT NULL DEFAULT 0.00 CHECK (total_fee_usd >= 0),
+    total_net_usd    usd NOT NULL DEFAULT 0.00 CHECK (total_net_usd >= 0),
+    remainder_usd    usd NOT NULL DEFAULT 0.00 CHECK (remainder_usd >= 0),
     total_token_qty  BIGINT NOT NULL DEFAULT 0 CHECK (total_token_qty >= 0),
     holder_count     INTEGER NOT NULL DEFAULT 0 CHECK (holder_count >= 0),
     status           VARCHAR(20) NOT NULL DEFAULT 'draft'
@@ -506,9 +506,9 @@ CREATE TABLE dividend_payments (
     dividend_id            UUID NOT NULL REFERENCES dividend_declarations(id),
     user_id                UUID NOT NULL REFERENCES users(id),
     token_balance          BIGINT NOT NULL CHECK (token_balance > 0),
-    gross_amount           usd NOT NULL DEFAULT 0 CHECK (gross_amount >= 0),
-    fee_amount             usd NOT NULL DEFAULT 0 CHECK (fee_amount >= 0),
-    net_amount             usd NOT NULL DEFAULT 0 CHECK (net_amount >= 0),
+    gross_amount           usd NOT NULL DEFAULT 0.00 CHECK (gross_amount >= 0),
+    fee_amount             usd NOT NULL DEFAULT 0.00 CHECK (fee_amount >= 0),
+    net_amount             usd NOT NULL DEFAULT 0.00 CHECK (net_amount >= 0),
     token_quantity         BIGINT NOT NULL DEFAULT 0 CHECK (token_quantity >= 0),
     status                 VARCHAR(20) NOT NULL DEFAULT 'pending'
         CHECK (status IN ('pending', 'paid', 'failed')),

@@ -132,7 +132,9 @@ def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any
         grid.add_column(column)
     for row in rows:
         grid.add_row(*["" if value is None else str(value) for value in row])
-    stdout.print(grid)
+    # Off a terminal (pipes, cron mail) cells are never cut: the table takes its natural width.
+    console = stdout if stdout.is_terminal else Console(file=sys.stdout, width=10_000)
+    console.print(grid)
 
 
 def fields(title: str, data: dict[str, Any]) -> None:

@@ -36,8 +36,11 @@ def embedded_url(pgdata: Path) -> str:
 
 def _start(pgdata: Path) -> Path:
     import logging
+    import warnings
 
-    import pgserver
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
+        import pgserver
 
     logging.getLogger("pgserver").setLevel(logging.WARNING)
     pgdata.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,121 @@
+"""Shared fixtures: one embedded PostgreSQL per test session, a fresh database per test.
+
+The schema is applied once to a template database; each test gets a copy (CREATE DATABASE ...
+TEMPLATE), so tests are isolated and fast. Set ALEF_TEST_DATABASE_URL to use another server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner, Result
+
+TEMPLATE_DB = "alef_template"
+
+
+def _admin_url(base: str, database: str) -> str:
+    head, _, tail = base.partition("?")
+    head = head.rsplit("/", 1)[0] + "/" + database
+    return head + ("?" + tail if tail else "")
+
+
+@pytest.fixture(scope="session")
+def pg_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A PostgreSQL server for the session: ALEF_TEST_DATABASE_URL, else an embedded one."""
+    external = os.environ.get("ALEF_TEST_DATABASE_URL")
+    if external:
+        yield external.replace("postgresql://", "postgresql+psycopg://", 1)
+        return
+    from alefctl.db import embedded
+
+    pgdata = tmp_path_factory.mktemp("pg") / "pgdata"
+    url = embedded.embedded_url(pgdata)
+    yield url
+    embedded.stop(pgdata)
+
+
+@pytest.fixture(scope="session")
+def template_db(pg_base_url: str) -> str:
+    """A database with the schema applied, copied by every test."""
+    from alefctl.db.schema import init_schema
+
+    admin = create_engine(_admin_url(pg_base_url, "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+    admin.dispose()
+    engine = create_engine(_admin_url(pg_base_url, TEMPLATE_DB))
+    with engine.begin() as conn:
+        init_schema(conn)
+    engine.dispose()
+    return TEMPLATE_DB
+
+
+def _create_database(pg_base_url: str, template: str | None) -> str:
+    name = "t_" + secrets.token_hex(6)
+    admin = create_engine(_admin_url(pg_base_url, "postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        suffix = f" TEMPLATE {template}" if template else ""
+        conn.execute(text(f"CREATE DATABASE {name}{suffix}"))
+    admin.dispose()
+    return _admin_url(pg_base_url, name)
+
+
+@pytest.fixture
+def db_url(pg_base_url: str, template_db: str) -> str:
+    """A fresh database with the current schema and the system users."""
+    return _create_database(pg_base_url, template_db)
+
+
+@pytest.fixture
+def empty_db_url(pg_base_url: str) -> str:
+    """A fresh database with no schema at all."""
+    return _create_database(pg_base_url, None)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on this test's database."""
+    engine = create_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for commands: this test's database and a private data directory."""
+    return {"ALEF_HOME": str(tmp_path / "home"), "ALEF_DATABASE_URL": db_url,
+            "ALEF_ACTOR": "", "ALEF_CONFIG": ""}
+
+
+class Cli:
+    """Runs alefctl commands in-process with Typer's CliRunner."""
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.runner = CliRunner()
+
+    def __call__(self, *args: str, input: str | None = None, **env: str) -> Result:
+        from alefctl.cli import app
+
+        return self.runner.invoke(app, list(args), env={**self.env, **env}, input=input)
+
+    def json(self, *args: str, **env: str):  # noqa: ANN201 - parsed JSON
+        """Run with --json, assert success, return the parsed output."""
+        import json
+
+        result = self(*args, "--json", **env)
+        assert result.exit_code == 0, result.stderr
+        return json.loads(result.stdout)
+
+
+@pytest.fixture
+def cli(cli_env: dict[str, str]) -> Cli:
+    """Invoke alefctl commands against this test's database."""
+    return Cli(cli_env)
