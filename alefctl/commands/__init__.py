@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from alefctl.commands import config, db, demo, user, wallet
+from alefctl.commands import allocation, business, config, db, demo, kyc, token, user, wallet
 
 
 def register(app: typer.Typer) -> None:
@@ -13,4 +13,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(config.app, name="config")
     app.add_typer(user.app, name="user")
     app.add_typer(wallet.app, name="wallet")
+    app.add_typer(kyc.app, name="kyc")
+    app.add_typer(business.app, name="business")
+    app.add_typer(token.app, name="token")
+    app.add_typer(allocation.app, name="allocation")
     app.command("demo")(demo.demo)

@@ -11,6 +11,7 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -155,3 +156,17 @@ def confirm(question: str, yes: bool) -> None:
 def _first_line(exc: object) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def parse_time(raw: str | None, field: str) -> Any:
+    """An ISO-8601 date or time from the command line, as an aware datetime (UTC if naive)."""
+    if raw is None:
+        return None
+    from datetime import datetime
+
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO-8601 date or time (got {raw!r})",
+                           field=field) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

@@ -5,7 +5,13 @@ from __future__ import annotations
 import typer
 
 from alefctl.commands.common import (
-    JsonOption, command_errors, emit, fields, info, state, table,
+    JsonOption,
+    command_errors,
+    emit,
+    fields,
+    info,
+    state,
+    table,
 )
 
 app = typer.Typer(help="Database: schema, status, embedded server.", no_args_is_help=True)

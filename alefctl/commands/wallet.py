@@ -7,7 +7,15 @@ from typing import Annotated
 import typer
 
 from alefctl.commands.common import (
-    JsonOption, YesOption, command_errors, confirm, emit, fields, info, state, table,
+    JsonOption,
+    YesOption,
+    command_errors,
+    confirm,
+    emit,
+    fields,
+    info,
+    state,
+    table,
 )
 
 app = typer.Typer(help="Fiat money in and out, and balances.", no_args_is_help=True)

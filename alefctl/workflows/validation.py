@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from alefctl.errors import InvalidInput
 
@@ -50,4 +51,39 @@ def non_empty(raw: str, *, field: str, max_length: int = 200) -> str:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(value) > max_length:
         raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+    return value
+
+
+def whole_number(raw: int | str, *, field: str, minimum: int, maximum: int | None = None) -> int:
+    """An integer within bounds, or InvalidInput naming the field."""
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise InvalidInput(f"{field} must be a whole number (got {raw!r})", field=field) from None
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise InvalidInput(f"{field} must be {bound} (got {value})", field=field)
+    return value
+
+
+def positive_decimal(raw: str | Decimal, *, field: str) -> Decimal:
+    """A finite positive decimal, or InvalidInput naming the field."""
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{field} is not a number: {raw!r}", field=field) from None
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput(f"{field} must be greater than zero", field=field)
+    return value
+
+
+def percentage(raw: str | Decimal, *, field: str) -> Decimal:
+    """A percentage between 0 and 100 with at most two decimals."""
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{field} is not a number: {raw!r}", field=field) from None
+    if not value.is_finite() or not 0 <= value <= 100 or value != round(value, 2):
+        raise InvalidInput(f"{field} must be between 0 and 100 with at most two decimals",
+                           field=field)
     return value

@@ -1,0 +1,44 @@
+"""`alefctl allocation`: token allocations, their payment and minting state."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+
+app = typer.Typer(help="Allocations: list, reject, retry failed mints.", no_args_is_help=True)
+COLUMNS = ("id", "symbol", "email", "quantity", "amount", "allocation_type", "status",
+           "on_chain_status", "on_chain_error")
+
+
+@app.command("list")
+@command_errors
+def list_(
+    token: Annotated[str | None, typer.Option(help="Token symbol or id.")] = None,
+    status: Annotated[str | None, typer.Option(help="pending_payment, confirmed, rejected.")] = None,
+    on_chain: Annotated[str | None, typer.Option(
+        "--on-chain", help="pending, minting, minted, failed.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List allocations."""
+    from alefctl.workflows.offering import list_allocations
+
+    with state.transaction() as (conn, _actor):
+        found = list_allocations(conn, token, status, on_chain)
+    rows = [[getattr(a, c) for c in COLUMNS] for a in found]
+    emit([a.to_dict() for a in found], as_json, lambda: table("allocations", COLUMNS, rows))
+
+
+@app.command("reject")
+@command_errors
+def reject(allocation: Annotated[str, typer.Argument(help="Allocation id.")],
+           reason: Annotated[str, typer.Option(help="Why.")], as_json: JsonOption = False) -> None:
+    """Reject a pending allocation and refund the investor in full (admin)."""
+    from alefctl.workflows.offering import reject_allocation
+
+    with state.transaction() as (conn, actor):
+        rejected = reject_allocation(conn, actor, allocation, reason)
+    emit(rejected.to_dict(), as_json,
+         lambda: info(f"allocation rejected; {rejected.amount} USD refunded to {rejected.email}"))

@@ -1,0 +1,191 @@
+"""`alefctl token`: create, deploy, offer, go live, and the rest of a token's life."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import (
+    JsonOption,
+    YesOption,
+    command_errors,
+    confirm,
+    emit,
+    fields,
+    info,
+    parse_time,
+    state,
+    table,
+)
+
+app = typer.Typer(help="Tokens: create, deploy, offering, secondary trading, lifecycle.",
+                  no_args_is_help=True)
+TokenArg = Annotated[str, typer.Argument(help="Token symbol or id.")]
+LIST_COLUMNS = ("symbol", "name", "status", "trading_mode", "total_supply", "tokens_sold",
+                "total_raised", "price_per_token", "contract_address")
+
+
+@app.command("create")
+@command_errors
+def create(
+    business: Annotated[str, typer.Option(help="Business id (must be active).")],
+    name: Annotated[str, typer.Option("--name", help="Token name.")],
+    symbol: Annotated[str, typer.Option(help="Upper-case symbol, at most 10 characters.")],
+    supply: Annotated[str, typer.Option(help="Total supply in whole tokens.")],
+    price: Annotated[str, typer.Option(help="Primary price per token, USD.")],
+    primary_pct: Annotated[str, typer.Option(help="% of supply offered in the primary.")] = "100",
+    team_pct: Annotated[str, typer.Option(help="% of supply for the team.")] = "0",
+    reserve_pct: Annotated[str, typer.Option(help="% of supply held in reserve.")] = "0",
+    min_investment: Annotated[str, typer.Option(help="Minimum subscription, tokens.")] = "1",
+    currency: Annotated[str, typer.Option(help="Raise currency: USD or USDC.")] = "USD",
+    tick_size: Annotated[str, typer.Option(help="Price tick, USD.")] = "0.01",
+    fee_bps: Annotated[str | None, typer.Option(help="Trade fee, basis points.")] = None,
+    decimals: Annotated[str, typer.Option(help="On-chain decimals.")] = "18",
+    maturity: Annotated[str | None, typer.Option(help="Maturity date (ISO-8601).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a draft token for an active business (issuer; use --as)."""
+    from alefctl.workflows.tokens import NewToken, create_token
+
+    form = NewToken(business, name, symbol, supply, price, primary_pct, team_pct, reserve_pct,
+                    min_investment, currency, tick_size, fee_bps, decimals,
+                    parse_time(maturity, "maturity"))
+    with state.transaction() as (conn, actor):
+        token = create_token(conn, actor, form, state.settings().trading.default_fee_bps)
+    emit(token.to_dict(), as_json, lambda: info(f"token {token.symbol} created (draft)"))
+
+
+@app.command("list")
+@command_errors
+def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
+          as_json: JsonOption = False) -> None:
+    """List tokens with status and trading mode."""
+    from alefctl.workflows.tokens import list_tokens
+
+    with state.transaction() as (conn, _actor):
+        tokens = list_tokens(conn, status)
+    rows = [[getattr(t, c) for c in LIST_COLUMNS] for t in tokens]
+    emit([t.to_dict() for t in tokens], as_json, lambda: table("tokens", LIST_COLUMNS, rows))
+
+
+@app.command("show")
+@command_errors
+def show(token: TokenArg, as_json: JsonOption = False) -> None:
+    """Show a token: supply, sold, raised, contract addresses."""
+    from alefctl.workflows.tokens import get_token
+
+    with state.transaction() as (conn, _actor):
+        found = get_token(conn, token)
+    emit(found.to_dict(), as_json, lambda: fields(found.symbol, found.to_dict()))
+
+
+@app.command("start-offering")
+@command_errors
+def start_offering(
+    token: TokenArg,
+    starts_at: Annotated[str | None, typer.Option(help="ISO-8601; default now.")] = None,
+    ends_at: Annotated[str | None, typer.Option(help="ISO-8601; default 30 days on.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Open the primary offering of a deployed token (admin)."""
+    from alefctl.workflows.lifecycle import start_offering as start
+
+    with state.transaction() as (conn, actor):
+        moved = start(conn, actor, token, parse_time(starts_at, "starts_at"),
+                      parse_time(ends_at, "ends_at"))
+    emit(moved.to_dict(), as_json, lambda: info(
+        f"{moved.symbol} offering open until {moved.primary_end.isoformat() if moved.primary_end else '?'}"))
+
+
+@app.command("subscribe")
+@command_errors
+def subscribe(token: TokenArg, quantity: Annotated[str, typer.Option(help="Tokens to buy.")],
+              as_json: JsonOption = False) -> None:
+    """Subscribe to a primary offering (investor; use --as)."""
+    from alefctl.workflows.offering import subscribe as subscribe_tokens
+
+    with state.transaction() as (conn, actor):
+        allocation = subscribe_tokens(conn, actor, token, quantity)
+    emit(allocation.to_dict(), as_json, lambda: info(
+        f"subscribed {allocation.quantity} {allocation.symbol} for {allocation.amount} USD;"
+        " awaiting payment confirmation"))
+
+
+@app.command("confirm-payment")
+@command_errors
+def confirm_payment(
+    token: TokenArg,
+    allocation: Annotated[list[str] | None, typer.Option(
+        help="Only these allocation ids (repeatable); default: all pending.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Confirm pending allocations: tokens credited, mints queued (admin)."""
+    from alefctl.workflows.offering import confirm_payments
+
+    with state.transaction() as (conn, actor):
+        confirmed = confirm_payments(conn, actor, token, allocation)
+    emit([a.to_dict() for a in confirmed], as_json,
+         lambda: info(f"confirmed {len(confirmed)} allocations"
+                      f" ({sum(a.quantity for a in confirmed)} tokens); mints queued"))
+
+
+@app.command("enable-secondary")
+@command_errors
+def enable_secondary(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
+    """Go live: order book trading, treasury allocation, proceeds paid out (admin)."""
+    from alefctl.workflows.lifecycle import enable_secondary as go_live
+
+    confirm(f"Enable secondary trading of {token} and pay out its escrow?", yes)
+    with state.transaction() as (conn, actor):
+        result = go_live(conn, actor, token, state.settings().trading.success_fee_pct)
+    emit(result, as_json, lambda: info(
+        f"{token} is trading; treasury allocation {result['treasury_allocation']} tokens,"
+        f" success fee {result['success_fee']} USD, issuer proceeds {result['issuer_proceeds']} USD"))
+
+
+@app.command("set-nav")
+@command_errors
+def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per token, USD.")],
+            as_of: Annotated[str | None, typer.Option(help="ISO-8601; default now.")] = None,
+            as_json: JsonOption = False) -> None:
+    """Record the net asset value per token (admin or issuer)."""
+    from alefctl.workflows.tokens import set_nav as record_nav
+
+    with state.transaction() as (conn, actor):
+        updated = record_nav(conn, actor, token, nav, parse_time(as_of, "as_of"))
+    emit(updated.to_dict(), as_json, lambda: info(f"{updated.symbol} NAV {updated.nav_per_token}"))
+
+
+def _status_command(action: str, destructive: bool, doc: str) -> None:
+    @command_errors
+    def run(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
+        from alefctl.workflows.lifecycle import change_status
+
+        if destructive:
+            confirm(f"{action.capitalize()} {token}? This cannot be undone.", yes)
+        with state.transaction() as (conn, actor):
+            moved = change_status(conn, actor, token, action)
+        emit(moved.to_dict(), as_json, lambda: info(f"{moved.symbol} is {moved.status}"))
+
+    run.__doc__ = doc
+    app.command(action)(run)
+
+
+_status_command("pause", False, "Pause trading of a token (admin).")
+_status_command("resume", False, "Resume trading of a paused token (admin).")
+_status_command("mature", True, "Mark a token matured (admin).")
+_status_command("delist", True, "Delist a token (admin).")
+
+
+@app.command("mature-due")
+@command_errors
+def mature_due(as_json: JsonOption = False) -> None:
+    """Mature every token past its maturity date (for cron; safe to run twice at once)."""
+    from alefctl.workflows.lifecycle import mature_due as mature_all
+
+    with state.transaction() as (conn, actor):
+        matured = mature_all(conn, actor)
+    emit([t.symbol for t in matured], as_json,
+         lambda: info(f"matured {len(matured)} tokens" + (
+             f": {', '.join(t.symbol for t in matured)}" if matured else "")))

@@ -1,0 +1,138 @@
+"""Token lifecycle after creation: offering, go-live, pause/resume, maturity, delisting.
+
+The status flow is the spec's: draft -> primary -> secondary <-> paused -> matured | delisted,
+enforced by transitions.TOKEN_FLOW.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.db.system_users import treasury_id
+from alefctl.errors import Conflict, InvalidInput
+from alefctl.ids import new_id
+from alefctl.money import cents_down
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.offering import credit_tokens
+from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.transitions import TOKEN_FLOW, transition
+
+DEFAULT_OFFERING_DAYS = 30
+MATURE_DUE_LOCK_KEY = 0x616C6566_0002  # one `token mature-due` at a time
+
+
+def start_offering(conn: Connection, actor: Actor, token_ref: str, starts_at: datetime | None = None,
+                   ends_at: datetime | None = None) -> Token:
+    """Open the primary offering of a deployed token (admins only)."""
+    actor.require("admin")
+    token = get_token(conn, token_ref, for_update=True)
+    if token.contract_address is None:
+        raise Conflict(f"{token.symbol} is not deployed yet: run `alefctl token deploy` first")
+    start = starts_at or datetime.now().astimezone()
+    end = ends_at or start + timedelta(days=DEFAULT_OFFERING_DAYS)
+    if end <= start:
+        raise InvalidInput("the offering must end after it starts", field="ends_at")
+    return _move(conn, actor, token, "start_offering", trading_mode="primary_subscription",
+                 primary_start=start, primary_end=end)
+
+
+def enable_secondary(conn: Connection, actor: Actor, token_ref: str,
+                     success_fee_pct: Decimal) -> dict[str, Any]:
+    """Go live: order book trading, the treasury's allocation, and the proceeds paid out."""
+    actor.require("admin")
+    token = get_token(conn, token_ref, for_update=True)
+    if token.tokens_reserved:
+        raise Conflict(f"{token.symbol} has {token.tokens_reserved} tokens awaiting payment"
+                       " confirmation: confirm or reject those allocations first")
+    if token.escrow_balance != token.total_raised:
+        raise Conflict(f"{token.symbol} escrow {token.escrow_balance} differs from total raised"
+                       f" {token.total_raised}: run `alefctl check` before going live")
+    moved = _move(conn, actor, token, "enable_secondary", trading_mode="full_orderbook",
+                  secondary_enabled_at=datetime.now().astimezone())
+    treasury_quantity = _go_live_allocation(conn, actor, token)
+    fee, proceeds = _pay_out_escrow(conn, actor, token, success_fee_pct)
+    return {"token": moved.to_dict(), "treasury_allocation": treasury_quantity,
+            "success_fee": fee, "issuer_proceeds": proceeds}
+
+
+def change_status(conn: Connection, actor: Actor, token_ref: str, action: str) -> Token:
+    """pause, resume, mature or delist a token (admins only)."""
+    actor.require("admin")
+    if action not in ("pause", "resume", "mature", "delist"):
+        raise InvalidInput(f"unknown token action: {action}", field="action")
+    return _move(conn, actor, get_token(conn, token_ref, for_update=True), action)
+
+
+def mature_due(conn: Connection, actor: Actor, now: datetime | None = None) -> list[Token]:
+    """Mature every trading token whose maturity date has passed; safe to run twice at once."""
+    actor.require("admin")
+    if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                        {"k": MATURE_DUE_LOCK_KEY}).scalar_one():
+        return []
+    due = conn.execute(text(
+        "SELECT id FROM tokens WHERE status IN ('secondary', 'paused') AND maturity_date <= :now"
+        " ORDER BY maturity_date, id"), {"now": now or datetime.now().astimezone()}).scalars()
+    return [_move(conn, actor, get_token(conn, str(token_id), for_update=True), "mature")
+            for token_id in list(due)]
+
+
+def _move(conn: Connection, actor: Actor, token: Token, action: str, **changes: Any) -> Token:
+    transition(conn, "tokens", token.id, TOKEN_FLOW, action, returning="id", **changes)
+    moved = get_token(conn, str(token.id))
+    actor.audit(conn, f"token.{action}", "token", token.id,
+                before={"status": token.status, "trading_mode": token.trading_mode},
+                after={"status": moved.status, "trading_mode": moved.trading_mode, **changes})
+    return moved
+
+
+def _go_live_allocation(conn: Connection, actor: Actor, token: Token) -> int:
+    """The treasury receives alef_allocation_pct of the supply, minted like any allocation."""
+    pct = conn.execute(text("SELECT alef_allocation_pct FROM businesses WHERE id = :b"),
+                       {"b": token.business_id}).scalar_one()
+    quantity = int(token.total_supply * pct // 100)
+    if quantity == 0:
+        return 0
+    if token.tokens_sold + quantity > token.total_supply:
+        raise Conflict(f"the treasury allocation of {quantity} would exceed the supply")
+    treasury = treasury_id(conn)
+    allocation_id = new_id()
+    conn.execute(text(
+        "INSERT INTO token_allocations (id, token_id, user_id, quantity, allocation_type, status,"
+        " confirmed_by, confirmed_at) VALUES (:id, :t, :u, :q, 'go_live', 'confirmed', :by, now())"),
+        {"id": allocation_id, "t": token.id, "u": treasury, "q": quantity, "by": actor.user_id})
+    credit_tokens(conn, treasury, token.id, quantity)
+    actor.audit(conn, "token.go_live_allocation", "token_allocation", allocation_id,
+                after={"token": token.symbol, "quantity": quantity})
+    return quantity
+
+
+def _pay_out_escrow(conn: Connection, actor: Actor, token: Token,
+                    success_fee_pct: Decimal) -> tuple[Decimal, Decimal]:
+    """Escrow to the issuer, less the success fee (rounded down to the cent) to the treasury."""
+    raised = token.escrow_balance
+    fee = cents_down(raised * success_fee_pct / 100)
+    proceeds = raised - fee
+    treasury = treasury_id(conn)
+    # Lock order of the spec: the treasury before the issuer.
+    for user_id, amount, kind in ((treasury, fee, "success_fee"),
+                                  (token.issuer_id, proceeds, "proceeds")):
+        if amount == 0:
+            continue
+        balance = conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a,"
+                                    " updated_at = now() WHERE id = :u RETURNING fiat_balance"),
+                               {"a": amount, "u": user_id}).scalar_one()
+        conn.execute(text(
+            "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, status,"
+            " balance_after, reference_type, reference_id, created_by) VALUES (:id, :u, :t, :kind,"
+            " :a, 'completed', :b, 'token', :t, :by)"),
+            {"id": new_id(), "u": user_id, "t": token.id, "kind": kind, "a": amount, "b": balance,
+             "by": actor.user_id})
+    conn.execute(text("UPDATE tokens SET escrow_balance = escrow_balance - :a WHERE id = :t"),
+                 {"a": raised, "t": token.id})
+    actor.audit(conn, "token.pay_out_escrow", "token", token.id,
+                after={"raised": raised, "success_fee": fee, "issuer_proceeds": proceeds})
+    return fee, proceeds

@@ -1,0 +1,220 @@
+"""The primary offering: subscribe, confirm payment, reject an allocation.
+
+Money path: a subscription moves the investor's fiat into the token's escrow (pending
+allocation, pending wallet transaction). Confirmation keeps it in escrow and books the sale;
+rejection refunds it in full. At go-live (lifecycle.enable_secondary) escrow is paid out to the
+issuer, less the success fee to the treasury. Lock order: token row, then user rows.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.errors import Conflict, InsufficientFunds, InvalidInput, PermissionDenied
+from alefctl.ids import new_id, parse_id
+from alefctl.money import format_usd
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.validation import whole_number
+
+ALLOCATION_COLUMNS = (
+    "a.id, a.token_id, t.symbol, a.user_id, u.email, a.quantity, a.price_per_token, a.amount,"
+    " a.allocation_type, a.status, a.on_chain_status, a.on_chain_tx_hash, a.on_chain_error,"
+    " a.created_at, a.confirmed_at"
+)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """Tokens allocated to a user, with payment and minting state."""
+
+    id: uuid.UUID
+    token_id: uuid.UUID
+    symbol: str
+    user_id: uuid.UUID
+    email: str
+    quantity: int
+    price_per_token: Decimal
+    amount: Decimal
+    allocation_type: str
+    status: str
+    on_chain_status: str
+    on_chain_tx_hash: str | None
+    on_chain_error: str | None
+    created_at: datetime
+    confirmed_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | str,
+              now: datetime | None = None) -> Allocation:
+    """An investor subscribes: fiat into escrow, a pending allocation; never oversells."""
+    actor.require("investor")
+    qty = whole_number(quantity, field="quantity", minimum=1)
+    token = get_token(conn, token_ref)
+    _check_offering_open(token, now or datetime.now().astimezone())
+    if qty < token.min_investment:
+        raise InvalidInput(f"quantity must be at least the minimum investment of"
+                           f" {token.min_investment} tokens", field="quantity")
+    amount = token.price_per_token * qty
+    reserved = conn.execute(text(
+        "UPDATE tokens SET tokens_reserved = tokens_reserved + :q, escrow_balance ="
+        " escrow_balance + :amount, updated_at = now() WHERE id = :t AND tokens_sold +"
+        " tokens_reserved + :q <= floor(total_supply * primary_offering_pct / 100)"
+        " RETURNING id"), {"q": qty, "amount": amount, "t": token.id}).first()
+    if reserved is None:
+        left = get_token(conn, str(token.id)).to_dict()["tokens_available"]
+        raise Conflict(f"only {left} {token.symbol} tokens are left in the offering")
+    investor = _eligible_investor(conn, actor.user_id)
+    if investor.fiat_balance < amount:
+        raise InsufficientFunds(f"subscribing costs {format_usd(amount)} USD; available"
+                                f" {format_usd(investor.fiat_balance)}")
+    conn.execute(text("UPDATE users SET fiat_balance = fiat_balance - :a, updated_at = now()"
+                      " WHERE id = :u"), {"a": amount, "u": actor.user_id})
+    allocation_id, transaction_id = new_id(), new_id()
+    conn.execute(text(
+        "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, quantity, status,"
+        " reference_type, reference_id, created_by) VALUES (:id, :u, :t, 'token_buy', :a, :q,"
+        " 'pending', 'token_allocation', :alloc, :u)"),
+        {"id": transaction_id, "u": actor.user_id, "t": token.id, "a": -amount, "q": qty,
+         "alloc": allocation_id})
+    conn.execute(text(
+        "INSERT INTO token_allocations (id, token_id, user_id, quantity, price_per_token, amount,"
+        " allocation_type, status, wallet_transaction_id) VALUES (:id, :t, :u, :q, :p, :a,"
+        " 'primary', 'pending_payment', :wt)"),
+        {"id": allocation_id, "t": token.id, "u": actor.user_id, "q": qty,
+         "p": token.price_per_token, "a": amount, "wt": transaction_id})
+    actor.audit(conn, "offering.subscribe", "token_allocation", allocation_id,
+                after={"token": token.symbol, "quantity": qty, "amount": amount})
+    return get_allocation(conn, str(allocation_id))
+
+
+def confirm_payments(conn: Connection, actor: Actor, token_ref: str,
+                     allocation_refs: list[str] | None = None) -> list[Allocation]:
+    """Confirm pending allocations (all of a token, or the chosen ones); queues their mints."""
+    actor.require("admin")
+    token = get_token(conn, token_ref, for_update=True)
+    chosen = [parse_id(ref, field="allocation") for ref in allocation_refs or []]
+    confirmed = conn.execute(text(
+        "UPDATE token_allocations SET status = 'confirmed', confirmed_by = :by,"
+        " confirmed_at = now(), updated_at = now() WHERE token_id = :t AND status ="
+        " 'pending_payment' AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(:ids))"
+        " RETURNING id, user_id, quantity, amount, wallet_transaction_id"),
+        {"by": actor.user_id, "t": token.id, "ids": chosen or None}).all()
+    if chosen and len(confirmed) != len(chosen):
+        raise Conflict("some chosen allocations are not pending payment for this token")
+    if not confirmed:
+        return []
+    quantity = sum(row.quantity for row in confirmed)
+    amount = sum((row.amount for row in confirmed), Decimal(0))
+    conn.execute(text(
+        "UPDATE tokens SET tokens_reserved = tokens_reserved - :q, tokens_sold = tokens_sold + :q,"
+        " total_raised = total_raised + :a, updated_at = now() WHERE id = :t"),
+        {"q": quantity, "a": amount, "t": token.id})
+    for row in sorted(confirmed, key=lambda r: r.user_id):
+        credit_tokens(conn, row.user_id, token.id, row.quantity)
+    conn.execute(text("UPDATE wallet_transactions SET status = 'completed', updated_at = now()"
+                      " WHERE id = ANY(:ids)"),
+                 {"ids": [row.wallet_transaction_id for row in confirmed]})
+    actor.audit(conn, "offering.confirm_payment", "token", token.id,
+                after={"allocations": [row.id for row in confirmed], "quantity": quantity,
+                       "amount": amount})
+    return [get_allocation(conn, str(row.id)) for row in confirmed]
+
+
+def reject_allocation(conn: Connection, actor: Actor, allocation_ref: str, reason: str) -> Allocation:
+    """Reject a pending allocation and refund the investor in full (admins only)."""
+    actor.require("admin")
+    if not reason or not reason.strip():
+        raise InvalidInput("a rejection needs a reason", field="reason")
+    current = get_allocation(conn, allocation_ref)
+    get_token(conn, str(current.token_id), for_update=True)
+    row = conn.execute(text(
+        "UPDATE token_allocations SET status = 'rejected', rejection_reason = :r, updated_at = now()"
+        " WHERE id = :id AND status = 'pending_payment' RETURNING wallet_transaction_id"),
+        {"r": reason.strip(), "id": current.id}).first()
+    if row is None:
+        raise Conflict(f"allocation is {current.status}; only a pending allocation can be rejected")
+    conn.execute(text("UPDATE tokens SET tokens_reserved = tokens_reserved - :q, escrow_balance ="
+                      " escrow_balance - :a, updated_at = now() WHERE id = :t"),
+                 {"q": current.quantity, "a": current.amount, "t": current.token_id})
+    balance = conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at ="
+                                " now() WHERE id = :u RETURNING fiat_balance"),
+                           {"a": current.amount, "u": current.user_id}).scalar_one()
+    conn.execute(text("UPDATE wallet_transactions SET status = 'cancelled', updated_at = now()"
+                      " WHERE id = :id"), {"id": row.wallet_transaction_id})
+    conn.execute(text(
+        "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, status, balance_after,"
+        " reference_type, reference_id, created_by) VALUES (:id, :u, :t, 'refund', :a, 'completed',"
+        " :b, 'token_allocation', :alloc, :by)"),
+        {"id": new_id(), "u": current.user_id, "t": current.token_id, "a": current.amount,
+         "b": balance, "alloc": current.id, "by": actor.user_id})
+    actor.audit(conn, "offering.reject_allocation", "token_allocation", current.id,
+                before={"status": current.status}, after={"status": "rejected", "reason": reason})
+    return get_allocation(conn, str(current.id))
+
+
+def get_allocation(conn: Connection, ref: str) -> Allocation:
+    """An allocation by id, or NotFound."""
+    from alefctl.errors import NotFound
+
+    row = conn.execute(text(f"SELECT {ALLOCATION_COLUMNS} FROM token_allocations a JOIN tokens t"
+                            " ON t.id = a.token_id JOIN users u ON u.id = a.user_id WHERE a.id = :id"),
+                       {"id": parse_id(ref, field="allocation")}).first()
+    if row is None:
+        raise NotFound(f"allocation not found: {ref}")
+    return Allocation(**row._mapping)
+
+
+def list_allocations(conn: Connection, token_ref: str | None = None, status: str | None = None,
+                     on_chain_status: str | None = None) -> list[Allocation]:
+    """Allocations in creation order, filtered by token, payment status or on-chain status."""
+    token_id = get_token(conn, token_ref).id if token_ref else None
+    rows = conn.execute(text(
+        f"SELECT {ALLOCATION_COLUMNS} FROM token_allocations a JOIN tokens t ON t.id = a.token_id"
+        " JOIN users u ON u.id = a.user_id WHERE (CAST(:t AS uuid) IS NULL OR a.token_id = :t)"
+        " AND (CAST(:s AS text) IS NULL OR a.status = :s)"
+        " AND (CAST(:o AS text) IS NULL OR a.on_chain_status = :o) ORDER BY a.created_at, a.id"),
+        {"t": token_id, "s": status, "o": on_chain_status})
+    return [Allocation(**row._mapping) for row in rows]
+
+
+def credit_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
+    """Add tokens to a user's wallet, creating the wallet row if needed."""
+    conn.execute(text(
+        "INSERT INTO wallets (id, user_id, token_id, balance) VALUES (:id, :u, :t, :q)"
+        " ON CONFLICT (user_id, token_id) DO UPDATE SET balance = wallets.balance + EXCLUDED.balance,"
+        " updated_at = now()"), {"id": new_id(), "u": user_id, "t": token_id, "q": quantity})
+
+
+def _check_offering_open(token: Token, now: datetime) -> None:
+    if token.status != "primary" or token.trading_mode != "primary_subscription":
+        raise Conflict(f"{token.symbol} is not in its primary offering (status {token.status})")
+    if token.primary_start and now < token.primary_start:
+        raise Conflict(f"the {token.symbol} offering opens at {token.primary_start.isoformat()}")
+    if token.primary_end and now > token.primary_end:
+        raise Conflict(f"the {token.symbol} offering closed at {token.primary_end.isoformat()}")
+
+
+def _eligible_investor(conn: Connection, user_id: uuid.UUID) -> Any:
+    investor = conn.execute(text(
+        "SELECT kyc_status, fatca_status, is_activated, wallet_address, fiat_balance FROM users"
+        " WHERE id = :u FOR UPDATE"), {"u": user_id}).one()
+    if investor.kyc_status != "approved":
+        raise PermissionDenied(f"KYC must be approved to invest (status {investor.kyc_status})")
+    if investor.fatca_status == "blocked":
+        raise PermissionDenied("investing is blocked for this investor under FATCA")
+    if not investor.is_activated:
+        raise PermissionDenied("the investor account is deactivated")
+    if investor.wallet_address is None:
+        raise Conflict("set a wallet address before investing", field="wallet_address")
+    return investor

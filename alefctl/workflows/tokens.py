@@ -1,0 +1,194 @@
+"""Tokens: create a draft, find, list, and record NAV."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.errors import Conflict, InvalidInput, NotFound
+from alefctl.ids import new_id
+from alefctl.money import parse_amount
+from alefctl.workflows import validation
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.businesses import get_business
+from alefctl.workflows.validation import percentage, positive_decimal, whole_number
+
+SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
+CURRENCIES = ("USD", "USDC")
+TOKEN_COLUMNS = (
+    "t.id, t.business_id, b.owner_id AS issuer_id, t.name, t.symbol, t.decimals, t.status,"
+    " t.trading_mode, t.total_supply, t.tokens_sold, t.tokens_reserved, t.total_raised,"
+    " t.escrow_balance, t.price_per_token, t.min_investment, t.raise_currency,"
+    " t.primary_offering_pct, t.team_pct, t.reserve_pct, t.tick_size, t.fee_bps,"
+    " t.nav_per_token, t.maturity_date, t.primary_start, t.primary_end, t.contract_address,"
+    " t.identity_registry_addr, t.compliance_addr, t.deployed_at, t.created_at"
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    """A security token and its offering figures."""
+
+    id: uuid.UUID
+    business_id: uuid.UUID
+    issuer_id: uuid.UUID
+    name: str
+    symbol: str
+    decimals: int
+    status: str
+    trading_mode: str
+    total_supply: int
+    tokens_sold: int
+    tokens_reserved: int
+    total_raised: Decimal
+    escrow_balance: Decimal
+    price_per_token: Decimal
+    min_investment: int
+    raise_currency: str
+    primary_offering_pct: Decimal
+    team_pct: Decimal
+    reserve_pct: Decimal
+    tick_size: Decimal
+    fee_bps: int
+    nav_per_token: Decimal | None
+    maturity_date: datetime | None
+    primary_start: datetime | None
+    primary_end: datetime | None
+    contract_address: str | None
+    identity_registry_addr: str | None
+    compliance_addr: str | None
+    deployed_at: datetime | None
+    created_at: datetime
+
+    @property
+    def primary_cap(self) -> int:
+        """Tokens offered in the primary offering: primary_offering_pct of the supply."""
+        return int(self.total_supply * self.primary_offering_pct // 100)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output, with the tokens still offered."""
+        return {**asdict(self), "primary_cap": self.primary_cap,
+                "tokens_available": self.primary_cap - self.tokens_sold - self.tokens_reserved}
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """What an issuer sends to create a draft token; numbers may be strings from a front end."""
+
+    business_id: str
+    name: str
+    symbol: str
+    total_supply: int | str
+    price_per_token: str | Decimal
+    primary_offering_pct: str | Decimal
+    team_pct: str | Decimal = "0"
+    reserve_pct: str | Decimal = "0"
+    min_investment: int | str = 1
+    raise_currency: str = "USD"
+    tick_size: str | Decimal = "0.01"
+    fee_bps: int | str | None = None
+    decimals: int | str = 18
+    maturity_date: datetime | None = None
+
+
+def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps: int) -> Token:
+    """Create a draft token for the actor's active business; every error names its field."""
+    actor.require("issuer")
+    business = get_business(conn, form.business_id)
+    if business.owner_id != actor.user_id:
+        raise NotFound(f"business not found: {form.business_id}")
+    if business.status != "active":
+        raise Conflict(f"business {business.company_name} is {business.status}; only an active"
+                       " business can create tokens")
+    symbol = form.symbol.strip()
+    if not SYMBOL.match(symbol):
+        raise InvalidInput("symbol must be 1-10 upper-case letters or digits, starting with a"
+                           f" letter (got {form.symbol!r})", field="symbol")
+    pcts = {name: percentage(getattr(form, name), field=name)
+            for name in ("primary_offering_pct", "team_pct", "reserve_pct")}
+    if sum(pcts.values()) != 100:
+        raise InvalidInput("primary_offering_pct + team_pct + reserve_pct must equal 100"
+                           f" (got {sum(pcts.values())})", field="primary_offering_pct")
+    if pcts["primary_offering_pct"] == 0:
+        raise InvalidInput("primary_offering_pct must be above 0", field="primary_offering_pct")
+    if form.raise_currency not in CURRENCIES:
+        raise InvalidInput(f"raise_currency must be one of {', '.join(CURRENCIES)}",
+                           field="raise_currency")
+    if form.maturity_date is not None and form.maturity_date <= datetime.now().astimezone():
+        raise InvalidInput("maturity_date must be in the future", field="maturity_date")
+    params = {
+        "id": new_id(), "business": business.id, "by": actor.user_id,
+        "name": validation.non_empty(form.name, field="name", max_length=100), "symbol": symbol,
+        "decimals": whole_number(form.decimals, field="decimals", minimum=0, maximum=18),
+        "supply": whole_number(form.total_supply, field="total_supply", minimum=1),
+        "price": parse_amount(form.price_per_token, field="price_per_token"),
+        "min": whole_number(form.min_investment, field="min_investment", minimum=1),
+        "currency": form.raise_currency, "tick": parse_amount(form.tick_size, field="tick_size"),
+        "fee": whole_number(default_fee_bps if form.fee_bps is None else form.fee_bps,
+                            field="fee_bps", minimum=0, maximum=10_000),
+        "maturity": form.maturity_date, **pcts,
+    }
+    if conn.execute(text("SELECT 1 FROM tokens WHERE symbol = :s"), {"s": symbol}).first():
+        raise Conflict(f"symbol {symbol} is already taken", field="symbol")
+    conn.execute(text(
+        "INSERT INTO tokens (id, business_id, created_by, name, symbol, decimals, total_supply,"
+        " price_per_token, min_investment, raise_currency, tick_size, fee_bps, maturity_date,"
+        " primary_offering_pct, team_pct, reserve_pct) VALUES (:id, :business, :by, :name,"
+        " :symbol, :decimals, :supply, :price, :min, :currency, :tick, :fee, :maturity,"
+        " :primary_offering_pct, :team_pct, :reserve_pct)"), params)
+    token = get_token(conn, symbol)
+    actor.audit(conn, "token.create", "token", token.id, after=token.to_dict())
+    return token
+
+
+def get_token(conn: Connection, ref: str, *, for_update: bool = False) -> Token:
+    """A token by symbol or id, or NotFound; for_update locks the token row."""
+    column = "t.symbol" if SYMBOL.match(ref.strip().upper()) and len(ref) <= 10 else "t.id"
+    value: Any = ref.strip().upper() if column == "t.symbol" else _uuid(ref)
+    lock = " FOR UPDATE OF t" if for_update else ""
+    row = conn.execute(text(f"SELECT {TOKEN_COLUMNS} FROM tokens t JOIN businesses b"
+                            f" ON b.id = t.business_id WHERE {column} = :v{lock}"),
+                       {"v": value}).first()
+    if row is None:
+        raise NotFound(f"token not found: {ref}")
+    return Token(**row._mapping)
+
+
+def list_tokens(conn: Connection, status: str | None = None) -> list[Token]:
+    """Every token, optionally of one status, by symbol."""
+    rows = conn.execute(text(f"SELECT {TOKEN_COLUMNS} FROM tokens t JOIN businesses b"
+                             " ON b.id = t.business_id WHERE (CAST(:s AS text) IS NULL"
+                             " OR t.status = :s) ORDER BY t.symbol"), {"s": status})
+    return [Token(**row._mapping) for row in rows]
+
+
+def set_nav(conn: Connection, actor: Actor, ref: str, nav: str | Decimal,
+            as_of: datetime | None = None) -> Token:
+    """Record the token's net asset value per token (admins, or the issuer)."""
+    token = get_token(conn, ref, for_update=True)
+    if actor.user_id != token.issuer_id:
+        actor.require("admin")
+    value = positive_decimal(nav, field="nav")
+    when = as_of or datetime.now().astimezone()
+    conn.execute(text("INSERT INTO nav_history (id, token_id, nav_per_token, as_of, created_by)"
+                      " VALUES (:id, :t, :nav, :as_of, :by)"),
+                 {"id": new_id(), "t": token.id, "nav": value, "as_of": when, "by": actor.user_id})
+    conn.execute(text("UPDATE tokens SET nav_per_token = :nav, nav_updated_at = :as_of,"
+                      " updated_at = now() WHERE id = :t"),
+                 {"nav": value, "as_of": when, "t": token.id})
+    actor.audit(conn, "token.set_nav", "token", token.id, before={"nav": token.nav_per_token},
+                after={"nav": value, "as_of": when})
+    return get_token(conn, str(token.id))
+
+
+def _uuid(ref: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ref)
+    except ValueError:
+        raise NotFound(f"token not found: {ref}") from None

@@ -1,0 +1,69 @@
+"""Status flows of the spec, one table each, and the conditional UPDATE that applies them.
+
+A transition is `UPDATE ... WHERE id = :id AND status = ANY(:allowed_from) RETURNING ...`, so a
+concurrent change makes the loser fail cleanly with a Conflict instead of corrupting state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row, text
+
+from alefctl.errors import Conflict, NotFound
+
+# action -> (statuses it may start from, status it leads to)
+TOKEN_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "start_offering": (("draft",), "primary"),
+    "enable_secondary": (("primary",), "secondary"),
+    "pause": (("secondary",), "paused"),
+    "resume": (("paused",), "secondary"),
+    "mature": (("secondary", "paused"), "matured"),
+    "delist": (("secondary", "paused"), "delisted"),
+}
+BUSINESS_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "approve": (("pending",), "active"),
+    "reject": (("pending",), "rejected"),
+    "suspend": (("active",), "suspended"),
+}
+KYC_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "open": (("pending",), "in_review"),
+    "approve": (("pending", "in_review"), "approved"),
+    "reject": (("pending", "in_review"), "rejected"),
+}
+TABLES = {"tokens": "token", "businesses": "business", "kyc_applications": "KYC application"}
+
+
+def transition(
+    conn: Connection,
+    table: str,
+    object_id: uuid.UUID,
+    flow: Mapping[str, tuple[tuple[str, ...], str]],
+    action: str,
+    returning: str = "*",
+    **changes: Any,
+) -> Row[Any]:
+    """Move one row along its flow, setting extra columns; Conflict if its status forbids it."""
+    allowed_from, target = flow[action]
+    assignments = "".join(f", {column} = :{column}" for column in changes)
+    row = conn.execute(
+        text(
+            f"UPDATE {table} SET status = :target, updated_at = now(){assignments}"
+            f" WHERE id = :id AND status = ANY(:allowed) RETURNING {returning}"
+        ),
+        {"target": target, "id": object_id, "allowed": list(allowed_from), **changes},
+    ).first()
+    if row is not None:
+        return row
+    current = conn.execute(
+        text(f"SELECT status FROM {table} WHERE id = :id"), {"id": object_id}
+    ).scalar()
+    noun = TABLES[table]
+    if current is None:
+        raise NotFound(f"{noun} not found: {object_id}")
+    raise Conflict(
+        f"cannot {action.replace('_', ' ')}: the {noun} is {current}"
+        f" (needs {' or '.join(allowed_from)})"
+    )
