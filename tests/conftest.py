@@ -119,3 +119,11 @@ class Cli:
 def cli(cli_env: dict[str, str]) -> Cli:
     """Invoke alefctl commands against this test's database."""
     return Cli(cli_env)
+
+
+@pytest.fixture
+def platform(engine: Engine):  # noqa: ANN201
+    """Admin, reviewer and an issuer with approved KYC on this test's database."""
+    from platform_builders import build_platform
+
+    return build_platform(engine)
