@@ -127,3 +127,12 @@ def platform(engine: Engine):  # noqa: ANN201
     from platform_builders import build_platform
 
     return build_platform(engine)
+
+
+@pytest.fixture
+def api(engine: Engine, db_url: str, tmp_path: Path, platform):  # noqa: ANN001, ANN201
+    """The HTTP API on this test's database; `api.call(method, path, as_user=email, json=...)`."""
+    from server_client import running_api
+
+    with running_api(engine, db_url, tmp_path / "home", platform.admin) as client:
+        yield client

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from alefctl.commands import allocation, business, config, db, demo, kyc, token, user, wallet
+from alefctl.commands import allocation, business, config, db, demo, kyc, serve, token, user, wallet
 
 
 def register(app: typer.Typer) -> None:
@@ -18,3 +18,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(token.app, name="token")
     app.add_typer(allocation.app, name="allocation")
     app.command("demo")(demo.demo)
+    app.command("serve")(serve.serve)

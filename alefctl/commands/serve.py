@@ -1,0 +1,26 @@
+"""`alefctl serve`: the long-running server (HTTP + WebSocket API, engine, workers)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import command_errors, info, state
+
+
+@command_errors
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the investor API, the matching engine and the background workers."""
+    import uvicorn
+
+    from alefctl.server import create_app
+
+    settings = state.settings()
+    bind_host = host or settings.server.host
+    bind_port = port or settings.server.port
+    info(f"alefctl serve on http://{bind_host}:{bind_port} (OpenAPI at /docs)")
+    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info")

@@ -1,0 +1,23 @@
+"""Prometheus metrics of one server process, in a registry of its own."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """Orders, trades, latency, queue depth and settlement backlog."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.orders = Counter("alef_orders_total", "Orders received, by outcome",
+                              ["outcome"], registry=self.registry)
+        self.trades = Counter("alef_trades_total", "Trades executed", registry=self.registry)
+        self.order_latency = Histogram(
+            "alef_order_latency_seconds", "Order placement latency, request to commit",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry)
+        self.queue_depth = Gauge("alef_order_queue_depth", "Orders waiting for their book's writer",
+                                 ["token"], registry=self.registry)
+        self.settlement_backlog = Gauge("alef_settlement_backlog", "Trades awaiting settlement",
+                                        registry=self.registry)

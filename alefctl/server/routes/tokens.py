@@ -1,0 +1,121 @@
+"""Tokens: issuers create; investors subscribe; admins run the lifecycle."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel
+
+from alefctl.server.auth import current_actor, role
+from alefctl.server.routes import out, transaction
+from alefctl.workflows import lifecycle, offering, tokens
+from alefctl.workflows.actor import Actor
+
+router = APIRouter(prefix="/api/v1", tags=["tokens"])
+admin = role("admin")
+
+
+class TokenBody(BaseModel):
+    """A draft token."""
+
+    business_id: str
+    name: str
+    symbol: str
+    total_supply: int
+    price_per_token: Decimal
+    primary_offering_pct: Decimal
+    team_pct: Decimal = Decimal(0)
+    reserve_pct: Decimal = Decimal(0)
+    min_investment: int = 1
+    raise_currency: str = "USD"
+    tick_size: Decimal = Decimal("0.01")
+    fee_bps: int | None = None
+    decimals: int = 18
+    maturity_date: datetime | None = None
+
+
+class OfferingWindow(BaseModel):
+    """When the primary offering runs; defaults: now, for 30 days."""
+
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class SubscribeBody(BaseModel):
+    """Tokens to buy in the primary offering."""
+
+    quantity: int
+
+
+class ConfirmBody(BaseModel):
+    """Allocations to confirm; none means every pending one."""
+
+    allocation_ids: list[str] | None = None
+
+
+@router.post("/tokens", status_code=201)
+def create(body: TokenBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+    """Create a draft token (issuer of an active business)."""
+    form = tokens.NewToken(**body.model_dump())
+    fee = request.app.state.settings.trading.default_fee_bps
+    with transaction(request) as conn:
+        return out(tokens.create_token(conn, actor, form, fee))
+
+
+@router.get("/tokens")
+def list_all(request: Request, status: str | None = None,
+             _actor: Actor = Depends(current_actor)) -> list:
+    """Every token."""
+    with transaction(request) as conn:
+        return out(tokens.list_tokens(conn, status))
+
+
+@router.get("/tokens/{token_id}")
+def show(token_id: str, request: Request, _actor: Actor = Depends(current_actor)) -> dict:
+    """One token by id or symbol."""
+    with transaction(request) as conn:
+        return out(tokens.get_token(conn, token_id))
+
+
+@router.post("/tokens/{token_id}/subscribe", status_code=201)
+def subscribe(token_id: str, body: SubscribeBody, request: Request,
+              actor: Actor = Depends(current_actor)) -> dict:
+    """Subscribe to the primary offering (investor)."""
+    with transaction(request) as conn:
+        return out(offering.subscribe(conn, actor, token_id, body.quantity))
+
+
+@router.post("/admin/tokens/{token_id}/start-offering")
+def start_offering(token_id: str, request: Request, body: OfferingWindow | None = None,
+                   actor: Actor = Depends(admin)) -> dict:
+    """Open the primary offering."""
+    window = body or OfferingWindow()
+    with transaction(request) as conn:
+        return out(lifecycle.start_offering(conn, actor, token_id, window.starts_at, window.ends_at))
+
+
+@router.post("/admin/tokens/{token_id}/confirm-payment")
+def confirm_payment(token_id: str, request: Request, body: ConfirmBody | None = None,
+                    actor: Actor = Depends(admin)) -> list:
+    """Confirm pending allocations; their mints are queued."""
+    chosen = body.allocation_ids if body else None
+    with transaction(request) as conn:
+        return out(offering.confirm_payments(conn, actor, token_id, chosen))
+
+
+@router.post("/admin/tokens/{token_id}/enable-secondary")
+def enable_secondary(token_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
+    """Go live: order book trading, treasury allocation, proceeds paid out."""
+    fee_pct = request.app.state.settings.trading.success_fee_pct
+    with transaction(request) as conn:
+        return out(lifecycle.enable_secondary(conn, actor, token_id, fee_pct))
+
+
+@router.post("/admin/tokens/{token_id}/{action}")
+def change_status(token_id: str, action: str, request: Request,
+                  actor: Actor = Depends(admin)) -> dict:
+    """pause, resume, mature or delist."""
+    with transaction(request) as conn:
+        return out(lifecycle.change_status(conn, actor, token_id, action))
