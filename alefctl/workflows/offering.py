@@ -2,8 +2,12 @@
 
 Money path: a subscription moves the investor's fiat into the token's escrow (pending
 allocation, pending wallet transaction). Confirmation keeps it in escrow and books the sale;
-rejection refunds it in full. At go-live (lifecycle.enable_secondary) escrow is paid out to the
-issuer, less the success fee to the treasury. Lock order: token row, then user rows.
+rejection refunds it in full and cancels the pending wallet transaction. At go-live
+(lifecycle.enable_secondary) escrow is paid out to the issuer, less the success fee to the
+treasury. Lock order: token row, then user rows.
+
+Ledger rule (kept by every flow): a user's fiat_balance plus the fiat locked in their open
+orders equals the sum of their USD wallet_transactions that are not cancelled.
 """
 
 from __future__ import annotations
@@ -147,17 +151,13 @@ def reject_allocation(conn: Connection, actor: Actor, allocation_ref: str, reaso
     conn.execute(text("UPDATE tokens SET tokens_reserved = tokens_reserved - :q, escrow_balance ="
                       " escrow_balance - :a, updated_at = now() WHERE id = :t"),
                  {"q": current.quantity, "a": current.amount, "t": current.token_id})
-    balance = conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at ="
-                                " now() WHERE id = :u RETURNING fiat_balance"),
-                           {"a": current.amount, "u": current.user_id}).scalar_one()
-    conn.execute(text("UPDATE wallet_transactions SET status = 'cancelled', updated_at = now()"
-                      " WHERE id = :id"), {"id": row.wallet_transaction_id})
-    conn.execute(text(
-        "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, status, balance_after,"
-        " reference_type, reference_id, created_by) VALUES (:id, :u, :t, 'refund', :a, 'completed',"
-        " :b, 'token_allocation', :alloc, :by)"),
-        {"id": new_id(), "u": current.user_id, "t": current.token_id, "a": current.amount,
-         "b": balance, "alloc": current.id, "by": actor.user_id})
+    conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at = now()"
+                      " WHERE id = :u"), {"a": current.amount, "u": current.user_id})
+    # The pending payment never completed: cancelling it is the refund, so each user's
+    # non-cancelled ledger rows keep adding up to their balance.
+    conn.execute(text("UPDATE wallet_transactions SET status = 'cancelled', description ="
+                      " 'allocation rejected: refunded', updated_at = now() WHERE id = :id"),
+                 {"id": row.wallet_transaction_id})
     actor.audit(conn, "offering.reject_allocation", "token_allocation", current.id,
                 before={"status": current.status}, after={"status": "rejected", "reason": reason})
     return get_allocation(conn, str(current.id))
