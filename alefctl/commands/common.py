@@ -72,6 +72,13 @@ class State:
                 ensure_schema_current(self._engine, self.settings())
         return self._engine
 
+    def actor(self) -> Actor:
+        """The acting user, for workflows that manage their own transactions."""
+        from alefctl.workflows.actor import resolve_actor
+
+        with self.engine().begin() as conn:
+            return resolve_actor(conn, self.settings().actor, "cli")
+
     @contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Actor]]:
         """One database transaction and the acting user (--as, ALEF_ACTOR, else the operator)."""

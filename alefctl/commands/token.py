@@ -80,6 +80,29 @@ def show(token: TokenArg, as_json: JsonOption = False) -> None:
     emit(found.to_dict(), as_json, lambda: fields(found.symbol, found.to_dict()))
 
 
+@app.command("deploy")
+@command_errors
+def deploy(token: TokenArg, as_json: JsonOption = False) -> None:
+    """Deploy the token's ERC-3643 suite (5 transactions); resumes after a failure (admin)."""
+    from alefctl.chain_access import open_chain
+    from alefctl.workflows.deploy import deploy_token
+
+    actor = state.actor()
+    info(f"deploying {token}: IdentityRegistry, Compliance, SecurityToken, 2 agent grants")
+    with open_chain(state.settings()) as client:
+        result = deploy_token(state.engine(), actor, token, client)
+
+    def render() -> None:
+        if result["already_deployed"]:
+            info(f"{token} was already deployed at {result['token']['contract_address']}")
+            return
+        table(f"{token} deployed", ("step", "tx_hash", "gas_used"),
+              [[s["step"], s["tx_hash"], s["gas_used"]] for s in result["steps"]])
+        info(f"token {result['token']['contract_address']}, total gas {result['total_gas_used']}")
+
+    emit(result, as_json, render)
+
+
 @app.command("start-offering")
 @command_errors
 def start_offering(

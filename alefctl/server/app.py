@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -10,9 +11,13 @@ from fastapi import FastAPI
 
 from alefctl import __version__
 from alefctl.server.auth import KeyCache
+from alefctl.server.feeds import BookFeeds, group_messages
+from alefctl.server.hub import Hub
 from alefctl.server.metrics import Metrics
 from alefctl.server.problems import install_problem_handlers
-from alefctl.server.routes import businesses, kyc, system, tokens
+from alefctl.server.routes import businesses, kyc, orders, stream, system, tokens
+from alefctl.server.writer import OrderWriter
+from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -33,9 +38,11 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
         app.state.db = db or connect(settings)
         ensure_schema_current(app.state.db, settings)
         app.state.cipher = load_cipher(settings)
+        app.state.writer = _start_writer(app, settings)
         try:
             yield
         finally:
+            app.state.writer.stop()
             if owns_engine:
                 app.state.db.dispose()
 
@@ -44,7 +51,28 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_cache = KeyCache()
     app.state.metrics = Metrics()
+    app.state.hub = Hub()
+    app.state.feeds = BookFeeds()
     install_problem_handlers(app)
-    for module in (system, kyc, businesses, tokens):
+    for module in (system, kyc, businesses, tokens, orders, stream):
         app.include_router(module.router)
     return app
+
+
+def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter:
+    """The order writer, publishing each committed group to the WebSocket hub."""
+    loop = asyncio.get_running_loop()
+    trading = settings.trading
+
+    def publish(result: dict) -> None:
+        messages = group_messages(result["group"], result["books"], app.state.feeds)
+        app.state.metrics.trades.inc(len(result["group"].ledger.trades))
+        loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
+
+    writer = OrderWriter(app.state.db, NotionalLimits(trading.limit_retail_usd,
+                                                      trading.limit_professional_usd,
+                                                      trading.limit_institutional_usd),
+                         publish, grouped=settings.server.group_commit,
+                         max_group=settings.server.max_group)
+    writer.start()
+    return writer

@@ -33,7 +33,16 @@ KYC_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "approve": (("pending", "in_review"), "approved"),
     "reject": (("pending", "in_review"), "rejected"),
 }
-TABLES = {"tokens": "token", "businesses": "business", "kyc_applications": "KYC application"}
+# distributing -> distributed is also gated on every payment being paid (dividends_distribution).
+DIVIDEND_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "submit": (("draft",), "pending_approval"),
+    "approve": (("pending_approval",), "approved"),
+    "start_distribution": (("approved",), "distributing"),
+    "finish_distribution": (("distributing",), "distributed"),
+    "cancel": (("draft", "pending_approval", "approved"), "cancelled"),
+}
+TABLES = {"tokens": "token", "businesses": "business", "kyc_applications": "KYC application",
+          "dividend_declarations": "dividend"}
 
 
 def transition(

@@ -1,0 +1,75 @@
+"""WebSocket fan-out: channels per token and per investor, bounded queues per client.
+
+A client whose queue fills up is dropped with close code 4008 ("too slow") so that a slow
+reader never holds back matching or other clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from fastapi import WebSocket
+
+SLOW_CLIENT_CLOSE = 4008
+QUEUE_LIMIT = 1000
+
+
+class Client:
+    """One WebSocket connection and its outgoing queue."""
+
+    def __init__(self, socket: WebSocket, user_id: str):
+        self.socket = socket
+        self.user_id = user_id
+        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.dropped = False
+
+    def offer(self, message: dict[str, Any] | None) -> bool:
+        """Queue a message without waiting; False when the client is too slow."""
+        try:
+            self.outbox.put_nowait(message)
+        except asyncio.QueueFull:
+            return False
+        return True
+
+    async def pump(self) -> None:
+        """Send queued messages until told to stop."""
+        while (message := await self.outbox.get()) is not None:
+            await self.socket.send_json(message)
+
+
+class Hub:
+    """Subscriptions by channel; `broadcast` runs on the event loop."""
+
+    def __init__(self) -> None:
+        self.channels: dict[str, set[Client]] = {}
+
+    def subscribe(self, client: Client, channel: str) -> None:
+        """Start sending a channel's messages to a client."""
+        self.channels.setdefault(channel, set()).add(client)
+
+    def unsubscribe(self, client: Client, channel: str | None = None) -> None:
+        """Stop one channel, or every channel when none is named."""
+        names = [channel] if channel else list(self.channels)
+        for name in names:
+            self.channels.get(name, set()).discard(client)
+
+    def broadcast(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+        """Queue each message for its channel's clients; drop clients that cannot keep up."""
+        for channel, message in messages:
+            for client in list(self.channels.get(channel, ())):
+                if not client.offer(message):
+                    self.drop(client)
+
+    def drop(self, client: Client) -> None:
+        """Disconnect a client that fell behind."""
+        if client.dropped:
+            return
+        client.dropped = True
+        self.unsubscribe(client)
+        with contextlib.suppress(asyncio.QueueEmpty):
+            while True:
+                client.outbox.get_nowait()
+        client.outbox.put_nowait(None)
+        asyncio.ensure_future(client.socket.close(SLOW_CLIENT_CLOSE, "client too slow: resubscribe"))

@@ -1,0 +1,116 @@
+"""The investor order API: place, list, cancel; order book; own trades."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from alefctl.server.auth import current_actor, role
+from alefctl.server.routes import out, transaction
+from alefctl.workflows import orders
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.tokens import get_token
+from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
+
+router = APIRouter(prefix="/api/v1", tags=["orders"])
+investor = role("investor")
+investor_or_admin = role("investor", "admin")
+
+
+class OrderBody(BaseModel):
+    """A new order; prices are USD strings on the token's tick grid."""
+
+    token_id: str = Field(description="token symbol or id")
+    side: str
+    order_type: str = "limit"
+    quantity: int
+    price: Decimal | None = None
+    stop_price: Decimal | None = None
+    time_in_force: str = "GTC"
+    client_order_id: str | None = None
+    self_trade_prevention: str = "cancel_taker"
+    confirm_fat_finger: bool = False
+    confirm_nav_deviation: bool = False
+
+
+@router.post("/orders", status_code=201)
+async def place(body: OrderBody, request: Request, response: Response,
+                actor: Actor = Depends(investor)) -> dict:
+    """Place an order; 201 with its fills, or 200 with the original for a resent client_order_id."""
+    order = orders.OrderRequest(
+        token=body.token_id, side=body.side, order_type=body.order_type, quantity=body.quantity,
+        price=body.price, stop_price=body.stop_price, time_in_force=body.time_in_force,
+        client_order_id=body.client_order_id, self_trade_prevention=body.self_trade_prevention,
+        confirm_fat_finger=body.confirm_fat_finger, confirm_nav_deviation=body.confirm_nav_deviation)
+    orders.check_order_shape(order)
+    metrics = request.app.state.metrics
+    started = time.perf_counter()
+    try:
+        result = await _writer_call(request, PlaceOrder(actor, order))
+    except Exception:
+        metrics.orders.labels("refused").inc()
+        raise
+    metrics.order_latency.observe(time.perf_counter() - started)
+    metrics.orders.labels("accepted").inc()
+    if result.get("duplicate"):
+        response.status_code = 200
+    return out(result)
+
+
+@router.get("/orders")
+def list_own(request: Request, status: str | None = None, token: str | None = None,
+             actor: Actor = Depends(current_actor)) -> list:
+    """The caller's orders, newest first."""
+    with transaction(request) as conn:
+        return out(orders.list_orders(conn, actor, status=status, token=token))
+
+
+@router.get("/orders/{order_id}")
+def show(order_id: str, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+    """One of the caller's orders (admins: any order)."""
+    owner = None if actor.role == "admin" else actor.user_id
+    with transaction(request) as conn:
+        return out(orders.get_order(conn, order_id, owner=owner))
+
+
+@router.delete("/orders/{order_id}")
+async def cancel(order_id: str, request: Request,
+                 actor: Actor = Depends(investor_or_admin)) -> dict:
+    """Cancel an open order; its locked money or tokens come back."""
+    return out(await _writer_call(request, CancelOrder(actor, order_id)))
+
+
+@router.get("/orderbook/{token_id}")
+async def order_book(token_id: str, request: Request, levels: int = 20,
+                     _actor: Actor = Depends(current_actor)) -> dict:
+    """Aggregated depth of a token's book, best first."""
+    with transaction(request) as conn:
+        token = get_token(conn, token_id)
+
+    def depth(books: dict[Any, Any]) -> Any:
+        book = books.get(token.id)
+        return None if book is None else (book.depth(max(1, min(levels, 500))), book.last_price)
+
+    found = await asyncio.wrap_future(request.app.state.writer.call(depth))
+    bids, asks, last = ((), (), None) if found is None else (*found[0], found[1])
+    tick = token.tick_size
+    return out({"symbol": token.symbol, "last_price": None if last is None else last * tick,
+                "bids": [[lv.price * tick, lv.quantity] for lv in bids],
+                "asks": [[lv.price * tick, lv.quantity] for lv in asks]})
+
+
+@router.get("/trades")
+def own_trades(request: Request, token: str | None = None,
+               actor: Actor = Depends(current_actor)) -> list:
+    """The caller's trades, newest first."""
+    with transaction(request) as conn:
+        return out(orders.list_trades(conn, actor, token=token))
+
+
+async def _writer_call(request: Request, command: PlaceOrder | CancelOrder) -> Any:
+    return await asyncio.wrap_future(request.app.state.writer.submit(command))

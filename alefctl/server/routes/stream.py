@@ -1,0 +1,82 @@
+"""WebSocket /api/v1/ws: subscribe to book:SYMBOL, trades:SYMBOL and orders (your own)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from alefctl.errors import AlefError
+from alefctl.server.hub import Client
+from alefctl.workflows.tokens import get_token
+
+router = APIRouter(prefix="/api/v1")
+UNAUTHORIZED_CLOSE = 4001
+
+
+@router.websocket("/ws")
+async def stream(socket: WebSocket) -> None:
+    """Authenticate (Authorization header or ?api_key=), then serve subscribe messages."""
+    app = socket.app
+    header = socket.headers.get("authorization", "")
+    secret = header.partition(" ")[2].strip() or socket.query_params.get("api_key", "")
+    await socket.accept()
+    try:
+        actor = await asyncio.to_thread(app.state.key_cache.actor_for, socket, secret)
+    except AlefError as error:
+        await socket.close(UNAUTHORIZED_CLOSE, error.message[:120])
+        return
+    client = Client(socket, str(actor.user_id))
+    pump = asyncio.create_task(client.pump())
+    try:
+        while True:
+            request = await socket.receive_json()
+            await _handle(app, client, request)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        app.state.hub.unsubscribe(client)
+        client.offer(None)
+        with contextlib.suppress(Exception):
+            await pump
+
+
+async def _handle(app, client: Client, request: dict) -> None:  # noqa: ANN001
+    op, channel = request.get("op"), str(request.get("channel", ""))
+    if op not in ("subscribe", "unsubscribe", "snapshot"):
+        client.offer({"type": "error", "detail": "op must be subscribe, unsubscribe or snapshot"})
+        return
+    if channel == "orders":
+        channel = f"orders:{client.user_id}"
+    kind, _, symbol = channel.partition(":")
+    if kind not in ("book", "trades", "orders") or not symbol:
+        client.offer({"type": "error", "detail": f"unknown channel {channel!r}"})
+        return
+    if op == "unsubscribe":
+        app.state.hub.unsubscribe(client, channel)
+        return
+    if op == "subscribe":
+        app.state.hub.subscribe(client, channel)
+    if kind == "book":
+        client.offer(await _snapshot(app, symbol))
+    client.offer({"type": "subscribed", "channel": channel})
+
+
+async def _snapshot(app, symbol: str) -> dict:  # noqa: ANN001
+    def load() -> object:
+        with app.state.db.begin() as conn:
+            return get_token(conn, symbol)
+
+    try:
+        token = await asyncio.to_thread(load)
+    except AlefError as error:
+        return {"type": "error", "detail": error.message}
+    feeds = app.state.feeds
+
+    def prime(books: dict) -> None:
+        if token.id in books and feeds.snapshot(token.symbol)["seq"] == 0:
+            feeds.update(token.symbol, books[token.id], token.tick_size)
+
+    await asyncio.wrap_future(app.state.writer.call(prime))
+    return feeds.snapshot(token.symbol)

@@ -1,0 +1,207 @@
+"""Paying a dividend exactly once, in set-based chunks that each commit on their own.
+
+1. start_distribution (one transaction): approved -> distributing. Locks the treasury, then the
+   issuer (the spec's lock order), refuses unless the issuer's fiat balance covers net + fee, then
+   debits the issuer net + fee and credits the treasury the fee. The holders' net is now owed by
+   the declaration ("in flight": the pending payments of a distributing declaration, which
+   `alefctl check` counts). Nothing moves if it is refused. Run again, it moves nothing.
+2. pay_chunk (one transaction each): up to chunk_size pending payments, locked with SKIP LOCKED,
+   are credited and set paid in three statements (INSERT ... SELECT, UPDATE ... FROM): fiat to
+   users.fiat_balance, stablecoin to user_balances (USDC, upsert), token to wallets (mint).
+   A payment is credited in the same transaction that moves it pending -> paid, so a crash at
+   any point leaves each payment either paid and credited or pending and not: a re-run pays the
+   pending ones and nobody twice. Two runners at once share the work (SKIP LOCKED).
+3. finish_distribution: distributing -> distributed once no payment is pending.
+
+Token dividends are minted, not transferred from the issuer's token wallet: issuers hold no
+tokens on this platform (the offering sells to investors, go-live allocates to the treasury), so
+a transfer would have nothing to draw on, and the spec's token dividend "mints additional
+tokens". The holders' wallets are credited at once (DB first); each payment is marked
+on_chain_status 'pending' for the mint job (dividends_mint). A token's minted supply is then its
+confirmed allocations plus its paid token dividends.
+Stablecoin dividends are funded from the issuer's fiat (USD) like fiat ones, and paid in USDC 1:1.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
+
+from alefctl.db.system_users import treasury_id
+from alefctl.errors import Conflict, InsufficientFunds, NotFound
+from alefctl.ids import new_id, parse_id
+from alefctl.money import format_usd
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.dividends import UUID_V7_SQL, Dividend, get_dividend
+from alefctl.workflows.transitions import DIVIDEND_FLOW, transition
+
+DEFAULT_CHUNK_SIZE = 10_000
+CLAIM_SQL = (
+    "SELECT id FROM dividend_payments WHERE dividend_id = :d AND status = 'pending'"
+    " ORDER BY user_id LIMIT :n FOR UPDATE SKIP LOCKED"
+)
+# Rows of the holders, locked in one order (the treasury first, then by user id) before crediting.
+LOCK_HOLDERS_SQL = {
+    "fiat": "SELECT 1 FROM users WHERE id IN (SELECT user_id FROM dividend_payments"
+            " WHERE id = ANY(:ids)) ORDER BY id <> :treasury, id FOR UPDATE",
+    "stablecoin": "SELECT 1 FROM user_balances WHERE currency = 'USDC' AND user_id IN (SELECT"
+                  " user_id FROM dividend_payments WHERE id = ANY(:ids))"
+                  " ORDER BY user_id <> :treasury, user_id FOR UPDATE",
+    "token": "SELECT 1 FROM wallets WHERE token_id = :token AND user_id IN (SELECT user_id FROM"
+             " dividend_payments WHERE id = ANY(:ids)) ORDER BY user_id <> :treasury, user_id"
+             " FOR UPDATE",
+}
+# The credit of each type: a data-modifying CTE returning (user_id, balance_after).
+CREDIT_SQL = {
+    "fiat": "UPDATE users u SET fiat_balance = u.fiat_balance + due.net_amount, updated_at = now()"
+            " FROM due WHERE u.id = due.user_id RETURNING u.id AS user_id,"
+            " u.fiat_balance AS balance_after",
+    "stablecoin": "INSERT INTO user_balances (user_id, currency, balance) SELECT user_id, 'USDC',"
+                  " net_amount FROM due ON CONFLICT (user_id, currency) DO UPDATE SET balance ="
+                  " user_balances.balance + EXCLUDED.balance, updated_at = now()"
+                  " RETURNING user_id, balance AS balance_after",
+    "token": f"INSERT INTO wallets (id, user_id, token_id, balance) SELECT {UUID_V7_SQL}, user_id,"
+             " :token, token_quantity FROM due ON CONFLICT (user_id, token_id) DO UPDATE SET"
+             " balance = wallets.balance + EXCLUDED.balance, updated_at = now()"
+             " RETURNING user_id, CAST(NULL AS numeric) AS balance_after",
+}
+# currency, amount and quantity of each holder's wallet transaction.
+LEDGER_COLUMNS = {
+    "fiat": "'USD', due.net_amount, NULL",
+    "stablecoin": "'USDC', due.net_amount, NULL",
+    "token": "'TOKEN', 0, due.token_quantity",
+}
+PAY_SQL = (
+    "WITH due AS MATERIALIZED (SELECT p.id AS payment_id, p.user_id, p.net_amount,"
+    f" p.token_quantity, {UUID_V7_SQL} AS transaction_id FROM dividend_payments p"
+    " WHERE p.id = ANY(:ids) AND p.status = 'pending'),"
+    " credited AS ({credit}),"
+    " recorded AS (INSERT INTO wallet_transactions (id, user_id, token_id, type, currency, amount,"
+    " quantity, status, balance_after, reference_type, reference_id, created_by)"
+    " SELECT due.transaction_id, due.user_id, :token, 'dividend', {ledger}, 'completed',"
+    " credited.balance_after, 'dividend_declaration', :d, :by FROM due JOIN credited USING (user_id))"
+    " UPDATE dividend_payments p SET status = 'paid', paid_at = now(),"
+    " wallet_transaction_id = due.transaction_id, on_chain_status = {on_chain}"
+    " FROM due WHERE p.id = due.payment_id"
+)
+
+
+@dataclass(frozen=True)
+class DistributionProgress:
+    """How far a distribution has got: payments paid so far out of the holders."""
+
+    dividend_id: uuid.UUID
+    paid: int
+    holder_count: int
+
+
+def distribute(engine: Engine, actor: Actor, ref: str, chunk_size: int = DEFAULT_CHUNK_SIZE,
+               on_progress: Callable[[DistributionProgress], None] | None = None) -> Dividend:
+    """Start (or resume) and pay a distribution, each step in its own transaction (admins)."""
+    with engine.begin() as conn:
+        dividend = start_distribution(conn, actor, ref)
+    paid = dividend.paid_count
+    while True:
+        with engine.begin() as conn:
+            paid_now = pay_chunk(conn, actor, str(dividend.id), chunk_size)
+        if paid_now == 0:
+            break
+        paid += paid_now
+        if on_progress is not None:
+            on_progress(DistributionProgress(dividend.id, paid, dividend.holder_count))
+    with engine.begin() as conn:
+        return finish_distribution(conn, actor, str(dividend.id))
+
+
+def start_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
+    """approved -> distributing: the issuer funds net + fee, the treasury gets the fee (admins)."""
+    actor.require("admin")
+    dividend = get_dividend(conn, actor, ref, for_update=True)
+    if dividend.status in ("distributing", "distributed"):
+        return dividend  # already funded: resume, never fund twice
+    if dividend.status not in DIVIDEND_FLOW["start_distribution"][0]:
+        raise Conflict(f"cannot distribute: the dividend is {dividend.status} (needs approved)")
+    treasury = treasury_id(conn)
+    # Lock order of the spec: the treasury before the issuer.
+    conn.execute(text("SELECT 1 FROM users WHERE id = :u FOR UPDATE"), {"u": treasury})
+    issuer_balance = conn.execute(text("SELECT fiat_balance FROM users WHERE id = :u FOR UPDATE"),
+                                  {"u": dividend.issuer_id}).scalar_one()
+    if issuer_balance < dividend.funding_usd:
+        raise InsufficientFunds(
+            f"the issuer's fiat balance {format_usd(issuer_balance)} USD does not cover the"
+            f" dividend's {format_usd(dividend.funding_usd)} USD (net"
+            f" {format_usd(dividend.total_net_usd)} + fee {format_usd(dividend.total_fee_usd)})")
+    transition(conn, "dividend_declarations", dividend.id, DIVIDEND_FLOW, "start_distribution",
+               returning="id")
+    _book(conn, actor, dividend, dividend.issuer_id, -dividend.funding_usd, "dividend")
+    _book(conn, actor, dividend, treasury, dividend.total_fee_usd, "fee")
+    started = get_dividend(conn, actor, str(dividend.id))
+    actor.audit(conn, "dividend.start_distribution", "dividend_declaration", dividend.id,
+                before={"status": dividend.status, "issuer_fiat_balance": issuer_balance},
+                after={"status": started.status, "issuer_debit": dividend.funding_usd,
+                       "treasury_fee": dividend.total_fee_usd})
+    return started
+
+
+def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
+    """Pay up to chunk_size pending payments of a distributing declaration; how many were paid."""
+    actor.require("admin")
+    dividend_id = parse_id(ref, field="dividend")
+    row = conn.execute(text("SELECT status, dividend_type, token_id FROM dividend_declarations"
+                            " WHERE id = :d FOR SHARE"), {"d": dividend_id}).first()
+    if row is None:
+        raise NotFound(f"dividend not found: {ref}")
+    if row.status != "distributing":
+        return 0
+    payment_ids = list(conn.execute(text(CLAIM_SQL), {"d": dividend_id, "n": chunk_size}).scalars())
+    if not payment_ids:
+        return 0
+    kind = row.dividend_type
+    conn.execute(text(LOCK_HOLDERS_SQL[kind]),
+                 {"ids": payment_ids, "treasury": treasury_id(conn), "token": row.token_id})
+    on_chain = "'pending'" if kind == "token" else "NULL"
+    sql = PAY_SQL.format(credit=CREDIT_SQL[kind], ledger=LEDGER_COLUMNS[kind], on_chain=on_chain)
+    paid = conn.execute(text(sql), {"ids": payment_ids, "d": dividend_id, "token": row.token_id,
+                                    "by": actor.user_id}).rowcount
+    if paid != len(payment_ids):
+        raise Conflict(f"paid {paid} of {len(payment_ids)} claimed payments; nothing was kept")
+    return paid
+
+
+def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
+    """distributing -> distributed once every payment is paid; else returns it still distributing."""
+    actor.require("admin")
+    dividend = get_dividend(conn, actor, ref, for_update=True)
+    if dividend.status != "distributing" or dividend.pending_count > 0:
+        return dividend
+    transition(conn, "dividend_declarations", dividend.id, DIVIDEND_FLOW, "finish_distribution",
+               returning="id", distributed_at=datetime.now().astimezone())
+    finished = get_dividend(conn, actor, str(dividend.id))
+    actor.audit(conn, "dividend.distribute", "dividend_declaration", dividend.id,
+                before={"status": dividend.status},
+                after={"status": finished.status, "paid": finished.paid_count,
+                       "total_net_usd": finished.total_net_usd,
+                       "total_token_qty": finished.total_token_qty})
+    return finished
+
+
+def _book(conn: Connection, actor: Actor, dividend: Dividend, user_id: uuid.UUID,
+          signed_amount: Decimal, kind: str) -> None:
+    """Move fiat for one user and write its wallet transaction (amount signed from the user's side)."""
+    if signed_amount == 0:
+        return
+    balance = conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a,"
+                                " updated_at = now() WHERE id = :u RETURNING fiat_balance"),
+                           {"a": signed_amount, "u": user_id}).scalar_one()
+    conn.execute(text(
+        "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, status,"
+        " balance_after, reference_type, reference_id, created_by) VALUES (:id, :u, :t, :kind,"
+        " :a, 'completed', :b, 'dividend_declaration', :d, :by)"),
+        {"id": new_id(), "u": user_id, "t": dividend.token_id, "kind": kind, "a": signed_amount,
+         "b": balance, "d": dividend.id, "by": actor.user_id})

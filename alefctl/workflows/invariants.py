@@ -1,0 +1,196 @@
+"""The platform's invariants, each a named SQL query returning the rows that break it.
+
+Sign convention: wallet_transactions.amount is signed from the user's side (+ credit, - debit),
+so a withdrawal is negative and sum(amount) of deposits and withdrawals is the net money in.
+Where money is between two balances it is counted once: fiat locked in open orders (the buy
+order's lock debits fiat_balance, as in the spec), escrow of the primary offerings, and the net
+of a distributing dividend that its issuer has funded but whose holders are not yet paid.
+USDC counts 1:1 with USD: stablecoin dividends are funded in USD and paid in USDC.
+Run the checks in one REPEATABLE READ transaction so that they see one consistent state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.workflows.actor import Actor
+
+MAX_ROWS = 100  # offending rows reported per check
+OPEN_ORDER = "('open', 'partially_filled', 'pending_stop')"
+
+
+@dataclass(frozen=True)
+class Invariant:
+    """A named rule and the query that returns the rows breaking it."""
+
+    name: str
+    description: str
+    sql: str
+
+
+@dataclass
+class CheckResult:
+    """One invariant's outcome: the offending rows (at most MAX_ROWS), none when it holds."""
+
+    name: str
+    description: str
+    violations: list[dict[str, Any]] = field(default_factory=list)
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing breaks the invariant."""
+        return not self.violations
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {"name": self.name, "ok": self.ok, "description": self.description,
+                "violations": self.violations, "truncated": self.truncated}
+
+
+INVARIANTS: tuple[Invariant, ...] = (
+    Invariant(
+        "dollars_conserved",
+        "fiat balances + USDC balances + fiat locked in open orders and OTC orders + offering"
+        " escrow + funded dividends not yet paid = completed deposits - withdrawals",
+        "SELECT *, held - net_deposits AS difference FROM (SELECT"
+        " fiat_balances + stablecoin_balances + locked_in_orders + locked_in_otc + escrow"
+        " + dividends_in_flight AS held, * FROM (SELECT"
+        " (SELECT coalesce(sum(fiat_balance), 0) FROM users) AS fiat_balances,"
+        " (SELECT coalesce(sum(balance), 0) FROM user_balances) AS stablecoin_balances,"
+        " (SELECT coalesce(sum(locked_fiat), 0) FROM orders"
+        f" WHERE status IN {OPEN_ORDER}) AS locked_in_orders,"
+        " (SELECT coalesce(sum(locked_fiat), 0) FROM otc_orders"
+        " WHERE status IN ('pending', 'approved')) AS locked_in_otc,"
+        " (SELECT coalesce(sum(escrow_balance), 0) FROM tokens) AS escrow,"
+        " (SELECT coalesce(sum(p.net_amount), 0) FROM dividend_payments p"
+        " JOIN dividend_declarations d ON d.id = p.dividend_id WHERE d.status = 'distributing'"
+        " AND d.dividend_type <> 'token' AND p.status = 'pending') AS dividends_in_flight,"
+        " (SELECT coalesce(sum(amount), 0) FROM wallet_transactions WHERE status = 'completed'"
+        " AND type IN ('deposit', 'withdrawal')) AS net_deposits) parts) totals"
+        " WHERE held <> net_deposits",
+    ),
+    Invariant(
+        "user_fiat_ledger",
+        "each user's fiat_balance = the sum of their pending and completed USD wallet"
+        " transactions",
+        "SELECT u.id AS user_id, u.email, u.fiat_balance, coalesce(l.total, 0) AS ledger_total,"
+        " u.fiat_balance - coalesce(l.total, 0) AS difference FROM users u LEFT JOIN"
+        " (SELECT user_id, sum(amount) AS total FROM wallet_transactions WHERE currency = 'USD'"
+        " AND status IN ('pending', 'completed') GROUP BY user_id) l ON l.user_id = u.id"
+        " WHERE u.fiat_balance <> coalesce(l.total, 0) ORDER BY u.email",
+    ),
+    Invariant(
+        "user_stablecoin_ledger",
+        "each user's USDC balance = the sum of their pending and completed USDC wallet"
+        " transactions",
+        "SELECT coalesce(b.user_id, l.user_id) AS user_id, coalesce(b.balance, 0) AS balance,"
+        " coalesce(l.total, 0) AS ledger_total FROM (SELECT user_id, balance FROM user_balances"
+        " WHERE currency = 'USDC') b FULL JOIN (SELECT user_id, sum(amount) AS total"
+        " FROM wallet_transactions WHERE currency = 'USDC' AND status IN ('pending', 'completed')"
+        " GROUP BY user_id) l ON l.user_id = b.user_id"
+        " WHERE coalesce(b.balance, 0) <> coalesce(l.total, 0)",
+    ),
+    Invariant(
+        "locked_within_balance",
+        "no wallet or stablecoin balance has more locked than it holds",
+        "SELECT 'wallets' AS source, id::text AS row_id, user_id, balance::numeric AS balance,"
+        " locked_balance::numeric AS locked FROM wallets WHERE locked_balance > balance"
+        " UNION ALL SELECT 'user_balances', currency, user_id, balance, locked FROM user_balances"
+        " WHERE locked > balance",
+    ),
+    Invariant(
+        "token_supply_in_wallets",
+        "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
+        " token dividends",
+        "SELECT t.id AS token_id, t.symbol, coalesce(w.held, 0) AS wallet_total,"
+        " coalesce(a.allocated, 0) AS confirmed_allocations, coalesce(m.minted, 0) AS"
+        " dividend_tokens FROM tokens t"
+        " LEFT JOIN (SELECT token_id, sum(balance) AS held FROM wallets GROUP BY token_id) w"
+        " ON w.token_id = t.id LEFT JOIN (SELECT token_id, sum(quantity) AS allocated"
+        " FROM token_allocations WHERE status = 'confirmed' GROUP BY token_id) a"
+        " ON a.token_id = t.id LEFT JOIN (SELECT d.token_id, sum(p.token_quantity) AS minted"
+        " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
+        " WHERE d.dividend_type = 'token' AND p.status = 'paid' GROUP BY d.token_id) m"
+        " ON m.token_id = t.id"
+        " WHERE coalesce(w.held, 0) <> coalesce(a.allocated, 0) + coalesce(m.minted, 0)"
+        " ORDER BY t.symbol",
+    ),
+    Invariant(
+        "open_buy_orders_funded",
+        "each open buy order with a limit price has locked at least price x remaining quantity"
+        " (market and stop-loss orders have no price to lock against)",
+        "SELECT id AS order_id, user_id, token_id, order_type, status, price, remaining_quantity,"
+        " locked_fiat, price * remaining_quantity AS required FROM orders WHERE side = 'buy'"
+        f" AND status IN {OPEN_ORDER} AND price IS NOT NULL"
+        " AND locked_fiat < price * remaining_quantity ORDER BY created_at",
+    ),
+    Invariant(
+        "open_sell_orders_covered",
+        "each holder's locked tokens cover the remaining quantity of their open sell orders",
+        "SELECT o.user_id, o.token_id, sum(o.remaining_quantity) AS open_sell_quantity,"
+        " coalesce(w.locked_balance, 0) AS locked_balance FROM orders o LEFT JOIN wallets w"
+        " ON w.user_id = o.user_id AND w.token_id = o.token_id WHERE o.side = 'sell'"
+        f" AND o.status IN {OPEN_ORDER} GROUP BY o.user_id, o.token_id, w.locked_balance"
+        " HAVING coalesce(w.locked_balance, 0) < sum(o.remaining_quantity)",
+    ),
+    Invariant(
+        "trades_have_settlement_history",
+        "each trade has trade_settlement_history rows, the latest matching its settlement status",
+        "SELECT t.id AS trade_id, t.settlement_status, h.to_status AS latest_history_status"
+        " FROM trades t LEFT JOIN LATERAL (SELECT to_status FROM trade_settlement_history"
+        " WHERE trade_id = t.id ORDER BY created_at DESC, id DESC LIMIT 1) h ON true"
+        " WHERE h.to_status IS DISTINCT FROM t.settlement_status ORDER BY t.created_at",
+    ),
+    Invariant(
+        "no_negative_amounts",
+        "no balance, lock, escrow or dividend amount is below zero",
+        " UNION ALL ".join(
+            f"SELECT '{table}.{column}' AS amount, id::text AS row_id, {column}::numeric AS value"
+            f" FROM {table} WHERE {column} < 0"
+            for table, column in (
+                ("users", "fiat_balance"), ("wallets", "balance"), ("wallets", "locked_balance"),
+                ("tokens", "escrow_balance"), ("tokens", "total_raised"),
+                ("orders", "locked_fiat"), ("orders", "locked_quantity"),
+                ("otc_orders", "locked_fiat"), ("otc_orders", "locked_quantity"),
+                ("dividend_payments", "gross_amount"), ("dividend_payments", "fee_amount"),
+                ("dividend_payments", "net_amount"),
+            )
+        ) + " UNION ALL SELECT 'user_balances.balance', user_id::text, balance FROM user_balances"
+        " WHERE balance < 0 OR locked < 0",
+    ),
+    Invariant(
+        "dividend_totals_match_payments",
+        "each live dividend's totals equal the sums of its payments (gross = net + fee +"
+        " remainder), a distributed one has none pending and every paid one has its ledger row",
+        "SELECT d.id AS dividend_id, d.status, d.holder_count, s.payments, d.total_gross_usd,"
+        " d.total_net_usd, s.net, d.total_fee_usd, s.fee, d.remainder_usd, s.pending, s.unlinked"
+        " FROM dividend_declarations d CROSS JOIN LATERAL (SELECT count(*) AS payments,"
+        " coalesce(sum(gross_amount), 0) AS gross, coalesce(sum(net_amount), 0) AS net,"
+        " coalesce(sum(fee_amount), 0) AS fee, count(*) FILTER (WHERE status = 'pending')"
+        " AS pending, count(*) FILTER (WHERE status = 'paid' AND wallet_transaction_id IS NULL)"
+        " AS unlinked, count(*) FILTER (WHERE status = 'paid') AS paid"
+        " FROM dividend_payments WHERE dividend_id = d.id) s WHERE d.status <> 'cancelled' AND"
+        " (d.holder_count <> s.payments OR d.total_net_usd <> s.net OR d.total_fee_usd <> s.fee"
+        " OR d.total_gross_usd <> s.gross + d.remainder_usd"
+        " OR d.total_gross_usd <> d.total_net_usd + d.total_fee_usd + d.remainder_usd"
+        " OR s.unlinked > 0 OR (d.status = 'distributed' AND s.pending > 0)"
+        " OR (d.status IN ('draft', 'pending_approval', 'approved') AND s.paid > 0))",
+    ),
+)
+
+
+def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None) -> list[CheckResult]:
+    """Run every invariant (or the named ones) and return each with its offending rows (admins)."""
+    actor.require("admin")
+    chosen = [inv for inv in INVARIANTS if names is None or inv.name in names]
+    results = []
+    for invariant in chosen:
+        rows = conn.execute(text(f"SELECT * FROM ({invariant.sql}) v LIMIT :n"),
+                            {"n": MAX_ROWS + 1}).mappings().all()
+        results.append(CheckResult(invariant.name, invariant.description,
+                                   [dict(row) for row in rows[:MAX_ROWS]], len(rows) > MAX_ROWS))
+    return results

@@ -1,0 +1,87 @@
+"""Who may trade, and locking the money or tokens an order may use (spec steps 2 and 3)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.errors import Conflict, InsufficientFunds, PermissionDenied
+from alefctl.money import format_usd
+
+
+@dataclass(frozen=True)
+class NotionalLimits:
+    """Largest order notional per accreditation (the spec: $500 / $5,000 / $50,000)."""
+
+    retail: Decimal
+    professional: Decimal
+    institutional: Decimal
+
+    def for_accreditation(self, accreditation: str) -> Decimal:
+        """The limit that applies to an investor."""
+        return {"institutional": self.institutional,
+                "professional": self.professional}.get(accreditation, self.retail)
+
+
+def eligible_trader(conn: Connection, user_id: uuid.UUID) -> Any:
+    """The investor's row, locked; refuses anyone the spec does not let trade."""
+    user = conn.execute(text(
+        "SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
+        " accreditation_status, fiat_balance FROM users WHERE id = :u FOR UPDATE"),
+        {"u": user_id}).one()
+    if user.role != "investor":
+        raise PermissionDenied("only investors place orders")
+    if not user.is_activated:
+        raise PermissionDenied("the account is deactivated")
+    if user.kyc_status != "approved":
+        raise PermissionDenied(f"KYC must be approved to trade (status {user.kyc_status})")
+    if user.fatca_status == "blocked":
+        raise PermissionDenied("trading is blocked for this investor under FATCA")
+    if user.wallet_address is None:
+        raise Conflict("set a wallet address before trading", field="wallet_address")
+    return user
+
+
+def check_notional(user: Any, notional: Decimal, limits: NotionalLimits) -> None:
+    """Refuse an order above the investor's accreditation limit."""
+    limit = limits.for_accreditation(user.accreditation_status)
+    if notional > limit:
+        raise PermissionDenied(
+            f"order notional {format_usd(notional)} USD exceeds the {user.accreditation_status}"
+            f" limit of {format_usd(limit)} USD", code="notional_limit")
+
+
+def market_budget(user: Any, limits: NotionalLimits) -> Decimal:
+    """What a market buy may spend: the free balance, at most the accreditation limit."""
+    budget = min(user.fiat_balance, limits.for_accreditation(user.accreditation_status))
+    if budget <= 0:
+        raise InsufficientFunds("no free USD balance for a market buy")
+    return budget
+
+
+def lock_fiat(conn: Connection, user_id: uuid.UUID, amount: Decimal) -> None:
+    """Move money from the free balance into an order."""
+    locked = conn.execute(text(
+        "UPDATE users SET fiat_balance = fiat_balance - :a, updated_at = now()"
+        " WHERE id = :u AND fiat_balance >= :a RETURNING id"), {"a": amount, "u": user_id}).first()
+    if locked is None:
+        balance = conn.execute(text("SELECT fiat_balance FROM users WHERE id = :u"),
+                               {"u": user_id}).scalar_one()
+        raise InsufficientFunds(f"the order needs {format_usd(amount)} USD; free balance"
+                                f" {format_usd(balance)}")
+
+
+def lock_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
+    """Move free tokens into an order (locked_balance); never tokens already locked."""
+    locked = conn.execute(text(
+        "UPDATE wallets SET locked_balance = locked_balance + :q, updated_at = now()"
+        " WHERE user_id = :u AND token_id = :t AND balance - locked_balance >= :q RETURNING id"),
+        {"q": quantity, "u": user_id, "t": token_id}).first()
+    if locked is None:
+        free = conn.execute(text("SELECT balance - locked_balance FROM wallets WHERE user_id = :u"
+                                 " AND token_id = :t"), {"u": user_id, "t": token_id}).scalar()
+        raise InsufficientFunds(f"the order needs {quantity} free tokens; you have {free or 0}")

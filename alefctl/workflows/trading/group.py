@@ -1,0 +1,242 @@
+"""One group of order commands in one transaction (DESIGN.md section 5).
+
+Every check that can refuse a command runs before the command changes anything, so a refused
+command leaves no trace and the rest of the group goes on. The books are the caller's; if the
+transaction fails, the caller rebuilds them from the database (books.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
+from alefctl.ids import new_id
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
+from alefctl.workflows.trading import funds
+from alefctl.workflows.trading.books import load_book
+from alefctl.workflows.trading.ledger import GroupLedger
+from alefctl.workflows.trading.state import OrderState, load_orders
+
+
+@dataclass(frozen=True)
+class PlaceOrder:
+    """An investor's new order."""
+
+    actor: Actor
+    request: OrderRequest
+
+
+@dataclass(frozen=True)
+class CancelOrder:
+    """Cancel an order: its owner, or an admin."""
+
+    actor: Actor
+    order_id: str
+
+
+@dataclass(frozen=True)
+class Market:
+    """A token row as locked for the group."""
+
+    id: uuid.UUID
+    symbol: str
+    status: str
+    trading_mode: str
+    tick_size: Decimal
+    fee_bps: int
+
+
+Outcome = dict[str, Any] | AlefError
+
+
+class OrderGroup:
+    """Runs commands through the books; `flush` writes everything in the same transaction."""
+
+    def __init__(self, conn: Connection, books: dict[uuid.UUID, Any], limits: funds.NotionalLimits,
+                 treasury_id: uuid.UUID, clock: Callable[[], datetime]):
+        self.conn = conn
+        self.books = books
+        self.limits = limits
+        self.clock = clock
+        self.ledger = GroupLedger(treasury_id)
+        self.orders: dict[uuid.UUID, OrderState] = {}
+        self.markets: dict[str, Market] = {}  # by symbol and by str(id)
+        self.events: list[tuple[Market, Any]] = []
+
+    def lock_markets(self, token_refs: set[str]) -> None:
+        """Lock the token rows (spec step 2), in id order; each stays locked until commit."""
+        wanted = sorted(ref for ref in token_refs if ref not in self.markets)
+        if not wanted:
+            return
+        rows = self.conn.execute(text(
+            "SELECT id, symbol, status, trading_mode, tick_size, fee_bps FROM tokens"
+            " WHERE symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs) ORDER BY id FOR UPDATE"),
+            {"refs": wanted})
+        for row in rows:
+            market = Market(**row._mapping)
+            self.markets[market.symbol] = self.markets[str(market.id)] = market
+
+    def run(self, command: PlaceOrder | CancelOrder) -> Outcome:
+        """Run one command; an expected refusal comes back as the error, changing nothing."""
+        try:
+            if isinstance(command, PlaceOrder):
+                return self._place(command)
+            return self._cancel(command)
+        except AlefError as error:
+            return error
+
+    def flush(self) -> None:
+        """Write the group's orders, trades and balances."""
+        self.ledger.flush(self.conn, list(self.orders.values()))
+
+    def _place(self, command: PlaceOrder) -> dict[str, Any]:
+        request, actor = command.request, command.actor
+        check_order_shape(request)
+        market = self._market(request.token)
+        price = to_ticks(request.price, market.tick_size)
+        stop = to_ticks(request.stop_price, market.tick_size, field="stop_price")
+        duplicate = self._open_duplicate(actor.user_id, request.client_order_id)
+        if duplicate is not None:
+            return duplicate.public(market.symbol) | {"duplicate": True}
+        trader = funds.eligible_trader(self.conn, actor.user_id)
+        order = OrderState(
+            id=new_id(), user_id=actor.user_id, token_id=market.id, side=request.side,
+            order_type=request.order_type, quantity=request.quantity, price=request.price,
+            stop_price=request.stop_price, time_in_force=request.time_in_force,
+            stp_mode=request.self_trade_prevention, client_order_id=request.client_order_id,
+            created_at=self.clock(), is_new=True,
+            status="pending_stop" if request.order_type.startswith("stop") else "open")
+        cap = self._lock_funds(order, trader, market)
+        events = self.books[market.id].submit(
+            order.id, order.user_id, order.side, order.order_type, order.quantity, price, stop,
+            order.time_in_force, order.stp_mode, cap)
+        if events and events[0].kind == "rejected":
+            self._unlock(order)
+            raise InvalidInput(f"the matching engine refused the order: {events[0].reason}")
+        self.orders[order.id] = order
+        self.ledger.opened(order)
+        self._apply(market, events)
+        return order.public(market.symbol)
+
+    def _cancel(self, command: CancelOrder) -> dict[str, Any]:
+        try:
+            order_id = uuid.UUID(command.order_id)
+        except ValueError:
+            raise NotFound(f"order not found: {command.order_id}") from None
+        order = self._order(order_id)
+        if order is None or (order.user_id != command.actor.user_id and command.actor.role != "admin"):
+            raise NotFound(f"order not found: {command.order_id}")
+        if order.is_finished:
+            raise Conflict(f"order is already {order.status}")
+        market = self._market(str(order.token_id), trading=False)
+        events = self.books[market.id].cancel(order.id)
+        if events and events[0].kind == "rejected":
+            raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
+        self._apply(market, events)
+        return order.public(market.symbol)
+
+    def _market(self, token_ref: str, *, trading: bool = True) -> Market:
+        self.lock_markets({token_ref})
+        market = self.markets.get(token_ref)
+        if market is None:
+            raise NotFound(f"token not found: {token_ref}")
+        if market.id not in self.books:  # went live since the server started, or was dropped
+            self.books[market.id] = load_book(self.conn, market.id)
+        if not trading:
+            return market
+        if market.trading_mode == "primary_subscription":
+            raise Conflict(f"{market.symbol} is in its primary offering: subscribe instead")
+        if market.trading_mode != "full_orderbook" or market.status != "secondary":
+            raise Conflict(f"{market.symbol} is not trading on the order book"
+                           f" (status {market.status}, mode {market.trading_mode})")
+        return market
+
+    def _lock_funds(self, order: OrderState, trader: Any, market: Market) -> int | None:
+        """Lock what the order may use; returns the engine's notional cap for market buys."""
+        if order.side == "sell":
+            if order.price is not None:
+                funds.check_notional(trader, order.price * order.quantity, self.limits)
+            funds.lock_tokens(self.conn, order.user_id, market.id, order.quantity)
+            order.locked_quantity = order.quantity
+            return None
+        if order.price is not None:  # limit and stop_limit buys lock price x quantity
+            amount = order.price * order.quantity
+            funds.check_notional(trader, amount, self.limits)
+            cap = None
+        else:  # market and stop_loss buys lock a bounded budget
+            amount = funds.market_budget(trader, self.limits)
+            cap = int(amount / market.tick_size)
+        funds.lock_fiat(self.conn, order.user_id, amount)
+        order.locked_fiat = amount
+        return cap
+
+    def _unlock(self, order: OrderState) -> None:
+        """Give back what _lock_funds took, for an order that never entered the book."""
+        if order.side == "buy":
+            self.ledger.credit_fiat(order.user_id, order.locked_fiat)
+        else:
+            self.ledger.move_tokens(order.user_id, order.token_id, 0, -order.locked_quantity)
+
+    def _open_duplicate(self, user_id: uuid.UUID, client_order_id: str | None) -> OrderState | None:
+        if client_order_id is None:
+            return None
+        for order in self.orders.values():
+            if (order.user_id, order.client_order_id) == (user_id, client_order_id) \
+                    and not order.is_finished:
+                return order
+        found = self.conn.execute(text(
+            "SELECT id FROM orders WHERE user_id = :u AND client_order_id = :c"
+            " AND status IN ('open', 'partially_filled', 'pending_stop')"),
+            {"u": user_id, "c": client_order_id}).scalar()
+        return None if found is None else self._order(found)
+
+    def _order(self, order_id: uuid.UUID) -> OrderState | None:
+        if order_id not in self.orders:
+            self.orders.update(load_orders(self.conn, [order_id]))
+        return self.orders.get(order_id)
+
+    def _apply(self, market: Market, events: list[Any]) -> None:
+        """Turn the engine's events into order states, trades and releases of funds."""
+        touched: dict[uuid.UUID, OrderState] = {}
+        for event in events:
+            self.events.append((market, event))
+            kind = event.kind
+            if kind == "accepted":
+                self.orders[event.order_id].engine_seq = event.seq
+            elif kind == "trade":
+                taker, maker = self._order(event.taker_order_id), self._order(event.maker_order_id)
+                assert taker is not None and maker is not None
+                trade = self.ledger.trade(taker, maker, event.price * market.tick_size,
+                                          event.quantity, market.fee_bps, event.seq, self.clock())
+                for order in (taker, maker):
+                    order.trades.append({"trade_id": trade["id"], "price": trade["price"],
+                                         "quantity": event.quantity})
+                    self.ledger.status_change(order, "filled" if order.remaining == 0
+                                              else "partially_filled")
+                    touched[order.id] = order
+            elif kind == "cancelled":
+                order = self._order(event.order_id)
+                assert order is not None
+                order.cancel_reason = event.reason
+                self.ledger.status_change(order, "cancelled", event.reason)
+                touched[order.id] = order
+            elif kind == "stop_triggered":
+                order = self._order(event.order_id)
+                assert order is not None
+                order.engine_seq = event.seq
+                self.ledger.status_change(order, "open", "stop_triggered")
+            elif kind == "rejected":
+                raise InvalidInput(f"the matching engine refused the order: {event.reason}")
+        for order in touched.values():
+            keep = Decimal(0)
+            if not order.is_finished and order.price is not None:
+                keep = order.price * order.remaining
+            self.ledger.release(order, keep)
