@@ -28,18 +28,24 @@ ANVIL_INSTALL_HINT = (
 )
 
 
+# In a checkout, `npm ci` in contracts/ installs the pinned anvil next to solc.
+_CHECKOUT_ANVIL = Path(__file__).resolve().parents[1] / "contracts" / "node_modules" / ".bin" / "anvil"
+
+
 def find_anvil() -> Path | None:
-    """The anvil binary: $ALEF_ANVIL_BIN, PATH, ~/.foundry/bin, ./node_modules/.bin; else None."""
+    """The anvil binary: $ALEF_ANVIL_BIN, PATH, ~/.foundry/bin, contracts/ or ./node_modules."""
     configured = os.environ.get("ALEF_ANVIL_BIN")
     if configured:
         return Path(configured) if Path(configured).is_file() else None
     on_path = shutil.which("anvil")
     if on_path:
         return Path(on_path)
-    for candidate in (Path.home() / ".foundry" / "bin" / "anvil", Path.cwd() / "node_modules" / ".bin" / "anvil"):
-        if candidate.is_file():
-            return candidate
-    return None
+    candidates = (
+        Path.home() / ".foundry" / "bin" / "anvil",
+        _CHECKOUT_ANVIL,
+        Path.cwd() / "node_modules" / ".bin" / "anvil",
+    )
+    return next((candidate for candidate in candidates if candidate.is_file()), None)
 
 
 def require_anvil() -> Path:

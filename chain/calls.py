@@ -17,6 +17,8 @@ from eth_utils import to_checksum_address
 
 DEPLOY_GAS_CAP = 3_000_000
 CALL_GAS_CAP = 300_000
+# A batch's cap never exceeds a usual block gas limit (Ethereum, Polygon PoS, anvil: 30M).
+BATCH_GAS_CAP_LIMIT = 30_000_000
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ def _addrs(addresses: Sequence[str]) -> list[str]:
 
 
 def _call(contract: str, address: str, function: str, *args: Any, items: int = 1) -> ContractCall:
-    return ContractCall(contract, _addr(address), function, args, CALL_GAS_CAP * max(1, items))
+    return ContractCall(contract, _addr(address), function, args, min(CALL_GAS_CAP * max(1, items), BATCH_GAS_CAP_LIMIT))
 
 
 def deploy_identity_registry() -> ContractCall:

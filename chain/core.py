@@ -34,25 +34,23 @@ class NonceConflict(Exception):
 
 
 @contextmanager
-def node_errors(description: str) -> Iterator[None]:
-    """Translate web3 and transport errors into the chain exception tree."""
+def node_errors(description: str | None) -> Iterator[None]:
+    """Translate web3 and transport errors into the chain exception tree.
+
+    description names the operation in the messages (a revert keeps its bare message if None).
+    """
     try:
         yield
     except ContractLogicError as error:
-        raise revert_of(error).with_context(description) from None
+        data = error.data if isinstance(error.data, str) else "0x"  # raw revert data, hex
+        raise decode_revert(bytes.fromhex(data.removeprefix("0x"))).with_context(description) from None
     except (requests.ConnectionError, requests.Timeout, ProviderConnectionError, ConnectionError) as error:
-        raise ChainUnavailable(f"{description}: chain node unreachable ({error})") from None
+        raise ChainUnavailable(f"{description or 'chain request'}: chain node unreachable ({error})") from None
     except Web3RPCError as error:
         message = _rpc_message(error)
         if any(conflict in message.lower() for conflict in _NONCE_CONFLICTS):
             raise NonceConflict(message) from None
-        raise TransactionRejected(f"{description}: {message}") from None
-
-
-def revert_of(error: ContractLogicError) -> ContractRevert:
-    """The ContractRevert behind web3's revert error (its data holds the raw revert data)."""
-    data = error.data if isinstance(error.data, str) else "0x"
-    return decode_revert(bytes.fromhex(data.removeprefix("0x")))
+        raise TransactionRejected(f"{description or 'chain request'}: {message}") from None
 
 
 def _rpc_message(error: Web3RPCError) -> str:
@@ -162,11 +160,10 @@ class ChainCore:
         if tx.get("to"):
             replay["to"] = tx["to"]
         try:
-            with node_errors("replay of a failed transaction"):
+            with node_errors(None):
                 self.w3.eth.call(replay, block_identifier=max(receipt.block_number - 1, 0))  # type: ignore[arg-type]
-        except ContractLogicError as error:
-            revert = revert_of(error)
-            return ContractRevert(revert.rule, revert.message, revert.error_name, revert.error_args, revert.data, receipt)
+        except ContractRevert as revert:
+            return revert.with_context(None, receipt)
         return ContractRevert("reverted", "reverted on-chain; replaying it did not reproduce the reason", receipt=receipt)
 
     def _sign_and_broadcast(self, call: ContractCall, fields: dict[str, Any]) -> SentTransaction:

@@ -71,11 +71,11 @@ class ContractRevert(ChainError):
         self.data = data
         self.receipt = receipt
 
-    def with_context(self, description: str, receipt: TxReceipt | None = None) -> ContractRevert:
+    def with_context(self, description: str | None, receipt: TxReceipt | None = None) -> ContractRevert:
         """Same revert, with the operation named in the message (and the receipt if mined)."""
         return ContractRevert(
             self.rule,
-            f"{description}: {self.message}",
+            f"{description}: {self.message}" if description else self.message,
             self.error_name,
             self.error_args,
             self.data,

@@ -44,12 +44,19 @@ def embedded_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chain.AnvilNode]:
-    """A running anvil node; skip (or fail under ALEF_REQUIRE_ANVIL=1) without anvil."""
-    if chain.find_anvil() is None:
+def anvil_binary() -> Path:
+    """The anvil binary; skip without it, or fail when ALEF_REQUIRE_ANVIL=1 (CI)."""
+    binary = chain.find_anvil()
+    if binary is None:
         if os.environ.get("ALEF_REQUIRE_ANVIL") == "1":
             pytest.fail("ALEF_REQUIRE_ANVIL=1 but " + chain.anvil.ANVIL_INSTALL_HINT)
         pytest.skip(chain.anvil.ANVIL_INSTALL_HINT)
+    return binary
+
+
+@pytest.fixture(scope="session")
+def anvil_node(anvil_binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[chain.AnvilNode]:
+    """A running anvil node for the session."""
     node = chain.start_anvil(tmp_path_factory.mktemp("anvil"))
     yield node
     node.stop()
