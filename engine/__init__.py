@@ -1,0 +1,50 @@
+"""Pure in-memory matching engine: one price-time priority book per token.
+
+Standard library plus sortedcontainers only; no I/O, no clock (time is passed in).
+"""
+
+from engine.book import OrderBook
+from engine.constants import (
+    MAX_PRICE,
+    CancelReason,
+    OrderType,
+    RejectReason,
+    SelfTradePrevention,
+    Side,
+    TimeInForce,
+)
+from engine.events import (
+    Event,
+    OrderAccepted,
+    OrderCancelled,
+    OrderRejected,
+    StopTriggered,
+    Trade,
+    named,
+)
+from engine.marketdata import Depth, DepthLevel
+from engine.snapshot import BookSnapshot, BookStateError, PendingStop, RestingOrder
+
+__all__ = [
+    "MAX_PRICE",
+    "BookSnapshot",
+    "BookStateError",
+    "CancelReason",
+    "Depth",
+    "DepthLevel",
+    "Event",
+    "OrderAccepted",
+    "OrderBook",
+    "OrderCancelled",
+    "OrderRejected",
+    "OrderType",
+    "PendingStop",
+    "RejectReason",
+    "RestingOrder",
+    "SelfTradePrevention",
+    "Side",
+    "StopTriggered",
+    "TimeInForce",
+    "Trade",
+    "named",
+]

@@ -1,0 +1,31 @@
+"""Read-only views of a book: aggregated depth levels."""
+
+from itertools import islice
+from typing import NamedTuple
+
+
+class DepthLevel(NamedTuple):
+    """One aggregated price level."""
+
+    price: int
+    quantity: int  # total remaining quantity resting at this price
+    order_count: int
+
+
+class Depth(NamedTuple):
+    """The top levels of both sides, best price first."""
+
+    bids: tuple[DepthLevel, ...]
+    asks: tuple[DepthLevel, ...]
+
+
+def side_depth(book_side, max_levels: int | None) -> tuple[DepthLevel, ...]:
+    """Aggregated levels of one BookSide, best first, at most max_levels (None: all)."""
+    levels = book_side.levels
+    sign = book_side.sign
+    best_first = reversed(book_side.ranks)
+    if max_levels is not None:
+        best_first = islice(best_first, max_levels)
+    return tuple(
+        DepthLevel(rank * sign, levels[rank][0], levels[rank][1]) for rank in best_first
+    )

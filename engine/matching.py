@@ -1,0 +1,252 @@
+"""The matching core: price levels, the taking loop, resting and fill-or-kill checks.
+
+Hot paths here trade a little readability for speed, deliberately:
+
+- A resting order is a 5-item list ``[remaining, order_id, user_id, price, is_buy]`` (cheaper to
+  create and index than an object). ``remaining == 0`` marks an order that is finished; a
+  cancelled order is only marked and dropped from the id index, and leaves its queue lazily
+  (when it reaches the head, or when the queue is compacted), so cancel is O(1).
+- A level is a list ``[total_quantity, live_order_count, deque_of_orders]``; a level with no
+  live order is removed at once, so the best level always holds a live order.
+- Each side keys its levels by *rank*, where a higher rank is a better price (bids:
+  ``rank = price``, asks: ``rank = -price``), so one loop serves both sides. The ranks of a
+  side are a plain ascending list with the best level last: new best levels are appended and
+  exhausted best levels popped in O(1); other inserts and deletes are a C-level memmove.
+"""
+
+from bisect import insort
+from collections import deque
+
+from engine.constants import MAX_PRICE, CancelReason, OrderType, Side, TimeInForce
+from engine.stops import StopBook
+
+BUY = Side.BUY
+SELL = Side.SELL
+GTC = TimeInForce.GTC
+FOK = TimeInForce.FOK
+STP_NONE = "none"
+STP_CANCELS_MAKER = frozenset({"cancel_maker", "cancel_both"})
+STP_CANCELS_TAKER = frozenset({"cancel_taker", "cancel_both"})
+STOP_LOSS = OrderType.STOP_LOSS
+SELF_TRADE = CancelReason.SELF_TRADE
+NOTIONAL_CAP = CancelReason.NOTIONAL_CAP
+FOK_UNFILLED = CancelReason.FOK_UNFILLED
+IOC_REMAINDER = CancelReason.IOC_REMAINDER
+MARKET_UNFILLED = CancelReason.MARKET_UNFILLED
+MARKET_FLOOR = -MAX_PRICE  # every rank is above it: a market order crosses any level
+
+
+
+class BookSide:
+    """Resting orders of one side of the book."""
+
+    __slots__ = ("levels", "ranks", "sign")
+
+    def __init__(self, sign: int) -> None:
+        self.levels: dict[int, list] = {}  # rank -> [total_quantity, live_count, deque]
+        self.ranks: list[int] = []  # ascending; the best level is last
+        self.sign = sign  # price = rank * sign
+
+
+class MatchingCore:
+    """State of one book and the operations that change it; OrderBook adds the public API."""
+
+    __slots__ = ("_bids", "_asks", "_live", "_stops", "_seq", "_last_price", "_stop_arrivals")
+
+    def __init__(self) -> None:
+        self._bids = BookSide(1)
+        self._asks = BookSide(-1)
+        self._live: dict = {}  # order_id -> resting order list or pending StopOrder
+        self._stops = StopBook()
+        self._seq = 0  # sequence number of the last event emitted
+        self._last_price: int | None = None
+        self._stop_arrivals = 0
+
+    def _take(self, events, opposite, order_id, user_id, is_buy, taker_price, threshold,
+              remaining, prevention, budget):
+        """Match against the opposite side while its best rank >= threshold; return remainder.
+
+        A remainder stopped by self-trade prevention or the notional budget is cancelled here
+        (and 0 is returned); any other remainder is left to the caller.
+        """
+        levels = opposite.levels
+        ranks = opposite.ranks
+        sign = opposite.sign
+        live = self._live
+        append = events.append
+        side = BUY if is_buy else SELL
+        preventing = prevention != STP_NONE
+        seq = self._seq
+        traded_price = None
+        stop_reason = None
+        while ranks:
+            rank = ranks[-1]
+            if rank < threshold:
+                break
+            level = levels[rank]
+            queue = level[2]
+            price = rank * sign
+            while True:
+                maker = queue[0]
+                maker_remaining = maker[0]
+                if not maker_remaining:  # cancelled earlier, dropped lazily
+                    queue.popleft()
+                    continue
+                if preventing and maker[2] == user_id:
+                    if prevention in STP_CANCELS_MAKER:
+                        maker[0] = 0
+                        queue.popleft()
+                        del live[maker[1]]
+                        level[0] -= maker_remaining
+                        level[1] -= 1
+                        seq += 1
+                        append((
+                            "cancelled", seq, maker[1], user_id, BUY if maker[4] else SELL,
+                            price, maker_remaining, SELF_TRADE))
+                    if prevention in STP_CANCELS_TAKER:
+                        stop_reason = SELF_TRADE
+                        break
+                    if not level[1]:
+                        break
+                    continue
+                fill = maker_remaining if maker_remaining < remaining else remaining
+                if budget is not None:
+                    affordable = budget // price
+                    if affordable < fill:
+                        fill = affordable
+                        stop_reason = NOTIONAL_CAP
+                        if not fill:
+                            break
+                    budget -= fill * price
+                remaining -= fill
+                maker_remaining -= fill
+                maker[0] = maker_remaining
+                level[0] -= fill
+                if not maker_remaining:
+                    queue.popleft()
+                    del live[maker[1]]
+                    level[1] -= 1
+                seq += 1
+                append((
+                    "trade", seq, order_id, maker[1], user_id, maker[2], side, price, fill,
+                    remaining, maker_remaining))
+                traded_price = price
+                if not remaining or not level[1] or stop_reason:
+                    break
+            if not level[1]:
+                del levels[rank]
+                ranks.pop()
+            if not remaining or stop_reason:
+                break
+        if traded_price is not None:
+            self._last_price = traded_price
+        if stop_reason and remaining:
+            seq += 1
+            append((
+                "cancelled", seq, order_id, user_id, side, taker_price, remaining, stop_reason))
+            remaining = 0
+        self._seq = seq
+        return remaining
+
+    def _can_fill(self, opposite, threshold, quantity, user_id, prevention) -> bool:
+        """Whether a fill-or-kill order would fill completely, self-trade prevention included."""
+        levels = opposite.levels
+        needed = quantity
+        for rank in reversed(opposite.ranks):
+            if rank < threshold:
+                return False
+            level = levels[rank]
+            if prevention == STP_NONE:
+                needed -= level[0]
+            else:
+                for maker in level[2]:
+                    if not maker[0]:
+                        continue
+                    if maker[2] != user_id:
+                        needed -= maker[0]
+                        if needed <= 0:
+                            return True
+                    elif prevention in STP_CANCELS_TAKER:
+                        return False
+            if needed <= 0:
+                return True
+        return False
+
+    def _execute_limit(self, events, order_id, user_id, is_buy, price, quantity,
+                       time_in_force, prevention) -> None:
+        """Match a limit order, then rest or cancel what is left according to its TIF."""
+        if is_buy:
+            opposite, own, threshold, own_rank = self._asks, self._bids, -price, price
+        else:
+            opposite, own, threshold, own_rank = self._bids, self._asks, price, -price
+        remaining = quantity
+        ranks = opposite.ranks
+        crosses = ranks and ranks[-1] >= threshold
+        if time_in_force == FOK and not (
+            crosses and self._can_fill(opposite, threshold, quantity, user_id, prevention)
+        ):
+            self._cancel_taker(events, order_id, user_id, is_buy, price, quantity, FOK_UNFILLED)
+            return
+        if crosses:
+            remaining = self._take(events, opposite, order_id, user_id, is_buy, price,
+                                   threshold, quantity, prevention, None)
+        if not remaining:
+            return
+        if time_in_force == GTC:
+            self._rest(own, own_rank, [remaining, order_id, user_id, price, is_buy])
+        else:
+            self._cancel_taker(events, order_id, user_id, is_buy, price, remaining,
+                               IOC_REMAINDER)
+
+    def _execute_market(self, events, order_id, user_id, is_buy, quantity, prevention,
+                        notional_cap) -> None:
+        """Match a market order; it never rests, so any remainder is cancelled."""
+        opposite = self._asks if is_buy else self._bids
+        remaining = self._take(events, opposite, order_id, user_id, is_buy, None, MARKET_FLOOR,
+                               quantity, prevention, notional_cap)
+        if remaining:
+            self._cancel_taker(events, order_id, user_id, is_buy, None, remaining,
+                               MARKET_UNFILLED)
+
+    def _cancel_taker(self, events, order_id, user_id, is_buy, price, remaining, reason):
+        seq = self._seq = self._seq + 1
+        events.append((
+            "cancelled", seq, order_id, user_id, BUY if is_buy else SELL, price, remaining,
+            reason))
+
+    def _trigger_stops(self, events) -> None:
+        """Run every stop met by the last price, earliest arrival first, until none is met."""
+        pop_triggered = self._stops.pop_triggered
+        while (stop := pop_triggered(self._last_price)) is not None:
+            del self._live[stop.order_id]
+            seq = self._seq = self._seq + 1
+            events.append((
+                "stop_triggered", seq, stop.order_id, stop.stop_price, self._last_price))
+            if stop.order_type == STOP_LOSS:
+                self._execute_market(events, stop.order_id, stop.user_id, stop.is_buy,
+                                     stop.quantity, stop.self_trade_prevention,
+                                     stop.notional_cap)
+            else:
+                self._execute_limit(events, stop.order_id, stop.user_id, stop.is_buy,
+                                    stop.price, stop.quantity, stop.time_in_force,
+                                    stop.self_trade_prevention)
+
+    def _reject(self, order_id, reason) -> list:
+        seq = self._seq = self._seq + 1
+        return [("rejected", seq, order_id, reason)]
+
+    def _rest(self, own, rank, order) -> None:
+        """Append an order record at the back of its price level, creating the level if new."""
+        level = own.levels.get(rank)
+        if level is None:
+            own.levels[rank] = [order[0], 1, deque((order,))]
+            ranks = own.ranks
+            if not ranks or rank > ranks[-1]:
+                ranks.append(rank)
+            else:
+                insort(ranks, rank)
+        else:
+            level[0] += order[0]
+            level[1] += 1
+            level[2].append(order)
+        self._live[order[1]] = order
