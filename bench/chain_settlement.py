@@ -74,7 +74,9 @@ def bench_single(client: ChainClient, token: str, wallets: list[str], transfers:
     return gas, time.perf_counter() - start
 
 
-def bench_batch(client: ChainClient, token: str, wallets: list[str], transfers: int, size: int) -> tuple[int, float]:
+def bench_batch(
+    client: ChainClient, token: str, wallets: list[str], transfers: int, size: int
+) -> tuple[int, float]:
     """batchForcedTransfer of `size` trades per transaction; returns (gas, seconds)."""
     gas, start = 0, time.perf_counter()
     for offset in range(0, transfers, size):
@@ -101,7 +103,8 @@ def print_table(rows: list[Row]) -> None:
     """The results as a plain-text table."""
     print(f"{'backend':<10} {'mode':<26} {'transfers':>9} {'gas/transfer':>13} {'transfers/s':>12}")
     for row in rows:
-        print(f"{row.backend:<10} {row.mode:<26} {row.transfers:>9} {row.gas_per_transfer:>13,.0f} {row.transfers_per_second:>12,.1f}")
+        rates = f"{row.gas_per_transfer:>13,.0f} {row.transfers_per_second:>12,.1f}"
+        print(f"{row.backend:<10} {row.mode:<26} {row.transfers:>9} {rates}")
 
 
 def main() -> None:

@@ -57,10 +57,23 @@ def require_anvil() -> Path:
 
 
 def anvil_command(
-    state_dir: Path | None, port: int = 8545, host: str = "127.0.0.1", chain_id: int = ANVIL_CHAIN_ID, state_interval: int = 10
+    state_dir: Path | None,
+    port: int = 8545,
+    host: str = "127.0.0.1",
+    chain_id: int = ANVIL_CHAIN_ID,
+    state_interval: int = 10,
 ) -> list[str]:
     """argv to run anvil; with state_dir, its chain is saved to and restored from state_dir."""
-    argv = [str(require_anvil()), "--host", host, "--port", str(port), "--chain-id", str(chain_id), "--silent"]
+    argv = [
+        str(require_anvil()),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--chain-id",
+        str(chain_id),
+        "--silent",
+    ]
     if state_dir is not None:
         state_dir.mkdir(parents=True, exist_ok=True)
         argv += ["--state", str(state_dir / ANVIL_STATE_FILE), "--state-interval", str(state_interval)]
@@ -94,11 +107,16 @@ class AnvilNode:
 
 
 def start_anvil(
-    state_dir: Path | None = None, port: int | None = None, chain_id: int = ANVIL_CHAIN_ID, startup_timeout: float = 20.0
+    state_dir: Path | None = None,
+    port: int | None = None,
+    chain_id: int = ANVIL_CHAIN_ID,
+    startup_timeout: float = 20.0,
 ) -> AnvilNode:
     """Start anvil in the background (port None: a free one) and wait until it answers."""
     port = port or _free_port()
-    process = subprocess.Popen(anvil_command(state_dir, port, chain_id=chain_id), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        anvil_command(state_dir, port, chain_id=chain_id), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     node = AnvilNode(process, f"http://127.0.0.1:{port}", port)
     deadline = time.monotonic() + startup_timeout
     while not _answers(node.url):

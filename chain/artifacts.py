@@ -52,7 +52,7 @@ def abi_type(param: dict[str, Any]) -> str:
     kind: str = param["type"]
     if kind.startswith("tuple"):
         inner = ",".join(abi_type(component) for component in param["components"])
-        return f"({inner}){kind[len('tuple'):]}"
+        return f"({inner}){kind[len('tuple') :]}"
     return kind
 
 
@@ -91,7 +91,10 @@ def decode_function_result(contract: str, function: str, data: bytes) -> Any:
     """Decoded return value of a view; a single output is returned bare."""
     entry = load_artifact(contract).function(function)
     types = [abi_type(param) for param in entry["outputs"]]
-    values = [to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, data), strict=True)]
+    values = [
+        to_checksum_address(v) if t == "address" else v
+        for t, v in zip(types, abi_decode(types, data), strict=True)
+    ]
     return values[0] if len(values) == 1 else tuple(values)
 
 

@@ -46,7 +46,9 @@ def _addrs(addresses: Sequence[str]) -> list[str]:
 
 
 def _call(contract: str, address: str, function: str, *args: Any, items: int = 1) -> ContractCall:
-    return ContractCall(contract, _addr(address), function, args, min(CALL_GAS_CAP * max(1, items), BATCH_GAS_CAP_LIMIT))
+    return ContractCall(
+        contract, _addr(address), function, args, min(CALL_GAS_CAP * max(1, items), BATCH_GAS_CAP_LIMIT)
+    )
 
 
 def deploy_identity_registry() -> ContractCall:
@@ -59,7 +61,9 @@ def deploy_compliance(identity_registry: str) -> ContractCall:
     return ContractCall("Compliance", None, None, (_addr(identity_registry),), DEPLOY_GAS_CAP)
 
 
-def deploy_token(name: str, symbol: str, decimals: int, identity_registry: str, compliance: str) -> ContractCall:
+def deploy_token(
+    name: str, symbol: str, decimals: int, identity_registry: str, compliance: str
+) -> ContractCall:
     """TX3: SecurityToken(name, symbol, decimals, IR, compliance); binds IR and compliance."""
     args = (name, symbol, decimals, _addr(identity_registry), _addr(compliance))
     return ContractCall("SecurityToken", None, None, args, DEPLOY_GAS_CAP)
@@ -75,18 +79,34 @@ def remove_agent(contract: str, address: str, agent: str) -> ContractCall:
     return _call(contract, address, "removeAgent", _addr(agent))
 
 
-def register_identity(identity_registry: str, wallet: str, country: int, identity: str | None = None) -> ContractCall:
+def register_identity(
+    identity_registry: str, wallet: str, country: int, identity: str | None = None
+) -> ContractCall:
     """registerIdentity(wallet, identity, country); the identity defaults to the wallet itself."""
-    return _call("IdentityRegistry", identity_registry, "registerIdentity", _addr(wallet), _addr(identity or wallet), country)
+    return _call(
+        "IdentityRegistry",
+        identity_registry,
+        "registerIdentity",
+        _addr(wallet),
+        _addr(identity or wallet),
+        country,
+    )
 
 
 def batch_register_identity(
-    identity_registry: str, wallets: Sequence[str], countries: Sequence[int], identities: Sequence[str] | None = None
+    identity_registry: str,
+    wallets: Sequence[str],
+    countries: Sequence[int],
+    identities: Sequence[str] | None = None,
 ) -> ContractCall:
     """batchRegisterIdentity(wallets, identities, countries); identities default to the wallets."""
     return _call(
-        "IdentityRegistry", identity_registry, "batchRegisterIdentity",
-        _addrs(wallets), _addrs(identities if identities is not None else wallets), list(countries),
+        "IdentityRegistry",
+        identity_registry,
+        "batchRegisterIdentity",
+        _addrs(wallets),
+        _addrs(identities if identities is not None else wallets),
+        list(countries),
         items=len(wallets),
     )
 
@@ -131,8 +151,13 @@ def batch_forced_transfer(
 ) -> ContractCall:
     """batchForcedTransfer(froms, tos, amounts)."""
     return _call(
-        "SecurityToken", token, "batchForcedTransfer",
-        _addrs(from_wallets), _addrs(to_wallets), list(amounts), items=len(from_wallets),
+        "SecurityToken",
+        token,
+        "batchForcedTransfer",
+        _addrs(from_wallets),
+        _addrs(to_wallets),
+        list(amounts),
+        items=len(from_wallets),
     )
 
 
@@ -158,7 +183,9 @@ def set_address_frozen(token: str, wallet: str, frozen: bool) -> ContractCall:
 
 def batch_set_address_frozen(token: str, wallets: Sequence[str], frozen: Sequence[bool]) -> ContractCall:
     """batchSetAddressFrozen(wallets, frozen)."""
-    return _call("SecurityToken", token, "batchSetAddressFrozen", _addrs(wallets), list(frozen), items=len(wallets))
+    return _call(
+        "SecurityToken", token, "batchSetAddressFrozen", _addrs(wallets), list(frozen), items=len(wallets)
+    )
 
 
 def freeze_partial_tokens(token: str, wallet: str, amount: int) -> ContractCall:
@@ -173,7 +200,9 @@ def unfreeze_partial_tokens(token: str, wallet: str, amount: int) -> ContractCal
 
 def recover_wallet(token: str, lost_wallet: str, new_wallet: str, identity: str) -> ContractCall:
     """recoveryAddress(lost, new, identity): moves balance, freeze state and registration."""
-    return _call("SecurityToken", token, "recoveryAddress", _addr(lost_wallet), _addr(new_wallet), _addr(identity))
+    return _call(
+        "SecurityToken", token, "recoveryAddress", _addr(lost_wallet), _addr(new_wallet), _addr(identity)
+    )
 
 
 def restrict_countries(compliance: str, countries: Sequence[int]) -> ContractCall:

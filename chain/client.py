@@ -78,7 +78,9 @@ class ChainClient(ChainViews):
                 pending[wallet] = country
         if not pending:
             return None
-        return self.send(calls.batch_register_identity(identity_registry, list(pending), list(pending.values())))
+        return self.send(
+            calls.batch_register_identity(identity_registry, list(pending), list(pending.values()))
+        )
 
     def batch_register_identity(
         self, identity_registry: str, wallets: Sequence[str], countries: Sequence[int]
@@ -112,7 +114,9 @@ class ChainClient(ChainViews):
         """Burn and wait."""
         return self.wait(self.send_burn(token, wallet, amount))
 
-    def send_forced_transfer(self, token: str, from_wallet: str, to_wallet: str, amount: int) -> SentTransaction:
+    def send_forced_transfer(
+        self, token: str, from_wallet: str, to_wallet: str, amount: int
+    ) -> SentTransaction:
         """forcedTransfer(from, to, amount): the settlement transfer."""
         return self.send(calls.forced_transfer(token, from_wallet, to_wallet, amount))
 
@@ -154,7 +158,9 @@ class ChainClient(ChainViews):
         """Release part of a wallet's frozen tokens."""
         return self.transact(calls.unfreeze_partial_tokens(token, wallet, amount))
 
-    def recover_wallet(self, token: str, lost_wallet: str, new_wallet: str, identity: str | None = None) -> TxReceipt:
+    def recover_wallet(
+        self, token: str, lost_wallet: str, new_wallet: str, identity: str | None = None
+    ) -> TxReceipt:
         """Move a lost wallet's tokens, freeze state and registration to a new wallet."""
         if identity is None:
             identity = self.identity_of(self.identity_registry_of(token), lost_wallet) or lost_wallet

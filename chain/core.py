@@ -15,13 +15,26 @@ from typing import Any
 
 import requests
 from eth_account.signers.local import LocalAccount
+from eth_typing import ChecksumAddress
 from web3 import Web3
-from web3.exceptions import ContractLogicError, ProviderConnectionError, TransactionNotFound, Web3RPCError
+from web3.exceptions import (
+    ContractLogicError,
+    ProviderConnectionError,
+    TransactionIndexingInProgress,
+    TransactionNotFound,
+    Web3RPCError,
+)
 
 from chain.artifacts import decode_function_result, encode_deployment, encode_function_call
 from chain.calls import ContractCall
 from chain.decoding import decode_logs, decode_revert
-from chain.errors import ChainUnavailable, ContractRevert, GasCapExceeded, TransactionRejected, TransactionTimeout
+from chain.errors import (
+    ChainUnavailable,
+    ContractRevert,
+    GasCapExceeded,
+    TransactionRejected,
+    TransactionTimeout,
+)
 from chain.results import SentTransaction, TxReceipt
 from chain.signer import NonceAllocator
 
@@ -45,7 +58,9 @@ def node_errors(description: str | None) -> Iterator[None]:
         data = error.data if isinstance(error.data, str) else "0x"  # raw revert data, hex
         raise decode_revert(bytes.fromhex(data.removeprefix("0x"))).with_context(description) from None
     except (requests.ConnectionError, requests.Timeout, ProviderConnectionError, ConnectionError) as error:
-        raise ChainUnavailable(f"{description or 'chain request'}: chain node unreachable ({error})") from None
+        raise ChainUnavailable(
+            f"{description or 'chain request'}: chain node unreachable ({error})"
+        ) from None
     except Web3RPCError as error:
         message = _rpc_message(error)
         if any(conflict in message.lower() for conflict in _NONCE_CONFLICTS):
@@ -62,7 +77,9 @@ def _rpc_message(error: Web3RPCError) -> str:
 class ChainCore:
     """A signer on one chain: sends ContractCalls, waits for them, reads views."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, chain_id: int, receipt_timeout: float = 120.0) -> None:
+    def __init__(
+        self, w3: Web3, account: LocalAccount, chain_id: int, receipt_timeout: float = 120.0
+    ) -> None:
         self.w3 = w3
         self.chain_id = chain_id
         self.receipt_timeout = receipt_timeout
@@ -70,9 +87,9 @@ class ChainCore:
         self._nonces = NonceAllocator(self._pending_nonce)
 
     @property
-    def signer_address(self) -> str:
+    def signer_address(self) -> ChecksumAddress:
         """Checksummed address of the signing key."""
-        return str(self._account.address)
+        return self._account.address
 
     def block_number(self) -> int:
         """Number of the latest block."""
@@ -87,7 +104,7 @@ class ChainCore:
     def read(self, contract: str, address: str, function: str, *args: Any) -> Any:
         """Call a view function and decode its result."""
         data = encode_function_call(contract, function, args)
-        request = {"from": self.signer_address, "to": Web3.to_checksum_address(address), "data": data}
+        request: Any = {"from": self.signer_address, "to": Web3.to_checksum_address(address), "data": data}
         with node_errors(f"{contract}.{function}"):
             return decode_function_result(contract, function, bytes(self.w3.eth.call(request)))
 
@@ -98,7 +115,11 @@ class ChainCore:
         estimate itself is above it); estimate=False uses the cap, for a transaction that
         depends on others still in flight. A revert found by estimation raises ContractRevert.
         """
-        data = encode_deployment(call.contract, call.args) if call.address is None else encode_function_call(call.contract, call.function or "", call.args)
+        data = (
+            encode_deployment(call.contract, call.args)
+            if call.address is None
+            else encode_function_call(call.contract, call.function or "", call.args)
+        )
         fields: dict[str, Any] = {"chainId": self.chain_id, "data": data, "value": 0}
         if call.address is not None:
             fields["to"] = call.address
@@ -109,11 +130,15 @@ class ChainCore:
                 return self._sign_and_broadcast(call, fields)
             except NonceConflict:
                 continue
-        raise TransactionRejected(f"{call.description}: nonce kept conflicting after {_SEND_ATTEMPTS} attempts")
+        raise TransactionRejected(
+            f"{call.description}: nonce kept conflicting after {_SEND_ATTEMPTS} attempts"
+        )
 
     def wait(self, tx: SentTransaction | str, timeout: float | None = None) -> TxReceipt:
         """Wait until mined; ContractRevert (with .receipt) if it failed on-chain."""
-        tx_hash, description = (tx.tx_hash, tx.description) if isinstance(tx, SentTransaction) else (tx, f"transaction {tx}")
+        tx_hash, description = (
+            (tx.tx_hash, tx.description) if isinstance(tx, SentTransaction) else (tx, f"transaction {tx}")
+        )
         limit = self.receipt_timeout if timeout is None else timeout
         deadline = time.monotonic() + limit
         delay = 0.02
@@ -135,7 +160,7 @@ class ChainCore:
         with node_errors("eth_getTransactionReceipt"):
             try:
                 raw = self.w3.eth.get_transaction_receipt(tx_hash)  # type: ignore[arg-type]
-            except TransactionNotFound:
+            except (TransactionNotFound, TransactionIndexingInProgress):
                 return None
         if raw is None or raw.get("blockNumber") is None:
             return None
@@ -164,7 +189,9 @@ class ChainCore:
                 self.w3.eth.call(replay, block_identifier=max(receipt.block_number - 1, 0))  # type: ignore[arg-type]
         except ContractRevert as revert:
             return revert.with_context(None, receipt)
-        return ContractRevert("reverted", "reverted on-chain; replaying it did not reproduce the reason", receipt=receipt)
+        return ContractRevert(
+            "reverted", "reverted on-chain; replaying it did not reproduce the reason", receipt=receipt
+        )
 
     def _sign_and_broadcast(self, call: ContractCall, fields: dict[str, Any]) -> SentTransaction:
         # The allocator lock spans allocation to acceptance so nonces reach the node in order.
@@ -172,8 +199,13 @@ class ChainCore:
             nonce = self._nonces.allocate()
             signed = self._account.sign_transaction({**fields, "nonce": nonce})
             sent = SentTransaction(
-                tx_hash="0x" + bytes(signed.hash).hex(), nonce=nonce, sender=self.signer_address,
-                to=call.address, gas_limit=fields["gas"], description=call.description, chain_id=self.chain_id,
+                tx_hash="0x" + bytes(signed.hash).hex(),
+                nonce=nonce,
+                sender=self.signer_address,
+                to=call.address,
+                gas_limit=fields["gas"],
+                description=call.description,
+                chain_id=self.chain_id,
             )
             try:
                 with node_errors(call.description):

@@ -25,7 +25,9 @@ OnSent = Callable[[str, SentTransaction], None]
 
 
 class _SuiteDeployment:
-    def __init__(self, client: ChainViews, recorded_hashes: Mapping[str, str], on_sent: OnSent | None) -> None:
+    def __init__(
+        self, client: ChainViews, recorded_hashes: Mapping[str, str], on_sent: OnSent | None
+    ) -> None:
         self.client = client
         self.recorded_hashes = recorded_hashes
         self.on_sent = on_sent
@@ -75,7 +77,9 @@ def deploy_suite(
     identity_registry = _address(deployment.run("identity_registry", calls.deploy_identity_registry))
     compliance = _address(deployment.run("compliance", lambda: calls.deploy_compliance(identity_registry)))
     token = _address(
-        deployment.run("token", lambda: calls.deploy_token(name, symbol, decimals, identity_registry, compliance))
+        deployment.run(
+            "token", lambda: calls.deploy_token(name, symbol, decimals, identity_registry, compliance)
+        )
     )
     deployment.grant_agent("identity_registry_agent", "IdentityRegistry", identity_registry)
     deployment.grant_agent("token_agent", "SecurityToken", token)

@@ -40,7 +40,7 @@ class GasCapExceeded(ChainError):
 
 
 class TransactionTimeout(ChainError):
-    """A sent transaction was not mined in time; ask receipt_of(sent.tx_hash) later."""
+    """A sent transaction was not mined in time; ask receipt_of(tx_hash) or wait again later."""
 
     def __init__(self, tx_hash: str, description: str, timeout_seconds: float) -> None:
         super().__init__(f"{description}: transaction {tx_hash} not mined within {timeout_seconds:g}s")

@@ -58,20 +58,28 @@ class ChainViews(ChainCore):
         """Address of the token's compliance contract (fixed at deployment, so cached)."""
         token = to_checksum_address(token)
         if token not in self._compliance_by_token:
-            self._compliance_by_token[token] = to_checksum_address(self.read("SecurityToken", token, "compliance"))
+            self._compliance_by_token[token] = to_checksum_address(
+                self.read("SecurityToken", token, "compliance")
+            )
         return self._compliance_by_token[token]
 
     def is_verified(self, identity_registry: str, wallet: str) -> bool:
         """True if wallet is registered (and so verified) in the identity registry."""
-        return bool(self.read("IdentityRegistry", identity_registry, "isVerified", to_checksum_address(wallet)))
+        return bool(
+            self.read("IdentityRegistry", identity_registry, "isVerified", to_checksum_address(wallet))
+        )
 
     def investor_country(self, identity_registry: str, wallet: str) -> int:
         """ISO-3166 numeric country registered for wallet (0 if not registered)."""
-        return int(self.read("IdentityRegistry", identity_registry, "investorCountry", to_checksum_address(wallet)))
+        return int(
+            self.read("IdentityRegistry", identity_registry, "investorCountry", to_checksum_address(wallet))
+        )
 
     def identity_of(self, identity_registry: str, wallet: str) -> str | None:
         """Identity registered for wallet, or None."""
-        identity = to_checksum_address(self.read("IdentityRegistry", identity_registry, "identity", to_checksum_address(wallet)))
+        identity = to_checksum_address(
+            self.read("IdentityRegistry", identity_registry, "identity", to_checksum_address(wallet))
+        )
         return None if int(identity, 16) == 0 else identity
 
     def is_country_restricted(self, token: str, country: int) -> bool:

@@ -62,12 +62,14 @@ class EmbeddedChain(MiningChain):
     """The same chain as eth-tester's default (Prague, post-merge, constant gas limit)."""
 
     chain_id = EMBEDDED_CHAIN_ID
-    vm_configuration = ((0, PragueVM),)
+    vm_configuration = ((0, PragueVM),)  # type: ignore[assignment]
     gas_estimator = staticmethod(quick_gas_estimate)
 
     def create_header_from_parent(self, parent_header: Any, **header_params: Any) -> Any:
         """Child header with the parent's gas limit, as eth-tester does."""
-        return super().create_header_from_parent(parent_header, **assoc(header_params, "gas_limit", parent_header.gas_limit))
+        return super().create_header_from_parent(
+            parent_header, **assoc(header_params, "gas_limit", parent_header.gas_limit)
+        )
 
     def get_transaction_builder(self) -> Any:
         """Transaction builder of the current VM (eth-tester calls this)."""
@@ -82,6 +84,8 @@ class PersistentPyEVMBackend(PyEVMBackend):
     instead of a scan of every block; reverts keep their raw data.
     """
 
+    chain: Any
+
     def __init__(self, base_db: AtomicDatabaseAPI) -> None:
         # PyEVMBackend.__init__ would build a throwaway in-memory chain; set up ours instead.
         self._base_db = base_db
@@ -93,14 +97,20 @@ class PersistentPyEVMBackend(PyEVMBackend):
         try:
             self.chain = EmbeddedChain(self._base_db)
         except CanonicalHeadNotFound:
-            genesis_state = generate_genesis_state_for_keys(self.account_keys, overrides={"balance": to_wei(10_000, "ether")})
-            self.chain = EmbeddedChain.from_genesis(self._base_db, get_default_genesis_params(), genesis_state)
+            genesis_state = generate_genesis_state_for_keys(
+                self.account_keys, overrides={"balance": to_wei(10_000, "ether")}
+            )
+            self.chain = EmbeddedChain.from_genesis(
+                self._base_db, get_default_genesis_params(), genesis_state
+            )
 
     def _locate_transaction(self, transaction_hash: bytes) -> tuple[Any, Any, int]:
         try:
             block_number, index = self.chain.chaindb.get_transaction_index(transaction_hash)
         except EVMTransactionNotFound:
-            raise TransactionNotFound(f"No transaction found for hash {encode_hex(transaction_hash)}") from None
+            raise TransactionNotFound(
+                f"No transaction found for hash {encode_hex(transaction_hash)}"
+            ) from None
         block = self.chain.get_canonical_block_by_number(block_number)
         return block, block.transactions[index], index
 
@@ -117,7 +127,9 @@ class PersistentPyEVMBackend(PyEVMBackend):
 
     def call(self, transaction: dict[str, Any], block_number: Any = "latest") -> bytes:
         """eth_call that keeps the raw revert data (eth-tester turns it into a string)."""
-        defaulted = transaction if "gas" in transaction else assoc(transaction, "gas", self._max_available_gas())
+        defaulted = (
+            transaction if "gas" in transaction else assoc(transaction, "gas", self._max_available_gas())
+        )
         unsigned = self._get_normalized_and_unsigned_evm_transaction(defaulted, block_number)
         spoofed = SpoofTransaction(unsigned, from_=transaction["from"])
         vm = self.chain.get_vm(at_header=self._header_at(block_number))

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from eth.db.atomic import AtomicDB
-from eth_utils import ValidationError as EVMValidationError
 from eth_tester import EthereumTester
 from eth_tester.exceptions import TransactionFailed
 from eth_tester.exceptions import ValidationError as TesterValidationError
+from eth_utils import ValidationError as EVMValidationError
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, RPCResponse
 

@@ -13,12 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from chain_helpers import HOLDER_KEYS
 from eth_account import Account
 
 import chain
 from chain import ChainClient, DeployResult
-from chain_helpers import HOLDER_KEYS
-
 
 
 @dataclass
@@ -110,4 +109,3 @@ def suite(client: ChainClient) -> DeployResult:
 def holders() -> list[str]:
     """Addresses of the holder keys, in order."""
     return [Account.from_key(key).address for key in HOLDER_KEYS]
-

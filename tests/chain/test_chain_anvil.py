@@ -37,7 +37,8 @@ def test_anvil_node_state_survives_a_restart(anvil_binary: Path, tmp_path: Path)
     assert (tmp_path / ANVIL_STATE_FILE).is_file()
     with chain.start_anvil(tmp_path) as node, chain.connect(rpc_url=node.url) as client:
         assert client.symbol(suite.token) == "KPT"
-        assert client.receipt_of(suite.tx_hashes["token"]) is not None
+        token_tx = suite.steps[2].tx_hash
+        assert token_tx is not None and client.receipt_of(token_tx) is not None
 
 
 @pytest.mark.anvil

@@ -11,11 +11,17 @@ from chain import ChainClient, DeployResult, calls
 from chain.signer import load_account
 
 
-def test_send_returns_before_wait_and_receipt_of_finds_it_later(client: ChainClient, suite: DeployResult, holders: list[str]) -> None:
+def test_send_returns_before_wait_and_receipt_of_finds_it_later(
+    client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:
     register(client, suite, holders[:1])
     sent = client.send_mint(suite.token, holders[0], 7)
     assert sent.tx_hash.startswith("0x") and len(sent.tx_hash) == 66
-    assert (sent.sender, sent.to, sent.description) == (client.signer_address, suite.token, "SecurityToken.mint")
+    assert (sent.sender, sent.to, sent.description) == (
+        client.signer_address,
+        suite.token,
+        "SecurityToken.mint",
+    )
     assert 0 < sent.gas_limit <= chain.CALL_GAS_CAP
     receipt = client.wait(sent)
     assert receipt.succeeded and 0 < receipt.gas_used <= sent.gas_limit and receipt.fee_wei > 0
@@ -32,7 +38,9 @@ def test_unknown_transaction_has_no_receipt_and_times_out(client: ChainClient) -
     assert timeout.value.tx_hash == unknown
 
 
-def test_many_transactions_in_flight_get_consecutive_nonces(client: ChainClient, suite: DeployResult, holders: list[str]) -> None:
+def test_many_transactions_in_flight_get_consecutive_nonces(
+    client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:
     register(client, suite, holders[:4])
     sent = [client.send_mint(suite.token, holders[i % 4], 1) for i in range(12)]
     assert [s.nonce for s in sent] == list(range(sent[0].nonce, sent[0].nonce + 12))
@@ -53,7 +61,9 @@ def test_batch_gas_cap_grows_with_the_batch(suite: DeployResult, holders: list[s
     assert calls.deploy_identity_registry().gas_cap == chain.DEPLOY_GAS_CAP
 
 
-def test_a_transaction_that_fails_on_chain_reports_its_rule_and_gas(client: ChainClient, suite: DeployResult, holders: list[str]) -> None:
+def test_a_transaction_that_fails_on_chain_reports_its_rule_and_gas(
+    client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:
     sent = client.send(calls.mint(suite.token, holders[5], 1), estimate=False)  # unverified receiver
     assert sent.gas_limit == chain.CALL_GAS_CAP
     error = refused("receiver_not_verified", client.wait, sent)
@@ -91,7 +101,9 @@ def test_resume_skips_an_agent_grant_done_but_never_recorded(client: ChainClient
     assert [(s.tx_hash, s.gas_used) for s in resumed.steps[3:]] == [(None, 0), (None, 0)]
 
 
-def test_register_identity_send_variant_returns_none_when_done(client: ChainClient, suite: DeployResult, holders: list[str]) -> None:
+def test_register_identity_send_variant_returns_none_when_done(
+    client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:
     sent = client.send_register_identity(suite.identity_registry, holders[0], US)
     assert sent is not None and client.wait(sent).succeeded
     assert client.send_register_identity(suite.identity_registry, holders[0], US) is None

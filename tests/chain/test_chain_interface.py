@@ -13,57 +13,94 @@ from chain.decoding import ERROR_RULES
 
 CONTRACTS_DIR = Path(__file__).resolve().parents[2] / "contracts"
 
-AGENT_ROLE = ["addAgent(address)", "removeAgent(address)", "isAgent(address)", "owner()", "transferOwnership(address)"]
+AGENT_ROLE = [
+    "addAgent(address)",
+    "removeAgent(address)",
+    "isAgent(address)",
+    "owner()",
+    "transferOwnership(address)",
+]
 
-# ../shared/reference/erc3643-interface.md, written out: signature -> return types ("" for none).
-REFERENCE_FUNCTIONS: dict[str, dict[str, str]] = {
+# ../shared/reference/erc3643-interface.md, written out: signature -> return types ("" for none,
+# None where the reference gives no return type).
+REFERENCE_FUNCTIONS: dict[str, dict[str, str | None]] = {
     "SecurityToken": {
-        "mint(address,uint256)": "", "burn(address,uint256)": "",
+        "mint(address,uint256)": "",
+        "burn(address,uint256)": "",
         "forcedTransfer(address,address,uint256)": "bool",
-        "batchMint(address[],uint256[])": "", "batchBurn(address[],uint256[])": "",
-        "batchForcedTransfer(address[],address[],uint256[])": "", "batchTransfer(address[],uint256[])": "",
-        "transfer(address,uint256)": "bool", "transferFrom(address,address,uint256)": "bool",
-        "approve(address,uint256)": "bool", "allowance(address,address)": "uint256",
-        "balanceOf(address)": "uint256", "totalSupply()": "uint256", "name()": "string",
-        "symbol()": "string", "decimals()": "uint8",
-        "pause()": "", "unpause()": "", "paused()": "bool",
-        "setAddressFrozen(address,bool)": "", "isFrozen(address)": "bool",
-        "freezePartialTokens(address,uint256)": "", "unfreezePartialTokens(address,uint256)": "",
+        "batchMint(address[],uint256[])": "",
+        "batchBurn(address[],uint256[])": "",
+        "batchForcedTransfer(address[],address[],uint256[])": "",
+        "batchTransfer(address[],uint256[])": "",
+        "transfer(address,uint256)": "bool",
+        "transferFrom(address,address,uint256)": "bool",
+        "approve(address,uint256)": "bool",
+        "allowance(address,address)": "uint256",
+        "balanceOf(address)": "uint256",
+        "totalSupply()": "uint256",
+        "name()": "string",
+        "symbol()": "string",
+        "decimals()": "uint8",
+        "pause()": "",
+        "unpause()": "",
+        "paused()": "bool",
+        "setAddressFrozen(address,bool)": "",
+        "isFrozen(address)": "bool",
+        "freezePartialTokens(address,uint256)": "",
+        "unfreezePartialTokens(address,uint256)": "",
         "getFrozenTokens(address)": "uint256",
-        "batchSetAddressFrozen(address[],bool[])": "", "batchFreezePartialTokens(address[],uint256[])": "",
+        "batchSetAddressFrozen(address[],bool[])": "",
+        "batchFreezePartialTokens(address[],uint256[])": "",
         "batchUnfreezePartialTokens(address[],uint256[])": "",
         "recoveryAddress(address,address,address)": "bool",
-        "identityRegistry()": "address", "compliance()": "address",
+        "identityRegistry()": "address",
+        "compliance()": "address",
         **dict.fromkeys(AGENT_ROLE, None),
     },
     "IdentityRegistry": {
         "registerIdentity(address,address,uint16)": "",
         "batchRegisterIdentity(address[],address[],uint16[])": "",
-        "deleteIdentity(address)": "", "updateCountry(address,uint16)": "", "updateIdentity(address,address)": "",
-        "isVerified(address)": "bool", "contains(address)": "bool", "identity(address)": "address",
+        "deleteIdentity(address)": "",
+        "updateCountry(address,uint16)": "",
+        "updateIdentity(address,address)": "",
+        "isVerified(address)": "bool",
+        "contains(address)": "bool",
+        "identity(address)": "address",
         "investorCountry(address)": "uint16",
         **dict.fromkeys(AGENT_ROLE, None),
     },
     "Compliance": {
         "canTransfer(address,address,uint256)": "bool",
-        "transferred(address,address,uint256)": "", "created(address,uint256)": "",
+        "transferred(address,address,uint256)": "",
+        "created(address,uint256)": "",
         "destroyed(address,uint256)": "",
-        "bindToken(address)": "", "unbindToken(address)": "", "getTokenBound()": "address",
+        "bindToken(address)": "",
+        "unbindToken(address)": "",
+        "getTokenBound()": "address",
     },
 }
 
 REFERENCE_EVENTS: dict[str, list[str]] = {
     "SecurityToken": [
-        "Transfer(address,address,uint256)", "Approval(address,address,uint256)",
-        "AddressFrozen(address,bool,address)", "TokensFrozen(address,uint256)",
-        "TokensUnfrozen(address,uint256)", "Paused(address)", "Unpaused(address)",
-        "RecoverySuccess(address,address,address)", "IdentityRegistryAdded(address)",
-        "ComplianceAdded(address)", "AgentAdded(address)", "AgentRemoved(address)",
+        "Transfer(address,address,uint256)",
+        "Approval(address,address,uint256)",
+        "AddressFrozen(address,bool,address)",
+        "TokensFrozen(address,uint256)",
+        "TokensUnfrozen(address,uint256)",
+        "Paused(address)",
+        "Unpaused(address)",
+        "RecoverySuccess(address,address,address)",
+        "IdentityRegistryAdded(address)",
+        "ComplianceAdded(address)",
+        "AgentAdded(address)",
+        "AgentRemoved(address)",
         "OwnershipTransferred(address,address)",
     ],
     "IdentityRegistry": [
-        "IdentityRegistered(address,address)", "IdentityRemoved(address,address)",
-        "IdentityUpdated(address,address)", "CountryUpdated(address,uint16)",
+        "IdentityRegistered(address,address)",
+        "IdentityRemoved(address,address)",
+        "IdentityUpdated(address,address)",
+        "CountryUpdated(address,uint16)",
     ],
     "Compliance": ["TokenBound(address)", "TokenUnbound(address)"],
 }
@@ -75,7 +112,9 @@ def _abi_entries(contract: str, kind: str) -> list[dict]:
 
 @pytest.mark.parametrize("contract", CONTRACT_NAMES)
 def test_function_selectors_match_the_reference(contract: str) -> None:
-    compiled = {function_signature_to_4byte_selector(signature(e)): e for e in _abi_entries(contract, "function")}
+    compiled = {
+        function_signature_to_4byte_selector(signature(e)): e for e in _abi_entries(contract, "function")
+    }
     for reference, returns in REFERENCE_FUNCTIONS[contract].items():
         selector = function_signature_to_4byte_selector(reference)
         assert selector in compiled, f"{contract} lacks {reference} (selector 0x{selector.hex()})"
@@ -92,8 +131,10 @@ def test_event_topics_match_the_reference(contract: str) -> None:
 
 
 def test_well_known_erc20_selectors() -> None:
-    selectors = {signature(e): function_signature_to_4byte_selector(signature(e)).hex()
-                 for e in _abi_entries("SecurityToken", "function")}
+    selectors = {
+        signature(e): function_signature_to_4byte_selector(signature(e)).hex()
+        for e in _abi_entries("SecurityToken", "function")
+    }
     assert selectors["transfer(address,uint256)"] == "a9059cbb"
     assert selectors["balanceOf(address)"] == "70a08231"
     assert selectors["approve(address,uint256)"] == "095ea7b3"
