@@ -336,3 +336,59 @@ def test_batches_with_mismatched_lengths_revert(
     ]
     for call in mismatched:
         refused("array_length_mismatch", client.transact, call)
+
+
+def test_allowance_and_transfer_from(
+    backend, client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:  # noqa: ANN001
+    _minted(client, suite, holders[:3], 20)
+    owner, spender = backend.as_holder(0), backend.as_holder(1)
+    approval = owner.transact(
+        calls.ContractCall("SecurityToken", suite.token, "approve", (holders[1], 5), 300_000)
+    )
+    assert approval.events_named("Approval")[0].args == {
+        "owner": holders[0],
+        "spender": holders[1],
+        "value": 5,
+    }
+    move = calls.ContractCall(
+        "SecurityToken", suite.token, "transferFrom", (holders[0], holders[2], 4), 300_000
+    )
+    assert spender.transact(move).succeeded
+    assert client.read("SecurityToken", suite.token, "allowance", holders[0], holders[1]) == 1
+    refused("insufficient_allowance", spender.transact, move)
+    batch = calls.ContractCall("SecurityToken", suite.token, "batchTransfer", (holders[1:3], [1, 2]), 600_000)
+    assert owner.transact(batch).succeeded
+    assert [client.balance_of(suite.token, h) for h in holders[:3]] == [13, 21, 26]
+
+
+def test_agents_maintain_the_identity_registry(
+    client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:
+    registry = suite.identity_registry
+    client.register_identity(registry, holders[0], US)
+    assert client.transact(calls.update_country(registry, holders[0], DE)).events_named("CountryUpdated")
+    assert client.investor_country(registry, holders[0]) == DE
+    new_identity = Account.create().address
+    update = calls.ContractCall(
+        "IdentityRegistry", registry, "updateIdentity", (holders[0], new_identity), 300_000
+    )
+    assert client.transact(update).events_named("IdentityUpdated")[0].args == {
+        "oldIdentity": holders[0],
+        "newIdentity": new_identity,
+    }
+    assert client.transact(calls.delete_identity(registry, holders[0])).events_named("IdentityRemoved")
+    assert not client.is_verified(registry, holders[0])
+    refused("not_registered", client.transact, calls.delete_identity(registry, holders[0]))
+
+
+def test_ownership_can_be_handed_over(
+    backend, client: ChainClient, suite: DeployResult, holders: list[str]
+) -> None:  # noqa: ANN001
+    hand_over = calls.ContractCall("SecurityToken", suite.token, "transferOwnership", (holders[0],), 300_000)
+    assert client.transact(hand_over).events_named("OwnershipTransferred")[0].args == {
+        "previousOwner": client.signer_address,
+        "newOwner": holders[0],
+    }
+    refused("not_owner", client.transact, calls.add_agent("SecurityToken", suite.token, holders[1]))
+    assert backend.as_holder(0).transact(calls.add_agent("SecurityToken", suite.token, holders[1])).succeeded
