@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from alefctl.commands import allocation, business, config, db, demo, kyc, serve, token, user, wallet
+from alefctl.commands.dividend import app as dividend_app
 
 
 def register(app: typer.Typer) -> None:
@@ -19,3 +20,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(allocation.app, name="allocation")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.add_typer(dividend_app, name="dividend")

@@ -170,6 +170,7 @@ def declare(conn: Connection, actor: Actor, form: NewDividend, now: datetime | N
                        f" are {', '.join(PAYING_TOKEN_STATUSES)}")
     amounts = _amounts(form)
     record_date, payment_date = _dates(form, now or datetime.now().astimezone())
+    _check_holders(conn, token.id, token.symbol, amounts["usd"])
     dividend_id = new_id()
     conn.execute(text(
         "INSERT INTO dividend_declarations (id, token_id, declared_by, dividend_type,"
@@ -182,11 +183,6 @@ def declare(conn: Connection, actor: Actor, form: NewDividend, now: datetime | N
     conn.execute(text(SNAPSHOT_SQL), snapshot)
     conn.execute(text(TOTALS_SQL), snapshot)
     dividend = get_dividend(conn, actor, str(dividend_id))
-    if dividend.holder_count == 0:
-        raise Conflict(f"{token.symbol} has no holders to pay")
-    if form.dividend_type != "token" and dividend.total_gross_usd == dividend.remainder_usd:
-        raise InvalidInput("per_token_usd is too small: every holder's payment rounds down to"
-                           " zero", field="per_token_usd")
     actor.audit(conn, "dividend.declare", "dividend_declaration", dividend_id,
                 after=_summary(dividend))
     return dividend
@@ -261,6 +257,18 @@ def _amounts(form: NewDividend) -> dict[str, Any]:
     fee = DEFAULT_DIVIDEND_FEE_PCT if form.fee_pct is None else percentage(form.fee_pct,
                                                                            field="fee_pct")
     return {"usd": usd, "qty": None, "fee": fee}
+
+
+def _check_holders(conn: Connection, token_id: uuid.UUID, symbol: str, usd: Decimal | None) -> None:
+    """Refuse before writing anything: no holders, or every holder's payment rounds to zero."""
+    holders, gross = conn.execute(text(
+        "SELECT count(*), coalesce(sum(trunc(balance * :usd, 2)), 0) FROM wallets"
+        " WHERE token_id = :t AND balance > 0"), {"t": token_id, "usd": usd or 0}).one()
+    if holders == 0:
+        raise Conflict(f"{symbol} has no holders to pay")
+    if usd is not None and gross == 0:
+        raise InvalidInput("per_token_usd is too small: every holder's payment rounds down to"
+                           " zero", field="per_token_usd")
 
 
 def _dates(form: NewDividend, now: datetime) -> tuple[datetime, datetime | None]:

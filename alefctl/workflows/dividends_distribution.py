@@ -178,8 +178,11 @@ def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
     """distributing -> distributed once every payment is paid; else returns it still distributing."""
     actor.require("admin")
     dividend = get_dividend(conn, actor, ref, for_update=True)
-    if dividend.status != "distributing" or dividend.pending_count > 0:
-        return dividend
+    # The lock waits for runners still paying (they hold the row FOR SHARE); count afresh after it.
+    pending = conn.execute(text("SELECT count(*) FROM dividend_payments WHERE dividend_id = :d"
+                                " AND status = 'pending'"), {"d": dividend.id}).scalar_one()
+    if dividend.status != "distributing" or pending > 0:
+        return get_dividend(conn, actor, ref)
     transition(conn, "dividend_declarations", dividend.id, DIVIDEND_FLOW, "finish_distribution",
                returning="id", distributed_at=datetime.now().astimezone())
     finished = get_dividend(conn, actor, str(dividend.id))
