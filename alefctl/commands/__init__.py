@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from alefctl.commands import allocation, business, config, db, demo, kyc, serve, token, user, wallet
+from alefctl.commands.check import check as check_command
 from alefctl.commands.dividend import app as dividend_app
 
 
@@ -21,3 +22,4 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
     app.add_typer(dividend_app, name="dividend")
+    app.command("check")(check_command)

@@ -2,12 +2,14 @@
 
 Sign convention: wallet_transactions.amount is signed from the user's side (+ credit, - debit),
 so a withdrawal is negative and sum(amount) of deposits and withdrawals is the net money in.
-Where money is between two balances it is counted once: fiat locked in open orders (the buy
-order's lock debits fiat_balance, as in the spec), escrow of the primary offerings, and the net
-of a distributing dividend that its issuer has funded but whose holders are not yet paid.
+Money between two balances is counted once: fiat locked in open orders (a buy order's lock
+debits fiat_balance and writes no ledger row; trading.funds), escrow of the primary offerings,
+and the net of a distributing dividend that its issuer has funded but whose holders are not yet
+paid. OTC locks are assumed to follow the order path's convention (otc_orders.locked_fiat).
 USDC counts 1:1 with USD: stablecoin dividends are funded in USD and paid in USDC.
-Run the checks in one REPEATABLE READ transaction so that they see one consistent state.
-"""
+The per-user ledger rule is offering.py's: fiat_balance + fiat locked in open orders = sum of
+the user's USD wallet transactions that are pending or completed.
+Run the checks in one REPEATABLE READ transaction so that they see one consistent state."""
 
 from __future__ import annotations
 
@@ -16,10 +18,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.errors import InvalidInput
 from alefctl.workflows.actor import Actor
 
 MAX_ROWS = 100  # offending rows reported per check
 OPEN_ORDER = "('open', 'partially_filled', 'pending_stop')"
+OPEN_OTC = "('pending', 'approved')"
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         " (SELECT coalesce(sum(locked_fiat), 0) FROM orders"
         f" WHERE status IN {OPEN_ORDER}) AS locked_in_orders,"
         " (SELECT coalesce(sum(locked_fiat), 0) FROM otc_orders"
-        " WHERE status IN ('pending', 'approved')) AS locked_in_otc,"
+        f" WHERE status IN {OPEN_OTC}) AS locked_in_otc,"
         " (SELECT coalesce(sum(escrow_balance), 0) FROM tokens) AS escrow,"
         " (SELECT coalesce(sum(p.net_amount), 0) FROM dividend_payments p"
         " JOIN dividend_declarations d ON d.id = p.dividend_id WHERE d.status = 'distributing'"
@@ -75,13 +79,18 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "user_fiat_ledger",
-        "each user's fiat_balance = the sum of their pending and completed USD wallet"
-        " transactions",
-        "SELECT u.id AS user_id, u.email, u.fiat_balance, coalesce(l.total, 0) AS ledger_total,"
-        " u.fiat_balance - coalesce(l.total, 0) AS difference FROM users u LEFT JOIN"
-        " (SELECT user_id, sum(amount) AS total FROM wallet_transactions WHERE currency = 'USD'"
-        " AND status IN ('pending', 'completed') GROUP BY user_id) l ON l.user_id = u.id"
-        " WHERE u.fiat_balance <> coalesce(l.total, 0) ORDER BY u.email",
+        "each user's fiat_balance + fiat locked in their open orders = the sum of their pending"
+        " and completed USD wallet transactions (a lock moves money, not the ledger)",
+        "SELECT u.id AS user_id, u.email, u.fiat_balance, coalesce(o.locked, 0) AS locked_in_orders,"
+        " coalesce(l.total, 0) AS ledger_total,"
+        " u.fiat_balance + coalesce(o.locked, 0) - coalesce(l.total, 0) AS difference FROM users u"
+        " LEFT JOIN (SELECT user_id, sum(amount) AS total FROM wallet_transactions"
+        " WHERE currency = 'USD' AND status IN ('pending', 'completed') GROUP BY user_id) l"
+        " ON l.user_id = u.id LEFT JOIN (SELECT user_id, sum(locked_fiat) AS locked FROM ("
+        f"SELECT user_id, locked_fiat FROM orders WHERE status IN {OPEN_ORDER} UNION ALL"
+        f" SELECT user_id, locked_fiat FROM otc_orders WHERE status IN {OPEN_OTC}) locks"
+        " GROUP BY user_id) o ON o.user_id = u.id"
+        " WHERE u.fiat_balance + coalesce(o.locked, 0) <> coalesce(l.total, 0) ORDER BY u.email",
     ),
     Invariant(
         "user_stablecoin_ledger",
@@ -121,12 +130,12 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "open_buy_orders_funded",
-        "each open buy order with a limit price has locked at least price x remaining quantity"
-        " (market and stop-loss orders have no price to lock against)",
+        "each open buy order holds its money: price x remaining quantity for limit and stop-limit"
+        " orders, a budget above zero for market and stop-loss orders",
         "SELECT id AS order_id, user_id, token_id, order_type, status, price, remaining_quantity,"
         " locked_fiat, price * remaining_quantity AS required FROM orders WHERE side = 'buy'"
-        f" AND status IN {OPEN_ORDER} AND price IS NOT NULL"
-        " AND locked_fiat < price * remaining_quantity ORDER BY created_at",
+        f" AND status IN {OPEN_ORDER} AND (locked_fiat < price * remaining_quantity"
+        " OR (price IS NULL AND locked_fiat <= 0)) ORDER BY created_at",
     ),
     Invariant(
         "open_sell_orders_covered",
@@ -186,6 +195,9 @@ INVARIANTS: tuple[Invariant, ...] = (
 def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None) -> list[CheckResult]:
     """Run every invariant (or the named ones) and return each with its offending rows (admins)."""
     actor.require("admin")
+    unknown = sorted(set(names or ()) - {inv.name for inv in INVARIANTS})
+    if unknown:
+        raise InvalidInput(f"unknown check: {', '.join(unknown)}", field="names")
     chosen = [inv for inv in INVARIANTS if names is None or inv.name in names]
     results = []
     for invariant in chosen:
