@@ -136,3 +136,13 @@ def api(engine: Engine, db_url: str, tmp_path: Path, platform):  # noqa: ANN001,
 
     with running_api(engine, db_url, tmp_path / "home", platform.admin) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def chain_client(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """The embedded EVM for the session (contracts deployed per test as needed)."""
+    import chain
+
+    client = chain.connect(data_dir=tmp_path_factory.mktemp("chain"))
+    yield client
+    client.close()

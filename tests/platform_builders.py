@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.engine import Engine
 
@@ -55,7 +57,7 @@ class Platform:
         """An active business of the issuer; returns its id."""
         with self.engine.begin() as conn:
             business = register_business(conn, self.issuer, NewBusiness(
-                "Date Farms LLC", f"REG-{id(self)}", "AE", "agriculture", allocation_pct))
+                "Date Farms LLC", f"REG-{uuid.uuid4().hex[:12]}", "AE", "agriculture", allocation_pct))
             review_business(conn, self.admin, str(business.id), approve=True)
         return str(business.id)
 
@@ -82,3 +84,35 @@ def build_platform(engine: Engine) -> Platform:
     platform = Platform(engine, admin, reviewer, admin)
     platform.issuer = platform.approved("issuer", role="issuer")
     return platform
+
+
+def live_token(platform: Platform, client, symbol: str = "DATE",  # noqa: ANN001
+               holders: dict[str, int] | None = None, price: str = "10.00", **token: object) -> Token:
+    """A deployed token trading on the order book, with holders from its primary offering.
+
+    holders maps investor names (created with KYC, a wallet and $50,000) to tokens bought.
+    """
+    from alefctl.workflows.deploy import deploy_token
+    from alefctl.workflows.lifecycle import enable_secondary, start_offering
+    from alefctl.workflows.offering import confirm_payments, subscribe
+    from alefctl.workflows.tokens import get_token
+
+    platform.draft_token(symbol, price=price, **token)
+    deploy_token(platform.engine, platform.admin, symbol, client)
+    with platform.engine.begin() as conn:
+        start_offering(conn, platform.admin, symbol)
+    for name, quantity in (holders or {}).items():
+        investor = platform.approved(name, wallet=wallet_for(name), fiat="50000")
+        with platform.engine.begin() as conn:
+            subscribe(conn, investor, symbol, quantity)
+    with platform.engine.begin() as conn:
+        confirm_payments(conn, platform.admin, symbol)
+        enable_secondary(conn, platform.admin, symbol, Decimal("2"))
+        return get_token(conn, symbol)
+
+
+def wallet_for(name: str) -> str:
+    """A deterministic checksummed wallet address for a test investor."""
+    from eth_utils import keccak, to_checksum_address
+
+    return to_checksum_address(keccak(text=f"test-wallet:{name}")[-20:])

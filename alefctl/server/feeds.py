@@ -66,7 +66,8 @@ def group_messages(group: Any, books: dict[Any, Any], feeds: BookFeeds) -> list[
             delta = feeds.update(market.symbol, books[market.id], market.tick_size)
             if delta is not None:
                 messages.append((f"book:{market.symbol}", delta))
-    for order in group.orders.values():
+    changed = {row["order_id"] for row in group.ledger.history}
+    for order in (group.orders[order_id] for order_id in changed):
         symbol = group.markets[str(order.token_id)].symbol
         messages.append((f"orders:{order.user_id}", to_jsonable(
             {"type": "order", "order": {k: v for k, v in order.public(symbol).items()

@@ -100,7 +100,13 @@ class OrderWriter:
                     self.queue.put(None)
                     break
                 batch.append(nxt)
-            self._run(batch)
+            try:
+                self._run(batch)
+            except Exception as exc:  # the writer must outlive any bug: fail the batch, go on
+                log.exception("order writer failed on a batch")
+                for _command, future in batch:
+                    if not future.done():
+                        future.set_exception(Unavailable(f"order processing failed: {exc}"))
 
     def _run(self, batch: list[tuple[Any, Future[Any]]]) -> None:
         commands = [(c, f) for c, f in batch if isinstance(c, PlaceOrder | CancelOrder)]
@@ -134,7 +140,11 @@ class OrderWriter:
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
-        self.publish({"group": group, "books": self.books, "elapsed": time.perf_counter() - started})
+        try:
+            self.publish({"group": group, "books": self.books,
+                          "elapsed": time.perf_counter() - started})
+        except Exception:  # market data must never stop the order path
+            log.exception("publishing a committed group failed")
 
 
 def _resolve(future: Future[Any], fn: Callable[[dict[Any, Any]], Any], books: dict[Any, Any]) -> None:

@@ -64,24 +64,23 @@ def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | st
     """An investor subscribes: fiat into escrow, a pending allocation; never oversells."""
     actor.require("investor")
     qty = whole_number(quantity, field="quantity", minimum=1)
-    token = get_token(conn, token_ref)
+    # Every check before any write, token row first (lock order: token, then user).
+    token = get_token(conn, token_ref, for_update=True)
     _check_offering_open(token, now or datetime.now().astimezone())
     if qty < token.min_investment:
         raise InvalidInput(f"quantity must be at least the minimum investment of"
                            f" {token.min_investment} tokens", field="quantity")
-    amount = token.price_per_token * qty
-    reserved = conn.execute(text(
-        "UPDATE tokens SET tokens_reserved = tokens_reserved + :q, escrow_balance ="
-        " escrow_balance + :amount, updated_at = now() WHERE id = :t AND tokens_sold +"
-        " tokens_reserved + :q <= floor(total_supply * primary_offering_pct / 100)"
-        " RETURNING id"), {"q": qty, "amount": amount, "t": token.id}).first()
-    if reserved is None:
-        left = get_token(conn, str(token.id)).to_dict()["tokens_available"]
+    left = token.primary_cap - token.tokens_sold - token.tokens_reserved
+    if qty > left:
         raise Conflict(f"only {left} {token.symbol} tokens are left in the offering")
+    amount = token.price_per_token * qty
     investor = _eligible_investor(conn, actor.user_id)
     if investor.fiat_balance < amount:
         raise InsufficientFunds(f"subscribing costs {format_usd(amount)} USD; available"
                                 f" {format_usd(investor.fiat_balance)}")
+    conn.execute(text("UPDATE tokens SET tokens_reserved = tokens_reserved + :q, escrow_balance ="
+                      " escrow_balance + :amount, updated_at = now() WHERE id = :t"),
+                 {"q": qty, "amount": amount, "t": token.id})
     conn.execute(text("UPDATE users SET fiat_balance = fiat_balance - :a, updated_at = now()"
                       " WHERE id = :u"), {"a": amount, "u": actor.user_id})
     allocation_id, transaction_id = new_id(), new_id()

@@ -24,6 +24,7 @@ from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import load_book
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import OrderState, load_orders
+from engine.events import named
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,9 @@ class OrderGroup:
             created_at=self.clock(), is_new=True,
             status="pending_stop" if request.order_type.startswith("stop") else "open")
         cap = self._lock_funds(order, trader, market)
-        events = self.books[market.id].submit(
+        events = [named(event) for event in self.books[market.id].submit(
             order.id, order.user_id, order.side, order.order_type, order.quantity, price, stop,
-            order.time_in_force, order.stp_mode, cap)
+            order.time_in_force, order.stp_mode, cap)]
         if events and events[0].kind == "rejected":
             self._unlock(order)
             raise InvalidInput(f"the matching engine refused the order: {events[0].reason}")
@@ -137,7 +138,7 @@ class OrderGroup:
         if order.is_finished:
             raise Conflict(f"order is already {order.status}")
         market = self._market(str(order.token_id), trading=False)
-        events = self.books[market.id].cancel(order.id)
+        events = [named(event) for event in self.books[market.id].cancel(order.id)]
         if events and events[0].kind == "rejected":
             raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
         self._apply(market, events)
@@ -236,7 +237,7 @@ class OrderGroup:
             elif kind == "rejected":
                 raise InvalidInput(f"the matching engine refused the order: {event.reason}")
         for order in touched.values():
-            keep = Decimal(0)
+            keep = Decimal("0.00")
             if not order.is_finished and order.price is not None:
                 keep = order.price * order.remaining
             self.ledger.release(order, keep)

@@ -48,11 +48,13 @@ INSERT_LEDGER = text(
     " 'completed', 'trade', :trade_id)")
 CREDIT_FIAT = text("UPDATE users SET fiat_balance = fiat_balance + :amount, updated_at = now()"
                    " WHERE id = :user_id")
+# A new wallet only ever receives tokens; the row to insert is clamped because PostgreSQL
+# checks it before it finds the conflict, and the real deltas apply in the update.
 MOVE_TOKENS = text(
     "INSERT INTO wallets (id, user_id, token_id, balance, locked_balance) VALUES (:id, :user_id,"
-    " :token_id, :balance, :locked) ON CONFLICT (user_id, token_id) DO UPDATE SET balance ="
-    " wallets.balance + EXCLUDED.balance, locked_balance = wallets.locked_balance +"
-    " EXCLUDED.locked_balance, updated_at = now()")
+    " :token_id, greatest(:balance, 0), greatest(:locked, 0)) ON CONFLICT (user_id, token_id)"
+    " DO UPDATE SET balance = wallets.balance + :balance, locked_balance ="
+    " wallets.locked_balance + :locked, updated_at = now()")
 
 
 class GroupLedger:
@@ -118,7 +120,7 @@ class GroupLedger:
                                          "trade_id": trade["id"]})
         return trade
 
-    def release(self, order: OrderState, keep_fiat: Decimal = Decimal(0)) -> None:
+    def release(self, order: OrderState, keep_fiat: Decimal = Decimal("0.00")) -> None:
         """Return what an order holds beyond keep_fiat: money to the balance, tokens unlocked."""
         if order.side == "buy" and order.locked_fiat > keep_fiat:
             self.credit_fiat(order.user_id, order.locked_fiat - keep_fiat)
