@@ -9,7 +9,7 @@ still holds it, so that nothing is sent twice.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -108,12 +108,15 @@ class ChainCore:
         with node_errors(f"{contract}.{function}"):
             return decode_function_result(contract, function, bytes(self.w3.eth.call(request)))
 
-    def send(self, call: ContractCall, *, estimate: bool = True) -> SentTransaction:
+    def send(self, call: ContractCall, *, estimate: bool = True,
+             on_signed: Callable[[SentTransaction], None] | None = None) -> SentTransaction:
         """Sign and broadcast; returns once the node accepted it, before it is mined.
 
         Gas: the estimate plus 20%, never above the call's cap (GasCapExceeded if the
         estimate itself is above it); estimate=False uses the cap, for a transaction that
         depends on others still in flight. A revert found by estimation raises ContractRevert.
+        on_signed(sent) runs after signing and before broadcasting: a caller that records the
+        hash there can always find out later whether the transaction reached the chain.
         """
         data = (
             encode_deployment(call.contract, call.args)
@@ -127,7 +130,7 @@ class ChainCore:
         fields.update(self._fees(call.description))
         for _attempt in range(_SEND_ATTEMPTS):
             try:
-                return self._sign_and_broadcast(call, fields)
+                return self._sign_and_broadcast(call, fields, on_signed)
             except NonceConflict:
                 continue
         raise TransactionRejected(
@@ -193,7 +196,8 @@ class ChainCore:
             "reverted", "reverted on-chain; replaying it did not reproduce the reason", receipt=receipt
         )
 
-    def _sign_and_broadcast(self, call: ContractCall, fields: dict[str, Any]) -> SentTransaction:
+    def _sign_and_broadcast(self, call: ContractCall, fields: dict[str, Any],
+                            on_signed: Callable[[SentTransaction], None] | None = None) -> SentTransaction:
         # The allocator lock spans allocation to acceptance so nonces reach the node in order.
         with self._nonces.lock:
             nonce = self._nonces.allocate()
@@ -207,6 +211,12 @@ class ChainCore:
                 description=call.description,
                 chain_id=self.chain_id,
             )
+            if on_signed is not None:
+                try:
+                    on_signed(sent)
+                except BaseException:
+                    self._nonces.reset()
+                    raise
             try:
                 with node_errors(call.description):
                     self.w3.eth.send_raw_transaction(signed.raw_transaction)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from alefctl.commands import allocation, business, config, db, demo, kyc, serve, token, user, wallet
+from alefctl.commands import (
+    allocation,
+    business,
+    chain,
+    config,
+    db,
+    demo,
+    kyc,
+    serve,
+    token,
+    user,
+    wallet,
+)
 from alefctl.commands.check import check as check_command
 from alefctl.commands.dividend import app as dividend_app
 
@@ -19,6 +31,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(business.app, name="business")
     app.add_typer(token.app, name="token")
     app.add_typer(allocation.app, name="allocation")
+    app.add_typer(chain.app, name="chain")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
     app.add_typer(dividend_app, name="dividend")

@@ -42,3 +42,22 @@ def reject(allocation: Annotated[str, typer.Argument(help="Allocation id.")],
         rejected = reject_allocation(conn, actor, allocation, reason)
     emit(rejected.to_dict(), as_json,
          lambda: info(f"allocation rejected; {rejected.amount} USD refunded to {rejected.email}"))
+
+
+@app.command("retry")
+@command_errors
+def retry(allocation: Annotated[list[str] | None, typer.Argument(
+              help="Allocation ids; none with --all-failed.")] = None,
+          all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed mint.")] = False,
+          as_json: JsonOption = False) -> None:
+    """Queue failed mints again for `alefctl chain work` (admin)."""
+    from alefctl.errors import InvalidInput
+    from alefctl.ids import parse_id
+    from alefctl.workflows.minting import retry_failed
+
+    if not allocation and not all_failed:
+        raise InvalidInput("name allocation ids, or pass --all-failed")
+    ids = None if all_failed else [parse_id(a, field="allocation") for a in allocation or []]
+    with state.transaction() as (conn, actor):
+        count = retry_failed(conn, actor, ids)
+    emit({"requeued": count}, as_json, lambda: info(f"requeued {count} failed mints"))

@@ -42,20 +42,22 @@ from alefctl.workflows.dividends import UUID_V7_SQL, Dividend, get_dividend
 from alefctl.workflows.transitions import DIVIDEND_FLOW, transition
 
 DEFAULT_CHUNK_SIZE = 10_000
+NO_USER = uuid.UUID(int=0)
+# Keyset by user id: each chunk starts after the last one, never rescanning paid rows.
 CLAIM_SQL = (
-    "SELECT id FROM dividend_payments WHERE dividend_id = :d AND status = 'pending'"
-    " ORDER BY user_id LIMIT :n FOR UPDATE SKIP LOCKED"
+    "SELECT id, user_id FROM dividend_payments WHERE dividend_id = :d AND status = 'pending'"
+    " AND user_id > :after ORDER BY user_id LIMIT :n FOR UPDATE SKIP LOCKED"
 )
 # Rows of the holders, locked in one order (the treasury first, then by user id) before crediting.
 LOCK_HOLDERS_SQL = {
-    "fiat": "SELECT 1 FROM users WHERE id IN (SELECT user_id FROM dividend_payments"
-            " WHERE id = ANY(:ids)) ORDER BY id <> :treasury, id FOR UPDATE",
-    "stablecoin": "SELECT 1 FROM user_balances WHERE currency = 'USDC' AND user_id IN (SELECT"
-                  " user_id FROM dividend_payments WHERE id = ANY(:ids))"
-                  " ORDER BY user_id <> :treasury, user_id FOR UPDATE",
-    "token": "SELECT 1 FROM wallets WHERE token_id = :token AND user_id IN (SELECT user_id FROM"
-             " dividend_payments WHERE id = ANY(:ids)) ORDER BY user_id <> :treasury, user_id"
-             " FOR UPDATE",
+    "fiat": "SELECT 1 FROM users u JOIN unnest(CAST(:users AS uuid[])) c(id) ON u.id = c.id"
+            " ORDER BY u.id <> :treasury, u.id FOR UPDATE OF u",
+    "stablecoin": "SELECT 1 FROM user_balances b JOIN unnest(CAST(:users AS uuid[])) c(id)"
+                  " ON b.user_id = c.id AND b.currency = 'USDC'"
+                  " ORDER BY b.user_id <> :treasury, b.user_id FOR UPDATE OF b",
+    "token": "SELECT 1 FROM wallets w JOIN unnest(CAST(:users AS uuid[])) c(id)"
+             " ON w.user_id = c.id AND w.token_id = :token"
+             " ORDER BY w.user_id <> :treasury, w.user_id FOR UPDATE OF w",
 }
 # The credit of each type: a data-modifying CTE returning (user_id, balance_after).
 CREDIT_SQL = {
@@ -79,17 +81,25 @@ LEDGER_COLUMNS = {
 }
 PAY_SQL = (
     "WITH due AS MATERIALIZED (SELECT p.id AS payment_id, p.user_id, p.net_amount,"
-    f" p.token_quantity, {UUID_V7_SQL} AS transaction_id FROM dividend_payments p"
-    " WHERE p.id = ANY(:ids) AND p.status = 'pending'),"
+    f" p.token_quantity, {UUID_V7_SQL} AS transaction_id FROM unnest(CAST(:ids AS uuid[])) c(id)"
+    " JOIN dividend_payments p ON p.id = c.id WHERE p.status = 'pending'),"
     " credited AS ({credit}),"
     " recorded AS (INSERT INTO wallet_transactions (id, user_id, token_id, type, currency, amount,"
-    " quantity, status, balance_after, reference_type, reference_id, created_by)"
+    " quantity, status, balance_after, reference_type, reference_id)"
     " SELECT due.transaction_id, due.user_id, :token, 'dividend', {ledger}, 'completed',"
-    " credited.balance_after, 'dividend_declaration', :d, :by FROM due JOIN credited USING (user_id))"
+    " credited.balance_after, 'dividend_declaration', :d FROM due JOIN credited USING (user_id))"
     " UPDATE dividend_payments p SET status = 'paid', paid_at = now(),"
     " wallet_transaction_id = due.transaction_id, on_chain_status = {on_chain}"
     " FROM due WHERE p.id = due.payment_id"
 )
+
+
+@dataclass(frozen=True)
+class PaidChunk:
+    """What one chunk paid, and the last holder it reached (where the next chunk starts)."""
+
+    paid: int
+    last_user_id: uuid.UUID | None
 
 
 @dataclass(frozen=True)
@@ -106,13 +116,16 @@ def distribute(engine: Engine, actor: Actor, ref: str, chunk_size: int = DEFAULT
     """Start (or resume) and pay a distribution, each step in its own transaction (admins)."""
     with engine.begin() as conn:
         dividend = start_distribution(conn, actor, ref)
-    paid = dividend.paid_count
+    paid, after = dividend.paid_count, None
     while True:
         with engine.begin() as conn:
-            paid_now = pay_chunk(conn, actor, str(dividend.id), chunk_size)
-        if paid_now == 0:
-            break
-        paid += paid_now
+            chunk = pay_chunk(conn, actor, str(dividend.id), chunk_size, after)
+        if chunk.paid == 0:
+            if after is None:
+                break
+            after = None  # one pass from the start: payments another runner let go of
+            continue
+        paid, after = paid + chunk.paid, chunk.last_user_id
         if on_progress is not None:
             on_progress(DistributionProgress(dividend.id, paid, dividend.holder_count))
     with engine.begin() as conn:
@@ -122,9 +135,12 @@ def distribute(engine: Engine, actor: Actor, ref: str, chunk_size: int = DEFAULT
 def start_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
     """approved -> distributing: the issuer funds net + fee, the treasury gets the fee (admins)."""
     actor.require("admin")
+    current = get_dividend(conn, actor, ref)
+    if current.status in ("distributing", "distributed"):
+        return current  # already funded: resume without waiting for a runner's chunk
     dividend = get_dividend(conn, actor, ref, for_update=True)
     if dividend.status in ("distributing", "distributed"):
-        return dividend  # already funded: resume, never fund twice
+        return dividend  # funded meanwhile: never fund twice
     if dividend.status not in DIVIDEND_FLOW["start_distribution"][0]:
         raise Conflict(f"cannot distribute: the dividend is {dividend.status} (needs approved)")
     treasury = treasury_id(conn)
@@ -149,8 +165,9 @@ def start_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
     return started
 
 
-def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAULT_CHUNK_SIZE) -> int:
-    """Pay up to chunk_size pending payments of a distributing declaration; how many were paid."""
+def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAULT_CHUNK_SIZE,
+              after_user_id: uuid.UUID | None = None) -> PaidChunk:
+    """Pay up to chunk_size pending payments of a distributing declaration, by holder id (admins)."""
     actor.require("admin")
     dividend_id = parse_id(ref, field="dividend")
     row = conn.execute(text("SELECT status, dividend_type, token_id FROM dividend_declarations"
@@ -158,20 +175,21 @@ def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAUL
     if row is None:
         raise NotFound(f"dividend not found: {ref}")
     if row.status != "distributing":
-        return 0
-    payment_ids = list(conn.execute(text(CLAIM_SQL), {"d": dividend_id, "n": chunk_size}).scalars())
-    if not payment_ids:
-        return 0
+        return PaidChunk(0, None)
+    claimed = conn.execute(text(CLAIM_SQL), {"d": dividend_id, "n": chunk_size,
+                                             "after": after_user_id or NO_USER}).all()
+    if not claimed:
+        return PaidChunk(0, None)
     kind = row.dividend_type
-    conn.execute(text(LOCK_HOLDERS_SQL[kind]),
-                 {"ids": payment_ids, "treasury": treasury_id(conn), "token": row.token_id})
+    conn.execute(text(LOCK_HOLDERS_SQL[kind]), {"users": [c.user_id for c in claimed],
+                                                 "treasury": treasury_id(conn), "token": row.token_id})
     on_chain = "'pending'" if kind == "token" else "NULL"
     sql = PAY_SQL.format(credit=CREDIT_SQL[kind], ledger=LEDGER_COLUMNS[kind], on_chain=on_chain)
-    paid = conn.execute(text(sql), {"ids": payment_ids, "d": dividend_id, "token": row.token_id,
-                                    "by": actor.user_id}).rowcount
-    if paid != len(payment_ids):
-        raise Conflict(f"paid {paid} of {len(payment_ids)} claimed payments; nothing was kept")
-    return paid
+    paid = conn.execute(text(sql), {"ids": [c.id for c in claimed], "d": dividend_id,
+                                    "token": row.token_id}).rowcount
+    if paid != len(claimed):
+        raise Conflict(f"paid {paid} of {len(claimed)} claimed payments; nothing was kept")
+    return PaidChunk(paid, claimed[-1].user_id)
 
 
 def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:

@@ -1,0 +1,82 @@
+"""`alefctl chain`: the node, balances, and the on-chain job worker for cron."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, state
+
+app = typer.Typer(help="Chain: status, local anvil node, balances, on-chain jobs.",
+                  no_args_is_help=True)
+
+
+@app.command("status")
+@command_errors
+def status(as_json: JsonOption = False) -> None:
+    """Chain id, latest block, signer and its balance."""
+    from alefctl.chain_access import chain_errors, open_chain
+
+    settings = state.settings()
+    with open_chain(settings) as client, chain_errors():
+        data = {"node": settings.chain.rpc_url or f"embedded ({settings.chain_dir})",
+                "chain_id": client.chain_id, "block": client.block_number(),
+                "signer": client.signer_address, "signer_balance_wei": client.native_balance()}
+    emit(data, as_json, lambda: fields("chain", data))
+
+
+@app.command("balance")
+@command_errors
+def balance(token: Annotated[str, typer.Option(help="Token symbol or id.")],
+            wallet: Annotated[str, typer.Option(help="Wallet address.")],
+            as_json: JsonOption = False) -> None:
+    """A wallet's on-chain balance of a token, next to the database's."""
+    from alefctl.chain_access import chain_errors, open_chain
+    from alefctl.workflows.chain_views import wallet_positions
+
+    with state.transaction() as (conn, _actor):
+        positions = wallet_positions(conn, token, wallet)
+    with open_chain(state.settings()) as client, chain_errors():
+        data = positions.with_chain(client)
+    emit(data, as_json, lambda: fields(f"{data['symbol']} {data['wallet']}", data))
+
+
+@app.command("work")
+@command_errors
+def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (cron).")] = False,
+         interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
+         as_json: JsonOption = False) -> None:
+    """Run the on-chain jobs: identity registration and minting of confirmed allocations."""
+    import time
+
+    from alefctl.chain_access import open_chain
+    from alefctl.workflows.minting import run_allocation_mints
+
+    with open_chain(state.settings()) as client:
+        while True:
+            report = run_allocation_mints(state.engine(), client)
+            summary = ("another worker is running; nothing done" if report.busy else
+                       f"minted {report.minted}, failed {report.failed},"
+                       f" in flight {report.in_flight}, requeued {report.requeued}")
+            emit(report.to_dict(), as_json, lambda text=summary: info(text))
+            if once:
+                return
+            time.sleep(interval)
+
+
+@app.command("node")
+@command_errors
+def node(port: Annotated[int, typer.Option(help="Port for JSON-RPC.")] = 8545) -> None:
+    """Run a local anvil node with its state in <home>/anvil (Ctrl-C stops it)."""
+    import os
+
+    import chain
+    from alefctl.errors import NotFound
+
+    try:
+        command = chain.anvil_command(state.settings().home / "anvil", port)
+    except chain.AnvilNotFound as missing:
+        raise NotFound(str(missing)) from None
+    info(f"anvil on http://127.0.0.1:{port}; use ALEF_CHAIN_RPC_URL=http://127.0.0.1:{port}")
+    os.execvp(command[0], command)

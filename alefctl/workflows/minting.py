@@ -1,0 +1,225 @@
+"""On-chain allocation (spec step 8): register each investor's identity, then mint, exactly once.
+
+Claimed allocations go pending -> minting in one committed step. The mint's hash and nonce are
+written before the transaction is broadcast (chain `on_signed`), so after any crash the worker
+asks the chain about every 'minting' allocation before it sends anything: mined and succeeded
+-> minted; mined and reverted -> failed; still pending -> left alone; unknown to the node (or
+never signed) -> back to pending, which cannot double-mint because that transaction can never
+be mined. Allocations of one token go in one batchMint; a batch that reverts is retried one
+allocation at a time, so one bad wallet fails alone. One worker at a time (advisory lock).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
+
+from alefctl.workflows.deploy import record_receipt, record_sent
+
+if TYPE_CHECKING:
+    from chain import ChainClient, SentTransaction
+
+MINT_WORKER_LOCK = (0x616C6566, 4)
+CLAIM_SQL = text(
+    "SELECT a.id, a.token_id, a.quantity, u.wallet_address, u.country, t.contract_address,"
+    " t.identity_registry_addr, t.decimals, (SELECT k.nationality FROM kyc_applications k"
+    " WHERE k.user_id = u.id AND k.status = 'approved' ORDER BY k.reviewed_at DESC LIMIT 1)"
+    " AS nationality FROM token_allocations a JOIN users u ON u.id = a.user_id JOIN tokens t"
+    " ON t.id = a.token_id WHERE a.status = 'confirmed' AND a.on_chain_status = 'pending'"
+    " AND t.contract_address IS NOT NULL ORDER BY a.created_at, a.id LIMIT :limit"
+    " FOR UPDATE OF a SKIP LOCKED")
+
+
+@dataclass
+class MintReport:
+    """What one run of the worker did."""
+
+    minted: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    requeued: int = 0
+    busy: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+def run_allocation_mints(db: Engine, client: ChainClient, *, limit: int = 100) -> MintReport:
+    """Recover in-flight mints, then mint up to `limit` confirmed allocations."""
+    with db.connect() as lock_conn:
+        if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
+                                 dict(zip("ab", MINT_WORKER_LOCK, strict=True))).scalar_one():
+            lock_conn.commit()
+            return MintReport(busy=True)
+        lock_conn.commit()
+        try:
+            report = MintReport()
+            _recover(db, client, report)
+            with db.begin() as conn:
+                jobs = [dict(row._mapping) for row in conn.execute(CLAIM_SQL, {"limit": limit})]
+                _set_status(conn, [j["id"] for j in jobs], "minting", attempt=True)
+            by_token: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+            for job in jobs:
+                by_token[job["token_id"]].append(job)
+            for token_jobs in by_token.values():
+                _mint(db, client, token_jobs, report)
+            return report
+        finally:
+            lock_conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
+                              dict(zip("ab", MINT_WORKER_LOCK, strict=True)))
+            lock_conn.commit()
+
+
+def retry_failed(conn: Connection, actor: Any, allocation_ids: list[uuid.UUID] | None) -> int:
+    """Put failed mints back in the queue (admins only); returns how many."""
+    actor.require("admin")
+    rows = conn.execute(text(
+        "UPDATE token_allocations SET on_chain_status = 'pending', on_chain_error = NULL,"
+        " updated_at = now() WHERE on_chain_status = 'failed' AND status = 'confirmed'"
+        " AND (CAST(:ids AS uuid[]) IS NULL OR id = ANY(:ids)) RETURNING id"),
+        {"ids": allocation_ids}).scalars().all()
+    for allocation_id in rows:
+        actor.audit(conn, "allocation.retry_mint", "token_allocation", allocation_id,
+                    before={"on_chain_status": "failed"}, after={"on_chain_status": "pending"})
+    return len(rows)
+
+
+def _mint(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: MintReport) -> None:
+    import chain
+    from alefctl.chain_access import chain_errors
+
+    ready = [job for job in jobs if job["wallet_address"]]
+    _fail(db, [j for j in jobs if not j["wallet_address"]], "investor has no wallet address", report)
+    try:
+        with chain_errors():
+            ready = _register_identities(db, client, ready, report)
+            if not ready:
+                return
+            sent = client.send(_mint_call(ready), on_signed=lambda s: _record(db, ready, s))
+            receipt = client.wait(sent)
+    except Exception as error:
+        cause = error.__cause__
+        if isinstance(cause, chain.ContractRevert | chain.GasCapExceeded) and len(ready) > 1:
+            for job in ready:  # a reverted batch minted nothing: try each alone
+                _mint(db, client, [job], report)
+            return
+        if isinstance(cause, chain.ContractRevert | chain.GasCapExceeded):
+            if getattr(cause, "receipt", None) is not None:
+                with db.begin() as conn:
+                    record_receipt(conn, cause.receipt)
+            _fail(db, ready, str(cause), report)
+            return
+        _requeue_unsent(db, ready, report)  # unreachable node: hashes were kept if signed
+        return
+    with db.begin() as conn:
+        record_receipt(conn, receipt)
+        _set_status(conn, [j["id"] for j in ready], "minted")
+    report.minted += len(ready)
+
+
+def _register_identities(db: Engine, client: ChainClient, jobs: list[dict[str, Any]],
+                         report: MintReport) -> list[dict[str, Any]]:
+    """Register every wallet once (idempotent on-chain); a refused wallet fails its jobs."""
+    import chain
+
+    registered: list[dict[str, Any]] = []
+    done: dict[str, bool] = {}
+    for job in jobs:
+        wallet = job["wallet_address"]
+        if wallet not in done:
+            try:
+                client.register_identity(job["identity_registry_addr"], wallet, _country(job))
+                done[wallet] = True
+            except chain.ContractRevert as revert:
+                done[wallet] = False
+                _fail(db, [j for j in jobs if j["wallet_address"] == wallet],
+                      f"identity registration refused: {revert}", report)
+        if done[wallet]:
+            registered.append(job)
+    return registered
+
+
+def _mint_call(jobs: list[dict[str, Any]]) -> Any:
+    from chain import calls
+
+    token = jobs[0]["contract_address"]
+    amounts = [job["quantity"] * 10 ** job["decimals"] for job in jobs]
+    if len(jobs) == 1:
+        return calls.mint(token, jobs[0]["wallet_address"], amounts[0])
+    return calls.batch_mint(token, [job["wallet_address"] for job in jobs], amounts)
+
+
+def _record(db: Engine, jobs: list[dict[str, Any]], sent: SentTransaction) -> None:
+    with db.begin() as conn:
+        conn.execute(text("UPDATE token_allocations SET on_chain_tx_hash = :h, on_chain_nonce = :n,"
+                          " updated_at = now() WHERE id = ANY(:ids)"),
+                     {"h": sent.tx_hash, "n": sent.nonce, "ids": [j["id"] for j in jobs]})
+        record_sent(conn, jobs[0]["token_id"], "mint", sent, ("token_allocation", jobs[0]["id"]))
+
+
+def _recover(db: Engine, client: ChainClient, report: MintReport) -> None:
+    with db.begin() as conn:
+        in_flight = conn.execute(text(
+            "SELECT on_chain_tx_hash AS tx_hash, array_agg(id) AS ids FROM token_allocations"
+            " WHERE on_chain_status = 'minting' GROUP BY on_chain_tx_hash")).all()
+    for row in in_flight:
+        receipt = client.receipt_of(row.tx_hash) if row.tx_hash else None
+        with db.begin() as conn:
+            if receipt is not None:
+                record_receipt(conn, receipt)
+                if receipt.succeeded:
+                    _set_status(conn, row.ids, "minted")
+                    report.minted += len(row.ids)
+                else:
+                    _set_status(conn, row.ids, "failed", error=str(client.explain_failure(receipt)))
+                    report.failed += len(row.ids)
+            elif row.tx_hash and client.is_pending(row.tx_hash):
+                report.in_flight += len(row.ids)
+            else:
+                conn.execute(text("UPDATE gas_transactions SET status = 'dropped' WHERE tx_hash = :h"
+                                  " AND status = 'sent'"), {"h": row.tx_hash})
+                _set_status(conn, row.ids, "pending")
+                report.requeued += len(row.ids)
+
+
+def _requeue_unsent(db: Engine, jobs: list[dict[str, Any]], report: MintReport) -> None:
+    with db.begin() as conn:
+        conn.execute(text("UPDATE token_allocations SET on_chain_status = 'pending' WHERE"
+                          " id = ANY(:ids) AND on_chain_tx_hash IS NULL"),
+                     {"ids": [j["id"] for j in jobs]})
+    report.requeued += len(jobs)
+
+
+def _fail(db: Engine, jobs: list[dict[str, Any]], error: str, report: MintReport) -> None:
+    if jobs:
+        with db.begin() as conn:
+            _set_status(conn, [j["id"] for j in jobs], "failed", error=error)
+        report.failed += len(jobs)
+
+
+def _set_status(conn: Connection, ids: list[uuid.UUID], status: str, *, error: str | None = None,
+                attempt: bool = False) -> None:
+    if not ids:
+        return
+    conn.execute(text(
+        "UPDATE token_allocations SET on_chain_status = :s, on_chain_error = :e, updated_at = now()"
+        + (", on_chain_attempts = on_chain_attempts + 1, on_chain_tx_hash = NULL,"
+           " on_chain_nonce = NULL" if attempt else "") + " WHERE id = ANY(:ids)"),
+        {"s": status, "e": error, "ids": ids})
+
+
+def _country(job: dict[str, Any]) -> int:
+    """ISO 3166 numeric code of the investor's country (residence, else KYC nationality)."""
+    import iso3166
+
+    for code in (job.get("country"), job.get("nationality")):
+        found = iso3166.countries.get(code, None) if code else None
+        if found is not None:
+            return int(found.numeric)
+    return 0
