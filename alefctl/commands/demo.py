@@ -10,15 +10,27 @@ def demo(as_json: JsonOption = False) -> None:
     """Run the demo scenario and print what it did."""
     from alefctl.demo import run_demo
 
-    info("alefctl demo: starting (embedded PostgreSQL unless ALEF_DATABASE_URL is set)")
-    report = run_demo(state.engine(), info)
+    settings = state.settings()
+    info("alefctl demo: embedded PostgreSQL and EVM unless ALEF_DATABASE_URL / ALEF_CHAIN_RPC_URL")
+    report = run_demo(state.engine(), settings, info)
 
     def render() -> None:
-        columns = ("email", "role", "country", "wallet_address", "fiat_balance")
+        columns = ("email", "role", "country", "wallet_address")
         table(f"demo {report.tag}: users", columns,
               [[getattr(u, c) for c in columns] for u in report.users])
-        table("deposits", ("email", "amount", "balance_after"),
-              [[d["email"], d["amount"], d["balance_after"]] for d in report.deposits])
+        table(f"{report.token.get('symbol')}: database vs chain", ("holder", "database", "chain"),
+              [[p["email"], p["db_balance"], p["chain_balance"]] for p in report.positions])
+        table("trades", ("buyer", "price", "quantity", "total"),
+              [[t["investor"], t["price"], t["quantity"], t["total"]] for t in report.trades])
+        table("order book", ("bids (price, qty)", "asks (price, qty)"),
+              [[" x ".join(map(str, b)) if b else "", " x ".join(map(str, a)) if a else ""]
+               for b, a in _pairs(report.book.get("bids", []), report.book.get("asks", []))])
         table("summary", ("step",), [[s] for s in report.steps])
 
     emit(report.to_dict(), as_json, render)
+
+
+def _pairs(bids: list, asks: list) -> list[tuple]:
+    depth = max(len(bids), len(asks))
+    return [(bids[i] if i < len(bids) else None, asks[i] if i < len(asks) else None)
+            for i in range(depth)]
