@@ -44,27 +44,33 @@ class OrderBook(MatchingCore):
                 and order_id not in self._live):
             if side == "buy":
                 is_buy = True
-                own, opposite, threshold, rank = self._bids, self._asks, -price, price
+                side = BUY
+                own = self._bids
+                opposite = self._asks
+                rank = price
             elif side == "sell":
                 is_buy = False
-                own, opposite, threshold, rank = self._asks, self._bids, price, -price
+                side = SELL
+                own = self._asks
+                opposite = self._bids
+                rank = -price
             else:
                 return self._reject(order_id, RejectReason.INVALID_SIDE)
             seq = self._seq = self._seq + 1
-            events = [(
-                "accepted", seq, order_id, user_id, BUY if is_buy else SELL, LIMIT, price,
-                quantity, None, time_in_force)]
+            events = [("accepted", seq, order_id, user_id, side, LIMIT, price, quantity, None,
+                       time_in_force)]
             opposite_ranks = opposite.ranks
-            crosses = opposite_ranks and opposite_ranks[-1] >= threshold
+            # The opposite side's best rank is the negated rank of the best price we accept.
+            crosses = opposite_ranks and opposite_ranks[-1] >= -rank
             if crosses:
                 quantity = self._take(events, opposite, order_id, user_id, is_buy, price,
-                                      threshold, quantity, self_trade_prevention, None)
+                                      -rank, quantity, self_trade_prevention, None)
             if quantity:  # rest what is left
                 order = [quantity, order_id, user_id, price, is_buy]
                 levels = own.levels
                 level = levels.get(rank)
                 if level is None:
-                    levels[rank] = [quantity, 1, deque((order,))]
+                    levels[rank] = [quantity, 0, deque((order,))]
                     ranks = own.ranks
                     if not ranks or rank > ranks[-1]:
                         ranks.append(rank)
@@ -72,7 +78,6 @@ class OrderBook(MatchingCore):
                         insort(ranks, rank)
                 else:
                     level[0] += quantity
-                    level[1] += 1
                     level[2].append(order)
                 self._live[order_id] = order
             if crosses and self._stops._count:
@@ -122,8 +127,8 @@ class OrderBook(MatchingCore):
         price = order[3]
         rank = price if is_buy else -price
         level = own.levels[rank]
-        level[1] -= 1
-        if not level[1]:
+        level_quantity = level[0] - remaining
+        if not level_quantity:  # that was its last live order
             del own.levels[rank]
             ranks = own.ranks
             if ranks[-1] == rank:
@@ -131,13 +136,16 @@ class OrderBook(MatchingCore):
             else:
                 del ranks[bisect_left(ranks, rank)]
         else:
-            level[0] -= remaining
+            level[0] = level_quantity
+            level[1] += 1
             queue = level[2]
             while not queue[0][0]:
                 queue.popleft()
+                level[1] -= 1
             # Bound the dead entries so memory follows live orders, not orders processed.
-            if len(queue) > 2 * level[1] + 16:
+            if level[1] > 16 and 2 * level[1] > len(queue):
                 level[2] = deque(entry for entry in queue if entry[0])
+                level[1] = 0
         return [(
             "cancelled", seq, order_id, order[2], BUY if is_buy else SELL, price, remaining,
             CancelReason.USER)]

@@ -26,6 +26,10 @@ def side_depth(book_side, max_levels: int | None) -> tuple[DepthLevel, ...]:
     best_first = reversed(book_side.ranks)
     if max_levels is not None:
         best_first = islice(best_first, max_levels)
-    return tuple(
-        DepthLevel(rank * sign, levels[rank][0], levels[rank][1]) for rank in best_first
-    )
+    depth = []
+    for rank in best_first:
+        total_quantity, _, queue = levels[rank]
+        # Counted here rather than kept up to date on every order: depth is the rare call.
+        order_count = sum(1 for order in queue if order[0])
+        depth.append(DepthLevel(rank * sign, total_quantity, order_count))
+    return tuple(depth)

@@ -6,8 +6,10 @@ Hot paths here trade a little readability for speed, deliberately:
   create and index than an object). ``remaining == 0`` marks an order that is finished; a
   cancelled order is only marked and dropped from the id index, and leaves its queue lazily
   (when it reaches the head, or when the queue is compacted), so cancel is O(1).
-- A level is a list ``[total_quantity, live_order_count, deque_of_orders]``; a level with no
-  live order is removed at once, so the best level always holds a live order.
+- A level is a list ``[total_quantity, dead_count, deque_of_orders]``. Its total is 0 exactly
+  when no live order is left, and then the level is removed at once, so the best level
+  always holds a live order. ``dead_count`` counts cancelled entries still in the deque; when
+  they pass half of it the deque is rebuilt, so memory follows live orders.
 - Each side keys its levels by *rank*, where a higher rank is a better price (bids:
   ``rank = price``, asks: ``rank = -price``), so one loop serves both sides. The ranks of a
   side are a plain ascending list with the best level last: new best levels are appended and
@@ -43,7 +45,7 @@ class BookSide:
     __slots__ = ("levels", "ranks", "sign")
 
     def __init__(self, sign: int) -> None:
-        self.levels: dict[int, list] = {}  # rank -> [total_quantity, live_count, deque]
+        self.levels: dict[int, list] = {}  # rank -> [total_quantity, dead_count, deque]
         self.ranks: list[int] = []  # ascending; the best level is last
         self.sign = sign  # price = rank * sign
 
@@ -91,6 +93,7 @@ class MatchingCore:
                 maker_remaining = maker[0]
                 if not maker_remaining:  # cancelled earlier, dropped lazily
                     queue.popleft()
+                    level[1] -= 1
                     continue
                 if preventing and maker[2] == user_id:
                     if prevention in STP_CANCELS_MAKER:
@@ -98,7 +101,6 @@ class MatchingCore:
                         queue.popleft()
                         del live[maker[1]]
                         level[0] -= maker_remaining
-                        level[1] -= 1
                         seq += 1
                         append((
                             "cancelled", seq, maker[1], user_id, BUY if maker[4] else SELL,
@@ -106,7 +108,7 @@ class MatchingCore:
                     if prevention in STP_CANCELS_TAKER:
                         stop_reason = SELF_TRADE
                         break
-                    if not level[1]:
+                    if not level[0]:
                         break
                     continue
                 fill = maker_remaining if maker_remaining < remaining else remaining
@@ -125,15 +127,14 @@ class MatchingCore:
                 if not maker_remaining:
                     queue.popleft()
                     del live[maker[1]]
-                    level[1] -= 1
                 seq += 1
                 append((
                     "trade", seq, order_id, maker[1], user_id, maker[2], side, price, fill,
                     remaining, maker_remaining))
                 traded_price = price
-                if not remaining or not level[1] or stop_reason:
+                if not remaining or not level[0] or stop_reason:
                     break
-            if not level[1]:
+            if not level[0]:
                 del levels[rank]
                 ranks.pop()
             if not remaining or stop_reason:
@@ -239,7 +240,7 @@ class MatchingCore:
         """Append an order record at the back of its price level, creating the level if new."""
         level = own.levels.get(rank)
         if level is None:
-            own.levels[rank] = [order[0], 1, deque((order,))]
+            own.levels[rank] = [order[0], 0, deque((order,))]
             ranks = own.ranks
             if not ranks or rank > ranks[-1]:
                 ranks.append(rank)
@@ -247,6 +248,5 @@ class MatchingCore:
                 insort(ranks, rank)
         else:
             level[0] += order[0]
-            level[1] += 1
             level[2].append(order)
         self._live[order[1]] = order
