@@ -161,22 +161,95 @@ def test_stop_order_waits_then_triggers(market) -> None:  # noqa: ANN001
         assert list(statuses) == ["pending_stop", "open", "filled"]
 
 
-def test_restart_rebuilds_identical_books(market, engine, db_url, tmp_path) -> None:  # noqa: ANN001
+def test_restart_rebuilds_identical_books(platform, chain_client, engine, db_url, tmp_path) -> None:  # noqa: ANN001
     from server_client import running_api
 
-    for price in ("11.00", "11.50", "12.00"):
-        order(market, "alice", "sell", 2, price)
-    for price in ("9.00", "9.50"):
-        order(market, "carol", "buy", 3, price)
-    order(market, "bob", "sell", 1, None, order_type="stop_loss", stop_price="8.00")
-    before = market.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
-    with running_api(engine, db_url, tmp_path / "home2", market.admin) as restarted:
-        restarted.keys = market.keys
+    live_token(platform, chain_client, "DATE", {"alice": 100, "bob": 100})
+    platform.approved("carol", wallet=_wallet("carol"), fiat="50000")
+    with running_api(engine, db_url, tmp_path / "home1", platform.admin) as first:
+        for price in ("11.00", "11.50", "12.00"):
+            order(first, "alice", "sell", 2, price)
+        for price in ("9.00", "9.50"):
+            order(first, "carol", "buy", 3, price)
+        order(first, "bob", "sell", 1, None, order_type="stop_loss", stop_price="8.00")
+        before = first.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
+        keys = first.keys
+    with running_api(engine, db_url, tmp_path / "home2", platform.admin) as restarted:
+        restarted.keys = keys
         after = restarted.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
-        assert after == before
+        assert after == before and after["bids"] and after["asks"]
         filled = order(restarted, "carol", "buy", 3, "11.50").json()
         assert filled["status"] == "filled" and [t["price"] for t in filled["trades"]] == [
             "11.00", "11.50"]
+
+
+def test_a_second_server_on_the_same_database_is_refused(market, engine, db_url, tmp_path) -> None:  # noqa: ANN001
+    from server_client import running_api
+
+    from alefctl.errors import Conflict
+
+    with pytest.raises(Conflict, match="already owns the order books"), \
+            running_api(engine, db_url, tmp_path / "other", market.admin):
+        pass
+
+
+def test_admin_cancel_from_a_command_reaches_the_running_server(market, platform) -> None:  # noqa: ANN001
+    import uuid
+
+    from alefctl.workflows.trading.control import cancel_orders
+    from alefctl.workflows.trading.funds import NotionalLimits
+
+    start = balances(market, "carol")["carol"]
+    placed = order(market, "carol", "buy", 10, "9.00").json()
+    limits = NotionalLimits(D(500), D(5000), D(50000))
+    done = cancel_orders(platform.engine, platform.admin, [uuid.UUID(placed["id"])], limits)
+    assert done[0]["status"] == "cancelled"
+    assert balances(market, "carol")["carol"] == start
+    book = market.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
+    assert book["bids"] == []  # the server's book lost the order too
+
+
+def test_delisting_cancels_open_orders_and_returns_funds(market, platform) -> None:  # noqa: ANN001
+    from alefctl.workflows.lifecycle import retire
+    from alefctl.workflows.trading.funds import NotionalLimits
+
+    start = balances(market, "alice", "carol")
+    order(market, "carol", "buy", 10, "9.00")
+    order(market, "alice", "sell", 5, "11.00")
+    token = retire(platform.engine, platform.admin, "DATE", "delist",
+                   NotionalLimits(D(500), D(5000), D(50000)))
+    assert token.status == "delisted"
+    assert balances(market, "alice", "carol") == start
+    refused = order(market, "carol", "buy", 1, "9.00")
+    assert refused.status_code == 409
+
+
+def test_cancel_without_a_server_applies_directly(platform, chain_client) -> None:  # noqa: ANN001
+    from alefctl.workflows.trading.control import cancel_orders
+    from alefctl.workflows.trading.funds import NotionalLimits
+
+    live_token(platform, chain_client, "DATE", {"alice": 100})
+    alice = platform.actor("alice@x.io")
+    from alefctl.db.system_users import treasury_id
+    from alefctl.workflows.orders import OrderRequest
+    from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
+    from alefctl.workflows.trading.state import MonotonicClock
+
+    limits = NotionalLimits(D(500), D(5000), D(50000))
+    with platform.engine.begin() as conn:  # an order placed by a server that has since stopped
+        group = OrderGroup(conn, {}, limits, treasury_id(conn), MonotonicClock())
+        placed = group.run(PlaceOrder(alice, OrderRequest("DATE", "sell", "limit", 7, D("12.00"))))
+        group.flush()
+    assert balances_of(platform, "alice") == (7,)
+    done = cancel_orders(platform.engine, alice, [placed["id"]], limits)
+    assert done[0]["status"] == "cancelled" and balances_of(platform, "alice") == (0,)
+
+
+def balances_of(platform, name: str) -> tuple[int]:  # noqa: ANN001
+    with platform.engine.connect() as conn:
+        return (conn.execute(text("SELECT w.locked_balance FROM wallets w JOIN users u ON"
+                                  " u.id = w.user_id WHERE u.email = :e"),
+                             {"e": f"{name}@x.io"}).scalar_one(),)
 
 
 def test_websocket_book_snapshot_then_deltas_and_private_orders(market) -> None:  # noqa: ANN001

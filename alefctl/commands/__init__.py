@@ -12,6 +12,7 @@ from alefctl.commands import (
     db,
     demo,
     kyc,
+    order,
     serve,
     token,
     user,
@@ -32,6 +33,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(token.app, name="token")
     app.add_typer(allocation.app, name="allocation")
     app.add_typer(chain.app, name="chain")
+    app.add_typer(order.app, name="order")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
     app.add_typer(dividend_app, name="dividend")

@@ -183,12 +183,17 @@ def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per toke
 def _status_command(action: str, destructive: bool, doc: str) -> None:
     @command_errors
     def run(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
-        from alefctl.workflows.lifecycle import change_status
+        from alefctl.workflows.lifecycle import change_status, retire
+        from alefctl.workflows.trading.funds import NotionalLimits
 
         if destructive:
-            confirm(f"{action.capitalize()} {token}? This cannot be undone.", yes)
-        with state.transaction() as (conn, actor):
-            moved = change_status(conn, actor, token, action)
+            confirm(f"{action.capitalize()} {token}? Its open orders are cancelled; this cannot"
+                    " be undone.", yes)
+            limits = NotionalLimits.from_settings(state.settings().trading)
+            moved = retire(state.engine(), state.actor(), token, action, limits)
+        else:
+            with state.transaction() as (conn, actor):
+                moved = change_status(conn, actor, token, action)
         emit(moved.to_dict(), as_json, lambda: info(f"{moved.symbol} is {moved.status}"))
 
     run.__doc__ = doc
@@ -206,9 +211,10 @@ _status_command("delist", True, "Delist a token (admin).")
 def mature_due(as_json: JsonOption = False) -> None:
     """Mature every token past its maturity date (for cron; safe to run twice at once)."""
     from alefctl.workflows.lifecycle import mature_due as mature_all
+    from alefctl.workflows.trading.funds import NotionalLimits
 
-    with state.transaction() as (conn, actor):
-        matured = mature_all(conn, actor)
+    limits = NotionalLimits.from_settings(state.settings().trading)
+    matured = mature_all(state.engine(), state.actor(), limits)
     emit([t.symbol for t in matured], as_json,
          lambda: info(f"matured {len(matured)} tokens" + (
              f": {', '.join(t.symbol for t in matured)}" if matured else "")))

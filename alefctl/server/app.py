@@ -13,8 +13,10 @@ from alefctl import __version__
 from alefctl.server.auth import KeyCache
 from alefctl.server.feeds import BookFeeds, group_messages
 from alefctl.server.hub import Hub
+from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.problems import install_problem_handlers
+from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
 from alefctl.server.routes import businesses, kyc, orders, stream, system, tokens
 from alefctl.server.writer import OrderWriter
 from alefctl.workflows.trading.funds import NotionalLimits
@@ -39,9 +41,13 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
         ensure_schema_current(app.state.db, settings)
         app.state.cipher = load_cipher(settings)
         app.state.writer = _start_writer(app, settings)
+        listener = TradingListener(app.state.db, lambda request: handle_request(app, request))
+        listener.start()
+        close_orders_of_closed_tokens(app)
         try:
             yield
         finally:
+            listener.stop()
             app.state.writer.stop()
             if owns_engine:
                 app.state.db.dispose()
@@ -62,16 +68,13 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
 def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter:
     """The order writer, publishing each committed group to the WebSocket hub."""
     loop = asyncio.get_running_loop()
-    trading = settings.trading
 
     def publish(result: dict) -> None:
         messages = group_messages(result["group"], result["books"], app.state.feeds)
         app.state.metrics.trades.inc(len(result["group"].ledger.trades))
         loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
 
-    writer = OrderWriter(app.state.db, NotionalLimits(trading.limit_retail_usd,
-                                                      trading.limit_professional_usd,
-                                                      trading.limit_institutional_usd),
+    writer = OrderWriter(app.state.db, NotionalLimits.from_settings(settings.trading),
                          publish, grouped=settings.server.group_commit,
                          max_group=settings.server.max_group)
     writer.start()

@@ -16,31 +16,21 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from alefctl.db.system_users import treasury_id
-from alefctl.errors import Unavailable
+from alefctl.errors import Conflict, Unavailable
 from alefctl.workflows.trading.books import load_books
+from alefctl.workflows.trading.control import BOOK_OWNER_LOCK
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
+from alefctl.workflows.trading.state import MonotonicClock
 
 log = logging.getLogger("alefctl.writer")
 Command = PlaceOrder | CancelOrder
-
-
-class MonotonicClock:
-    """UTC timestamps that strictly increase, so created_at never ties within a process."""
-
-    def __init__(self) -> None:
-        self.last = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        now = datetime.now(UTC)
-        self.last = now if now > self.last else self.last + timedelta(microseconds=1)
-        return self.last
 
 
 class OrderWriter:
@@ -58,16 +48,27 @@ class OrderWriter:
         self._thread = threading.Thread(target=self._loop, name="order-writer", daemon=True)
 
     def start(self) -> None:
-        """Rebuild every book from the database and start taking commands."""
+        """Own the books (one server per database), rebuild them, start taking commands."""
+        self._owner = self.db.connect()
+        owned = self._owner.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
+                                    dict(zip("ab", BOOK_OWNER_LOCK, strict=True))).scalar_one()
+        self._owner.commit()
+        if not owned:
+            self._owner.close()
+            raise Conflict("another alefctl serve already owns the order books of this database")
         with self.db.connect() as conn:
             self.books = load_books(conn)
             self.treasury = treasury_id(conn)
         self._thread.start()
 
     def stop(self) -> None:
-        """Finish the queued commands, then stop."""
+        """Finish the queued commands, then stop and let another server own the books."""
         self.queue.put(None)
         self._thread.join(timeout=10)
+        self._owner.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
+                            dict(zip("ab", BOOK_OWNER_LOCK, strict=True)))
+        self._owner.commit()
+        self._owner.close()
 
     def submit(self, command: Command) -> Future[Any]:
         """Queue a command; the Future resolves after its group commits."""

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
 
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput
@@ -19,6 +20,8 @@ from alefctl.money import cents_down
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.offering import credit_tokens
 from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.trading.control import close_token_orders
+from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.transitions import TOKEN_FLOW, transition
 
 DEFAULT_OFFERING_DAYS = 30
@@ -60,24 +63,40 @@ def enable_secondary(conn: Connection, actor: Actor, token_ref: str,
 
 
 def change_status(conn: Connection, actor: Actor, token_ref: str, action: str) -> Token:
-    """pause, resume, mature or delist a token (admins only)."""
+    """pause, resume, mature or delist a token (admins only); see retire() for the last two."""
     actor.require("admin")
     if action not in ("pause", "resume", "mature", "delist"):
         raise InvalidInput(f"unknown token action: {action}", field="action")
     return _move(conn, actor, get_token(conn, token_ref, for_update=True), action)
 
 
-def mature_due(conn: Connection, actor: Actor, now: datetime | None = None) -> list[Token]:
+def retire(db: Engine, actor: Actor, token_ref: str, action: str,
+           limits: NotionalLimits) -> Token:
+    """mature or delist a token, then cancel its open orders so their funds come back."""
+    if action not in ("mature", "delist"):
+        raise InvalidInput(f"retire means mature or delist, not {action}", field="action")
+    with db.begin() as conn:
+        token = change_status(conn, actor, token_ref, action)
+    close_token_orders(db, actor, token.id, limits)
+    return token
+
+
+def mature_due(db: Engine, actor: Actor, limits: NotionalLimits,
+               now: datetime | None = None) -> list[Token]:
     """Mature every trading token whose maturity date has passed; safe to run twice at once."""
     actor.require("admin")
-    if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                        {"k": MATURE_DUE_LOCK_KEY}).scalar_one():
-        return []
-    due = conn.execute(text(
-        "SELECT id FROM tokens WHERE status IN ('secondary', 'paused') AND maturity_date <= :now"
-        " ORDER BY maturity_date, id"), {"now": now or datetime.now().astimezone()}).scalars()
-    return [_move(conn, actor, get_token(conn, str(token_id), for_update=True), "mature")
-            for token_id in list(due)]
+    with db.begin() as conn:
+        if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
+                            {"k": MATURE_DUE_LOCK_KEY}).scalar_one():
+            return []
+        due = list(conn.execute(text(
+            "SELECT id FROM tokens WHERE status IN ('secondary', 'paused') AND maturity_date <= :now"
+            " ORDER BY maturity_date, id"), {"now": now or datetime.now().astimezone()}).scalars())
+        matured = [_move(conn, actor, get_token(conn, str(token_id), for_update=True), "mature")
+                   for token_id in due]
+    for token in matured:
+        close_token_orders(db, actor, token.id, limits)
+    return matured
 
 
 def _move(conn: Connection, actor: Actor, token: Token, action: str, **changes: Any) -> Token:

@@ -12,6 +12,7 @@ from alefctl.server.auth import current_actor, role
 from alefctl.server.routes import out, transaction
 from alefctl.workflows import lifecycle, offering, tokens
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.trading.funds import NotionalLimits
 
 router = APIRouter(prefix="/api/v1", tags=["tokens"])
 admin = role("admin")
@@ -116,6 +117,9 @@ def enable_secondary(token_id: str, request: Request, actor: Actor = Depends(adm
 @router.post("/admin/tokens/{token_id}/{action}")
 def change_status(token_id: str, action: str, request: Request,
                   actor: Actor = Depends(admin)) -> dict:
-    """pause, resume, mature or delist."""
+    """pause, resume, mature or delist (the last two cancel the token's open orders)."""
+    if action in ("mature", "delist"):
+        limits = NotionalLimits.from_settings(request.app.state.settings.trading)
+        return out(lifecycle.retire(request.app.state.db, actor, token_id, action, limits))
     with transaction(request) as conn:
         return out(lifecycle.change_status(conn, actor, token_id, action))

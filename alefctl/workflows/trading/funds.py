@@ -21,6 +21,12 @@ class NotionalLimits:
     professional: Decimal
     institutional: Decimal
 
+    @classmethod
+    def from_settings(cls, trading: Any) -> NotionalLimits:
+        """The limits configured in settings.trading."""
+        return cls(trading.limit_retail_usd, trading.limit_professional_usd,
+                   trading.limit_institutional_usd)
+
     def for_accreditation(self, accreditation: str) -> Decimal:
         """The limit that applies to an investor."""
         return {"institutional": self.institutional,

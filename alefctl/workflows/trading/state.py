@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -78,3 +78,15 @@ def load_orders(conn: Connection, order_ids: list[uuid.UUID]) -> dict[uuid.UUID,
     rows = conn.execute(text(f"SELECT {LOAD_COLUMNS} FROM orders WHERE id = ANY(:ids)"
                              " ORDER BY id FOR UPDATE"), {"ids": order_ids})
     return {row.id: OrderState(**row._mapping) for row in rows}
+
+
+class MonotonicClock:
+    """UTC timestamps that strictly increase, so created_at never ties within a process."""
+
+    def __init__(self) -> None:
+        self.last = datetime.now(UTC)
+
+    def __call__(self) -> datetime:
+        now = datetime.now(UTC)
+        self.last = now if now > self.last else self.last + timedelta(microseconds=1)
+        return self.last

@@ -1,0 +1,62 @@
+"""`alefctl order`: look at orders, and cancel one (its owner with --as, or an admin)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import (
+    JsonOption,
+    YesOption,
+    command_errors,
+    confirm,
+    emit,
+    fields,
+    info,
+    state,
+    table,
+)
+
+app = typer.Typer(help="Orders: list, show, cancel (reaches a running server).",
+                  no_args_is_help=True)
+COLUMNS = ("id", "symbol", "side", "order_type", "price", "quantity", "filled_quantity", "status")
+
+
+@app.command("list")
+@command_errors
+def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = None,
+          status: Annotated[str | None, typer.Option(help="Order status.")] = None,
+          as_json: JsonOption = False) -> None:
+    """The acting user's orders (use --as EMAIL), newest first."""
+    from alefctl.workflows.orders import list_orders
+
+    with state.transaction() as (conn, actor):
+        found = list_orders(conn, actor, status=status, token=token)
+    emit(found, as_json, lambda: table("orders", COLUMNS, [[o[c] for c in COLUMNS] for o in found]))
+
+
+@app.command("show")
+@command_errors
+def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonOption = False) -> None:
+    """One order (admins: any order)."""
+    from alefctl.workflows.orders import get_order
+
+    with state.transaction() as (conn, actor):
+        found = get_order(conn, order, owner=None if actor.role == "admin" else actor.user_id)
+    emit(found, as_json, lambda: fields(f"order {order}", found))
+
+
+@app.command("cancel")
+@command_errors
+def cancel(order: Annotated[str, typer.Argument(help="Order id.")], yes: YesOption = False,
+           as_json: JsonOption = False) -> None:
+    """Cancel an open order; its funds come back. Goes through the server when one runs."""
+    from alefctl.ids import parse_id
+    from alefctl.workflows.trading.control import cancel_orders
+    from alefctl.workflows.trading.funds import NotionalLimits
+
+    confirm(f"Cancel order {order}?", yes)
+    limits = NotionalLimits.from_settings(state.settings().trading)
+    done = cancel_orders(state.engine(), state.actor(), [parse_id(order, field="order")], limits)
+    emit(done, as_json, lambda: info(f"order {order} cancelled"))

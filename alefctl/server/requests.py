@@ -1,0 +1,41 @@
+"""Requests that reach the server from outside (control.py), turned into writer commands."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from alefctl.workflows.actor import resolve_actor
+from alefctl.workflows.trading.control import CLOSED_STATUSES, open_order_ids
+from alefctl.workflows.trading.group import CancelOrder
+
+
+def handle_request(app: FastAPI, request: dict[str, Any]) -> None:
+    """cancel: one order for its requester; token_closed: every open order of the token."""
+    db = app.state.db
+    with db.begin() as conn:
+        if request.get("kind") == "cancel":
+            email = conn.execute(text("SELECT email FROM users WHERE id = :u"),
+                                 {"u": request["actor_id"]}).scalar_one()
+            orders = [(resolve_actor(conn, email, "cli"), str(request["order_id"]))]
+        elif request.get("kind") == "token_closed":
+            operator = resolve_actor(conn, None, "worker")
+            orders = [(operator, str(order_id))
+                      for order_id in open_order_ids(conn, request["token_id"])]
+        else:
+            return
+    for actor, order_id in orders:
+        app.state.writer.submit(CancelOrder(actor, order_id))
+
+
+def close_orders_of_closed_tokens(app: FastAPI) -> None:
+    """At start: cancel orders left open on tokens that matured or were delisted meanwhile."""
+    with app.state.db.connect() as conn:
+        token_ids = conn.execute(text(
+            "SELECT DISTINCT o.token_id FROM orders o JOIN tokens t ON t.id = o.token_id WHERE"
+            " t.status = ANY(:closed) AND o.status IN ('open', 'partially_filled', 'pending_stop')"),
+            {"closed": list(CLOSED_STATUSES)}).scalars().all()
+    for token_id in token_ids:
+        handle_request(app, {"kind": "token_closed", "token_id": token_id})

@@ -1,0 +1,106 @@
+"""Changes to the books from outside the server: admin cancels and closed tokens.
+
+One `alefctl serve` owns the books, holding the BOOK_OWNER advisory lock for its lifetime.
+A command that must change a book asks for that lock: if it gets it, no server is running and
+it applies the change itself through the same OrderGroup code (the next server rebuilds its
+books from the database); if not, it sends the request on the NOTIFY channel, which the
+server's listener turns into writer commands within a second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
+
+from alefctl.db.system_users import treasury_id
+from alefctl.errors import AlefError, Unavailable
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.trading.funds import NotionalLimits
+from alefctl.workflows.trading.group import CancelOrder, OrderGroup
+from alefctl.workflows.trading.state import MonotonicClock
+
+BOOK_OWNER_LOCK = (0x616C6566, 5)
+CHANNEL = "alef_trading"
+CLOSED_STATUSES = ("matured", "delisted")
+
+
+@contextmanager
+def books_unowned(db: Engine) -> Iterator[bool]:
+    """Yields True (holding the owner lock) when no server owns the books, else False."""
+    with db.connect() as conn:
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
+                           dict(zip("ab", BOOK_OWNER_LOCK, strict=True))).scalar_one()
+        conn.commit()
+        try:
+            yield bool(got)
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
+                             dict(zip("ab", BOOK_OWNER_LOCK, strict=True)))
+                conn.commit()
+
+
+def notify(conn: Connection, request: dict[str, Any]) -> None:
+    """Send a request to the server that owns the books (delivered at commit)."""
+    conn.execute(text("SELECT pg_notify(:channel, :payload)"),
+                 {"channel": CHANNEL, "payload": json.dumps(request, default=str)})
+
+
+def open_order_ids(conn: Connection, token_id: uuid.UUID) -> list[uuid.UUID]:
+    """A token's open orders and pending stops."""
+    return list(conn.execute(text(
+        "SELECT id FROM orders WHERE token_id = :t AND status IN ('open', 'partially_filled',"
+        " 'pending_stop') ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
+
+
+def cancel_orders(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
+                  limits: NotionalLimits, wait_s: float = 5.0) -> list[dict[str, Any]]:
+    """Cancel orders (their owner or an admin), with or without a running server."""
+    with books_unowned(db) as unowned:
+        if unowned:
+            return _cancel_directly(db, actor, order_ids, limits)
+    with db.begin() as conn:
+        for order_id in order_ids:
+            notify(conn, {"kind": "cancel", "order_id": order_id, "actor_id": actor.user_id})
+    return _await_finished(db, order_ids, wait_s)
+
+
+def close_token_orders(db: Engine, actor: Actor, token_id: uuid.UUID,
+                       limits: NotionalLimits) -> list[dict[str, Any]]:
+    """Cancel every open order of a token that stopped trading for good (admin)."""
+    with db.connect() as conn:
+        order_ids = open_order_ids(conn, token_id)
+    return cancel_orders(db, actor, order_ids, limits) if order_ids else []
+
+
+def _cancel_directly(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
+                     limits: NotionalLimits) -> list[dict[str, Any]]:
+    with db.begin() as conn:
+        group = OrderGroup(conn, {}, limits, treasury_id(conn), MonotonicClock())
+        outcomes = [group.run(CancelOrder(actor, str(order_id))) for order_id in order_ids]
+        group.flush()
+    for outcome in outcomes:
+        if isinstance(outcome, AlefError) and len(order_ids) == 1:
+            raise outcome
+    return [o for o in outcomes if not isinstance(o, AlefError)]
+
+
+def _await_finished(db: Engine, order_ids: list[uuid.UUID], wait_s: float) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + wait_s
+    while True:
+        with db.connect() as conn:
+            rows = conn.execute(text("SELECT id, status, cancel_reason FROM orders"
+                                     " WHERE id = ANY(:ids)"), {"ids": order_ids}).all()
+        if all(r.status in ("filled", "cancelled") for r in rows):
+            return [dict(r._mapping) for r in rows]
+        if time.monotonic() > deadline:
+            raise Unavailable("the running server did not confirm the cancel in time;"
+                              " check `alefctl order show` again shortly")
+        time.sleep(0.1)
