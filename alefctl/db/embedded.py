@@ -54,12 +54,24 @@ def _start(pgdata: Path) -> Path:
     return socket_dir
 
 
-def stop(pgdata: Path) -> bool:
-    """Stop the embedded server; False when none was running."""
+def stop(pgdata: Path, timeout_s: float = 30.0) -> bool:
+    """Stop the embedded server (fast shutdown); False when none was running.
+
+    The postmaster is signalled directly: pg_ctl would run as the server's own user, which
+    may not be allowed into the data directory's parents (a private temp dir, say).
+    """
+    import signal
+    import time
+
     if running_socket_dir(pgdata) is None:
         return False
-    from pgserver._commands import pg_ctl
-
-    user = "pgserver" if os.geteuid() == 0 else None
-    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
-    return True
+    pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
+    os.kill(pid, signal.SIGINT)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    raise TimeoutError(f"embedded PostgreSQL (pid {pid}) did not stop within {timeout_s:.0f} s")
