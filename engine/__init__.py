@@ -23,10 +23,28 @@ from engine.events import (
     named,
 )
 from engine.marketdata import Depth, DepthLevel
+from engine.protections import (
+    CircuitBreaker,
+    MarketProtections,
+    ProtectionConfig,
+    ProtectionRefusal,
+    fat_finger_refusal,
+    nav_deviation_refusal,
+)
 from engine.snapshot import BookSnapshot, BookStateError, PendingStop, RestingOrder
+from engine.surveillance import Alert, Surveillance, SurveillanceConfig
 
 __all__ = [
     "MAX_PRICE",
+    "Alert",
+    "CircuitBreaker",
+    "MarketProtections",
+    "ProtectionConfig",
+    "ProtectionRefusal",
+    "Surveillance",
+    "SurveillanceConfig",
+    "fat_finger_refusal",
+    "nav_deviation_refusal",
     "BookSnapshot",
     "BookStateError",
     "CancelReason",
