@@ -1,0 +1,1 @@
+"""alefctl console: the admins' Textual dashboard over the workflows (DESIGN.md section 1)."""

@@ -1,0 +1,95 @@
+"""The console app: one mode per screen, number keys between them, `?` for help."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from alefctl.tui.audit import AuditScreen
+from alefctl.tui.businesses import BusinessesScreen
+from alefctl.tui.dividends import DividendsScreen
+from alefctl.tui.kyc import KycQueueScreen
+from alefctl.tui.market import MarketScreen
+from alefctl.tui.mints import MintsScreen
+from alefctl.tui.modals import TextViewModal
+from alefctl.tui.overview import OverviewScreen
+from alefctl.tui.settlement import SettlementScreen
+from alefctl.tui.surveillance import SurveillanceScreen
+from alefctl.tui.tokens import TokensScreen
+from alefctl.tui.widgets import NAVIGATION
+
+if TYPE_CHECKING:
+    from alefctl.tui.services import ConsoleServices
+    from alefctl.workflows.actor import Actor
+
+SCREENS_BY_MODE: dict[str, type[Screen]] = {
+    "overview": OverviewScreen, "kyc": KycQueueScreen, "businesses": BusinessesScreen,
+    "tokens": TokensScreen, "market": MarketScreen, "settlement": SettlementScreen,
+    "dividends": DividendsScreen, "audit": AuditScreen, "mints": MintsScreen,
+    "surveillance": SurveillanceScreen,
+}
+GLOBAL_HELP = ("1-9, 0: switch screen (see the bar under the title) · ctrl+p: command palette ·"
+               " ctrl+r: reload · ?: this help · q: quit\nTables: arrows to move, enter to open."
+               " Destructive actions ask first (y / n). Every action is audited as yours, source"
+               " console.")
+
+
+class AlefConsole(App[None]):
+    """The admins' dashboard over the workflows; every call runs in a worker thread."""
+
+    TITLE = "alefctl console"
+    CSS_PATH = "console.tcss"
+    MODES = SCREENS_BY_MODE  # type: ignore[assignment]
+    BINDINGS = [
+        *(Binding(key, f"switch_mode('{mode}')", title, show=False) for mode, key, title in NAVIGATION),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, services: ConsoleServices, *, start: str = "overview"):
+        super().__init__()
+        self.services = services
+        self.start_mode = start
+        self.market_symbol: str | None = None
+
+    def on_mount(self) -> None:
+        self.switch_mode(self.start_mode)
+        self.run_worker(self._resolve_actor, thread=True, group="actor", exit_on_error=False)
+
+    def _resolve_actor(self) -> None:
+        from alefctl.tui.services import describe_error
+
+        try:
+            actor = self.services.actor()
+        except Exception as exc:
+            self.call_from_thread(self.notify, describe_error(exc), title="Acting user",
+                                  severity="error", timeout=15)
+            return
+        self.call_from_thread(self._show_actor, actor)
+
+    def _show_actor(self, actor: Actor) -> None:
+        self.sub_title = f"as {actor.email} ({actor.role})"
+
+    def open_market(self, symbol: str) -> None:
+        """Show the market screen on this token."""
+        self.market_symbol = symbol
+        self.switch_mode("market")
+
+    def action_help(self) -> None:
+        keys = {}
+        for key, active in self.screen.active_bindings.items():
+            if active.binding.show and active.binding.description:
+                keys[self.get_key_display(active.binding) or key] = active.binding.description
+        lines = [f"{key:>10}  {description}" for key, description in keys.items()]
+        body = f"{GLOBAL_HELP}\n\nOn this screen:\n" + "\n".join(lines)
+        self.push_screen(TextViewModal(f"Help · {self.screen.__class__.__name__}", body))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for mode, key, title in NAVIGATION:
+            yield SystemCommand(f"Go to {title}", f"Open the {title} screen (key {key})",
+                                lambda mode=mode: self.switch_mode(mode))  # type: ignore[misc]

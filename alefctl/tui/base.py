@@ -1,0 +1,107 @@
+"""The frame every console screen shares, and how it runs a call in a worker thread."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Header
+from textual.worker import Worker, get_current_worker
+
+from alefctl.tui.services import describe_error
+from alefctl.tui.widgets import NavBar
+
+if TYPE_CHECKING:
+    from alefctl.tui.services import ConsoleServices
+
+T = TypeVar("T")
+
+
+class ConsoleScreen(Screen):
+    """Header, navigation, the screen's body and the footer; reloads when shown."""
+
+    MODE = ""
+    BINDINGS = [Binding("ctrl+r", "reload", "Reload")]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield NavBar(self.MODE)
+        yield from self.compose_body()
+        yield Footer()
+
+    def compose_body(self) -> ComposeResult:
+        """The screen's own widgets."""
+        yield from ()
+
+    @property
+    def services(self) -> ConsoleServices:
+        """The app's door to the workflows."""
+        return self.app.services  # type: ignore[attr-defined]
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def reload(self) -> None:
+        """Fetch the screen's data again (in a worker thread)."""
+
+    def run_call(self, call: Callable[..., T], *args: Any, done: Callable[[T], Any] | None = None,
+                 success: str | Callable[[T], str] | None = None, group: str = "action",
+                 exclusive: bool = False, on_error: Callable[[str], Any] | None = None,
+                 always: Callable[[], Any] | None = None, **kwargs: Any) -> Worker[None]:
+        """Run call(*args) in a worker thread: its result to `done`, errors notified (or to on_error)."""
+        app = self.app  # looked up here: a thread cannot find it once the screen is gone
+
+        def deliver(callback: Callable[..., Any], *values: Any) -> None:
+            if get_current_worker().is_cancelled:
+                return
+            with suppress(RuntimeError):  # the app closed while the call was running
+                app.call_from_thread(self._if_attached, callback, *values)
+
+        def tell(message: str, **options: Any) -> None:
+            with suppress(RuntimeError):  # shown even after the screen left: the outcome matters
+                app.call_from_thread(app.notify, message, **options)
+
+        def job() -> None:
+            try:
+                attempt()
+            finally:
+                if always is not None:
+                    deliver(always)
+
+        def attempt() -> None:
+            try:
+                result = call(*args, **kwargs)
+            except Exception as exc:  # every failure becomes a notification, never a crash
+                if on_error is not None:
+                    deliver(on_error, describe_error(exc))
+                else:
+                    tell(describe_error(exc), title="Refused", severity="error", timeout=10)
+                return
+            if success is not None:
+                tell(success(result) if callable(success) else success, title="Done")
+            if done is not None:
+                deliver(done, result)
+
+        return self.run_worker(job, thread=True, group=group, exclusive=exclusive,
+                               exit_on_error=False)
+
+    def _if_attached(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run a callback on the UI thread, unless this screen has left the app meanwhile."""
+        if self.is_attached:
+            callback(*args)
+
+    def confirm_then(self, modal: Any, then: Callable[[Any], Any]) -> None:
+        """Push a dialog and run `then` with its answer, unless it was cancelled."""
+
+        def answered(answer: Any) -> None:
+            if answer not in (None, False):
+                then(answer)
+
+        self.app.push_screen(modal, answered)

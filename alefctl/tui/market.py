@@ -1,0 +1,103 @@
+"""Market: a token's depth ladder, recent trades, a price chart and its open orders, live."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Select, Sparkline, Static
+
+from alefctl.tui.base import ConsoleScreen
+from alefctl.tui.market_data import MarketView, load_market, market_symbols
+from alefctl.tui.widgets import fill_table, short_id, when
+
+POLL_SECONDS = 1.0
+ORDERS_NOTE = ("[dim]Read-only: an order is cancelled through the server's order API, which owns"
+               " the in-memory book; the console does not change orders behind it.[/dim]")
+
+
+class MarketScreen(ConsoleScreen):
+    """Polls the database every second: `alefctl serve` commits every group of orders there."""
+
+    MODE = "market"
+    BINDINGS = [Binding("t", "pick_token", "Token")]
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="market-top"):
+            yield Select[str]([], prompt="token", id="market-token", allow_blank=True)
+            yield Static("Pick a token.", id="market-summary")
+        with Horizontal(id="market-panels"):
+            ladder = DataTable(id="ladder", cursor_type="none", zebra_stripes=False)
+            ladder.add_columns("orders", "bid qty", "price", "ask qty", "orders")
+            yield ladder
+            with Vertical(id="market-right"):
+                yield Static("Last trades (oldest to newest)", classes="title")
+                yield Sparkline([], id="price-chart")
+                trades = DataTable(id="trades", cursor_type="row")
+                trades.add_columns("time", "price", "qty", "taker")
+                yield trades
+        yield Static(f"Open orders · {ORDERS_NOTE}", classes="title")
+        orders = DataTable(id="orders", cursor_type="row")
+        orders.add_columns("id", "investor", "side", "type", "price", "stop", "qty", "filled", "status")
+        yield orders
+
+    def on_mount(self) -> None:
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    @property
+    def symbol(self) -> str | None:
+        """The token shown (kept by the app, so the tokens screen can open a market)."""
+        return self.app.market_symbol  # type: ignore[attr-defined]
+
+    def poll(self) -> None:
+        """Reload while shown."""
+        if self.is_current and self.symbol:
+            self.run_call(self.services.read, load_market, self.symbol, done=self.show_market,
+                          on_error=self.show_problem, group="poll", exclusive=True)
+
+    def reload(self) -> None:
+        self.run_call(self.services.read, market_symbols, done=self.show_symbols, group="load")
+        self.poll()
+
+    def show_symbols(self, symbols: list[str]) -> None:
+        """The token picker's options."""
+        picker = self.query_one("#market-token", Select)
+        with picker.prevent(Select.Changed):
+            picker.set_options([(s, s) for s in symbols])
+            if self.symbol in symbols:
+                picker.value = self.symbol
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str):
+            self.app.market_symbol = event.value  # type: ignore[attr-defined]
+            self.poll()
+
+    def action_pick_token(self) -> None:
+        self.query_one("#market-token", Select).focus()
+
+    def show_market(self, market: MarketView) -> None:
+        """Ladder, chart, trades and orders of the latest poll."""
+        spread = "-" if market.spread is None else f"{market.spread}"
+        self.query_one("#market-summary", Static).update(
+            f"[b]{market.symbol}[/b] {market.status} · last {market.last_price or '-'} · spread"
+            f" {spread} · {len(market.orders)} open orders")
+        asks = [(f"a{lv.price}", ("", "", Text(str(lv.price), style="red"), lv.quantity, lv.orders))
+                for lv in reversed(market.asks)]
+        bids = [(f"b{lv.price}", (lv.orders, lv.quantity, Text(str(lv.price), style="green"), "", ""))
+                for lv in market.bids]
+        fill_table(self.query_one("#ladder", DataTable), asks + bids)
+        chronological = list(reversed(market.trades))
+        # Plotting only: the chart needs floats; prices stay Decimal everywhere else.
+        self.query_one("#price-chart", Sparkline).data = [float(t["price"]) for t in chronological]
+        fill_table(self.query_one("#trades", DataTable), (
+            (str(t["id"]), (when(t["created_at"])[11:], t["price"], t["quantity"], t["taker_side"]))
+            for t in market.trades))
+        fill_table(self.query_one("#orders", DataTable), (
+            (str(o["id"]), (short_id(o["id"]), o["email"], o["side"], o["order_type"], o["price"],
+                            o["stop_price"], o["quantity"], o["filled_quantity"], o["status"]))
+            for o in market.orders))
+
+    def show_problem(self, message: str) -> None:
+        """The last poll failed: say so in place."""
+        self.query_one("#market-summary", Static).update(f"[red]{message}[/red]")

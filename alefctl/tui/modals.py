@@ -1,0 +1,128 @@
+"""Modal dialogs: confirm a destructive action, ask for a reason or a value, pick an option."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """Ask before doing something that cannot be undone; answers True or False."""
+
+    BINDINGS = [Binding("y", "answer(True)", "Yes"), Binding("n,escape", "answer(False)", "No")]
+
+    def __init__(self, question: str, confirm_label: str = "Confirm"):
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="question")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm_label} (y)", variant="error", id="confirm")
+                yield Button("Cancel (n)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "confirm")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+class TextModal(ModalScreen[str | None]):
+    """Ask for one line of text (a reason, a NAV); None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, *, required: bool = True, placeholder: str = "",
+                 confirm_label: str = "OK"):
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.required = required
+        self.placeholder = placeholder
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="question")
+            yield Input(placeholder=self.placeholder, id="answer")
+            yield Label("", id="problem", classes="problem")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm_label} (enter)", variant="warning", id="confirm")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        answer = self.query_one("#answer", Input).value.strip()
+        if self.required and not answer:
+            self.query_one("#problem", Label).update("This is required.")
+            return
+        self.dismiss(answer)
+
+
+class ChoiceModal(ModalScreen[str | None]):
+    """Pick one of a few options (Enter on the highlighted one); None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, choices: Sequence[tuple[str, str]], highlighted: int = 0):
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.choices = choices
+        self.highlighted = highlighted
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="question")
+            yield OptionList(*[Option(label, id=value) for value, label in self.choices],
+                             id="choices")
+
+    def on_mount(self) -> None:
+        self.query_one("#choices", OptionList).highlighted = self.highlighted
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class TextViewModal(ModalScreen[None]):
+    """Show a block of text (help, an audit row's changes); any of escape, q or ? closes it."""
+
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
+
+    def __init__(self, title: str, body: str):
+        super().__init__(classes="dialog-screen")
+        self.title_text = title
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(f"[b]{self.title_text}[/b]", classes="question")
+            yield Static(self.body, classes="body", markup=False)
+            yield Static("[dim]esc to close[/dim]")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,65 @@
+"""Overview: what needs an admin now, one count per queue, polled every two seconds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual.app import ComposeResult
+from textual.containers import Grid
+from textual.widgets import Static
+
+from alefctl.tui import queries
+from alefctl.tui.base import ConsoleScreen
+from alefctl.tui.widgets import CountTile, when
+
+POLL_SECONDS = 2.0
+# (Attention field, label, the screen the tile opens)
+TILES = (
+    ("kyc", "KYC applications awaiting review", "kyc"),
+    ("businesses", "businesses awaiting approval", "businesses"),
+    ("payments", "allocations awaiting payment confirmation", "tokens"),
+    ("mints", "failed mints", "mints"),
+    ("settlements", f"settlements failed or stuck (> {queries.STUCK_AFTER})", "settlement"),
+    ("dividends", "dividends awaiting approval", "dividends"),
+    ("alerts", "open surveillance alerts", "surveillance"),
+    ("breakers", "circuit breakers tripped", "surveillance"),
+)
+
+
+class OverviewScreen(ConsoleScreen):
+    """Counts that open their queues; refreshed on its own while shown."""
+
+    MODE = "overview"
+
+    def compose_body(self) -> ComposeResult:
+        with Grid(id="tiles"):
+            for field, label, mode in TILES:
+                yield CountTile(label, mode, f"tile-{field}")
+        yield Static("", id="overview-status", classes="status")
+
+    def on_mount(self) -> None:
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    def poll(self) -> None:
+        """Reload while this screen is the one shown (no database load from hidden screens)."""
+        if self.is_current:
+            self.reload()
+
+    def reload(self) -> None:
+        self.run_call(self.services.read, queries.attention, done=self.show_counts,
+                      on_error=self.show_problem, group="poll", exclusive=True)
+
+    def show_counts(self, counts: queries.Attention) -> None:
+        """Put fresh counts on the tiles."""
+        for field, _label, _mode in TILES:
+            self.query_one(f"#tile-{field}", CountTile).show(getattr(counts, field))
+        self.query_one("#overview-status", Static).update(
+            f"[dim]updated {when(datetime.now().astimezone())} UTC · every {POLL_SECONDS:g} s ·"
+            " enter on a count opens its queue[/dim]")
+
+    def show_problem(self, message: str) -> None:
+        """The last poll failed: say so in place, without a notification every poll."""
+        self.query_one("#overview-status", Static).update(f"[red]{message}[/red]")
+
+    def on_count_tile_opened(self, event: CountTile.Opened) -> None:
+        self.app.switch_mode(event.mode)

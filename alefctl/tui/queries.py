@@ -1,0 +1,118 @@
+"""Read-only views the console shows and no workflow offers yet (counts, queues, the audit log).
+
+Nothing here writes or decides: each function is one SELECT. If another front end needs one,
+it belongs in alefctl/workflows/ and the console should call it from there.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+# A settlement still pending or processing after this long is shown as stuck.
+STUCK_AFTER = "5 minutes"
+ATTENTION_SQL = f"""
+SELECT
+ (SELECT count(*) FROM kyc_applications WHERE status IN ('pending', 'in_review')) AS kyc,
+ (SELECT count(*) FROM businesses WHERE status = 'pending') AS businesses,
+ (SELECT count(*) FROM token_allocations WHERE status = 'pending_payment') AS payments,
+ (SELECT count(*) FROM token_allocations WHERE on_chain_status = 'failed') AS mints,
+ (SELECT count(*) FROM trades WHERE settlement_status = 'failed' OR (settlement_status IN
+   ('pending', 'processing') AND created_at < now() - interval '{STUCK_AFTER}')) AS settlements,
+ (SELECT count(*) FROM dividend_declarations WHERE status = 'pending_approval') AS dividends,
+ (SELECT count(*) FROM surveillance_alerts WHERE status = 'open') AS alerts,
+ (SELECT count(DISTINCT token_id) FROM circuit_breaker_events WHERE resets_at > now()) AS breakers
+"""
+
+
+@dataclass(frozen=True)
+class Attention:
+    """What needs an admin now: one count per queue."""
+
+    kyc: int
+    businesses: int
+    payments: int
+    mints: int
+    settlements: int
+    dividends: int
+    alerts: int
+    breakers: int
+
+
+def attention(conn: Connection) -> Attention:
+    """Every count of the overview, in one statement."""
+    return Attention(**conn.execute(text(ATTENTION_SQL)).one()._mapping)
+
+
+def settlement_queue(conn: Connection, limit: int = 500) -> list[dict[str, Any]]:
+    """Trades not yet settled (pending, processing, failed), failed first, then oldest."""
+    rows = conn.execute(text(
+        "SELECT tr.id, t.symbol, tr.quantity, tr.price, tr.total, tr.settlement_status,"
+        " tr.settlement_attempts, tr.settlement_error, tr.tx_hash, tr.created_at,"
+        f" tr.created_at < now() - interval '{STUCK_AFTER}' AS stuck"
+        " FROM trades tr JOIN tokens t ON t.id = tr.token_id"
+        " WHERE tr.settlement_status IN ('pending', 'processing', 'failed')"
+        " ORDER BY tr.settlement_status <> 'failed', tr.created_at, tr.id LIMIT :limit"),
+        {"limit": limit})
+    return [dict(row._mapping) for row in rows]
+
+
+def audit_log(conn: Connection, actor: str = "", action: str = "", object_ref: str = "",
+              limit: int = 300) -> list[dict[str, Any]]:
+    """Audit rows, newest first; each filter is a case-insensitive substring."""
+    rows = conn.execute(text(
+        "SELECT a.id, a.created_at, coalesce(u.email, '-') AS actor, a.source, a.action,"
+        " a.object_type, a.object_id, a.before, a.after FROM audit_logs a"
+        " LEFT JOIN users u ON u.id = a.actor_id"
+        " WHERE coalesce(u.email, '') ILIKE :actor AND a.action ILIKE :action"
+        " AND (a.object_type || ' ' || coalesce(a.object_id::text, '')) ILIKE :object"
+        " ORDER BY a.created_at DESC, a.id DESC LIMIT :limit"),
+        {"actor": _like(actor), "action": _like(action), "object": _like(object_ref),
+         "limit": limit})
+    return [dict(row._mapping) for row in rows]
+
+
+def holder_count(conn: Connection, token_id: uuid.UUID) -> int:
+    """How many users hold the token on the books."""
+    return conn.execute(text("SELECT count(*) FROM wallets WHERE token_id = :t AND balance > 0"),
+                        {"t": token_id}).scalar_one()
+
+
+def deploy_transactions(conn: Connection, token_id: uuid.UUID) -> list[dict[str, Any]]:
+    """The token's deployment transactions as recorded so far (each is written before it is mined)."""
+    rows = conn.execute(text(
+        "SELECT substr(purpose, 8) AS step, tx_hash, status, gas_used, created_at"
+        " FROM gas_transactions WHERE token_id = :t AND purpose LIKE 'deploy:%'"
+        " ORDER BY created_at, id"), {"t": token_id})
+    return [dict(row._mapping) for row in rows]
+
+
+def open_orders(conn: Connection, token_id: uuid.UUID, limit: int = 200) -> list[dict[str, Any]]:
+    """Every user's open orders and pending stops of a token, in time priority."""
+    rows = conn.execute(text(
+        "SELECT o.id, u.email, o.side, o.order_type, o.price, o.stop_price, o.quantity,"
+        " o.filled_quantity, o.status, o.created_at FROM orders o JOIN users u ON u.id = o.user_id"
+        " WHERE o.token_id = :t AND o.status IN ('open', 'partially_filled', 'pending_stop')"
+        " ORDER BY o.engine_seq, o.created_at, o.id LIMIT :limit"), {"t": token_id, "limit": limit})
+    return [dict(row._mapping) for row in rows]
+
+
+def surveillance(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Open surveillance alerts, and circuit breakers still tripped."""
+    alerts = conn.execute(text(
+        "SELECT a.id, t.symbol, a.kind, coalesce(u.email, '-') AS email, a.evidence, a.created_at"
+        " FROM surveillance_alerts a JOIN tokens t ON t.id = a.token_id"
+        " LEFT JOIN users u ON u.id = a.user_id WHERE a.status = 'open' ORDER BY a.created_at"))
+    breakers = conn.execute(text(
+        "SELECT c.id, t.symbol, c.reference_price, c.trigger_price, c.tripped_at, c.resets_at"
+        " FROM circuit_breaker_events c JOIN tokens t ON t.id = c.token_id"
+        " WHERE c.resets_at > now() ORDER BY c.resets_at"))
+    return [dict(r._mapping) for r in alerts], [dict(r._mapping) for r in breakers]
+
+
+def _like(fragment: str) -> str:
+    escaped = fragment.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -1,0 +1,131 @@
+"""The console's only door to the workflows: each call is one transaction as the console actor.
+
+Screens never touch the database themselves: they hand a call to `run_call` (screens/base.py),
+which runs it in a worker thread, and the call goes through ConsoleServices. Every workflow
+called here audits with source "console", because the actor is resolved with that source.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from alefctl.errors import AlefError, NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+    from sqlalchemy.engine import Engine
+
+    from alefctl.pii import PiiCipher
+    from alefctl.settings import Settings
+    from alefctl.workflows.actor import Actor
+    from alefctl.workflows.dividends import Dividend
+    from alefctl.workflows.dividends_distribution import DistributionProgress
+    from chain import ChainClient
+
+T = TypeVar("T")
+SOURCE = "console"
+
+
+@dataclass
+class ConsoleServices:
+    """The database, the chain and the acting user the console works with."""
+
+    engine: Engine
+    actor_email: str | None
+    cipher: Callable[[], PiiCipher]
+    open_chain: Callable[[], AbstractContextManager[ChainClient]]
+    success_fee_pct: Decimal
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine) -> ConsoleServices:
+        """Services on the configured database and chain, acting as settings.actor."""
+        from alefctl.chain_access import open_chain
+        from alefctl.pii import load_cipher
+
+        return cls(engine, settings.actor, lambda: load_cipher(settings),
+                   lambda: open_chain(settings), settings.trading.success_fee_pct)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[tuple[Connection, Actor]]:
+        """One transaction and the console's actor, resolved in it."""
+        from alefctl.workflows.actor import resolve_actor
+
+        with self.engine.begin() as conn:
+            yield conn, resolve_actor(conn, self.actor_email, SOURCE)
+
+    def actor(self) -> Actor:
+        """The acting user (checked on every call: a deactivated user is refused at once)."""
+        with self.transaction() as (_conn, actor):
+            return actor
+
+    def call(self, workflow: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run workflow(conn, actor, *args, **kwargs) in its own transaction."""
+        with self.transaction() as (conn, actor):
+            return workflow(conn, actor, *args, **kwargs)
+
+    def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a read that takes no actor: query(conn, *args, **kwargs)."""
+        with self.engine.begin() as conn:
+            return query(conn, *args, **kwargs)
+
+    def open_kyc(self, application_id: str) -> Any:
+        """The application with its personal data; the first view starts the review."""
+        from alefctl.workflows.kyc import open_kyc
+
+        return self.call(open_kyc, application_id, self.cipher())
+
+    def enable_secondary(self, token_ref: str) -> dict[str, Any]:
+        """Go live with the platform's success fee from the settings."""
+        from alefctl.workflows.lifecycle import enable_secondary
+
+        return self.call(enable_secondary, token_ref, self.success_fee_pct)
+
+    def deploy(self, token_ref: str) -> dict[str, Any]:
+        """Deploy the token's suite on the configured chain (long: five transactions)."""
+        from alefctl.workflows.deploy import deploy_token
+
+        actor = self.actor()
+        with self.open_chain() as client:
+            return deploy_token(self.engine, actor, token_ref, client)
+
+    def distribute(self, dividend_id: str,
+                   on_progress: Callable[[DistributionProgress], None]) -> Dividend:
+        """Pay a dividend in chunks, reporting progress after each."""
+        from alefctl.workflows.dividends_distribution import distribute
+
+        return distribute(self.engine, self.actor(), dividend_id, on_progress=on_progress)
+
+    def retry_settlements(self, trade_ids: list[str] | None) -> Any:
+        """Put failed settlements back in the queue through the settlement workflow."""
+        try:
+            from alefctl.workflows import settlement
+        except ImportError:
+            raise NotFound("the settlement workflow (alefctl/workflows/settlement.py) is not"
+                           " available yet") from None
+        retry = getattr(settlement, "retry_failed_settlements", None)
+        if retry is None:
+            raise NotFound("alefctl.workflows.settlement has no retry_failed_settlements yet")
+        return self.call(retry, trade_ids)
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line for a notification: the workflow's message, or what the database said."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(exc, AlefError):
+        return exc.message
+    if isinstance(exc, OperationalError):
+        return f"database unavailable: {_first_line(exc.orig)}"
+    if isinstance(exc, DBAPIError):
+        return f"database refused the change: {_first_line(exc.orig)}"
+    return f"unexpected {type(exc).__name__}: {_first_line(exc)}"
+
+
+def _first_line(exc: object) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

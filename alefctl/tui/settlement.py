@@ -1,0 +1,91 @@
+"""Settlement: trades pending, processing or failed, with attempts and errors; retry failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from alefctl.tui import queries
+from alefctl.tui.base import ConsoleScreen
+from alefctl.tui.modals import ConfirmModal
+from alefctl.tui.widgets import fill_table, selected_key, status_text
+
+POLL_SECONDS = 2.0
+
+
+class SettlementScreen(ConsoleScreen):
+    """The settlement queue, failed first; refreshed every two seconds while shown."""
+
+    MODE = "settlement"
+    BINDINGS = [Binding("r", "retry_selected", "Retry trade"),
+                Binding("R", "retry_all", "Retry all failed")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: dict[str, str] = {}
+
+    def compose_body(self) -> ComposeResult:
+        yield Static("Settlement", id="settlement-title", classes="title")
+        table = DataTable(id="settlement-table", cursor_type="row")
+        table.add_columns("trade", "token", "qty", "price", "total", "status", "attempts", "traded",
+                          "tx hash", "error")
+        yield table
+
+    def on_mount(self) -> None:
+        self.set_interval(POLL_SECONDS, self.poll)
+
+    def poll(self) -> None:
+        """Reload while shown."""
+        if self.is_current:
+            self.reload()
+
+    def reload(self) -> None:
+        self.run_call(self.services.read, queries.settlement_queue, done=self.show_queue,
+                      group="load", exclusive=True)
+
+    def show_queue(self, trades: list[dict[str, Any]]) -> None:
+        """Fill the table; a trade waiting longer than STUCK_AFTER is marked stuck."""
+        self.statuses = {str(t["id"]): t["settlement_status"] for t in trades}
+        failed = sum(1 for t in trades if t["settlement_status"] == "failed")
+        stuck = sum(1 for t in trades if t["stuck"] and t["settlement_status"] != "failed")
+        self.query_one("#settlement-title", Static).update(
+            f"Settlement · {len(trades)} unsettled · {failed} failed · {stuck} stuck"
+            f" (waiting > {queries.STUCK_AFTER})")
+        fill_table(self.query_one("#settlement-table", DataTable), (
+            (str(t["id"]), (t["id"], t["symbol"], t["quantity"], t["price"], t["total"],
+                            _status(t), t["settlement_attempts"], t["created_at"], t["tx_hash"],
+                            t["settlement_error"]))
+            for t in trades))
+
+    def action_retry_selected(self) -> None:
+        trade_id = selected_key(self.query_one("#settlement-table", DataTable))
+        if trade_id is None:
+            self.notify("No trade selected.", severity="warning")
+            return
+        self.confirm_then(ConfirmModal(f"Retry the settlement of trade {trade_id}?", "Retry"),
+                          lambda _yes: self._retry([trade_id]))
+
+    def action_retry_all(self) -> None:
+        failed = [trade for trade, status in self.statuses.items() if status == "failed"]
+        self.confirm_then(ConfirmModal(f"Retry all {len(failed)} failed settlements?", "Retry all"),
+                          lambda _yes: self._retry(None))
+
+    def _retry(self, trade_ids: list[str] | None) -> None:
+        self.run_call(self.services.retry_settlements, trade_ids, done=lambda _r: self.reload(),
+                      success=_retried)
+
+
+def _status(trade: dict[str, Any]) -> Text:
+    text = status_text(trade["settlement_status"])
+    if trade["stuck"] and trade["settlement_status"] != "failed":
+        text.append(" stuck", style="bold red")
+    return text
+
+
+def _retried(result: Any) -> str:
+    count = result if isinstance(result, int) else len(result) if hasattr(result, "__len__") else None
+    return "settlements queued for retry" if count is None else f"{count} settlements queued for retry"

@@ -1,0 +1,112 @@
+"""One token: its figures, allocations awaiting payment, deployment, and every lifecycle action."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, ProgressBar, Static
+
+from alefctl.tui import queries
+from alefctl.tui.token_actions import TokenActions
+from alefctl.tui.widgets import cell_text, fill_table
+from alefctl.workflows.offering import Allocation, list_allocations
+from alefctl.workflows.tokens import Token, get_token
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+DEPLOY_TRANSACTIONS = 5  # IdentityRegistry, Compliance, SecurityToken and two agent grants
+FACTS = (("status", "status"), ("trading mode", "trading_mode"), ("supply", "total_supply"),
+         ("primary cap", "primary_cap"), ("sold", "tokens_sold"),
+         ("awaiting payment", "tokens_reserved"), ("raised", "total_raised"),
+         ("escrow", "escrow_balance"), ("price", "price_per_token"), ("NAV", "nav_per_token"),
+         ("tick", "tick_size"), ("fee bps", "fee_bps"), ("offering opens", "primary_start"),
+         ("offering closes", "primary_end"), ("maturity", "maturity_date"))
+ADDRESSES = (("token contract", "contract_address"), ("identity registry", "identity_registry_addr"),
+             ("compliance", "compliance_addr"), ("deployed", "deployed_at"))
+
+
+@dataclass(frozen=True)
+class TokenView:
+    """What the detail screen shows of a token, read in one transaction."""
+
+    token: Token
+    holders: int
+    awaiting_payment: list[Allocation]
+    deploy_steps: list[dict[str, Any]]
+
+
+def load_token_view(conn: Connection, symbol: str) -> TokenView:
+    """The token, its holder count, pending allocations and deployment transactions."""
+    token = get_token(conn, symbol)
+    return TokenView(token, queries.holder_count(conn, token.id),
+                     list_allocations(conn, str(token.id), status="pending_payment"),
+                     queries.deploy_transactions(conn, token.id))
+
+
+class TokenDetailScreen(TokenActions):
+    """A token's figures and addresses; the footer lists what can be done to it."""
+
+    MODE = "tokens"
+    BINDINGS = [Binding("escape", "back", "Back")]
+
+    def __init__(self, symbol: str):
+        super().__init__()
+        self.symbol = symbol
+        self.view: TokenView | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="token-panels"):
+            yield Static("Loading…", id="token-facts", classes="panel")
+            yield Static("", id="token-addresses", classes="panel")
+        yield Static("Allocations awaiting payment confirmation", classes="title")
+        allocations = DataTable(id="allocations-table", cursor_type="row")
+        allocations.add_columns("id", "investor", "quantity", "price", "amount", "subscribed")
+        yield allocations
+        yield Static("Deployment transactions", classes="title")
+        yield ProgressBar(total=DEPLOY_TRANSACTIONS, show_eta=False, id="deploy-progress")
+        steps = DataTable(id="deploy-steps", cursor_type="row")
+        steps.add_columns("step", "tx hash", "status", "gas used")
+        yield steps
+
+    def reload(self) -> None:
+        self.run_call(self.services.read, load_token_view, self.symbol, done=self.show_view,
+                      group="load", exclusive=True)
+
+    def show_view(self, view: TokenView) -> None:
+        """Render the token's figures, allocations and deployment."""
+        self.view = view
+        token = view.token
+        facts = _grid([(label, getattr(token, name)) for label, name in FACTS]
+                      + [("holders", view.holders)])
+        self.query_one("#token-facts", Static).update(facts)
+        self.query_one("#token-addresses", Static).update(
+            _grid([(label, getattr(token, name)) for label, name in ADDRESSES]))
+        self.sub_title = f"{token.symbol} · {token.name}"
+        fill_table(self.query_one("#allocations-table", DataTable), (
+            (str(a.id), (a.id, a.email, a.quantity, a.price_per_token, a.amount, a.created_at))
+            for a in view.awaiting_payment))
+        self.show_deploy_steps(view.deploy_steps)
+
+    def show_deploy_steps(self, steps: list[dict[str, Any]]) -> None:
+        """The deployment's transactions, and how many of the five were sent."""
+        self.query_one("#deploy-progress", ProgressBar).update(progress=len(steps))
+        fill_table(self.query_one("#deploy-steps", DataTable), (
+            (s["tx_hash"], (s["step"], s["tx_hash"], s["status"], s["gas_used"])) for s in steps))
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+
+def _grid(rows: list[tuple[str, Any]]) -> Table:
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    for label, value in rows:
+        grid.add_row(label, cell_text(value))
+    return grid

@@ -1,0 +1,27 @@
+"""Helpers of the console tests: wait for the screen to settle, read table cells."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+SIZE = (160, 48)
+
+
+async def until(pilot, condition: Callable[[], object], timeout: float = 20.0) -> None:  # noqa: ANN001
+    """Let workers run and the screen refresh until the condition holds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if condition():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the console did not reach the expected state in time")
+        await asyncio.sleep(0.05)
+
+
+def rows(table) -> list[list[str]]:  # noqa: ANN001
+    """A DataTable's cells as plain strings."""
+    return [[str(cell) for cell in table.get_row_at(index)] for index in range(table.row_count)]
