@@ -150,9 +150,14 @@ async def drive(port: int, keys: list[str], concurrency: int, seconds: float) ->
         await asyncio.gather(*(investor_loop(http, keys[i % len(keys)], until, i, latencies,
                                              outcomes) for i in range(concurrency)))
         elapsed = time.monotonic() - start
+        metrics = (await http.get("/metrics")).text
+    sizes = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
+             if line.startswith("alef_order_group_size_")}
+    groups = sizes.get("alef_order_group_size_count", 0) or 1
     quantiles = statistics.quantiles(latencies, n=100)
     return {"accepted_per_s": outcomes.get("ok", 0) / elapsed, "requests": len(latencies),
-            "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000, "outcomes": outcomes}
+            "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000, "outcomes": outcomes,
+            "group": sizes.get("alef_order_group_size_sum", 0) / groups}
 
 
 def main() -> None:
@@ -179,11 +184,12 @@ def main() -> None:
         subprocess.run([sys.executable, "-m", "alefctl", "db", "stop"],
                        env={**os.environ, "ALEF_HOME": str(home)}, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
-    print(f"{'mode':28} {'accepted/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}")
+    print(f"{'mode':28} {'accepted/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}"
+          f" {'orders/commit':>14}")
     for grouped, label in ((False, "one transaction per order"), (True, "group commit")):
         r = results[grouped]
         print(f"{label:28} {r['accepted_per_s']:11.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f}"
-              f" {r['requests']:9d}")
+              f" {r['requests']:9d} {r['group']:14.1f}")
     print(f"speed-up: {results[True]['accepted_per_s'] / results[False]['accepted_per_s']:.1f}x;"
           f" outcomes grouped {results[True]['outcomes']}, single {results[False]['outcomes']}")
 

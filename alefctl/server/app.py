@@ -72,6 +72,7 @@ def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter:
     def publish(result: dict) -> None:
         messages = group_messages(result["group"], result["books"], app.state.feeds)
         app.state.metrics.trades.inc(len(result["group"].ledger.trades))
+        app.state.metrics.group_size.observe(result["size"])
         loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
 
     writer = OrderWriter(app.state.db, NotionalLimits.from_settings(settings.trading),

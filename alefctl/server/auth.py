@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from fastapi import Request
 
@@ -19,12 +21,19 @@ class KeyCache:
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Actor]] = {}
 
-    def actor_for(self, request: Request, secret: str) -> Actor:
-        """The actor of a key, from the cache or the database."""
-        now = time.monotonic()
+    def cached(self, secret: str) -> Actor | None:
+        """The actor of a key authenticated in the last few seconds, if any."""
         cached = self._entries.get(secret)
-        if cached and now - cached[0] < CACHE_SECONDS:
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
+        return None
+
+    def actor_for(self, request: Any, secret: str) -> Actor:
+        """The actor of a key, from the cache or the database."""
+        hit = self.cached(secret)
+        if hit is not None:
+            return hit
+        now = time.monotonic()
         from alefctl.workflows.api_keys import authenticate
 
         with request.app.state.db.begin() as conn:
@@ -35,21 +44,25 @@ class KeyCache:
         return actor
 
 
-def current_actor(request: Request) -> Actor:
-    """FastAPI dependency: the authenticated caller, or 401 problem."""
+async def current_actor(request: Request) -> Actor:
+    """FastAPI dependency: the authenticated caller, or 401 problem (cache hits stay on the loop)."""
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise PermissionDenied("missing bearer API key (Authorization: Bearer alef_...)",
                                code="unauthenticated")
-    return request.app.state.key_cache.actor_for(request, secret.strip())
+    cache: KeyCache = request.app.state.key_cache
+    hit = cache.cached(secret.strip())
+    if hit is not None:
+        return hit
+    return await asyncio.to_thread(cache.actor_for, request, secret.strip())
 
 
-def role(*roles: str) -> Callable[[Request], Actor]:
+def role(*roles: str) -> Callable[[Request], Awaitable[Actor]]:
     """FastAPI dependency factory: the caller, who must have one of the roles."""
 
-    def dependency(request: Request) -> Actor:
-        actor = current_actor(request)
+    async def dependency(request: Request) -> Actor:
+        actor = await current_actor(request)
         actor.require(*roles)
         return actor
 

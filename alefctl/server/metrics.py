@@ -17,6 +17,9 @@ class Metrics:
             "alef_order_latency_seconds", "Order placement latency, request to commit",
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=self.registry)
+        self.group_size = Histogram(
+            "alef_order_group_size", "Order commands committed per transaction",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=self.registry)
         self.queue_depth = Gauge("alef_order_queue_depth", "Orders waiting for their book's writer",
                                  ["token"], registry=self.registry)
         self.settlement_backlog = Gauge("alef_settlement_backlog", "Trades awaiting settlement",

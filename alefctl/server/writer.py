@@ -59,12 +59,14 @@ class OrderWriter:
         with self.db.connect() as conn:
             self.books = load_books(conn)
             self.treasury = treasury_id(conn)
+        self._conn = self.db.connect()  # the writer's own: no pool checkout per group
         self._thread.start()
 
     def stop(self) -> None:
         """Finish the queued commands, then stop and let another server own the books."""
         self.queue.put(None)
         self._thread.join(timeout=10)
+        self._conn.close()
         self._owner.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
                             dict(zip("ab", BOOK_OWNER_LOCK, strict=True)))
         self._owner.commit()
@@ -120,13 +122,16 @@ class OrderWriter:
     def _commit(self, commands: list[tuple[Command, Future[Any]]]) -> None:
         started = time.perf_counter()
         group = None
+        conn = self._conn
         try:
-            with self.db.begin() as conn:
+            with conn.begin():
                 group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock)
                 group.lock_markets({c.request.token for c, _ in commands if isinstance(c, PlaceOrder)})
                 outcomes = [group.run(command) for command, _ in commands]
                 group.flush()
         except Exception as exc:  # a failed commit: memory must follow the database again
+            if conn.invalidated or conn.closed:
+                self._conn = self.db.connect()
             for market in (group.markets.values() if group else ()):
                 self.books.pop(market.id, None)
             if len(commands) > 1:
@@ -142,7 +147,7 @@ class OrderWriter:
             else:
                 future.set_result(outcome)
         try:
-            self.publish({"group": group, "books": self.books,
+            self.publish({"group": group, "books": self.books, "size": len(commands),
                           "elapsed": time.perf_counter() - started})
         except Exception:  # market data must never stop the order path
             log.exception("publishing a committed group failed")
