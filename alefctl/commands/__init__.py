@@ -9,6 +9,7 @@ from alefctl.commands import (
     business,
     chain,
     config,
+    console,
     db,
     demo,
     kyc,
@@ -38,3 +39,4 @@ def register(app: typer.Typer) -> None:
     app.command("serve")(serve.serve)
     app.add_typer(dividend_app, name="dividend")
     app.command("check")(check_command)
+    app.command("console")(console.console)
