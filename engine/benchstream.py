@@ -30,7 +30,7 @@ def generate_commands(n: int, seed: int, mix: str = "standard") -> list[tuple]:
     randint = rng.randint
     full = mix == "full"
     limit_share, cancel_share, market_share = (0.55, 0.80, 0.95) if full else (0.60, 0.85, 1.0)
-    market_max = 100 if full else 150  # keeps both books a few hundred to thousands deep
+    market_max = 40 if full else 150  # keeps both books a few hundred to thousands deep
     open_orders = _OpenOrders()
     shadow = OrderBook()
     commands: list[tuple] = []
@@ -98,13 +98,15 @@ class _OpenOrders:
 
 
 def _limit(order_id, user_id, is_buy, side, mid, full, rng) -> tuple:
-    # Mostly passive, within 20 ticks of the mid; one in ten crosses by up to 5 ticks.
-    offset = -rng.randint(0, 5) if rng.random() < 0.1 else rng.randint(1, 20)
-    price = mid - offset if is_buy else mid + offset
     time_in_force = "GTC"
     if full:
         draw = rng.random()
         time_in_force = "IOC" if draw < 0.1 else "FOK" if draw < 0.2 else "GTC"
+    # GTC: mostly passive, within 20 ticks of the mid; one in ten crosses by up to 5 ticks.
+    # IOC and FOK are meant to trade, so they are priced up to 5 ticks through the mid.
+    crossing = time_in_force != "GTC" or rng.random() < 0.1
+    offset = -rng.randint(0, 5) if crossing else rng.randint(1, 20)
+    price = mid - offset if is_buy else mid + offset
     return (order_id, user_id, side, "limit", rng.randint(1, 100), price, None, time_in_force,
             PREVENTION, None)
 

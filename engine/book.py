@@ -35,11 +35,12 @@ class OrderBook(MatchingCore):
         ``notional_cap`` the most a market or stop_loss buy may spend (sum of price * qty).
         ``time_in_force`` is ignored for market and stop_loss orders.
         """
-        # Fast path for a valid GTC limit order, inlined because it is most of the traffic;
+        # Fast path for a valid limit order, inlined because it is most of the traffic;
         # anything else (or anything odd) takes the checked path, which gives the same events.
-        if (order_type == "limit" and time_in_force == "GTC" and type(quantity) is int
+        if (order_type == "limit" and type(quantity) is int
                 and quantity > 0 and type(price) is int and 0 < price < MAX_PRICE
                 and stop_price is None and notional_cap is None
+                and (time_in_force == "GTC" or time_in_force in _TIME_IN_FORCE)
                 and (self_trade_prevention == "none" or self_trade_prevention in _PREVENTION)
                 and order_id not in self._live):
             if side == "buy":
@@ -59,6 +60,12 @@ class OrderBook(MatchingCore):
             seq = self._seq = self._seq + 1
             events = [("accepted", seq, order_id, user_id, side, LIMIT, price, quantity, None,
                        time_in_force)]
+            if time_in_force != "GTC":
+                self._execute_limit(events, order_id, user_id, is_buy, price, quantity,
+                                    time_in_force, self_trade_prevention)
+                if self._stops._count:
+                    self._trigger_stops(events)
+                return events
             opposite_ranks = opposite.ranks
             # The opposite side's best rank is the negated rank of the best price we accept.
             crosses = opposite_ranks and opposite_ranks[-1] >= -rank

@@ -9,12 +9,15 @@ from engine.constants import (
     TimeInForce,
 )
 
-_ORDER_TYPES = tuple(OrderType)  # tuples, not sets: unhashable junk must reject, not raise
-_TIME_IN_FORCE = tuple(TimeInForce)
-_PREVENTION = tuple(SelfTradePrevention)
-_NEEDS_PRICE = (OrderType.LIMIT, OrderType.STOP_LIMIT)
-_NEEDS_STOP_PRICE = (OrderType.STOP_LOSS, OrderType.STOP_LIMIT)
-_MAY_HAVE_CAP = (OrderType.MARKET, OrderType.STOP_LOSS)
+# Tuples of plain strings: unhashable junk must reject, not raise, and comparing plain strings
+# is faster than comparing enum members (which are equal to them).
+_SIDES = tuple(side.value for side in Side)
+_ORDER_TYPES = tuple(order_type.value for order_type in OrderType)
+_TIME_IN_FORCE = tuple(tif.value for tif in TimeInForce)
+_PREVENTION = tuple(prevention.value for prevention in SelfTradePrevention)
+_NEEDS_PRICE = ("limit", "stop_limit")
+_NEEDS_STOP_PRICE = ("stop_loss", "stop_limit")
+_MAY_HAVE_CAP = ("market", "stop_loss")
 
 
 def is_price(value) -> bool:
@@ -25,7 +28,7 @@ def is_price(value) -> bool:
 def order_problem(side, order_type, quantity, price, stop_price, time_in_force,
                   self_trade_prevention, notional_cap) -> RejectReason | None:
     """Why an order with these fields is invalid, or None (duplicate ids are checked apart)."""
-    if side not in (Side.BUY, Side.SELL):
+    if side not in _SIDES:
         return RejectReason.INVALID_SIDE
     if order_type not in _ORDER_TYPES:
         return RejectReason.INVALID_ORDER_TYPE
@@ -40,7 +43,7 @@ def order_problem(side, order_type, quantity, price, stop_price, time_in_force,
     if self_trade_prevention not in _PREVENTION:
         return RejectReason.INVALID_SELF_TRADE_PREVENTION
     if notional_cap is not None and not (
-        order_type in _MAY_HAVE_CAP and side == Side.BUY
+        order_type in _MAY_HAVE_CAP and side == "buy"
         and type(notional_cap) is int and notional_cap > 0
     ):
         return RejectReason.INVALID_NOTIONAL_CAP
