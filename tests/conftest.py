@@ -146,3 +146,14 @@ def chain_client(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
     client = chain.connect(data_dir=tmp_path_factory.mktemp("chain"))
     yield client
     client.close()
+
+
+@pytest.fixture
+def market(platform, chain_client, api):  # noqa: ANN001, ANN201
+    """DATE trading at a $10 primary price: alice and bob hold 100 each, carol none; all three
+    have KYC level 2 and $50,000 less their subscriptions. Yields the HTTP client."""
+    from platform_builders import live_token, wallet_for
+
+    live_token(platform, chain_client, "DATE", {"alice": 100, "bob": 100})
+    platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
+    return api

@@ -45,3 +45,11 @@ def running_api(engine: Engine, db_url: str, home: Path, admin: Actor) -> Iterat
     settings = load_settings(home=home, database={"url": db_url})
     with TestClient(create_app(settings, engine)) as client:
         yield Api(client, engine, admin)
+
+
+def place(api: Api, who: str, side: str, quantity: int, price: str | None = None,
+          order_type: str = "limit", token: str = "DATE", **extra: object):  # noqa: ANN201
+    """POST /api/v1/orders as who@x.io."""
+    body = {"token_id": token, "side": side, "order_type": order_type, "quantity": quantity,
+            **({"price": price} if price else {}), **extra}
+    return api.call("POST", "/api/v1/orders", f"{who}@x.io", json=body)

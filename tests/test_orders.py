@@ -6,31 +6,16 @@ from decimal import Decimal
 
 import pytest
 from platform_builders import live_token
+from server_client import place as order
 from sqlalchemy import text
 
 D = Decimal
-
-
-@pytest.fixture
-def market(platform, chain_client, api):  # noqa: ANN001, ANN201
-    """DATE trading at a $10 primary price; alice holds 100, bob 100, carol 0 (all $50,000 less
-    their subscriptions)."""
-    live_token(platform, chain_client, "DATE", {"alice": 100, "bob": 100})
-    platform.approved("carol", wallet=_wallet("carol"), fiat="50000")
-    return api
 
 
 def _wallet(name: str) -> str:
     from platform_builders import wallet_for
 
     return wallet_for(name)
-
-
-def order(api, who: str, side: str, quantity: int, price: str | None = None,  # noqa: ANN001, ANN201
-          order_type: str = "limit", **extra):  # noqa: ANN003
-    body = {"token_id": "DATE", "side": side, "order_type": order_type, "quantity": quantity,
-            **({"price": price} if price else {}), **extra}
-    return api.call("POST", "/api/v1/orders", f"{who}@x.io", json=body)
 
 
 def balances(api, *names: str) -> dict[str, tuple[Decimal, int, int]]:  # noqa: ANN001

@@ -27,6 +27,7 @@ from alefctl.workflows.trading.books import load_books
 from alefctl.workflows.trading.control import BOOK_OWNER_LOCK
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
+from alefctl.workflows.trading.guards import MarketGuards
 from alefctl.workflows.trading.state import MonotonicClock
 
 log = logging.getLogger("alefctl.writer")
@@ -45,6 +46,7 @@ class OrderWriter:
         self.clock = MonotonicClock()
         self.queue: queue.Queue[tuple[Command, Future[Any]] | None] = queue.Queue()
         self.books: dict[Any, Any] = {}
+        self.guards = MarketGuards()
         self._thread = threading.Thread(target=self._loop, name="order-writer", daemon=True)
 
     def start(self) -> None:
@@ -125,7 +127,8 @@ class OrderWriter:
         conn = self._conn
         try:
             with conn.begin():
-                group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock)
+                group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock,
+                                   self.guards)
                 group.lock_markets({c.request.token for c, _ in commands if isinstance(c, PlaceOrder)})
                 outcomes = [group.run(command) for command, _ in commands]
                 group.flush()

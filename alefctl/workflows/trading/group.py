@@ -22,6 +22,7 @@ from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import load_book
+from alefctl.workflows.trading.guards import MarketGuards
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import OrderState, load_orders
 from engine.events import named
@@ -53,6 +54,7 @@ class Market:
     trading_mode: str
     tick_size: Decimal
     fee_bps: int
+    nav_per_token: Decimal | None
 
 
 Outcome = dict[str, Any] | AlefError
@@ -62,9 +64,11 @@ class OrderGroup:
     """Runs commands through the books; `flush` writes everything in the same transaction."""
 
     def __init__(self, conn: Connection, books: dict[uuid.UUID, Any], limits: funds.NotionalLimits,
-                 treasury_id: uuid.UUID, clock: Callable[[], datetime]):
+                 treasury_id: uuid.UUID, clock: Callable[[], datetime],
+                 guards: MarketGuards | None = None):
         self.conn = conn
         self.books = books
+        self.guards = guards or MarketGuards()
         self.limits = limits
         self.clock = clock
         self.ledger = GroupLedger(treasury_id)
@@ -78,7 +82,7 @@ class OrderGroup:
         if not wanted:
             return
         rows = self.conn.execute(text(
-            "SELECT id, symbol, status, trading_mode, tick_size, fee_bps FROM tokens"
+            "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
             " WHERE symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs) ORDER BY id FOR UPDATE"),
             {"refs": wanted})
         for row in rows:
@@ -107,6 +111,11 @@ class OrderGroup:
         duplicate = self._open_duplicate(actor.user_id, request.client_order_id)
         if duplicate is not None:
             return duplicate.public(market.symbol) | {"duplicate": True}
+        book = self.books[market.id]
+        now = self.clock().timestamp()
+        nav = None if market.nav_per_token is None else int(market.nav_per_token / market.tick_size)
+        self.guards.check(market.id, book, price, nav, now, request.confirm_fat_finger,
+                          request.confirm_nav_deviation)
         trader = funds.eligible_trader(self.conn, actor.user_id)
         order = OrderState(
             id=new_id(), user_id=actor.user_id, token_id=market.id, side=request.side,
@@ -116,15 +125,17 @@ class OrderGroup:
             created_at=self.clock(), is_new=True,
             status="pending_stop" if request.order_type.startswith("stop") else "open")
         cap = self._lock_funds(order, trader, market)
-        events = [named(event) for event in self.books[market.id].submit(
-            order.id, order.user_id, order.side, order.order_type, order.quantity, price, stop,
-            order.time_in_force, order.stp_mode, cap)]
+        last_before = book.last_price
+        raw = book.submit(order.id, order.user_id, order.side, order.order_type, order.quantity,
+                          price, stop, order.time_in_force, order.stp_mode, cap)
+        events = [named(event) for event in raw]
         if events and events[0].kind == "rejected":
             self._unlock(order)
             raise InvalidInput(f"the matching engine refused the order: {events[0].reason}")
         self.orders[order.id] = order
         self.ledger.opened(order)
         self._apply(market, events)
+        self.guards.observe(self.conn, market.id, market.tick_size, book, raw, last_before, now)
         return order.public(market.symbol)
 
     def _cancel(self, command: CancelOrder) -> dict[str, Any]:
