@@ -18,7 +18,9 @@ async def until(pilot, condition: Callable[[], object], timeout: float = 20.0) -
         if condition():
             return
         if time.monotonic() > deadline:
-            raise AssertionError("the console did not reach the expected state in time")
+            shown = [n.message for n in pilot.app._notifications]
+            raise AssertionError(f"the console did not reach the expected state in time;"
+                                 f" notifications: {shown}")
         await asyncio.sleep(0.05)
 
 
