@@ -58,12 +58,12 @@ class OrderBook(MatchingCore):
             else:
                 return self._reject(order_id, RejectReason.INVALID_SIDE)
             seq = self._seq = self._seq + 1
-            events = [("accepted", seq, order_id, user_id, side, LIMIT, price, quantity, None,
-                       time_in_force)]
+            events: list[tuple] = [("accepted", seq, order_id, user_id, side, LIMIT, price,
+                                    quantity, None, time_in_force)]
             if time_in_force != "GTC":
                 self._execute_limit(events, order_id, user_id, is_buy, price, quantity,
                                     time_in_force, self_trade_prevention)
-                if self._stops._count:
+                if self._stops._count and self._stops_met():
                     self._trigger_stops(events)
                 return events
             opposite_ranks = opposite.ranks
@@ -87,7 +87,7 @@ class OrderBook(MatchingCore):
                     level[0] += quantity
                     level[2].append(order)
                 self._live[order_id] = order
-            if crosses and self._stops._count:
+            if crosses and self._stops._count and self._stops_met():
                 self._trigger_stops(events)
             return events
         if (order_type == "market" and (side == "buy" or side == "sell")
@@ -109,7 +109,7 @@ class OrderBook(MatchingCore):
             if remaining:
                 self._cancel_taker(events, order_id, user_id, is_buy, None, remaining,
                                    CancelReason.MARKET_UNFILLED)
-            if self._stops._count:
+            if self._stops._count and self._stops_met():
                 self._trigger_stops(events)
             return events
         return self._submit_checked(order_id, user_id, side, order_type, quantity, price,
@@ -237,6 +237,6 @@ class OrderBook(MatchingCore):
             self._stop_arrivals += 1
             self._live[order_id] = stop
             self._stops.add(stop)
-        if self._stops._count and self._last_price is not None:
+        if self._stops_met():
             self._trigger_stops(events)
         return events

@@ -85,7 +85,7 @@ CANCELLED = "cancelled"
 REJECTED = "rejected"
 STOP_TRIGGERED = "stop_triggered"
 
-EVENT_TYPES: dict[str, type] = {
+EVENT_TYPES: dict[str, Any] = {
     ACCEPTED: OrderAccepted,
     TRADE: Trade,
     CANCELLED: OrderCancelled,

@@ -215,6 +215,12 @@ class MatchingCore:
             "cancelled", seq, order_id, user_id, BUY if is_buy else SELL, price, remaining,
             reason))
 
+    def _stops_met(self) -> bool:
+        """Whether some pending stop is met by the last trade price."""
+        last = self._last_price
+        stops = self._stops
+        return last is not None and (last >= stops.lowest_buy or last <= stops.highest_sell)
+
     def _trigger_stops(self, events) -> None:
         """Run every stop met by the last price, earliest arrival first, until none is met."""
         pop_triggered = self._stops.pop_triggered

@@ -63,7 +63,12 @@ def replay(lines: Iterable[str], out: TextIO, prevention: str = "none") -> Order
             kind, arguments = parse_command(line.rstrip("\r\n"))
         except ReplayInputError as error:
             raise ReplayInputError(f"line {number}: {error}: {line.strip()!r}") from None
-        events = book.cancel(arguments) if kind == "C" else book.submit(*arguments, prevention)
+        if kind == "C":
+            events = book.cancel(arguments)
+        else:
+            order_id, user_id, side, order_type, quantity, price, stop_price, tif = arguments
+            events = book.submit(order_id, user_id, side, order_type, quantity, price,
+                                 stop_price, tif, prevention)
         for event in events:
             if event[0] == "trade":
                 write(f"T,{event[2]},{event[3]},{event[7]},{event[8]}\n")

@@ -2,6 +2,8 @@
 
 from bisect import bisect_left, bisect_right, insort
 
+from engine.constants import MAX_PRICE
+
 
 class StopOrder:
     """A pending stop_loss or stop_limit order, with everything needed to trigger it later."""
@@ -38,7 +40,8 @@ class StopOrder:
 class StopBook:
     """Pending stops grouped by stop price, each group in arrival order."""
 
-    __slots__ = ("_buy_prices", "_sell_prices", "_buy_groups", "_sell_groups", "_count")
+    __slots__ = ("_buy_prices", "_sell_prices", "_buy_groups", "_sell_groups", "_count",
+                 "lowest_buy", "highest_sell")
 
     def __init__(self) -> None:
         # Ascending stop prices: buy stops met are a prefix, sell stops met a suffix.
@@ -47,6 +50,10 @@ class StopBook:
         self._buy_groups: dict[int, list[StopOrder]] = {}
         self._sell_groups: dict[int, list[StopOrder]] = {}
         self._count = 0
+        # Kept for the book's one-comparison check after a trade: some stop is met exactly
+        # when last >= lowest_buy or last <= highest_sell (prices are positive).
+        self.lowest_buy = MAX_PRICE
+        self.highest_sell = 0
 
     def __len__(self) -> int:
         return self._count
@@ -61,6 +68,7 @@ class StopBook:
         else:
             group.append(stop)
         self._count += 1
+        self._update_extremes()
 
     def remove(self, stop: StopOrder) -> None:
         """Remove a pending stop (cancelled or triggered)."""
@@ -71,6 +79,7 @@ class StopBook:
             del groups[stop.stop_price]
             del prices[bisect_left(prices, stop.stop_price)]
         self._count -= 1
+        self._update_extremes()
 
     def pop_triggered(self, last_price: int | None) -> StopOrder | None:
         """Remove and return the earliest-arrived stop whose condition holds, if any."""
@@ -98,6 +107,10 @@ class StopBook:
         stops += [s for group in self._sell_groups.values() for s in group]
         stops.sort(key=lambda stop: stop.arrival)
         return stops
+
+    def _update_extremes(self) -> None:
+        self.lowest_buy = self._buy_prices[0] if self._buy_prices else MAX_PRICE
+        self.highest_sell = self._sell_prices[-1] if self._sell_prices else 0
 
     def _side(self, is_buy: bool) -> tuple[list[int], dict[int, list[StopOrder]]]:
         if is_buy:
