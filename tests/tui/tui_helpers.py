@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from contextlib import suppress
+
+from textual.worker import WorkerCancelled
 
 SIZE = (160, 48)
 
@@ -13,7 +16,8 @@ async def until(pilot, condition: Callable[[], object], timeout: float = 20.0) -
     """Let workers run and the screen refresh until the condition holds."""
     deadline = time.monotonic() + timeout
     while True:
-        await pilot.app.workers.wait_for_complete()
+        with suppress(WorkerCancelled):  # an exclusive reload replaced an older one
+            await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         if condition():
             return
