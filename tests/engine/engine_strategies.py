@@ -41,7 +41,7 @@ def submissions(draw, prevention=None):
                               stop_price, tif, stp, cap))
 
 
-def commands(prevention=None, max_size=80):
+def commands(prevention=None, max_size=50):
     """Lists of submissions and cancels; a cancel names an earlier id by position."""
     cancel = st.tuples(st.just("cancel"), st.integers(0, 10_000))
     command = st.one_of(submissions(prevention), submissions(prevention), cancel)

@@ -383,3 +383,24 @@ def test_named_gives_attribute_access_equal_to_the_tuple():
     assert named(event).reason == "order_not_found" and named(event) == event
     assert named(event)._asdict() == {"kind": "rejected", "seq": 1, "order_id": 5,
                                       "reason": "order_not_found"}
+
+
+def test_enum_members_and_plain_strings_give_the_same_events():
+    from engine import OrderType, SelfTradePrevention, Side, TimeInForce
+
+    plain, typed = OrderBook(), OrderBook()
+    orders = [
+        ((1, "me", "sell", "limit", 5, 100), (1, "me", Side.SELL, OrderType.LIMIT, 5, 100)),
+        ((2, "me", "buy", "limit", 7, 100, None, "IOC", "cancel_maker"),
+         (2, "me", Side.BUY, OrderType.LIMIT, 7, 100, None, TimeInForce.IOC,
+          SelfTradePrevention.CANCEL_MAKER)),
+        ((3, "x", "sell", "stop_limit", 2, 95, 99, "FOK", "cancel_both"),
+         (3, "x", Side.SELL, OrderType.STOP_LIMIT, 2, 95, 99, TimeInForce.FOK,
+          SelfTradePrevention.CANCEL_BOTH)),
+        ((4, "y", "buy", "market", 1, None, None, "GTC", "none", 500),
+         (4, "y", Side.BUY, OrderType.MARKET, 1, None, None, TimeInForce.GTC,
+          SelfTradePrevention.NONE, 500)),
+    ]
+    for plain_order, typed_order in orders:
+        assert plain.submit(*plain_order) == typed.submit(*typed_order)
+    assert plain.snapshot() == typed.snapshot()
