@@ -26,6 +26,7 @@ class ConsoleScreen(Screen):
 
     MODE = ""
     BINDINGS = [Binding("ctrl+r", "reload", "Reload")]
+    _last_problem: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,6 +85,8 @@ class ConsoleScreen(Screen):
                 else:
                     tell(describe_error(exc), title="Refused", severity="error", timeout=10)
                 return
+            if on_error is not None:
+                deliver(self._problem_cleared)
             if success is not None:
                 tell(success(result) if callable(success) else success, title="Done")
             if done is not None:
@@ -91,6 +94,15 @@ class ConsoleScreen(Screen):
 
         return self.run_worker(job, thread=True, group=group, exclusive=exclusive,
                                exit_on_error=False)
+
+    def report_once(self, message: str) -> None:
+        """A polling call failed: notify once, not again until it has worked in between."""
+        if message != self._last_problem:
+            self.notify(message, title="Refused", severity="error", timeout=10)
+        self._last_problem = message
+
+    def _problem_cleared(self) -> None:
+        self._last_problem = None
 
     def _if_attached(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run a callback on the UI thread, unless this screen has left the app meanwhile."""

@@ -99,5 +99,6 @@ class MarketScreen(ConsoleScreen):
             for o in market.orders))
 
     def show_problem(self, message: str) -> None:
-        """The last poll failed: say so in place."""
+        """The last poll failed: say so in place, and notify once."""
         self.query_one("#market-summary", Static).update(f"[red]{message}[/red]")
+        self.report_once(message)

@@ -19,7 +19,7 @@ TILES = (
     ("businesses", "businesses awaiting approval", "businesses"),
     ("payments", "allocations awaiting payment confirmation", "tokens"),
     ("mints", "failed mints", "mints"),
-    ("settlements", f"settlements failed or stuck (> {queries.STUCK_AFTER})", "settlement"),
+    ("settlements", f"settlements failed or stuck (> {queries.STUCK_AFTER_MINUTES} min)", "settlement"),
     ("dividends", "dividends awaiting approval", "dividends"),
     ("alerts", "open surveillance alerts", "surveillance"),
     ("breakers", "circuit breakers tripped", "surveillance"),
@@ -58,8 +58,9 @@ class OverviewScreen(ConsoleScreen):
             " enter on a count opens its queue[/dim]")
 
     def show_problem(self, message: str) -> None:
-        """The last poll failed: say so in place, without a notification every poll."""
+        """The last poll failed: say so in place, and notify once."""
         self.query_one("#overview-status", Static).update(f"[red]{message}[/red]")
+        self.report_once(message)
 
     def on_count_tile_opened(self, event: CountTile.Opened) -> None:
         self.app.switch_mode(event.mode)

@@ -12,16 +12,17 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-# A settlement still pending or processing after this long is shown as stuck.
-STUCK_AFTER = "5 minutes"
+# A settlement still pending or processing after this long is shown as stuck (display only).
+STUCK_AFTER_MINUTES = 5
 ATTENTION_SQL = f"""
 SELECT
  (SELECT count(*) FROM kyc_applications WHERE status IN ('pending', 'in_review')) AS kyc,
  (SELECT count(*) FROM businesses WHERE status = 'pending') AS businesses,
  (SELECT count(*) FROM token_allocations WHERE status = 'pending_payment') AS payments,
  (SELECT count(*) FROM token_allocations WHERE on_chain_status = 'failed') AS mints,
- (SELECT count(*) FROM trades WHERE settlement_status = 'failed' OR (settlement_status IN
-   ('pending', 'processing') AND created_at < now() - interval '{STUCK_AFTER}')) AS settlements,
+ (SELECT count(*) FROM trades WHERE settlement_status = 'failed'
+   OR (settlement_status IN ('pending', 'processing')
+       AND created_at < now() - interval '{STUCK_AFTER_MINUTES} minutes')) AS settlements,
  (SELECT count(*) FROM dividend_declarations WHERE status = 'pending_approval') AS dividends,
  (SELECT count(*) FROM surveillance_alerts WHERE status = 'open') AS alerts,
  (SELECT count(DISTINCT token_id) FROM circuit_breaker_events WHERE resets_at > now()) AS breakers
@@ -45,19 +46,6 @@ class Attention:
 def attention(conn: Connection) -> Attention:
     """Every count of the overview, in one statement."""
     return Attention(**conn.execute(text(ATTENTION_SQL)).one()._mapping)
-
-
-def settlement_queue(conn: Connection, limit: int = 500) -> list[dict[str, Any]]:
-    """Trades not yet settled (pending, processing, failed), failed first, then oldest."""
-    rows = conn.execute(text(
-        "SELECT tr.id, t.symbol, tr.quantity, tr.price, tr.total, tr.settlement_status,"
-        " tr.settlement_attempts, tr.settlement_error, tr.tx_hash, tr.created_at,"
-        f" tr.created_at < now() - interval '{STUCK_AFTER}' AS stuck"
-        " FROM trades tr JOIN tokens t ON t.id = tr.token_id"
-        " WHERE tr.settlement_status IN ('pending', 'processing', 'failed')"
-        " ORDER BY tr.settlement_status <> 'failed', tr.created_at, tr.id LIMIT :limit"),
-        {"limit": limit})
-    return [dict(row._mapping) for row in rows]
 
 
 def audit_log(conn: Connection, actor: str = "", action: str = "", object_ref: str = "",

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 SOURCE = "console"
+UNSETTLED = ("failed", "processing", "pending")
+SETTLEMENT_ROWS = 500  # per status
 
 
 @dataclass
@@ -100,17 +102,25 @@ class ConsoleServices:
 
         return distribute(self.engine, self.actor(), dividend_id, on_progress=on_progress)
 
-    def retry_settlements(self, trade_ids: list[str] | None) -> Any:
-        """Put failed settlements back in the queue through the settlement workflow."""
-        try:
-            from alefctl.workflows import settlement
-        except ImportError:
-            raise NotFound("the settlement workflow (alefctl/workflows/settlement.py) is not"
-                           " available yet") from None
-        retry = getattr(settlement, "retry_failed_settlements", None)
-        if retry is None:
-            raise NotFound("alefctl.workflows.settlement has no retry_failed_settlements yet")
-        return self.call(retry, trade_ids)
+    def settlement_queue(self) -> list[Any]:
+        """Trades not yet settled, failed first, then processing, then pending (admins)."""
+        admin = _settlement_admin()
+        with self.transaction() as (conn, actor):
+            return [trade for status in UNSETTLED for trade in admin.list_settlement_trades(
+                conn, actor, status=status, limit=SETTLEMENT_ROWS)]
+
+    def retry_settlements(self, trade_ids: list[str] | None) -> list[Any]:
+        """Put failed settlements (the chosen ones, or all) back in the queue (admins)."""
+        return self.call(_settlement_admin().retry_failed_settlements, trade_ids)
+
+
+def _settlement_admin() -> Any:
+    try:
+        from alefctl.workflows import settlement_admin
+    except ImportError:
+        raise NotFound("the settlement workflow (alefctl/workflows/settlement_admin.py) is not"
+                       " available in this installation") from None
+    return settlement_admin
 
 
 def describe_error(exc: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from rich.text import Text
@@ -9,9 +10,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
-from alefctl.tui import queries
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal
+from alefctl.tui.queries import STUCK_AFTER_MINUTES
 from alefctl.tui.widgets import fill_table, selected_key, status_text
 
 POLL_SECONDS = 2.0
@@ -31,8 +32,8 @@ class SettlementScreen(ConsoleScreen):
     def compose_body(self) -> ComposeResult:
         yield Static("Settlement", id="settlement-title", classes="title")
         table = DataTable(id="settlement-table", cursor_type="row")
-        table.add_columns("trade", "token", "qty", "price", "total", "status", "attempts", "traded",
-                          "tx hash", "error")
+        table.add_columns("trade", "token", "seller", "buyer", "qty", "price", "status", "attempts",
+                          "traded", "tx hash", "error")
         yield table
 
     def on_mount(self) -> None:
@@ -44,21 +45,22 @@ class SettlementScreen(ConsoleScreen):
             self.reload()
 
     def reload(self) -> None:
-        self.run_call(self.services.read, queries.settlement_queue, done=self.show_queue,
-                      group="load", exclusive=True)
+        self.run_call(self.services.settlement_queue, done=self.show_queue, group="load",
+                      exclusive=True, on_error=self.report_once)
 
-    def show_queue(self, trades: list[dict[str, Any]]) -> None:
-        """Fill the table; a trade waiting longer than STUCK_AFTER is marked stuck."""
-        self.statuses = {str(t["id"]): t["settlement_status"] for t in trades}
-        failed = sum(1 for t in trades if t["settlement_status"] == "failed")
-        stuck = sum(1 for t in trades if t["stuck"] and t["settlement_status"] != "failed")
+    def show_queue(self, trades: list[Any]) -> None:
+        """Fill the table; a trade waiting longer than STUCK_AFTER_MINUTES is marked stuck."""
+        self.statuses = {str(t.id): t.settlement_status for t in trades}
+        stuck_before = datetime.now().astimezone() - timedelta(minutes=STUCK_AFTER_MINUTES)
+        failed = sum(1 for t in trades if t.settlement_status == "failed")
+        stuck = sum(1 for t in trades if t.settlement_status != "failed" and t.created_at < stuck_before)
         self.query_one("#settlement-title", Static).update(
             f"Settlement · {len(trades)} unsettled · {failed} failed · {stuck} stuck"
-            f" (waiting > {queries.STUCK_AFTER})")
+            f" (waiting > {STUCK_AFTER_MINUTES} min)")
         fill_table(self.query_one("#settlement-table", DataTable), (
-            (str(t["id"]), (t["id"], t["symbol"], t["quantity"], t["price"], t["total"],
-                            _status(t), t["settlement_attempts"], t["created_at"], t["tx_hash"],
-                            t["settlement_error"]))
+            (str(t.id), (t.id, t.symbol, t.seller_email, t.buyer_email, t.quantity, t.price,
+                         _status(t, stuck_before), t.settlement_attempts, t.created_at, t.tx_hash,
+                         t.settlement_error))
             for t in trades))
 
     def action_retry_selected(self) -> None:
@@ -70,22 +72,17 @@ class SettlementScreen(ConsoleScreen):
                           lambda _yes: self._retry([trade_id]))
 
     def action_retry_all(self) -> None:
-        failed = [trade for trade, status in self.statuses.items() if status == "failed"]
-        self.confirm_then(ConfirmModal(f"Retry all {len(failed)} failed settlements?", "Retry all"),
+        failed = sum(1 for status in self.statuses.values() if status == "failed")
+        self.confirm_then(ConfirmModal(f"Retry all {failed} failed settlements?", "Retry all"),
                           lambda _yes: self._retry(None))
 
     def _retry(self, trade_ids: list[str] | None) -> None:
-        self.run_call(self.services.retry_settlements, trade_ids, done=lambda _r: self.reload(),
-                      success=_retried)
+        self.run_call(self.services.retry_settlements, trade_ids, done=lambda _ids: self.reload(),
+                      success=lambda ids: f"{len(ids)} settlements queued for retry")
 
 
-def _status(trade: dict[str, Any]) -> Text:
-    text = status_text(trade["settlement_status"])
-    if trade["stuck"] and trade["settlement_status"] != "failed":
+def _status(trade: Any, stuck_before: datetime) -> Text:
+    text = status_text(trade.settlement_status)
+    if trade.settlement_status != "failed" and trade.created_at < stuck_before:
         text.append(" stuck", style="bold red")
     return text
-
-
-def _retried(result: Any) -> str:
-    count = result if isinstance(result, int) else len(result) if hasattr(result, "__len__") else None
-    return "settlements queued for retry" if count is None else f"{count} settlements queued for retry"
