@@ -19,6 +19,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+from alefctl.workflows.chain_jobs import (
+    country_numeric,
+    record_outcome,
+    register_wallets,
+    tx_outcome,
+)
 from alefctl.workflows.deploy import record_receipt, record_sent
 
 if TYPE_CHECKING:
@@ -126,23 +132,12 @@ def _mint(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: M
 def _register_identities(db: Engine, client: ChainClient, jobs: list[dict[str, Any]],
                          report: MintReport) -> list[dict[str, Any]]:
     """Register every wallet once (idempotent on-chain); a refused wallet fails its jobs."""
-    import chain
-
-    registered: list[dict[str, Any]] = []
-    done: dict[str, bool] = {}
-    for job in jobs:
-        wallet = job["wallet_address"]
-        if wallet not in done:
-            try:
-                client.register_identity(job["identity_registry_addr"], wallet, _country(job))
-                done[wallet] = True
-            except chain.ContractRevert as revert:
-                done[wallet] = False
-                _fail(db, [j for j in jobs if j["wallet_address"] == wallet],
-                      f"identity registration refused: {revert}", report)
-        if done[wallet]:
-            registered.append(job)
-    return registered
+    countries = {job["wallet_address"]: country_numeric(job.get("country"), job.get("nationality"))
+                 for job in jobs}
+    refused = register_wallets(client, jobs[0]["identity_registry_addr"], countries) if jobs else {}
+    for wallet, reason in refused.items():
+        _fail(db, [j for j in jobs if j["wallet_address"] == wallet], reason, report)
+    return [job for job in jobs if job["wallet_address"] not in refused]
 
 
 def _mint_call(jobs: list[dict[str, Any]]) -> Any:
@@ -169,21 +164,18 @@ def _recover(db: Engine, client: ChainClient, report: MintReport) -> None:
             "SELECT on_chain_tx_hash AS tx_hash, array_agg(id) AS ids FROM token_allocations"
             " WHERE on_chain_status = 'minting' GROUP BY on_chain_tx_hash")).all()
     for row in in_flight:
-        receipt = client.receipt_of(row.tx_hash) if row.tx_hash else None
+        outcome = tx_outcome(client, row.tx_hash)
         with db.begin() as conn:
-            if receipt is not None:
-                record_receipt(conn, receipt)
-                if receipt.succeeded:
-                    _set_status(conn, row.ids, "minted")
-                    report.minted += len(row.ids)
-                else:
-                    _set_status(conn, row.ids, "failed", error=str(client.explain_failure(receipt)))
-                    report.failed += len(row.ids)
-            elif row.tx_hash and client.is_pending(row.tx_hash):
+            record_outcome(conn, row.tx_hash, outcome)
+            if outcome.kind == "succeeded":
+                _set_status(conn, row.ids, "minted")
+                report.minted += len(row.ids)
+            elif outcome.kind == "reverted":
+                _set_status(conn, row.ids, "failed", error=outcome.error)
+                report.failed += len(row.ids)
+            elif outcome.kind == "in_flight":
                 report.in_flight += len(row.ids)
             else:
-                conn.execute(text("UPDATE gas_transactions SET status = 'dropped' WHERE tx_hash = :h"
-                                  " AND status = 'sent'"), {"h": row.tx_hash})
                 _set_status(conn, row.ids, "pending")
                 report.requeued += len(row.ids)
 
@@ -212,14 +204,3 @@ def _set_status(conn: Connection, ids: list[uuid.UUID], status: str, *, error: s
         + (", on_chain_attempts = on_chain_attempts + 1, on_chain_tx_hash = NULL,"
            " on_chain_nonce = NULL" if attempt else "") + " WHERE id = ANY(:ids)"),
         {"s": status, "e": error, "ids": ids})
-
-
-def _country(job: dict[str, Any]) -> int:
-    """ISO 3166 numeric code of the investor's country (residence, else KYC nationality)."""
-    import iso3166
-
-    for code in (job.get("country"), job.get("nationality")):
-        found = iso3166.countries.get(code, None) if code else None
-        if found is not None:
-            return int(found.numeric)
-    return 0

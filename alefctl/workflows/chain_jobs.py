@@ -1,0 +1,85 @@
+"""Shared by the on-chain job workers (minting, settlement): what became of a recorded transaction,
+and the identity registration of investors' wallets.
+
+A worker records a transaction's hash before broadcasting it (chain `on_signed`); after a crash
+or a timeout it asks `tx_outcome` before it sends anything again: succeeded or reverted (mined),
+in flight (known to the node, not mined: leave it), or dropped (unknown to the node, or never
+signed: it can never be mined, so sending again cannot do the work twice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, text
+
+from alefctl.workflows.deploy import record_receipt
+
+if TYPE_CHECKING:
+    from chain import ChainClient, TxReceipt
+
+OUTCOMES = ("succeeded", "reverted", "in_flight", "dropped")
+# The nationality of an investor's latest approved KYC, for `{user}` an alias of users.
+NATIONALITY_SQL = ("(SELECT k.nationality FROM kyc_applications k WHERE k.user_id = {user}.id"
+                   " AND k.status = 'approved' ORDER BY k.reviewed_at DESC LIMIT 1)")
+
+
+@dataclass(frozen=True)
+class TxOutcome:
+    """What the chain says about a recorded transaction."""
+
+    kind: str
+    receipt: TxReceipt | None = None
+    error: str | None = None
+
+
+def tx_outcome(client: ChainClient, tx_hash: str | None) -> TxOutcome:
+    """Ask the chain about a recorded hash (None: never signed, so dropped)."""
+    receipt = client.receipt_of(tx_hash) if tx_hash else None
+    if receipt is not None:
+        if receipt.succeeded:
+            return TxOutcome("succeeded", receipt)
+        return TxOutcome("reverted", receipt, str(client.explain_failure(receipt)))
+    if tx_hash and client.is_pending(tx_hash):
+        return TxOutcome("in_flight")
+    return TxOutcome("dropped")
+
+
+def record_outcome(conn: Connection, tx_hash: str | None, outcome: TxOutcome) -> None:
+    """Keep the outcome in gas_transactions: the receipt's gas, or the hash marked dropped."""
+    if outcome.receipt is not None:
+        record_receipt(conn, outcome.receipt)
+    elif outcome.kind == "dropped" and tx_hash:
+        mark_dropped(conn, [tx_hash])
+
+
+def mark_dropped(conn: Connection, tx_hashes: list[str]) -> None:
+    """Sent transactions that never reached the chain."""
+    conn.execute(text("UPDATE gas_transactions SET status = 'dropped' WHERE tx_hash = ANY(:h)"
+                      " AND status = 'sent'"), {"h": tx_hashes})
+
+
+def register_wallets(client: ChainClient, identity_registry: str,
+                     countries: dict[str, int]) -> dict[str, str]:
+    """Register each wallet once (idempotent on-chain); returns the refused ones with the reason."""
+    import chain
+
+    refused: dict[str, str] = {}
+    for wallet, country in countries.items():
+        try:
+            client.register_identity(identity_registry, wallet, country)
+        except chain.ContractRevert as revert:
+            refused[wallet] = f"identity registration refused: {revert}"
+    return refused
+
+
+def country_numeric(country: str | None, nationality: str | None) -> int:
+    """ISO 3166 numeric code of an investor's country (residence, else KYC nationality); 0 if none."""
+    import iso3166
+
+    for code in (country, nationality):
+        found = iso3166.countries.get(code, None) if code else None
+        if found is not None:
+            return int(found.numeric)
+    return 0
