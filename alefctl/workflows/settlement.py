@@ -1,0 +1,180 @@
+"""The settlement processor (spec): pending trades settle off-chain, or on-chain in batches.
+
+One run (`run_settlement`), safe to start from any number of processes at once:
+1. Recovery first: trades left 'processing' by a run that died are resolved by asking the chain
+   about their recorded hash (settlement_chain.resolve): mined -> settled; reverted or never
+   reached the chain -> the attempt failed; still in the node -> left alone, and that token
+   sends nothing new this run.
+2. Claim: up to batch_size pending trades with settlement_attempts < 5, oldest first,
+   FOR UPDATE SKIP LOCKED. The off-chain fallback (no contract address, or the buyer's or
+   seller's wallet missing) settles them at once, settlement_type 'off_chain'. On-chain trades
+   move to 'processing' only for tokens whose settlement lock this runner holds; the others stay
+   pending for the runner that holds it.
+3. Send: one checked forcedTransfer / batchForcedTransfer per token (settlement_chain).
+
+Two runners never claim the same trade (SKIP LOCKED, then 'processing'), and a token's lock
+(settlement_locks) is held from claim to receipt, so a runner's recovery never touches a transfer
+another live runner is about to broadcast. Every transition is in trade_settlement_history.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+
+from alefctl.errors import AlefError
+from alefctl.workflows.settlement_chain import TokenRun, resolve, settle_jobs
+from alefctl.workflows.settlement_locks import TokenLocks
+from alefctl.workflows.settlement_queue import (
+    DEFAULT_BATCH_SIZE,
+    SettlementJob,
+    claim_pending,
+    move,
+    processing_groups,
+)
+
+if TYPE_CHECKING:
+    from chain import ChainClient
+
+
+@dataclass
+class SettlementReport:
+    """What one run did; deferred trades stay pending for a later run or another runner."""
+
+    claimed: int = 0
+    settled_off_chain: int = 0
+    settled_on_chain: int = 0
+    retrying: int = 0
+    failed: int = 0
+    in_flight: int = 0
+    requeued: int = 0
+    deferred: int = 0
+    transactions: int = 0
+    chain_error: str | None = None
+    claimed_ids: set[uuid.UUID] = field(default_factory=set, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "claimed_ids"}
+
+    def add(self, other: SettlementReport) -> None:
+        """Add another run's counts to this one."""
+        for name, value in other.to_dict().items():
+            if isinstance(value, int):
+                setattr(self, name, getattr(self, name) + value)
+        self.chain_error = other.chain_error or self.chain_error
+        self.claimed_ids |= other.claimed_ids
+
+    def summary(self) -> str:
+        """One line for people and logs."""
+        line = (f"settled {self.settled_on_chain} on-chain, {self.settled_off_chain} off-chain;"
+                f" {self.retrying} to retry, {self.failed} failed, {self.in_flight} in flight,"
+                f" {self.requeued} re-queued, {self.deferred} deferred")
+        return line + (f" (chain: {self.chain_error})" if self.chain_error else "")
+
+
+class _Chain:
+    """The chain client, opened on first need when given as an opener (which keeps ownership)."""
+
+    def __init__(self, source: ChainClient | Callable[[], ChainClient]) -> None:
+        self.source = source
+        self.client: ChainClient | None = None if callable(source) else source
+
+    def get(self, report: SettlementReport) -> ChainClient | None:
+        import chain
+
+        if self.client is None and report.chain_error is None and callable(self.source):
+            try:
+                self.client = self.source()
+            except (AlefError, chain.ChainError) as error:
+                report.chain_error = str(error)
+        return self.client
+
+
+def drain_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], *,
+                     batch_size: int = DEFAULT_BATCH_SIZE) -> SettlementReport:
+    """Run batch after batch until the queue is empty; each trade is tried at most once."""
+    total = SettlementReport()
+    while True:
+        report = run_settlement(db, client, batch_size=batch_size, exclude=total.claimed_ids)
+        total.add(report)
+        if report.claimed < batch_size or report.chain_error:
+            return total
+
+
+def run_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], *,
+                   batch_size: int = DEFAULT_BATCH_SIZE,
+                   exclude: set[uuid.UUID] | None = None) -> SettlementReport:
+    """Recover, claim up to batch_size pending trades (but `exclude`) and settle them."""
+    report = SettlementReport()
+    chain = _Chain(client)
+    with db.connect() as lock_conn:
+        locks = TokenLocks(lock_conn)
+        try:
+            waiting = _recover(db, chain, locks, report)
+            claimed = _claim(db, chain, locks, report, batch_size, waiting, exclude or set())
+            for token_id, jobs in claimed.items():
+                run = TokenRun(db, chain.get(report), report,  # type: ignore[arg-type]
+                               lambda token_id=token_id: locks.check(token_id))
+                try:
+                    settle_jobs(run, jobs)
+                finally:
+                    locks.release(token_id)
+        finally:
+            locks.release_all()
+    return report
+
+
+def _recover(db: Engine, chain: _Chain, locks: TokenLocks,
+             report: SettlementReport) -> set[uuid.UUID]:
+    """Resolve trades left 'processing'; returns the tokens not to send for in this run."""
+    with db.connect() as conn:
+        tokens = list(dict.fromkeys(group.token_id for group in processing_groups(conn)))
+    waiting: set[uuid.UUID] = set()
+    for token_id in tokens:
+        if not locks.acquire(token_id):
+            waiting.add(token_id)  # its live runner is on it
+            continue
+        try:
+            client = chain.get(report)
+            if client is None:
+                waiting.add(token_id)
+                continue
+            with db.connect() as conn:  # afresh, under the lock: the owner may have finished
+                groups = processing_groups(conn, token_id)
+            before = report.in_flight
+            run = TokenRun(db, client, report, lambda: None)
+            for group in groups:
+                resolve(run, list(group.ids), group.tx_hash)
+            if report.in_flight > before:
+                waiting.add(token_id)
+        finally:
+            locks.release(token_id)
+    return waiting
+
+
+def _claim(db: Engine, chain: _Chain, locks: TokenLocks, report: SettlementReport,
+           batch_size: int, waiting: set[uuid.UUID],
+           exclude: set[uuid.UUID]) -> dict[uuid.UUID, list[SettlementJob]]:
+    """Claim a batch: settle the off-chain ones, move the on-chain ones of locked tokens along."""
+    claimed: dict[uuid.UUID, list[SettlementJob]] = defaultdict(list)
+    with db.begin() as conn:
+        jobs = claim_pending(conn, batch_size, list(exclude))
+        report.claimed = len(jobs)
+        report.claimed_ids = {job.id for job in jobs}
+        off_chain = [job.id for job in jobs if not job.on_chain]
+        report.settled_off_chain += len(move(conn, off_chain, "settle_off_chain"))
+        on_chain = [job for job in jobs if job.on_chain]
+        usable = bool(on_chain) and chain.get(report) is not None
+        for job in on_chain:
+            if usable and job.token_id not in waiting and locks.acquire(job.token_id):
+                claimed[job.token_id].append(job)
+            else:
+                report.deferred += 1
+        move(conn, [job.id for jobs_ in claimed.values() for job in jobs_], "claim")
+    return claimed

@@ -1,0 +1,221 @@
+"""The on-chain side of settlement: check, send one batchForcedTransfer per token, resolve.
+
+All trades handled here are 'processing' and their token's settlement lock is held by this
+runner (settlement.py), so nobody else sends or resolves transfers of that token meanwhile.
+
+- Before sending, every seller's free balance (balanceOf - frozen) must cover what it gives, in
+  batch order (a buyer's receipt counts for a later sale): a forcedTransfer would otherwise
+  unfreeze tokens an admin froze. A seller whose whole wallet is frozen is refused too. A
+  refused trade fails this attempt with the reason; the rest of the batch goes on.
+- Buyers' wallets are registered in the identity registry first (once; compliance requires it).
+- The hash and nonce are committed before broadcast. A batch that reverts is retried trade by
+  trade (each checked again), so one bad trade fails alone.
+- An error after the hash was recorded never re-queues blindly: the chain is asked what became
+  of the transaction (chain_jobs.tx_outcome); unsure (node unreachable, timeout) -> left
+  'processing' for the next run's recovery.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.engine import Engine
+
+from alefctl.workflows.chain_jobs import record_outcome, register_wallets, tx_outcome
+from alefctl.workflows.deploy import record_receipt
+from alefctl.workflows.settlement_queue import SettlementJob, move, record_transaction
+
+if TYPE_CHECKING:
+    from alefctl.workflows.settlement import SettlementReport
+    from chain import ChainClient, SentTransaction
+
+
+@dataclass
+class TokenRun:
+    """One token's work in a run: the chain, the database and a guard run before each broadcast."""
+
+    db: Engine
+    client: ChainClient
+    report: SettlementReport
+    still_locked: Callable[[], None]
+
+
+def settle_jobs(run: TokenRun, jobs: list[SettlementJob]) -> None:
+    """Check, then send the jobs of one token in one transfer, and record what happened."""
+    import chain
+
+    jobs = _checked(run, jobs)
+    if not jobs:
+        return
+    recorded: list[SentTransaction] = []
+
+    def on_signed(sent: SentTransaction) -> None:
+        run.still_locked()
+        with run.db.begin() as conn:
+            record_transaction(conn, jobs, sent)
+        recorded.append(sent)
+
+    try:
+        sent = run.client.send(_transfer_call(jobs), on_signed=on_signed)
+    except (chain.ContractRevert, chain.GasCapExceeded) as refused:  # estimation: nothing sent
+        _refused(run, jobs, str(refused))
+        return
+    except chain.ChainError as error:
+        if recorded:
+            resolve(run, [job.id for job in jobs], recorded[-1].tx_hash, str(error))
+        else:
+            _retry_later(run, jobs, str(error), counted=not _transient(error))
+        return
+    run.report.transactions += 1
+    try:
+        receipt = run.client.wait(sent)
+    except chain.ContractRevert as reverted:  # mined and failed: the gas was spent
+        if reverted.receipt is not None:
+            with run.db.begin() as conn:
+                record_receipt(conn, reverted.receipt)
+        _refused(run, jobs, str(reverted))
+        return
+    except chain.ChainError:  # timeout or node gone while waiting: the next run asks the chain
+        run.report.in_flight += len(jobs)
+        return
+    with run.db.begin() as conn:
+        record_receipt(conn, receipt)
+        settled = move(conn, [job.id for job in jobs], "settle_on_chain", tx_hash=receipt.tx_hash)
+    run.report.settled_on_chain += len(settled)
+
+
+def resolve(run: TokenRun, trade_ids: list[uuid.UUID], tx_hash: str | None,
+            error: str | None = None) -> None:
+    """Settle, fail or re-queue 'processing' trades by what the chain says of their hash."""
+    import chain
+
+    try:
+        outcome = tx_outcome(run.client, tx_hash)
+    except chain.ChainError:
+        run.report.in_flight += len(trade_ids)
+        return
+    with run.db.begin() as conn:
+        record_outcome(conn, tx_hash, outcome)
+        if outcome.kind == "succeeded":
+            run.report.settled_on_chain += len(
+                move(conn, trade_ids, "settle_on_chain", tx_hash=tx_hash))
+        elif outcome.kind == "in_flight":
+            run.report.in_flight += len(trade_ids)
+        else:
+            reason = outcome.error or error or (
+                f"transaction {tx_hash} never reached the chain; re-queued" if tx_hash else
+                "the settlement run stopped before sending; re-queued")
+            _count(run.report, move(conn, trade_ids, "retry_later", error=reason, counted=True))
+
+
+def _checked(run: TokenRun, jobs: list[SettlementJob]) -> list[SettlementJob]:
+    """The jobs whose sellers' free balances cover them, with buyers registered; others fail."""
+    import chain
+
+    try:
+        refusals = _free_balance_refusals(run.client, jobs)
+        ready = [job for job in jobs if job.id not in refusals]
+        registry = jobs[0].identity_registry_addr
+        buyers = {job.buyer_wallet: job.buyer_country_code for job in ready}
+        refused_wallets = register_wallets(run.client, registry, buyers) if registry else {}
+    except (chain.ChainUnavailable, chain.TransactionTimeout) as unreachable:
+        _retry_later(run, jobs, str(unreachable), counted=False)
+        return []
+    except Exception as error:  # noqa: BLE001 - unreadable balances: never send blind
+        _retry_later(run, jobs, f"could not check the on-chain balances: {error}", counted=True)
+        return []
+    for job in ready:
+        if job.buyer_wallet in refused_wallets:
+            refusals[job.id] = refused_wallets[job.buyer_wallet]
+    by_reason: dict[str, list[SettlementJob]] = defaultdict(list)
+    for job in jobs:
+        if job.id in refusals:
+            by_reason[refusals[job.id]].append(job)
+    for reason, refused in by_reason.items():
+        _retry_later(run, refused, reason, counted=True)
+    return [job for job in jobs if job.id not in refusals]
+
+
+def _free_balance_refusals(client: ChainClient, jobs: list[SettlementJob]) -> dict[uuid.UUID, str]:
+    """Replay the batch on free balances; the trades a seller's free tokens do not cover."""
+    token = jobs[0].contract_address or ""
+    free: dict[str, int] = {}
+    frozen: dict[str, tuple[int, bool]] = {}
+    received: dict[str, int] = defaultdict(int)
+    refusals: dict[uuid.UUID, str] = {}
+    for job in jobs:
+        seller, buyer = (job.seller_wallet or "").lower(), (job.buyer_wallet or "").lower()
+        if seller not in free:
+            frozen[seller] = (client.frozen_tokens(token, seller), client.is_frozen(token, seller))
+            free[seller] = client.balance_of(token, seller) - frozen[seller][0] + received[seller]
+        if frozen[seller][1]:
+            refusals[job.id] = (f"seller's wallet {job.seller_wallet} is frozen on-chain;"
+                                " unfreeze it to settle")
+        elif free[seller] < job.amount_units:
+            refusals[job.id] = (
+                f"seller's free on-chain balance {whole(free[seller], job.decimals)} {job.symbol}"
+                f" ({whole(frozen[seller][0], job.decimals)} frozen) does not cover"
+                f" {job.quantity}: a forced transfer would unfreeze frozen tokens")
+        else:
+            free[seller] -= job.amount_units
+            if buyer in free:
+                free[buyer] += job.amount_units
+            else:
+                received[buyer] += job.amount_units
+    return refusals
+
+
+def whole(units: int, decimals: int) -> str:
+    """Base units as whole tokens, exactly (e.g. '12.5')."""
+    value = (Decimal(units) / 10 ** decimals).normalize()
+    return format(value, "f")
+
+
+def _refused(run: TokenRun, jobs: list[SettlementJob], reason: str) -> None:
+    """The contract refused the transfer: one trade fails this attempt; a batch splits."""
+    if len(jobs) > 1:
+        for job in jobs:
+            settle_jobs(run, [job])
+        return
+    _retry_later(run, jobs, reason, counted=True)
+
+
+def _retry_later(run: TokenRun, jobs: list[SettlementJob], error: str, *, counted: bool) -> None:
+    with run.db.begin() as conn:
+        moved = move(conn, [job.id for job in jobs], "retry_later", error=error, counted=counted)
+    if counted:
+        _count(run.report, moved)
+    else:
+        run.report.requeued += len(moved)
+
+
+def _count(report: SettlementReport, moved: dict[uuid.UUID, str]) -> None:
+    for status in moved.values():
+        if status == "failed":
+            report.failed += 1
+        else:
+            report.retrying += 1
+
+
+def _transient(error: Exception) -> bool:
+    import chain
+
+    return isinstance(error, chain.ChainUnavailable | chain.TransactionTimeout)
+
+
+def _transfer_call(jobs: list[SettlementJob]) -> Any:
+    from chain import calls
+
+    token = jobs[0].contract_address or ""
+    if len(jobs) == 1:
+        job = jobs[0]
+        return calls.forced_transfer(token, job.seller_wallet or "", job.buyer_wallet or "",
+                                     job.amount_units)
+    return calls.batch_forced_transfer(token, [job.seller_wallet or "" for job in jobs],
+                                       [job.buyer_wallet or "" for job in jobs],
+                                       [job.amount_units for job in jobs])
