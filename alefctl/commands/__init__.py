@@ -14,6 +14,7 @@ from alefctl.commands import (
     demo,
     kyc,
     order,
+    otc,
     serve,
     token,
     user,
@@ -21,6 +22,8 @@ from alefctl.commands import (
 )
 from alefctl.commands.check import check as check_command
 from alefctl.commands.dividend import app as dividend_app
+from alefctl.commands.reconcile import reconcile as reconcile_command
+from alefctl.commands.settlement import app as settlement_app
 
 
 def register(app: typer.Typer) -> None:
@@ -35,8 +38,11 @@ def register(app: typer.Typer) -> None:
     app.add_typer(allocation.app, name="allocation")
     app.add_typer(chain.app, name="chain")
     app.add_typer(order.app, name="order")
+    app.add_typer(otc.app, name="otc")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
     app.add_typer(dividend_app, name="dividend")
     app.command("check")(check_command)
     app.command("console")(console.console)
+    app.add_typer(settlement_app, name="settlement")
+    app.command("reconcile")(reconcile_command)

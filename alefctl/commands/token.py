@@ -167,6 +167,20 @@ def enable_secondary(token: TokenArg, yes: YesOption = False, as_json: JsonOptio
         f" success fee {result['success_fee']} USD, issuer proceeds {result['issuer_proceeds']} USD"))
 
 
+@app.command("trading-mode")
+@command_errors
+def trading_mode(token: TokenArg,
+                 mode: Annotated[str, typer.Option(help="full_orderbook or fixed_price_otc.")],
+                 otc_price: Annotated[str | None, typer.Option(help="OTC price, USD.")] = None,
+                 as_json: JsonOption = False) -> None:
+    """Switch a trading token between the order book and fixed-price OTC (admin)."""
+    from alefctl.workflows.otc import set_trading_mode
+
+    with state.transaction() as (conn, actor):
+        updated = set_trading_mode(conn, actor, token, mode, otc_price)
+    emit(updated, as_json, lambda: info(f"{updated['symbol']} trades in {updated['trading_mode']}"))
+
+
 @app.command("set-nav")
 @command_errors
 def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per token, USD.")],

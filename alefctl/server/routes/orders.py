@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
 from alefctl.server.routes import out, transaction
-from alefctl.workflows import orders
+from alefctl.workflows import orders, otc
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
@@ -20,6 +20,7 @@ from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
 router = APIRouter(prefix="/api/v1", tags=["orders"])
 investor = role("investor")
 investor_or_admin = role("investor", "admin")
+admin = role("admin")
 
 
 class OrderBody(BaseModel):
@@ -114,3 +115,27 @@ def own_trades(request: Request, token: str | None = None,
 
 async def _writer_call(request: Request, command: PlaceOrder | CancelOrder) -> Any:
     return await asyncio.wrap_future(request.app.state.writer.submit(command))
+
+
+class OtcDecision(BaseModel):
+    """An admin's decision on an OTC order."""
+
+    decision: str = Field(pattern="^(approve|reject)$")
+    reason: str | None = None
+
+
+@router.get("/admin/otc-orders")
+def otc_queue(request: Request, status: str | None = "pending", _actor: Actor = Depends(admin)) -> list:
+    """OTC orders awaiting an admin (or of another status)."""
+    with transaction(request) as conn:
+        return out(otc.list_otc_orders(conn, status))
+
+
+@router.post("/admin/otc-orders/{otc_id}")
+def otc_decide(otc_id: str, body: OtcDecision, request: Request,
+               actor: Actor = Depends(admin)) -> dict:
+    """Approve (execute against the treasury) or reject an OTC order."""
+    with transaction(request) as conn:
+        if body.decision == "approve":
+            return out(otc.approve_otc_order(conn, actor, otc_id))
+        return out(otc.reject_otc_order(conn, actor, otc_id, body.reason))

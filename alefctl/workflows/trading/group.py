@@ -105,7 +105,11 @@ class OrderGroup:
     def _place(self, command: PlaceOrder) -> dict[str, Any]:
         request, actor = command.request, command.actor
         check_order_shape(request)
-        market = self._market(request.token)
+        market = self._market(request.token, otc_allowed=True)
+        if market.trading_mode == "fixed_price_otc":
+            from alefctl.workflows.otc import place_otc_order
+
+            return place_otc_order(self.conn, actor, market, request, self.limits)
         price = to_ticks(request.price, market.tick_size)
         stop = to_ticks(request.stop_price, market.tick_size, field="stop_price")
         duplicate = self._open_duplicate(actor.user_id, request.client_order_id)
@@ -155,7 +159,7 @@ class OrderGroup:
         self._apply(market, events)
         return order.public(market.symbol)
 
-    def _market(self, token_ref: str, *, trading: bool = True) -> Market:
+    def _market(self, token_ref: str, *, trading: bool = True, otc_allowed: bool = False) -> Market:
         self.lock_markets({token_ref})
         market = self.markets.get(token_ref)
         if market is None:
@@ -166,6 +170,8 @@ class OrderGroup:
             return market
         if market.trading_mode == "primary_subscription":
             raise Conflict(f"{market.symbol} is in its primary offering: subscribe instead")
+        if otc_allowed and market.trading_mode == "fixed_price_otc" and market.status == "secondary":
+            return market
         if market.trading_mode != "full_orderbook" or market.status != "secondary":
             raise Conflict(f"{market.symbol} is not trading on the order book"
                            f" (status {market.status}, mode {market.trading_mode})")

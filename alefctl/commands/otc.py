@@ -1,0 +1,50 @@
+"""`alefctl otc`: the admins' queue of fixed-price OTC orders."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+
+app = typer.Typer(help="OTC orders of fixed-price tokens: list, approve, reject.",
+                  no_args_is_help=True)
+OtcArg = Annotated[str, typer.Argument(help="OTC order id.")]
+COLUMNS = ("id", "symbol", "email", "side", "quantity", "price", "total", "status")
+
+
+@app.command("list")
+@command_errors
+def list_(status: Annotated[str | None, typer.Option(help="Default: pending.")] = "pending",
+          as_json: JsonOption = False) -> None:
+    """OTC orders, oldest first."""
+    from alefctl.workflows.otc import list_otc_orders
+
+    with state.transaction() as (conn, actor):
+        actor.require("admin")
+        found = list_otc_orders(conn, status)
+    emit(found, as_json, lambda: table("OTC orders", COLUMNS, [[o[c] for c in COLUMNS] for o in found]))
+
+
+@app.command("approve")
+@command_errors
+def approve(otc: OtcArg, as_json: JsonOption = False) -> None:
+    """Execute an OTC order against the treasury at the token's OTC price (admin)."""
+    from alefctl.workflows.otc import approve_otc_order
+
+    with state.transaction() as (conn, actor):
+        done = approve_otc_order(conn, actor, otc)
+    emit(done, as_json, lambda: info(f"OTC order executed as trade {done['trade_id']}"))
+
+
+@app.command("reject")
+@command_errors
+def reject(otc: OtcArg, reason: Annotated[str, typer.Option(help="Why.")],
+           as_json: JsonOption = False) -> None:
+    """Reject an OTC order; its locked funds come back (admin)."""
+    from alefctl.workflows.otc import reject_otc_order
+
+    with state.transaction() as (conn, actor):
+        done = reject_otc_order(conn, actor, otc, reason)
+    emit(done, as_json, lambda: info("OTC order rejected; funds returned"))

@@ -1,0 +1,183 @@
+"""Fixed-price OTC trading (trading mode fixed_price_otc): orders wait for an admin.
+
+An investor's order on an OTC token locks its money or tokens and waits as an otc_orders row.
+An admin approves it: the platform treasury takes the other side at the token's otc_price, and
+the fill is settled exactly like a book trade (two filled orders, one trade pending on-chain
+settlement, fees, ledger rows) through the order group's ledger; or rejects it and the locked
+funds come back. The investor may cancel a pending OTC order.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from alefctl.db.system_users import treasury_id
+from alefctl.errors import Conflict, InvalidInput, NotFound
+from alefctl.ids import new_id, parse_id
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.orders import OrderRequest
+from alefctl.workflows.tokens import get_token
+from alefctl.workflows.trading import funds
+from alefctl.workflows.trading.ledger import GroupLedger
+from alefctl.workflows.trading.state import MonotonicClock, OrderState
+
+OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.side, o.quantity, o.price,"
+               " o.total, o.locked_fiat, o.locked_quantity, o.status, o.rejection_reason,"
+               " o.trade_id, o.created_at, o.reviewed_at")
+
+
+def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
+                     otc_price: str | Decimal | None = None) -> dict[str, Any]:
+    """Switch a live token between the order book and fixed-price OTC (admins only)."""
+    actor.require("admin")
+    token = get_token(conn, token_ref, for_update=True)
+    if token.status not in ("secondary", "paused"):
+        raise Conflict(f"{token.symbol} is {token.status}; only a trading token changes mode")
+    if mode not in ("full_orderbook", "fixed_price_otc"):
+        raise InvalidInput("mode must be full_orderbook or fixed_price_otc", field="mode")
+    open_orders = conn.execute(text(
+        "SELECT (SELECT count(*) FROM orders WHERE token_id = :t AND status IN ('open',"
+        " 'partially_filled', 'pending_stop')) + (SELECT count(*) FROM otc_orders WHERE"
+        " token_id = :t AND status = 'pending')"), {"t": token.id}).scalar_one()
+    if open_orders:
+        raise Conflict(f"{token.symbol} has {open_orders} open orders: cancel them first")
+    price = None
+    if mode == "fixed_price_otc":
+        from alefctl.money import parse_amount
+
+        price = parse_amount(otc_price or "", field="otc_price")
+    conn.execute(text("UPDATE tokens SET trading_mode = :m, otc_price = coalesce(:p, otc_price),"
+                      " updated_at = now() WHERE id = :t"), {"m": mode, "p": price, "t": token.id})
+    actor.audit(conn, "token.trading_mode", "token", token.id,
+                before={"trading_mode": token.trading_mode}, after={"trading_mode": mode,
+                                                                   "otc_price": price})
+    return get_token(conn, str(token.id)).to_dict()
+
+
+def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderRequest,
+                    limits: funds.NotionalLimits) -> dict[str, Any]:
+    """An investor's order on an OTC token: funds locked, waiting for an admin."""
+    price = conn.execute(text("SELECT otc_price FROM tokens WHERE id = :t"),
+                         {"t": market.id}).scalar_one()
+    if request.price is not None and Decimal(str(request.price)) != price:
+        raise InvalidInput(f"{market.symbol} trades OTC at {price} only", field="price")
+    trader = funds.eligible_trader(conn, actor.user_id)
+    total = price * request.quantity
+    funds.check_notional(trader, total, limits)
+    locked_fiat, locked_quantity = Decimal("0.00"), 0
+    if request.side == "buy":
+        funds.lock_fiat(conn, actor.user_id, total)
+        locked_fiat = total
+    else:
+        funds.lock_tokens(conn, actor.user_id, market.id, request.quantity)
+        locked_quantity = request.quantity
+    otc_id = new_id()
+    conn.execute(text(
+        "INSERT INTO otc_orders (id, user_id, token_id, side, quantity, price, total, locked_fiat,"
+        " locked_quantity) VALUES (:id, :u, :t, :side, :q, :p, :total, :lf, :lq)"),
+        {"id": otc_id, "u": actor.user_id, "t": market.id, "side": request.side,
+         "q": request.quantity, "p": price, "total": total, "lf": locked_fiat, "lq": locked_quantity})
+    return get_otc_order(conn, str(otc_id)) | {"otc": True}
+
+
+def approve_otc_order(conn: Connection, actor: Actor, otc_ref: str) -> dict[str, Any]:
+    """Execute a pending OTC order against the treasury at the OTC price (admins only)."""
+    actor.require("admin")
+    otc = _pending(conn, otc_ref)
+    token = get_token(conn, str(otc["token_id"]), for_update=True)
+    treasury = treasury_id(conn)
+    clock = MonotonicClock()
+    ledger = GroupLedger(treasury)
+    investor = _order_state(otc, otc["user_id"], otc["side"], clock())
+    counter = _order_state(otc, treasury, "sell" if otc["side"] == "buy" else "buy", clock())
+    if counter.side == "sell":
+        funds.lock_tokens(conn, treasury, token.id, otc["quantity"])
+        counter.locked_quantity = otc["quantity"]
+    else:
+        funds.lock_fiat(conn, treasury, otc["total"])
+        counter.locked_fiat = otc["total"]
+    for order in (investor, counter):
+        ledger.opened(order)
+    trade = ledger.trade(investor, counter, otc["price"], otc["quantity"], token.fee_bps, None,
+                         clock())
+    for order in (investor, counter):
+        ledger.status_change(order, "filled", "otc_approved")
+        ledger.release(order)
+    ledger.flush(conn, [investor, counter])
+    conn.execute(text("UPDATE otc_orders SET status = 'executed', trade_id = :trade, reviewed_by ="
+                      " :by, reviewed_at = now(), locked_fiat = 0, locked_quantity = 0,"
+                      " updated_at = now() WHERE id = :id"),
+                 {"trade": trade["id"], "by": actor.user_id, "id": otc["id"]})
+    actor.audit(conn, "otc.approve", "otc_order", otc["id"], after={"trade_id": trade["id"]})
+    return get_otc_order(conn, str(otc["id"]))
+
+
+def reject_otc_order(conn: Connection, actor: Actor, otc_ref: str, reason: str | None,
+                     *, cancel: bool = False) -> dict[str, Any]:
+    """Reject (admin, with a reason) or cancel (its investor) a pending OTC order; funds return."""
+    otc = _pending(conn, otc_ref)
+    if cancel:
+        if otc["user_id"] != actor.user_id:
+            raise NotFound(f"OTC order not found: {otc_ref}")
+    else:
+        actor.require("admin")
+        if not reason or not reason.strip():
+            raise InvalidInput("a rejection needs a reason", field="reason")
+    if otc["locked_fiat"]:
+        conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a WHERE id = :u"),
+                     {"a": otc["locked_fiat"], "u": otc["user_id"]})
+    if otc["locked_quantity"]:
+        conn.execute(text("UPDATE wallets SET locked_balance = locked_balance - :q WHERE"
+                          " user_id = :u AND token_id = :t"),
+                     {"q": otc["locked_quantity"], "u": otc["user_id"], "t": otc["token_id"]})
+    status = "cancelled" if cancel else "rejected"
+    conn.execute(text("UPDATE otc_orders SET status = :s, rejection_reason = :r, reviewed_by = :by,"
+                      " reviewed_at = now(), locked_fiat = 0, locked_quantity = 0,"
+                      " updated_at = now() WHERE id = :id"),
+                 {"s": status, "r": reason, "by": actor.user_id, "id": otc["id"]})
+    actor.audit(conn, f"otc.{'cancel' if cancel else 'reject'}", "otc_order", otc["id"],
+                after={"reason": reason})
+    return get_otc_order(conn, str(otc["id"]))
+
+
+def list_otc_orders(conn: Connection, status: str | None = "pending") -> list[dict[str, Any]]:
+    """OTC orders, oldest first (the admins' approval queue by default)."""
+    rows = conn.execute(text(
+        f"SELECT {OTC_COLUMNS} FROM otc_orders o JOIN users u ON u.id = o.user_id JOIN tokens t"
+        " ON t.id = o.token_id WHERE (CAST(:s AS text) IS NULL OR o.status = :s)"
+        " ORDER BY o.created_at, o.id"), {"s": status})
+    return [dict(row._mapping) for row in rows]
+
+
+def get_otc_order(conn: Connection, otc_ref: str, *, for_update: bool = False) -> dict[str, Any]:
+    """One OTC order, or NotFound."""
+    lock = " FOR UPDATE OF o" if for_update else ""
+    row = conn.execute(text(
+        f"SELECT {OTC_COLUMNS} FROM otc_orders o JOIN users u ON u.id = o.user_id JOIN tokens t"
+        f" ON t.id = o.token_id WHERE o.id = :id{lock}"),
+        {"id": parse_id(otc_ref, field="otc_order")}).first()
+    if row is None:
+        raise NotFound(f"OTC order not found: {otc_ref}")
+    return dict(row._mapping)
+
+
+def _pending(conn: Connection, otc_ref: str) -> dict[str, Any]:
+    otc = get_otc_order(conn, otc_ref, for_update=True)
+    if otc["status"] != "pending":
+        raise Conflict(f"OTC order is already {otc['status']}")
+    return otc
+
+
+def _order_state(otc: dict[str, Any], user_id: uuid.UUID, side: str, at: datetime) -> OrderState:
+    state = OrderState(id=new_id(), user_id=user_id, token_id=otc["token_id"], side=side,
+                       order_type="limit", quantity=otc["quantity"], price=otc["price"],
+                       stop_price=None, time_in_force="GTC", stp_mode="none",
+                       client_order_id=None, created_at=at, status="open", is_new=True)
+    if user_id == otc["user_id"]:  # the investor's locked funds move into the order
+        state.locked_fiat, state.locked_quantity = otc["locked_fiat"], otc["locked_quantity"]
+    return state
