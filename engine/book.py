@@ -73,7 +73,7 @@ class OrderBook(MatchingCore):
                 quantity = self._take(events, opposite, order_id, user_id, is_buy, price,
                                       -rank, quantity, self_trade_prevention, None)
             if quantity:  # rest what is left
-                order = [quantity, order_id, user_id, price, is_buy]
+                order = [quantity, order_id, user_id, price, side]
                 levels = own.levels
                 level = levels.get(rank)
                 if level is None:
@@ -129,10 +129,14 @@ class OrderBook(MatchingCore):
                 order.quantity, CancelReason.USER)]
         remaining = order[0]
         order[0] = 0  # marks it dead; it leaves its queue lazily
-        is_buy = order[4]
-        own = self._bids if is_buy else self._asks
         price = order[3]
-        rank = price if is_buy else -price
+        side = order[4]
+        if side is BUY:
+            own = self._bids
+            rank = price
+        else:
+            own = self._asks
+            rank = -price
         level = own.levels[rank]
         level_quantity = level[0] - remaining
         if not level_quantity:  # that was its last live order
@@ -144,18 +148,19 @@ class OrderBook(MatchingCore):
                 del ranks[bisect_left(ranks, rank)]
         else:
             level[0] = level_quantity
-            level[1] += 1
             queue = level[2]
-            while not queue[0][0]:
+            if queue[0] is order:
                 queue.popleft()
-                level[1] -= 1
-            # Bound the dead entries so memory follows live orders, not orders processed.
-            if level[1] > 16 and 2 * level[1] > len(queue):
-                level[2] = deque(entry for entry in queue if entry[0])
-                level[1] = 0
-        return [(
-            "cancelled", seq, order_id, order[2], BUY if is_buy else SELL, price, remaining,
-            CancelReason.USER)]
+                while not queue[0][0]:
+                    queue.popleft()
+                    level[1] -= 1
+            else:
+                level[1] += 1
+                # Bound the dead entries so memory follows live orders, not orders processed.
+                if level[1] > 16 and 2 * level[1] > len(queue):
+                    level[2] = deque(entry for entry in queue if entry[0])
+                    level[1] = 0
+        return [("cancelled", seq, order_id, order[2], side, price, remaining, CancelReason.USER)]
 
     @property
     def last_price(self) -> int | None:
@@ -187,7 +192,7 @@ class OrderBook(MatchingCore):
         if order is None:
             return None
         if type(order) is list:
-            return RestingOrder(order[1], order[2], BUY if order[4] else SELL, order[3], order[0])
+            return RestingOrder(order[1], order[2], order[4], order[3], order[0])
         return PendingStop(order.order_id, order.user_id, order.side, order.order_type,
                            order.quantity, order.stop_price, order.price, order.time_in_force,
                            order.self_trade_prevention, order.notional_cap)

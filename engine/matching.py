@@ -2,7 +2,7 @@
 
 Hot paths here trade a little readability for speed, deliberately:
 
-- A resting order is a 5-item list ``[remaining, order_id, user_id, price, is_buy]`` (cheaper to
+- A resting order is a 5-item list ``[remaining, order_id, user_id, price, side]`` (cheaper to
   create and index than an object). ``remaining == 0`` marks an order that is finished; a
   cancelled order is only marked and dropped from the id index, and leaves its queue lazily
   (when it reaches the head, or when the queue is compacted), so cancel is O(1).
@@ -103,7 +103,7 @@ class MatchingCore:
                         level[0] -= maker_remaining
                         seq += 1
                         append((
-                            "cancelled", seq, maker[1], user_id, BUY if maker[4] else SELL,
+                            "cancelled", seq, maker[1], user_id, maker[4],
                             price, maker_remaining, SELF_TRADE))
                     if prevention in STP_CANCELS_TAKER:
                         stop_reason = SELF_TRADE
@@ -194,7 +194,8 @@ class MatchingCore:
         if not remaining:
             return
         if time_in_force == GTC:
-            self._rest(own, own_rank, [remaining, order_id, user_id, price, is_buy])
+            self._rest(own, own_rank,
+                       [remaining, order_id, user_id, price, BUY if is_buy else SELL])
         else:
             self._cancel_taker(events, order_id, user_id, is_buy, price, remaining,
                                IOC_REMAINDER)
