@@ -396,7 +396,7 @@ def test_crash_inside_a_chunk_rolls_the_chunk_back(platform) -> None:  # noqa: A
     with platform.engine.begin() as conn:
         start_distribution(conn, platform.admin, ref)
     with pytest.raises(RuntimeError, match="power cut"), platform.engine.begin() as conn:
-        assert pay_chunk(conn, platform.admin, ref, 100) == 2
+        assert pay_chunk(conn, platform.admin, ref, 100).paid == 2
         raise RuntimeError("power cut before commit")
     assert fiat(platform, "alice@x.io", "bob@x.io") == [Decimal("0.00")] * 2
     with platform.engine.connect() as conn:
@@ -416,9 +416,9 @@ def test_two_runners_share_the_work_and_finish_once(platform) -> None:  # noqa: 
         start_distribution(conn, platform.admin, ref)
     first = platform.engine.connect()
     first.begin()
-    assert pay_chunk(first, platform.admin, ref, 3) == 3  # holds three payments, not committed
+    assert pay_chunk(first, platform.admin, ref, 3).paid == 3  # holds three payments, not committed
     with platform.engine.begin() as second:
-        assert pay_chunk(second, platform.admin, ref, 10) == 1  # skips the locked ones
+        assert pay_chunk(second, platform.admin, ref, 10).paid == 1  # skips the locked ones
 
     def finish() -> str:
         with platform.engine.begin() as conn:
@@ -431,6 +431,30 @@ def test_two_runners_share_the_work_and_finish_once(platform) -> None:  # noqa: 
         first.commit()
         first.close()
         assert finishing.result(timeout=30) == "distributed"
+    assert fiat(platform, "h1@x.io", "h2@x.io", "h3@x.io", "h4@x.io") == [Decimal("10.00")] * 4
+    assert failed_checks(platform) == {}
+
+
+def test_payments_a_dying_runner_lets_go_of_are_picked_up(platform) -> None:  # noqa: ANN001
+    paying_token(platform, dict.fromkeys(["h1", "h2", "h3", "h4"], 10))
+    dividend = approved(platform, per_token_usd="1", fee_pct="0")
+    ref = str(dividend.id)
+    with platform.engine.begin() as conn:
+        start_distribution(conn, platform.admin, ref)
+    dying = platform.engine.connect()
+    dying.begin()
+    assert pay_chunk(dying, platform.admin, ref, 2).paid == 2  # h1 and h2, never committed
+
+    def dies_after_the_first_chunk_of_the_other(progress) -> None:  # noqa: ANN001
+        if not dying.closed:
+            dying.rollback()
+            dying.close()
+
+    # The other runner skips h1 and h2 (locked), pays h3; the dying runner lets go; the other
+    # pays h4, then goes back to the start and pays h1 and h2.
+    result = distribute(platform.engine, platform.admin, ref, 1,
+                        on_progress=dies_after_the_first_chunk_of_the_other)
+    assert (result.status, result.paid_count) == ("distributed", 4)
     assert fiat(platform, "h1@x.io", "h2@x.io", "h3@x.io", "h4@x.io") == [Decimal("10.00")] * 4
     assert failed_checks(platform) == {}
 
