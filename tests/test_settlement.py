@@ -155,10 +155,10 @@ def test_crash_between_recording_and_broadcast_transfers_once(platform, chain_cl
 
 def test_two_claims_never_share_a_trade(platform, market) -> None:  # noqa: ANN001
     trades = {trade(platform, "alice", "carol", "SET", 1) for _ in range(6)}
-    with platform.engine.connect() as first, platform.engine.connect() as second:
-        with first.begin(), second.begin():
-            mine = {str(job.id) for job in claim_pending(first, 4)}
-            theirs = {str(job.id) for job in claim_pending(second, 4)}
+    with (platform.engine.connect() as first, platform.engine.connect() as second,
+          first.begin(), second.begin()):
+        mine = {str(job.id) for job in claim_pending(first, 4)}
+        theirs = {str(job.id) for job in claim_pending(second, 4)}
     assert len(mine) == 4 and len(theirs) == 2 and not mine & theirs and mine | theirs == trades
 
 

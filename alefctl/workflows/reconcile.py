@@ -1,0 +1,181 @@
+"""Reconcile: the database's token positions against the chain, for people and for cron.
+
+For every deployed token (or one), with the token's settlement lock and the mint worker's lock
+held so no transfer or mint of ours moves it meanwhile, and one database snapshot:
+- every holder with a wallet address: wallets.balance against balanceOf. A difference fully
+  explained by the holder's unsettled items (trades not settled on-chain, allocations and token
+  dividends not minted; reconcile_db) is "in_flight", not a break; items in 'processing' or
+  'minting' may or may not be on-chain yet, so they widen the accepted range. Holders without a
+  wallet address hold off-chain only and are listed, not compared;
+- totalSupply against the minted allocations and token dividends (+ those being minted);
+- tokens held on-chain by addresses the database has no position for (totalSupply minus the
+  holders' balances);
+- frozen tokens and frozen wallets, reported (not breaks).
+A break is anything else; the command exits 1 when there is one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from alefctl.errors import Conflict
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.minting import MINT_WORKER_LOCK
+from alefctl.workflows.reconcile_db import Holder, TokenSnapshot, token_snapshot
+from alefctl.workflows.settlement_locks import TokenLocks
+from alefctl.workflows.tokens import Token, get_token
+
+if TYPE_CHECKING:
+    from chain import ChainClient
+
+LOCK_TIMEOUT_S = 60.0
+
+
+@dataclass
+class TokenReconciliation:
+    """One token's result: its summary, breaks, explained differences and frozen holdings."""
+
+    summary: dict[str, Any]
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: list[dict[str, Any]] = field(default_factory=list)
+    off_chain: list[dict[str, Any]] = field(default_factory=list)
+    frozen: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing breaks."""
+        return not self.breaks
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return {**self.summary, "ok": self.ok, "breaks": self.breaks, "in_flight": self.in_flight,
+                "off_chain": self.off_chain, "frozen": self.frozen}
+
+
+def reconcile(db: Engine, actor: Actor, client: ChainClient,
+              token_ref: str | None = None) -> list[TokenReconciliation]:
+    """Compare every deployed token (or one) with the chain (admins)."""
+    with db.begin() as conn:
+        actor.require("admin")
+        tokens = _tokens(conn, token_ref)
+    with db.connect() as lock_conn:
+        locks = TokenLocks(lock_conn)
+        results = []
+        for token in tokens:
+            try:
+                _hold_mint_worker(lock_conn)
+                locks.wait(token.id, LOCK_TIMEOUT_S)
+                results.append(_reconcile_token(db, client, token))
+            finally:
+                locks.release_all()
+                lock_conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), _mint_key())
+                lock_conn.commit()
+    return results
+
+
+def _tokens(conn: Any, token_ref: str | None) -> list[Token]:
+    if token_ref is not None:
+        token = get_token(conn, token_ref)
+        if token.contract_address is None:
+            raise Conflict(f"{token.symbol} is not deployed; there is nothing on-chain to compare")
+        return [token]
+    symbols = conn.execute(text("SELECT symbol FROM tokens WHERE contract_address IS NOT NULL"
+                                " ORDER BY symbol")).scalars().all()
+    return [get_token(conn, symbol) for symbol in symbols]
+
+
+def _reconcile_token(db: Engine, client: ChainClient, token: Token) -> TokenReconciliation:
+    with db.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            snapshot = token_snapshot(conn, token.id)
+    result = TokenReconciliation({"symbol": token.symbol, "contract_address": token.contract_address})
+    try:
+        supply = client.total_supply(token.contract_address or "")
+    except Exception as error:  # noqa: BLE001 - e.g. no contract at that address on this chain
+        result.breaks.append(_break(token, "contract", None, detail=f"cannot read the token on"
+                                    f" this chain: {error}"))
+        return result
+    known = 0
+    for holder in snapshot.holders:
+        known += _compare_holder(client, token, holder, result)
+    _compare_supply(token, snapshot, supply, known, result)
+    return result
+
+
+def _compare_holder(client: ChainClient, token: Token, holder: Holder,
+                    result: TokenReconciliation) -> int:
+    """Compare one holder; returns its on-chain balance in base units (0 without a wallet)."""
+    if holder.wallet_address is None:
+        result.off_chain.append({"email": holder.email, "db_balance": holder.balance})
+        return 0
+    contract, unit = token.contract_address or "", 10 ** token.decimals
+    units = client.balance_of(contract, holder.wallet_address)
+    frozen = client.frozen_tokens(contract, holder.wallet_address)
+    wallet_frozen = client.is_frozen(contract, holder.wallet_address)
+    low, high = holder.expected_range()
+    row = {"email": holder.email, "wallet": holder.wallet_address, "db_balance": holder.balance,
+           "chain_balance": _whole(units, token.decimals), "expected_min": low,
+           "expected_max": high, "items": [item.to_dict() for item in holder.items]}
+    if not low * unit <= units <= high * unit:
+        result.breaks.append(_break(token, "position", row, detail=(
+            f"on-chain {row['chain_balance']}, the database explains"
+            f" {low if low == high else f'{low}..{high}'}")))
+    elif holder.items and units != holder.balance * unit:
+        result.in_flight.append(row)
+    if frozen or wallet_frozen:
+        result.frozen.append({"email": holder.email, "wallet": holder.wallet_address,
+                              "frozen": _whole(frozen, token.decimals),
+                              "wallet_frozen": wallet_frozen})
+    return units
+
+
+def _compare_supply(token: Token, snapshot: TokenSnapshot, supply: int, known: int,
+                    result: TokenReconciliation) -> None:
+    unit = 10 ** token.decimals
+    low, high = snapshot.minted, snapshot.minted + snapshot.minting
+    result.summary.update({
+        "total_supply": _whole(supply, token.decimals), "minted_db": snapshot.minted,
+        "minting_db": snapshot.minting, "holders": len(snapshot.holders)})
+    if not low * unit <= supply <= high * unit:
+        result.breaks.append(_break(token, "supply", None, detail=(
+            f"totalSupply {_whole(supply, token.decimals)}, minted in the database"
+            f" {low if low == high else f'{low}..{high}'}")))
+    if supply != known:
+        result.breaks.append(_break(token, "unknown_holders", None, detail=(
+            f"{_whole(supply - known, token.decimals)} tokens are held on-chain by addresses"
+            " with no position in the database")))
+
+
+def _break(token: Token, kind: str, row: dict[str, Any] | None, *, detail: str) -> dict[str, Any]:
+    return {"symbol": token.symbol, "kind": kind, **(row or {}), "detail": detail}
+
+
+def _whole(units: int, decimals: int) -> Decimal:
+    """Base units as whole tokens, exactly, without an exponent (100, 12.5)."""
+    value = Decimal(units).scaleb(-decimals)
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
+
+
+def _mint_key() -> dict[str, int]:
+    return dict(zip("ab", MINT_WORKER_LOCK, strict=True))
+
+
+def _hold_mint_worker(lock_conn: Any) -> None:
+    """Wait for the allocation mint worker to finish its run, and keep it out until released."""
+    from alefctl.errors import Unavailable
+
+    try:
+        lock_conn.execute(text("SELECT set_config('lock_timeout', :t, true)"),
+                          {"t": f"{int(LOCK_TIMEOUT_S * 1000)}ms"})
+        lock_conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), _mint_key())
+    except Exception as error:
+        lock_conn.rollback()
+        raise Unavailable("the allocation mint worker is still running; try again") from error
+    lock_conn.commit()
