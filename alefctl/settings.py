@@ -78,6 +78,8 @@ class ServerSettings(BaseModel):
     host: str = Field("127.0.0.1", description="address to listen on")
     port: int = Field(8080, ge=1, le=65535, description="port to listen on")
     settlement_interval_s: float = Field(5.0, gt=0, description="settlement loop period")
+    settlement_loop: bool = Field(True, description="run the settlement processor in the server")
+    settlement_batch_size: int = Field(10, ge=1, description="trades per settlement batch")
     group_commit: bool = Field(True, description="commit many orders per transaction")
     max_group: int = Field(256, ge=1, description="most orders in one group transaction")
 

@@ -42,7 +42,8 @@ class Api:
 @contextmanager
 def running_api(engine: Engine, db_url: str, home: Path, admin: Actor) -> Iterator[Api]:
     """The app started (lifespan run) on this test's database."""
-    settings = load_settings(home=home, database={"url": db_url})
+    # No settlement loop: these tests look at trades as the order path leaves them.
+    settings = load_settings(home=home, database={"url": db_url}, server={"settlement_loop": False})
     with TestClient(create_app(settings, engine)) as client:
         yield Api(client, engine, admin)
 

@@ -17,7 +17,8 @@ from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.problems import install_problem_handlers
 from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
-from alefctl.server.routes import businesses, kyc, orders, stream, system, tokens
+from alefctl.server.routes import businesses, dividends, kyc, orders, settlement, stream, system, tokens
+from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.writer import OrderWriter
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -44,9 +45,11 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
         listener = TradingListener(app.state.db, lambda request: handle_request(app, request))
         listener.start()
         close_orders_of_closed_tokens(app)
+        start_settlement_loop(app, settings)
         try:
             yield
         finally:
+            stop_settlement_loop(app)
             listener.stop()
             app.state.writer.stop()
             if owns_engine:
@@ -60,7 +63,7 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.state.feeds = BookFeeds()
     install_problem_handlers(app)
-    for module in (system, kyc, businesses, tokens, orders, stream):
+    for module in (system, kyc, businesses, tokens, orders, stream, settlement, dividends):
         app.include_router(module.router)
     return app
 

@@ -97,13 +97,14 @@ class _Chain:
 
 
 def drain_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], *,
-                     batch_size: int = DEFAULT_BATCH_SIZE) -> SettlementReport:
-    """Run batch after batch until the queue is empty; each trade is tried at most once."""
+                     batch_size: int = DEFAULT_BATCH_SIZE,
+                     stopping: Callable[[], bool] = lambda: False) -> SettlementReport:
+    """Run batch after batch until the queue is empty (or `stopping()`); each trade tried once."""
     total = SettlementReport()
     while True:
         report = run_settlement(db, client, batch_size=batch_size, exclude=total.claimed_ids)
         total.add(report)
-        if report.claimed < batch_size or report.chain_error:
+        if report.claimed < batch_size or report.chain_error or stopping():
             return total
 
 

@@ -1,0 +1,92 @@
+"""Dividends (spec paths): issuers declare and submit, admins approve and distribute."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
+
+from alefctl.server.auth import current_actor, role
+from alefctl.server.routes import out, transaction
+from alefctl.workflows import dividends, dividends_distribution, dividends_review
+from alefctl.workflows.actor import Actor
+
+router = APIRouter(prefix="/api/v1", tags=["dividends"])
+admin = role("admin")
+
+
+class DividendBody(BaseModel):
+    """A dividend to declare: per_token_usd for fiat and stablecoin, per_token_qty for token."""
+
+    token_id: str = Field(description="token symbol or id")
+    dividend_type: str = Field(description="fiat, stablecoin or token")
+    per_token_usd: Decimal | None = None
+    per_token_qty: int | None = None
+    fee_pct: Decimal | None = None
+    record_date: datetime | None = None
+    payment_date: datetime | None = None
+
+
+class CancelBody(BaseModel):
+    """Why a dividend is cancelled."""
+
+    reason: str | None = None
+
+
+@router.post("/dividends", status_code=201)
+def declare(body: DividendBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+    """Declare a draft dividend and snapshot the holders (the token's issuer)."""
+    form = dividends.NewDividend(body.token_id, body.dividend_type, body.per_token_usd,
+                                 body.per_token_qty, body.fee_pct, body.record_date,
+                                 body.payment_date)
+    with transaction(request) as conn:
+        return out(dividends.declare(conn, actor, form))
+
+
+@router.get("/dividends")
+def list_all(request: Request, token: str | None = None, status: str | None = None,
+             actor: Actor = Depends(current_actor)) -> list:
+    """Dividends, newest first: all for admins, their own tokens' for issuers."""
+    with transaction(request) as conn:
+        return out(dividends.list_dividends(conn, actor, token, status))
+
+
+@router.get("/dividends/{dividend_id}")
+def show(dividend_id: str, request: Request, payments: bool = False,
+         actor: Actor = Depends(current_actor)) -> dict:
+    """One dividend's totals and progress; ?payments=true adds each holder's payment."""
+    with transaction(request) as conn:
+        data = out(dividends.get_dividend(conn, actor, dividend_id))
+        if payments:
+            data["payments"] = out(dividends.list_payments(conn, actor, dividend_id))
+        return data
+
+
+@router.post("/dividends/{dividend_id}/submit")
+def submit(dividend_id: str, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+    """Send a draft for approval (the token's issuer)."""
+    with transaction(request) as conn:
+        return out(dividends_review.submit(conn, actor, dividend_id))
+
+
+@router.post("/dividends/{dividend_id}/cancel")
+def cancel(dividend_id: str, request: Request, body: CancelBody | None = None,
+           actor: Actor = Depends(current_actor)) -> dict:
+    """Cancel before distribution (the token's issuer, or an admin)."""
+    with transaction(request) as conn:
+        return out(dividends_review.cancel(conn, actor, dividend_id, body.reason if body else None))
+
+
+@router.post("/admin/dividends/{dividend_id}/approve")
+def approve(dividend_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
+    """Approve a submitted dividend (an admin other than the declarer)."""
+    with transaction(request) as conn:
+        return out(dividends_review.approve(conn, actor, dividend_id))
+
+
+@router.post("/admin/dividends/{dividend_id}/distribute")
+def distribute(dividend_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
+    """Pay an approved dividend to its holders; safe to call again after a failure."""
+    return out(dividends_distribution.distribute(request.app.state.db, actor, dividend_id))

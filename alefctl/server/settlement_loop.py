@@ -1,0 +1,104 @@
+"""The settlement processor inside `alefctl serve`: a background thread, off the event loop.
+
+Every settings.server.settlement_interval_s it drains the settlement queue (the same workflow as
+`alefctl settlement run`, so a cron run beside it is safe) and sets the settlement backlog
+gauge. It starts at once, so trades a previous process left 'processing' are recovered on
+start. Disabled by settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false).
+The chain is opened on first on-chain work (app.state.chain_opener, if set, replaces
+open_chain) and closed on stop if the loop opened it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from alefctl.settings import Settings
+    from chain import ChainClient
+
+log = logging.getLogger("alefctl.settlement")
+STOP_TIMEOUT_S = 30.0
+
+
+class SettlementLoop:
+    """One thread running the settlement processor every interval until stopped."""
+
+    def __init__(self, app: FastAPI, settings: Settings,
+                 opener: Callable[[], ChainClient] | None = None) -> None:
+        self.app = app
+        self.interval = settings.server.settlement_interval_s
+        self.batch_size = settings.server.settlement_batch_size
+        self.settings = settings
+        self.opener = opener
+        self.client: ChainClient | None = None
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="settlement-loop", daemon=True)
+
+    def start(self) -> None:
+        """Start the thread."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to finish its batch and stop; close the chain it opened."""
+        self.stopped.set()
+        self.thread.join(STOP_TIMEOUT_S)
+        if self.thread.is_alive():
+            log.warning("settlement loop still busy after %ss; its trades resume on restart",
+                        STOP_TIMEOUT_S)
+        elif self.client is not None and self.opener is None:
+            self.client.close()
+
+    def tick(self) -> None:
+        """One drain of the queue, then the backlog gauge; errors are logged, never raised."""
+        from alefctl.workflows.settlement import drain_settlement
+        from alefctl.workflows.settlement_queue import backlog
+
+        db = self.app.state.db
+        try:
+            report = drain_settlement(db, self._chain, batch_size=self.batch_size,
+                                      stopping=self.stopped.is_set)
+            if report.claimed or report.in_flight or report.chain_error:
+                log.info("settlement: %s", report.summary())
+        except Exception:
+            log.exception("settlement run failed; retrying next period")
+        try:
+            with db.connect() as conn:
+                self.app.state.metrics.settlement_backlog.set(backlog(conn))
+        except Exception:
+            log.exception("settlement backlog not measured")
+
+    def _chain(self) -> ChainClient:
+        if self.client is None:
+            if self.opener is not None:
+                self.client = self.opener()
+            else:
+                from alefctl.chain_access import open_chain
+
+                self.client = open_chain(self.settings)
+        return self.client
+
+    def _run(self) -> None:
+        while not self.stopped.is_set():
+            self.tick()
+            self.stopped.wait(self.interval)
+
+
+def start_settlement_loop(app: FastAPI, settings: Settings) -> None:
+    """Start the loop unless settings.server.settlement_loop is false; kept in app.state."""
+    loop: Any = None
+    if settings.server.settlement_loop:
+        loop = SettlementLoop(app, settings, getattr(app.state, "chain_opener", None))
+        loop.start()
+    app.state.settlement_loop = loop
+
+
+def stop_settlement_loop(app: FastAPI) -> None:
+    """Stop the loop if it runs."""
+    loop = getattr(app.state, "settlement_loop", None)
+    if loop is not None:
+        loop.stop()
