@@ -7,7 +7,7 @@ import threading
 
 import pytest
 from platform_builders import wallet_for
-from settlement_helpers import chain_tokens, db_tokens, minted_token, trade, trade_state
+from settlement_helpers import chain_tokens, db_tokens, link_chain, minted_token, trade, trade_state
 from sqlalchemy import text
 
 from alefctl.workflows.settlement import drain_settlement, run_settlement
@@ -192,3 +192,55 @@ def _uuid(value: str):  # noqa: ANN202
     import uuid
 
     return uuid.UUID(value)
+
+
+def test_crash_before_anything_was_signed_requeues_the_trade(platform, chain_client, market,  # noqa: ANN001
+                                                             monkeypatch) -> None:
+    trade_id = trade(platform, "alice", "carol", "SET", 10)
+
+    def crash(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SystemExit("runner killed while checking balances")
+
+    monkeypatch.setattr(chain_client, "frozen_tokens", crash)
+    with pytest.raises(SystemExit):
+        run_settlement(platform.engine, chain_client)
+    monkeypatch.undo()
+    state = trade_state(platform, trade_id)
+    assert state["settlement_status"] == "processing" and state["tx_hash"] is None
+    report = run_settlement(platform.engine, chain_client)
+    assert (report.retrying, report.settled_on_chain) == (1, 1)
+    state = trade_state(platform, trade_id)
+    assert state["history"][2] == ("processing", "pending", 1)
+    assert "stopped before sending" in (_last_error(platform, trade_id) or "")
+    _positions_agree(platform, chain_client, market, ("alice", "carol"))
+
+
+def test_settlement_commands(cli, platform, chain_client, market, tmp_path) -> None:  # noqa: ANN001
+    link_chain(tmp_path / "home", chain_client)
+    chain_client.freeze_partial_tokens(market.contract_address, wallet_for("alice"), 95 * 10**18)
+    blocked = trade(platform, "alice", "carol", "SET", 10)
+    trade(platform, "bob", "dave", "SET", 4)
+    first = cli.json("settlement", "run", "--once")
+    assert (first["settled_on_chain"], first["retrying"], first["failed"]) == (1, 1, 0)
+    assert [t["id"] for t in cli.json("settlement", "list", "--status", "pending")] == [blocked]
+    for _ in range(4):
+        cli.json("settlement", "run", "--once")
+    shown = cli.json("settlement", "show", blocked)
+    assert shown["settlement_status"] == "failed" and len(shown["history"]) == 11
+    human = cli("settlement", "list", "--token", "SET")
+    assert human.exit_code == 0 and "failed" in human.stdout
+    assert cli("settlement", "retry").exit_code == 2
+    assert cli("settlement", "list", ALEF_ACTOR="carol@x.io").exit_code == 4
+    assert cli("settlement", "show", "01900000-0000-7000-8000-000000000000").exit_code == 3
+    chain_client.unfreeze_partial_tokens(market.contract_address, wallet_for("alice"), 95 * 10**18)
+    assert cli.json("settlement", "retry", "--all-failed")["retried"] == [blocked]
+    assert cli("settlement", "retry", blocked).exit_code == 5  # pending now, not failed
+    assert cli.json("settlement", "run", "--once")["settled_on_chain"] == 1
+    _positions_agree(platform, chain_client, market, ("alice", "bob", "carol", "dave"))
+
+
+def _last_error(platform, trade_id: str) -> str | None:  # noqa: ANN001
+    with platform.engine.connect() as conn:
+        return conn.execute(text("SELECT error FROM trade_settlement_history WHERE trade_id = :id"
+                                 " AND error IS NOT NULL ORDER BY created_at DESC LIMIT 1"),
+                            {"id": trade_id}).scalar()

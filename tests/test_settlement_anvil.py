@@ -1,0 +1,43 @@
+"""On-chain batch settlement against a real anvil node (CI: ALEF_REQUIRE_ANVIL=1 makes a missing
+anvil a failure, as in tests/chain)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from settlement_helpers import chain_tokens, db_tokens, minted_token, trade, trade_state
+
+import chain
+from alefctl.workflows.reconcile import reconcile
+from alefctl.workflows.settlement import run_settlement
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def anvil_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chain.ChainClient]:
+    """A client on an anvil node of this module; skipped without anvil unless CI requires it."""
+    if chain.find_anvil() is None:
+        if os.environ.get("ALEF_REQUIRE_ANVIL") == "1":
+            pytest.fail("ALEF_REQUIRE_ANVIL=1 but " + chain.anvil.ANVIL_INSTALL_HINT)
+        pytest.skip(chain.anvil.ANVIL_INSTALL_HINT)
+    node = chain.start_anvil(tmp_path_factory.mktemp("anvil-settlement"))
+    client = chain.connect(rpc_url=node.url)
+    yield client
+    client.close()
+    node.stop()
+
+
+def test_batch_settlement_on_anvil(platform, anvil_client) -> None:  # noqa: ANN001
+    token = minted_token(platform, anvil_client, "ANV", {"alice": 100, "bob": 50}, ("carol", "dave"))
+    trades = [trade(platform, "alice", "carol", "ANV", 10), trade(platform, "bob", "dave", "ANV", 5),
+              trade(platform, "carol", "dave", "ANV", 4)]  # carol sells what she just bought
+    report = run_settlement(platform.engine, anvil_client)
+    assert (report.settled_on_chain, report.transactions) == (3, 1)
+    assert len({trade_state(platform, t)["tx_hash"] for t in trades}) == 1
+    for name in ("alice", "bob", "carol", "dave"):
+        assert chain_tokens(anvil_client, token, name) == db_tokens(platform, "ANV", name), name
+    [result] = reconcile(platform.engine, platform.admin, anvil_client, "ANV")
+    assert result.ok and result.in_flight == [], result.breaks
