@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, state
 
 app = typer.Typer(help="Allocations: list, reject, retry failed mints.", no_args_is_help=True)
 COLUMNS = ("id", "symbol", "email", "quantity", "amount", "allocation_type", "status",
@@ -27,8 +27,7 @@ def list_(
 
     with state.transaction() as (conn, _actor):
         found = list_allocations(conn, token, status, on_chain)
-    rows = [[getattr(a, c) for c in COLUMNS] for a in found]
-    emit([a.to_dict() for a in found], as_json, lambda: table("allocations", COLUMNS, rows))
+    emit_list("allocations", COLUMNS, found, as_json)
 
 
 @app.command("reject")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, emit_object, info, state
 
 app = typer.Typer(help="Businesses: register, list, approve, reject.", no_args_is_help=True)
 BusinessArg = Annotated[str, typer.Argument(help="Business id.")]
@@ -43,8 +43,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 
     with state.transaction() as (conn, actor):
         found = list_businesses(conn, actor, status)
-    rows = [[getattr(b, c) for c in COLUMNS] for b in found]
-    emit([b.to_dict() for b in found], as_json, lambda: table("businesses", COLUMNS, rows))
+    emit_list("businesses", COLUMNS, found, as_json)
 
 
 @app.command("show")
@@ -55,7 +54,7 @@ def show(business: BusinessArg, as_json: JsonOption = False) -> None:
 
     with state.transaction() as (conn, _actor):
         found = get_business(conn, business)
-    emit(found.to_dict(), as_json, lambda: fields(found.company_name, found.to_dict()))
+    emit_object(found.company_name, found, as_json)
 
 
 @app.command("approve")

@@ -133,6 +133,19 @@ def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
         render()
 
 
+def emit_list(title: str, columns: Sequence[str], items: Sequence[Any], as_json: bool) -> None:
+    """A list of records (dataclasses with to_dict, or dicts): JSON, or a table of columns."""
+    records = [item.to_dict() if hasattr(item, "to_dict") else item for item in items]
+    emit(records, as_json,
+         lambda: table(title, columns, [[record[c] for c in columns] for record in records]))
+
+
+def emit_object(title: str, item: Any, as_json: bool) -> None:
+    """One record: JSON, or a two-column table of its fields."""
+    record = item.to_dict() if hasattr(item, "to_dict") else item
+    emit(record, as_json, lambda: fields(title, record))
+
+
 def table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
     """Print a Rich table on stdout."""
     grid = Table(title=title, title_justify="left")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, emit_object, info, state
 
 app = typer.Typer(help="KYC: submit, review queue, approve or reject.", no_args_is_help=True)
 AppArg = Annotated[str, typer.Argument(help="Application id.")]
@@ -51,8 +51,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 
     with state.transaction() as (conn, actor):
         queue = list_kyc(conn, actor, status)
-    rows = [[getattr(a, c) for c in QUEUE_COLUMNS] for a in queue]
-    emit([a.to_dict() for a in queue], as_json, lambda: table("KYC queue", QUEUE_COLUMNS, rows))
+    emit_list("KYC queue", QUEUE_COLUMNS, queue, as_json)
 
 
 @app.command("show")
@@ -64,7 +63,7 @@ def show(application: AppArg, as_json: JsonOption = False) -> None:
 
     with state.transaction() as (conn, actor):
         found = open_kyc(conn, actor, application, load_cipher(state.settings()))
-    emit(found.to_dict(), as_json, lambda: fields(f"KYC {found.id}", found.to_dict()))
+    emit_object(f"KYC {found.id}", found, as_json)
 
 
 @app.command("approve")

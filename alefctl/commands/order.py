@@ -12,10 +12,10 @@ from alefctl.commands.common import (
     command_errors,
     confirm,
     emit,
-    fields,
+    emit_list,
+    emit_object,
     info,
     state,
-    table,
 )
 
 app = typer.Typer(help="Orders: list, show, cancel (reaches a running server).",
@@ -33,7 +33,7 @@ def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = Non
 
     with state.transaction() as (conn, actor):
         found = list_orders(conn, actor, status=status, token=token)
-    emit(found, as_json, lambda: table("orders", COLUMNS, [[o[c] for c in COLUMNS] for o in found]))
+    emit_list("orders", COLUMNS, found, as_json)
 
 
 @app.command("show")
@@ -44,7 +44,7 @@ def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonO
 
     with state.transaction() as (conn, actor):
         found = get_order(conn, order, owner=None if actor.role == "admin" else actor.user_id)
-    emit(found, as_json, lambda: fields(f"order {order}", found))
+    emit_object(f"order {order}", found, as_json)
 
 
 @app.command("cancel")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, state
 
 app = typer.Typer(help="OTC orders of fixed-price tokens: list, approve, reject.",
                   no_args_is_help=True)
@@ -24,7 +24,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Default: pending.")] 
     with state.transaction() as (conn, actor):
         actor.require("admin")
         found = list_otc_orders(conn, status)
-    emit(found, as_json, lambda: table("OTC orders", COLUMNS, [[o[c] for c in COLUMNS] for o in found]))
+    emit_list("OTC orders", COLUMNS, found, as_json)
 
 
 @app.command("approve")

@@ -12,7 +12,8 @@ from alefctl.commands.common import (
     command_errors,
     confirm,
     emit,
-    fields,
+    emit_list,
+    emit_object,
     info,
     parse_time,
     state,
@@ -65,8 +66,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 
     with state.transaction() as (conn, _actor):
         tokens = list_tokens(conn, status)
-    rows = [[getattr(t, c) for c in LIST_COLUMNS] for t in tokens]
-    emit([t.to_dict() for t in tokens], as_json, lambda: table("tokens", LIST_COLUMNS, rows))
+    emit_list("tokens", LIST_COLUMNS, tokens, as_json)
 
 
 @app.command("show")
@@ -77,7 +77,7 @@ def show(token: TokenArg, as_json: JsonOption = False) -> None:
 
     with state.transaction() as (conn, _actor):
         found = get_token(conn, token)
-    emit(found.to_dict(), as_json, lambda: fields(found.symbol, found.to_dict()))
+    emit_object(found.symbol, found, as_json)
 
 
 @app.command("deploy")

@@ -12,10 +12,10 @@ from alefctl.commands.common import (
     command_errors,
     confirm,
     emit,
-    fields,
+    emit_list,
+    emit_object,
     info,
     state,
-    table,
 )
 
 app = typer.Typer(help="Users: create, list, show, activate, deactivate; API keys.",
@@ -57,8 +57,7 @@ def list_(
 
     with state.transaction() as (conn, _actor):
         users = list_users(conn, role=role)
-    rows = [[getattr(u, c) for c in LIST_COLUMNS] for u in users]
-    emit([u.to_dict() for u in users], as_json, lambda: table("users", LIST_COLUMNS, rows))
+    emit_list("users", LIST_COLUMNS, users, as_json)
 
 
 @app.command("show")
@@ -69,7 +68,7 @@ def show(user: UserArg, as_json: JsonOption = False) -> None:
 
     with state.transaction() as (conn, _actor):
         found = get_user(conn, user)
-    emit(found.to_dict(), as_json, lambda: fields(found.email, found.to_dict()))
+    emit_object(found.email, found, as_json)
 
 
 @app.command("activate")
@@ -142,6 +141,4 @@ def key_list(user: UserArg, as_json: JsonOption = False) -> None:
 
     with state.transaction() as (conn, actor):
         keys = list_api_keys(conn, actor, user)
-    columns = ("key_prefix", "name", "created_at", "revoked_at")
-    rows = [[getattr(k, c) for c in columns] for k in keys]
-    emit([k.to_dict() for k in keys], as_json, lambda: table("API keys", columns, rows))
+    emit_list("API keys", ("key_prefix", "name", "created_at", "revoked_at"), keys, as_json)

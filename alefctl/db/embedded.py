@@ -54,19 +54,27 @@ def _start(pgdata: Path) -> Path:
     return socket_dir
 
 
-def stop(pgdata: Path, timeout_s: float = 30.0) -> bool:
-    """Stop the embedded server (fast shutdown); False when none was running.
+def stop(pgdata: Path, timeout_s: float = 60.0) -> bool:
+    """Stop the embedded server (fast shutdown, then immediate); False when none was running.
 
     The postmaster is signalled directly: pg_ctl would run as the server's own user, which
     may not be allowed into the data directory's parents (a private temp dir, say).
     """
     import signal
-    import time
 
     if running_socket_dir(pgdata) is None:
         return False
     pid = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
-    os.kill(pid, signal.SIGINT)
+    for sig in (signal.SIGINT, signal.SIGQUIT):  # fast shutdown; immediate if it hangs
+        os.kill(pid, sig)
+        if _exited(pid, timeout_s):
+            return True
+    raise TimeoutError(f"embedded PostgreSQL (pid {pid}) did not stop")
+
+
+def _exited(pid: int, timeout_s: float) -> bool:
+    import time
+
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -74,4 +82,4 @@ def stop(pgdata: Path, timeout_s: float = 30.0) -> bool:
         except ProcessLookupError:
             return True
         time.sleep(0.05)
-    raise TimeoutError(f"embedded PostgreSQL (pid {pid}) did not stop within {timeout_s:.0f} s")
+    return False
