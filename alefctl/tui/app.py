@@ -86,7 +86,8 @@ class AlefConsole(App[None]):
                 keys[self.get_key_display(active.binding) or key] = active.binding.description
         lines = [f"{key:>10}  {description}" for key, description in keys.items()]
         body = f"{GLOBAL_HELP}\n\nOn this screen:\n" + "\n".join(lines)
-        self.push_screen(TextViewModal(f"Help · {self.screen.__class__.__name__}", body))
+        about = (type(self.screen).__doc__ or "").strip().splitlines()[0]
+        self.push_screen(TextViewModal(f"Help · {about}", body))
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

@@ -35,7 +35,9 @@ class DividendsScreen(ConsoleScreen):
         table.add_columns("id", "token", "type", "status", "per token", "holders", "gross", "fee",
                           "net", "paid", "record date", "declared by")
         yield table
-        yield ProgressBar(show_eta=False, id="distribution-progress")
+        progress = ProgressBar(show_eta=False, id="distribution-progress")
+        progress.display = False  # shown once a distribution starts
+        yield progress
         yield Static("Payments", id="payments-title", classes="title")
         payments = DataTable(id="payments-table", cursor_type="row")
         payments.add_columns("holder", "balance", "gross", "fee", "net", "tokens", "status", "paid at")
@@ -97,6 +99,7 @@ class DividendsScreen(ConsoleScreen):
     def _distribute(self, dividend: Dividend) -> None:
         bar = self.query_one("#distribution-progress", ProgressBar)
         bar.update(total=dividend.holder_count, progress=dividend.paid_count)
+        bar.display = True
         app = self.app
 
         def progressed(progress: DistributionProgress) -> None:  # called in the worker thread

@@ -11,7 +11,7 @@ from textual.widgets import DataTable, Static
 
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ChoiceModal, TextModal
-from alefctl.tui.widgets import cell_text, fill_table, selected_key, status_text
+from alefctl.tui.widgets import cell_text, fill_table, status_text
 from alefctl.workflows.kyc import KycApplication, list_kyc, review_kyc
 
 OPEN_STATUSES = ("pending", "in_review")
@@ -25,7 +25,7 @@ class KycQueueScreen(ConsoleScreen):
     """Applications by submission time; enter opens one (which starts its review)."""
 
     MODE = "kyc"
-    BINDINGS = [Binding("enter", "open", "Open"), Binding("f", "toggle_filter", "Open/all")]
+    BINDINGS = [Binding("f", "toggle_filter", "Open/all")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -45,7 +45,8 @@ class KycQueueScreen(ConsoleScreen):
         """Fill the table with the open (or all) applications."""
         shown = [a for a in applications if self.show_all or a.status in OPEN_STATUSES]
         scope = "all applications" if self.show_all else "awaiting review"
-        self.query_one("#kyc-title", Static).update(f"KYC queue · {scope} · {len(shown)}")
+        self.query_one("#kyc-title", Static).update(
+            f"KYC queue · {scope} · {len(shown)} · enter reviews (and moves it to in_review)")
         fill_table(self.query_one("#kyc-table", DataTable), (
             (str(a.id), (a.id, a.submitted_at, a.email, a.full_name, a.nationality,
                          f"{a.document_type} {a.document_number}", status_text(a.status)))
@@ -54,11 +55,6 @@ class KycQueueScreen(ConsoleScreen):
     def action_toggle_filter(self) -> None:
         self.show_all = not self.show_all
         self.reload()
-
-    def action_open(self) -> None:
-        application_id = selected_key(self.query_one("#kyc-table", DataTable))
-        if application_id is not None:
-            self.app.push_screen(KycReviewScreen(application_id))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.app.push_screen(KycReviewScreen(str(event.row_key.value)))

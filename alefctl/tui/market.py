@@ -28,9 +28,11 @@ class MarketScreen(ConsoleScreen):
             yield Select[str]([], prompt="token", id="market-token", allow_blank=True)
             yield Static("Pick a token.", id="market-summary")
         with Horizontal(id="market-panels"):
-            ladder = DataTable(id="ladder", cursor_type="none", zebra_stripes=False)
-            ladder.add_columns("orders", "bid qty", "price", "ask qty", "orders")
-            yield ladder
+            with Vertical(id="market-left"):
+                yield Static("Order book (committed orders, asks above bids)", classes="title")
+                ladder = DataTable(id="ladder", cursor_type="none")
+                ladder.add_columns("orders", "bid qty", "price", "ask qty", "orders")
+                yield ladder
             with Vertical(id="market-right"):
                 yield Static("Last trades (oldest to newest)", classes="title")
                 yield Sparkline([], id="price-chart")
@@ -78,10 +80,13 @@ class MarketScreen(ConsoleScreen):
 
     def show_market(self, market: MarketView) -> None:
         """Ladder, chart, trades and orders of the latest poll."""
+        best_bid = market.bids[0].price if market.bids else "-"
+        best_ask = market.asks[0].price if market.asks else "-"
         spread = "-" if market.spread is None else f"{market.spread}"
         self.query_one("#market-summary", Static).update(
-            f"[b]{market.symbol}[/b] {market.status} · last {market.last_price or '-'} · spread"
-            f" {spread} · {len(market.orders)} open orders")
+            f"[b]{market.symbol}[/b] {market.status} · last [b]{market.last_price or '-'}[/b] ·"
+            f" bid [green]{best_bid}[/green] · ask [red]{best_ask}[/red] · spread {spread} ·"
+            f" {len(market.orders)} open orders")
         asks = [(f"a{lv.price}", ("", "", Text(str(lv.price), style="red"), lv.quantity, lv.orders))
                 for lv in reversed(market.asks)]
         bids = [(f"b{lv.price}", (lv.orders, lv.quantity, Text(str(lv.price), style="green"), "", ""))

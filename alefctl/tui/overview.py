@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid
-from textual.widgets import Static
+from textual.widgets import DataTable, Static
 
 from alefctl.tui import queries
 from alefctl.tui.base import ConsoleScreen
-from alefctl.tui.widgets import CountTile, when
+from alefctl.tui.widgets import CountTile, fill_table, when
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 POLL_SECONDS = 2.0
+RECENT_ACTIVITY = 15
 # (Attention field, label, the screen the tile opens)
 TILES = (
     ("kyc", "KYC applications awaiting review", "kyc"),
     ("businesses", "businesses awaiting approval", "businesses"),
     ("payments", "allocations awaiting payment confirmation", "tokens"),
     ("mints", "failed mints", "mints"),
-    ("settlements", f"settlements failed or stuck (> {queries.STUCK_AFTER_MINUTES} min)", "settlement"),
+    ("settlements", "failed or stuck settlements", "settlement"),
     ("dividends", "dividends awaiting approval", "dividends"),
     ("alerts", "open surveillance alerts", "surveillance"),
     ("breakers", "circuit breakers tripped", "surveillance"),
 )
+
+
+def overview_data(conn: Connection) -> tuple[queries.Attention, list[dict[str, Any]]]:
+    """The counts and the latest audit rows, in one transaction."""
+    return queries.attention(conn), queries.audit_log(conn, limit=RECENT_ACTIVITY)
 
 
 class OverviewScreen(ConsoleScreen):
@@ -36,6 +46,10 @@ class OverviewScreen(ConsoleScreen):
             for field, label, mode in TILES:
                 yield CountTile(label, mode, f"tile-{field}")
         yield Static("", id="overview-status", classes="status")
+        yield Static("Recent activity", classes="title")
+        activity = DataTable(id="activity", cursor_type="row")
+        activity.add_columns("time (UTC)", "actor", "source", "action", "object", "object id")
+        yield activity
 
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self.poll)
@@ -46,16 +60,21 @@ class OverviewScreen(ConsoleScreen):
             self.reload()
 
     def reload(self) -> None:
-        self.run_call(self.services.read, queries.attention, done=self.show_counts,
+        self.run_call(self.services.read, overview_data, done=self.show_counts,
                       on_error=self.show_problem, group="poll", exclusive=True)
 
-    def show_counts(self, counts: queries.Attention) -> None:
-        """Put fresh counts on the tiles."""
+    def show_counts(self, data: tuple[queries.Attention, list[dict[str, Any]]]) -> None:
+        """Put fresh counts on the tiles, and the latest audit rows below."""
+        counts, activity = data
+        fill_table(self.query_one("#activity", DataTable), (
+            (str(r["id"]), (r["created_at"], r["actor"], r["source"], r["action"], r["object_type"],
+                            r["object_id"])) for r in activity))
         for field, _label, _mode in TILES:
             self.query_one(f"#tile-{field}", CountTile).show(getattr(counts, field))
         self.query_one("#overview-status", Static).update(
             f"[dim]updated {when(datetime.now().astimezone())} UTC · every {POLL_SECONDS:g} s ·"
-            " enter on a count opens its queue[/dim]")
+            f" stuck: unsettled after {queries.STUCK_AFTER_MINUTES} min · enter on a count opens"
+            " its queue[/dim]")
 
     def show_problem(self, message: str) -> None:
         """The last poll failed: say so in place, and notify once."""

@@ -84,10 +84,11 @@ class TokenDetailScreen(TokenActions):
         token = view.token
         facts = _grid([(label, getattr(token, name)) for label, name in FACTS]
                       + [("holders", view.holders)])
-        self.query_one("#token-facts", Static).update(facts)
+        panel = self.query_one("#token-facts", Static)
+        panel.update(facts)
+        panel.border_title = f"{token.symbol} · {token.name}"
         self.query_one("#token-addresses", Static).update(
             _grid([(label, getattr(token, name)) for label, name in ADDRESSES]))
-        self.sub_title = f"{token.symbol} · {token.name}"
         fill_table(self.query_one("#allocations-table", DataTable), (
             (str(a.id), (a.id, a.email, a.quantity, a.price_per_token, a.amount, a.created_at))
             for a in view.awaiting_payment))

@@ -16,7 +16,7 @@ class TokensScreen(ConsoleScreen):
     """Tokens by symbol; `reserved` are tokens of allocations awaiting payment confirmation."""
 
     MODE = "tokens"
-    BINDINGS = [Binding("enter", "open", "Open"), Binding("k", "market", "Market")]
+    BINDINGS = [Binding("k", "market", "Market")]
 
     def compose_body(self) -> ComposeResult:
         yield Static("Tokens", id="tokens-title", classes="title")
@@ -33,7 +33,8 @@ class TokensScreen(ConsoleScreen):
         """Fill the table."""
         awaiting = sum(1 for t in tokens if t.tokens_reserved)
         self.query_one("#tokens-title", Static).update(
-            f"Tokens · {len(tokens)} · {awaiting} with allocations awaiting payment confirmation")
+            f"Tokens · {len(tokens)} · {awaiting} with allocations awaiting payment confirmation ·"
+            " enter opens a token and its actions")
         fill_table(self.query_one("#tokens-table", DataTable), (
             (t.symbol, (t.symbol, t.name, status_text(t.status), t.trading_mode, t.total_supply,
                         t.tokens_sold, t.tokens_reserved, t.total_raised, t.price_per_token,
@@ -42,11 +43,6 @@ class TokensScreen(ConsoleScreen):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.app.push_screen(TokenDetailScreen(str(event.row_key.value)))
-
-    def action_open(self) -> None:
-        symbol = selected_key(self.query_one("#tokens-table", DataTable))
-        if symbol:
-            self.app.push_screen(TokenDetailScreen(symbol))
 
     def action_market(self) -> None:
         symbol = selected_key(self.query_one("#tokens-table", DataTable))
