@@ -69,3 +69,14 @@ def test_a_transfer_the_database_does_not_know_is_a_break(platform, chain_client
     assert "unknown_holders" in human.stdout and "break(s)" in human.stderr
     assert cli("reconcile", "--token", "NOPE").exit_code == 3
     assert cli("reconcile", ALEF_ACTOR="alice@x.io").exit_code == 4
+
+
+def test_items_that_may_be_on_chain_widen_the_accepted_range() -> None:
+    import uuid
+
+    from alefctl.workflows.reconcile_db import Holder, Item
+
+    holder = Holder(uuid.uuid4(), "a@x.io", "0x" + "1" * 40, 50, 0, [
+        Item("sale", "processing", 1, 10), Item("purchase", "pending", 1, -5),
+        Item("allocation", "minting", 1, -20)])
+    assert holder.expected_range() == (25, 55)  # 50 - 5, then -20 or 0, then 0 or +10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any
@@ -41,8 +42,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
     with _lazy_chain() as opener:
         while True:
             report = drain_settlement(state.engine(), opener, batch_size=batch_size)
-            line = report.summary()
-            emit(report.to_dict(), as_json, lambda line=line: info(line))
+            emit(report.to_dict(), as_json, functools.partial(info, report.summary()))
             if once:
                 return
             time.sleep(interval)

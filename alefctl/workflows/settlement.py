@@ -19,6 +19,7 @@ another live runner is about to broadcast. Every transition is in trade_settleme
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from alefctl.errors import AlefError
+from alefctl.errors import AlefError, Unavailable
 from alefctl.workflows.settlement_chain import TokenRun, resolve, settle_jobs
 from alefctl.workflows.settlement_locks import TokenLocks
 from alefctl.workflows.settlement_queue import (
@@ -95,6 +96,12 @@ class _Chain:
                 report.chain_error = str(error)
         return self.client
 
+    def require(self) -> ChainClient:
+        """The client already opened (on-chain work is only claimed once it is)."""
+        if self.client is None:
+            raise Unavailable("the chain is not open")
+        return self.client
+
 
 def drain_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], *,
                      batch_size: int = DEFAULT_BATCH_SIZE,
@@ -120,8 +127,7 @@ def run_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], 
             waiting = _recover(db, chain, locks, report)
             claimed = _claim(db, chain, locks, report, batch_size, waiting, exclude or set())
             for token_id, jobs in claimed.items():
-                run = TokenRun(db, chain.get(report), report,  # type: ignore[arg-type]
-                               lambda token_id=token_id: locks.check(token_id))
+                run = TokenRun(db, chain.require(), report, functools.partial(locks.check, token_id))
                 try:
                     settle_jobs(run, jobs)
                 finally:

@@ -57,7 +57,7 @@ class SettlementTrade:
 def list_settlement_trades(conn: Connection, actor: Actor, *, status: str | None = None,
                            token: str | None = None, user: str | None = None,
                            limit: int = 100) -> list[SettlementTrade]:
-    """Trades with their settlement state, oldest unsettled first, then newest (admins)."""
+    """Trades with their settlement state: unsettled first, newest first (admins)."""
     actor.require("admin")
     if status is not None and status not in SETTLEMENT_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(SETTLEMENT_STATUSES)}", field="status")

@@ -121,7 +121,7 @@ def _checked(run: TokenRun, jobs: list[SettlementJob]) -> list[SettlementJob]:
         refusals = _free_balance_refusals(run.client, jobs)
         ready = [job for job in jobs if job.id not in refusals]
         registry = jobs[0].identity_registry_addr
-        buyers = {job.buyer_wallet: job.buyer_country_code for job in ready}
+        buyers = {job.buyer_wallet or "": job.buyer_country_code for job in ready}
         refused_wallets = register_wallets(run.client, registry, buyers) if registry else {}
     except (chain.ChainUnavailable, chain.TransactionTimeout) as unreachable:
         _retry_later(run, jobs, str(unreachable), counted=False)

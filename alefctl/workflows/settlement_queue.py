@@ -146,10 +146,10 @@ def record_transaction(conn: Connection, jobs: list[SettlementJob], sent: SentTr
 
 def processing_groups(conn: Connection, token_id: uuid.UUID | None = None) -> list[Any]:
     """Trades in 'processing' by token and recorded hash (NULL: never signed)."""
-    return conn.execute(text(
+    return list(conn.execute(text(
         "SELECT token_id, tx_hash, array_agg(id ORDER BY created_at, id) AS ids FROM trades"
         " WHERE settlement_status = 'processing' AND (CAST(:t AS uuid) IS NULL OR token_id = :t)"
-        " GROUP BY token_id, tx_hash ORDER BY token_id"), {"t": token_id}).all()
+        " GROUP BY token_id, tx_hash ORDER BY token_id"), {"t": token_id}))
 
 
 def backlog(conn: Connection) -> int:
