@@ -220,6 +220,9 @@ def test_settlement_commands(cli, platform, chain_client, market, tmp_path) -> N
     chain_client.freeze_partial_tokens(market.contract_address, wallet_for("alice"), 95 * 10**18)
     blocked = trade(platform, "alice", "carol", "SET", 10)
     trade(platform, "bob", "dave", "SET", 4)
+    down = cli("settlement", "run", "--once", ALEF_CHAIN_RPC_URL="http://127.0.0.1:9")
+    assert down.exit_code == 6 and "chain unavailable" in down.stderr
+    assert trade_state(platform, blocked)["history"] == [(None, "pending", 0)]  # untouched
     first = cli.json("settlement", "run", "--once")
     assert (first["settled_on_chain"], first["retrying"], first["failed"]) == (1, 1, 0)
     assert [t["id"] for t in cli.json("settlement", "list", "--status", "pending")] == [blocked]

@@ -34,9 +34,12 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
     Each pass first resolves trades a stopped run left 'processing' (asking the chain, so
     nothing is transferred twice), then settles the queue in batches, each trade tried once
     per pass. Safe to run from cron while `alefctl serve` (or another run) settles too.
+    Exit code 0 when the pass ran (failed attempts are in the output), 6 when the database or
+    the chain could not be reached (on-chain trades stay pending; safe to retry).
     """
     import time
 
+    from alefctl.errors import Unavailable
     from alefctl.workflows.settlement import drain_settlement
 
     with _lazy_chain() as opener:
@@ -44,6 +47,8 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
             report = drain_settlement(state.engine(), opener, batch_size=batch_size)
             emit(report.to_dict(), as_json, functools.partial(info, report.summary()))
             if once:
+                if report.chain_error:  # on-chain trades wait: exit 6, safe to retry
+                    raise Unavailable(f"chain unavailable: {report.chain_error}")
                 return
             time.sleep(interval)
 
