@@ -34,7 +34,7 @@ class AuditScreen(ConsoleScreen):
             for name, placeholder in FILTERS:
                 yield Input(placeholder=placeholder, id=f"filter-{name}")
         yield Static("Audit log", id="audit-title", classes="title")
-        table = DataTable(id="audit-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="audit-table", cursor_type="row")
         table.add_columns("time (UTC)", "actor", "source", "action", "object", "object id", "after")
         yield table
 

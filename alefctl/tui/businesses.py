@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -26,7 +28,7 @@ class BusinessesScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="businesses-title", classes="title")
-        table = DataTable(id="businesses-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="businesses-table", cursor_type="row")
         table.add_columns("id", "registered", "company", "registration", "country", "industry",
                           "alef %", "status", "rejection reason")
         yield table

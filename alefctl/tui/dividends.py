@@ -31,7 +31,7 @@ class DividendsScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Dividends", id="dividends-title", classes="title")
-        table = DataTable(id="dividends-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="dividends-table", cursor_type="row")
         table.add_columns("id", "token", "type", "status", "per token", "holders", "gross", "fee",
                           "net", "paid", "record date", "declared by")
         yield table
@@ -39,7 +39,7 @@ class DividendsScreen(ConsoleScreen):
         progress.display = False  # shown once a distribution starts
         yield progress
         yield Static("Payments", id="payments-title", classes="title")
-        payments = DataTable(id="payments-table", cursor_type="row")
+        payments: DataTable[Any] = DataTable(id="payments-table", cursor_type="row")
         payments.add_columns("holder", "balance", "gross", "fee", "net", "tokens", "status", "paid at")
         yield payments
 

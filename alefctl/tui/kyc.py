@@ -33,7 +33,7 @@ class KycQueueScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("", id="kyc-title", classes="title")
-        table = DataTable(id="kyc-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="kyc-table", cursor_type="row")
         table.add_columns("id", "submitted", "email", "name", "nationality", "document", "status")
         yield table
 

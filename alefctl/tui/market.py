@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -30,17 +32,17 @@ class MarketScreen(ConsoleScreen):
         with Horizontal(id="market-panels"):
             with Vertical(id="market-left"):
                 yield Static("Order book (committed orders, asks above bids)", classes="title")
-                ladder = DataTable(id="ladder", cursor_type="none")
+                ladder: DataTable[Any] = DataTable(id="ladder", cursor_type="none")
                 ladder.add_columns("orders", "bid qty", "price", "ask qty", "orders")
                 yield ladder
             with Vertical(id="market-right"):
                 yield Static("Last trades (oldest to newest)", classes="title")
                 yield Sparkline([], id="price-chart")
-                trades = DataTable(id="trades", cursor_type="row")
+                trades: DataTable[Any] = DataTable(id="trades", cursor_type="row")
                 trades.add_columns("time", "price", "qty", "taker")
                 yield trades
         yield Static(f"Open orders · {ORDERS_NOTE}", classes="title")
-        orders = DataTable(id="orders", cursor_type="row")
+        orders: DataTable[Any] = DataTable(id="orders", cursor_type="row")
         orders.add_columns("id", "investor", "side", "type", "price", "stop", "qty", "filled", "status")
         yield orders
 
@@ -87,10 +89,12 @@ class MarketScreen(ConsoleScreen):
             f"[b]{market.symbol}[/b] {market.status} · last [b]{market.last_price or '-'}[/b] ·"
             f" bid [green]{best_bid}[/green] · ask [red]{best_ask}[/red] · spread {spread} ·"
             f" {len(market.orders)} open orders")
-        asks = [(f"a{lv.price}", ("", "", Text(str(lv.price), style="red"), lv.quantity, lv.orders))
-                for lv in reversed(market.asks)]
-        bids = [(f"b{lv.price}", (lv.orders, lv.quantity, Text(str(lv.price), style="green"), "", ""))
-                for lv in market.bids]
+        asks: list[tuple[str, tuple[Any, ...]]] = [
+            (f"a{lv.price}", ("", "", Text(str(lv.price), style="red"), lv.quantity, lv.orders))
+            for lv in reversed(market.asks)]
+        bids: list[tuple[str, tuple[Any, ...]]] = [
+            (f"b{lv.price}", (lv.orders, lv.quantity, Text(str(lv.price), style="green"), "", ""))
+            for lv in market.bids]
         fill_table(self.query_one("#ladder", DataTable), asks + bids)
         chronological = list(reversed(market.trades))
         # Plotting only: the chart needs floats; prices stay Decimal everywhere else.

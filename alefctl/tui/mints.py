@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -28,7 +29,7 @@ class MintsScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Failed mints", id="mints-title", classes="title")
-        table = DataTable(id="mints-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="mints-table", cursor_type="row")
         table.add_columns("allocation", "token", "investor", "quantity", "type", "confirmed", "error")
         yield table
 

@@ -47,7 +47,7 @@ class OverviewScreen(ConsoleScreen):
                 yield CountTile(label, mode, f"tile-{field}")
         yield Static("", id="overview-status", classes="status")
         yield Static("Recent activity", classes="title")
-        activity = DataTable(id="activity", cursor_type="row")
+        activity: DataTable[Any] = DataTable(id="activity", cursor_type="row")
         activity.add_columns("time (UTC)", "actor", "source", "action", "object", "object id")
         yield activity
 

@@ -31,7 +31,7 @@ class SettlementScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Settlement", id="settlement-title", classes="title")
-        table = DataTable(id="settlement-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="settlement-table", cursor_type="row")
         table.add_columns("trade", "token", "seller", "buyer", "qty", "price", "status", "attempts",
                           "traded", "tx hash", "error")
         yield table

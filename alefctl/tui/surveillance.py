@@ -20,11 +20,11 @@ class SurveillanceScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Open surveillance alerts", id="alerts-title", classes="title")
-        alerts = DataTable(id="alerts-table", cursor_type="row")
+        alerts: DataTable[Any] = DataTable(id="alerts-table", cursor_type="row")
         alerts.add_columns("alert", "token", "kind", "user", "raised", "evidence")
         yield alerts
         yield Static("Circuit breakers tripped", id="breakers-title", classes="title")
-        breakers = DataTable(id="breakers-table", cursor_type="row")
+        breakers: DataTable[Any] = DataTable(id="breakers-table", cursor_type="row")
         breakers.add_columns("event", "token", "reference", "trigger", "tripped", "resets")
         yield breakers
 

@@ -65,12 +65,12 @@ class TokenDetailScreen(TokenActions):
             yield Static("Loading…", id="token-facts", classes="panel")
             yield Static("", id="token-addresses", classes="panel")
         yield Static("Allocations awaiting payment confirmation", classes="title")
-        allocations = DataTable(id="allocations-table", cursor_type="row")
+        allocations: DataTable[Any] = DataTable(id="allocations-table", cursor_type="row")
         allocations.add_columns("id", "investor", "quantity", "price", "amount", "subscribed")
         yield allocations
         yield Static("Deployment transactions", classes="title")
         yield ProgressBar(total=DEPLOY_TRANSACTIONS, show_eta=False, id="deploy-progress")
-        steps = DataTable(id="deploy-steps", cursor_type="row")
+        steps: DataTable[Any] = DataTable(id="deploy-steps", cursor_type="row")
         steps.add_columns("step", "tx hash", "status", "gas used")
         yield steps
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
@@ -20,7 +22,7 @@ class TokensScreen(ConsoleScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static("Tokens", id="tokens-title", classes="title")
-        table = DataTable(id="tokens-table", cursor_type="row")
+        table: DataTable[Any] = DataTable(id="tokens-table", cursor_type="row")
         table.add_columns("symbol", "name", "status", "trading mode", "supply", "sold", "reserved",
                           "raised", "price", "NAV", "contract")
         yield table
