@@ -73,8 +73,9 @@ def test_trades_follow_price_time_priority(raw_commands):
         before = book.snapshot().resting_orders
         events = call(book, command)
         for event in events:
+            # A stop enters the book when triggered; an id may be reused once finished.
             if event[0] in ("accepted", "stop_triggered"):
-                rested_at.setdefault(event[2], event[1])
+                rested_at[event[2]] = event[1]
         trades = [e for e in events if e[0] == "trade"]
         if command[0] != "submit" or not trades or any(e[0] == "stop_triggered" for e in events):
             continue
