@@ -28,6 +28,10 @@ def demo(as_json: JsonOption = False) -> None:
         table("summary", ("step",), [[s] for s in report.steps])
 
     emit(report.to_dict(), as_json, render)
+    if not report.verified:
+        from alefctl.errors import AlefError
+
+        raise AlefError("the demo finished, but reconcile or check found a problem (see above)")
 
 
 def _pairs(bids: list, asks: list) -> list[tuple]:

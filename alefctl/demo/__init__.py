@@ -2,7 +2,8 @@
 
 Each run uses a fresh tag (in emails and the token symbol) so that it can be repeated on the
 same database and chain. Stages, in order: people and money; KYC, business and token; primary
-offering with on-chain allocation; trading through the HTTP API of an in-process server.
+offering with on-chain allocation; trading through the HTTP API of an in-process server;
+on-chain settlement, a fiat dividend, and a final reconcile and check that must come out clean.
 """
 
 from alefctl.demo.report import DemoReport

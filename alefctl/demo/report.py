@@ -22,6 +22,7 @@ class DemoReport:
     positions: list[dict[str, Any]] = field(default_factory=list)
     trades: list[dict[str, Any]] = field(default_factory=list)
     book: dict[str, Any] = field(default_factory=dict)
+    verified: bool = False
 
     def email(self, short: str) -> str:
         """The demo email of a person by short name."""
@@ -36,7 +37,8 @@ class DemoReport:
         """Plain data for JSON output."""
         return {"tag": self.tag, "users": [u.to_dict() for u in self.users],
                 "deposits": self.deposits, "steps": self.steps, "token": self.token,
-                "positions": self.positions, "trades": self.trades, "book": self.book}
+                "positions": self.positions, "trades": self.trades, "book": self.book,
+                "verified": self.verified}
 
 
 def acting(engine: Any, email: str) -> Any:

@@ -36,7 +36,10 @@ def running_server(settings: Settings) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+    # The demo settles its trades itself, in the next stage, so that it can report them.
+    quiet = settings.model_copy(update={"server": settings.server.model_copy(
+        update={"settlement_loop": False})})
+    server = uvicorn.Server(uvicorn.Config(create_app(quiet), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
