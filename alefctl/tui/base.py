@@ -106,8 +106,12 @@ class ConsoleScreen(Screen):
 
     def _if_attached(self, callback: Callable[..., Any], *args: Any) -> None:
         """Run a callback on the UI thread, unless this screen has left the app meanwhile."""
-        if self.is_attached:
+        if not self.is_attached:
+            return
+        try:
             callback(*args)
+        except Exception as exc:  # a result that cannot be shown must not close the console
+            self.notify(f"cannot show the result: {describe_error(exc)}", severity="error")
 
     def confirm_then(self, modal: Any, then: Callable[[Any], Any]) -> None:
         """Push a dialog and run `then` with its answer, unless it was cancelled."""
