@@ -97,8 +97,11 @@ def run(engine: Engine, holders: int, chunk_size: int, kind: str) -> None:
     print(f"holders {paid.holder_count:,}, paid {paid.paid_count:,}, status {paid.status},"
           f" net {paid.total_net_usd} + fee {paid.total_fee_usd} + remainder"
           f" {paid.remainder_usd} = gross {paid.total_gross_usd}")
-    with engine.begin() as conn:
-        broken = [r.name for r in run_checks(conn, operator) if not r.ok]
+    def check_step() -> list[str]:
+        with engine.begin() as conn:
+            return [r.name for r in run_checks(conn, operator) if not r.ok]
+
+    broken = timed("check (all invariants)", check_step, [])
     print("check: " + (", ".join(broken) + " FAILED" if broken else "all invariants hold"))
     assert paid.total_net_usd + paid.total_fee_usd + paid.remainder_usd == paid.total_gross_usd
     assert paid.status == "distributed" and not broken and isinstance(paid.total_net_usd, Decimal)
