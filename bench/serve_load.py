@@ -94,7 +94,8 @@ def build_platform(home: Path, investors: int) -> list[str]:
 
 def start_server(home: Path, port: int, grouped: bool) -> subprocess.Popen:
     """`alefctl serve` in a subprocess, ready to take orders."""
-    env = {**os.environ, "ALEF_HOME": str(home), "ALEF_SERVER_GROUP_COMMIT": str(grouped).lower()}
+    env = {**os.environ, "ALEF_HOME": str(home), "ALEF_SERVER_GROUP_COMMIT": str(grouped).lower(),
+           "ALEF_SERVER_SETTLEMENT_LOOP": "false"}  # measure the order path alone
     server = subprocess.Popen([sys.executable, "-m", "alefctl", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

@@ -11,7 +11,7 @@ from platform_builders import Platform, live_token, wallet_for
 from sqlalchemy import text
 
 from alefctl.db.system_users import treasury_id
-from alefctl.workflows.minting import run_allocation_mints
+from alefctl.workflows.minting import run_mint_jobs
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import Token
 from alefctl.workflows.trading.books import load_books
@@ -28,7 +28,7 @@ def minted_token(platform: Platform, client: Any, symbol: str, holders: dict[str
     token = live_token(platform, client, symbol, holders)
     for name in buyers:
         platform.approved(name, wallet=wallet_for(name), fiat="50000")
-    report = run_allocation_mints(platform.engine, client)
+    report = run_mint_jobs(platform.engine, client)
     assert report.failed == 0, report
     return token
 

@@ -19,11 +19,6 @@ from alefctl.workflows.dividends_distribution import (
     pay_chunk,
     start_distribution,
 )
-from alefctl.workflows.dividends_mint import (
-    claim_dividend_mints,
-    mark_dividend_mints_done,
-    mark_dividend_mints_sent,
-)
 from alefctl.workflows.dividends_review import approve, cancel, submit
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.offering import credit_tokens
@@ -195,28 +190,6 @@ def test_token_dividend_mints_and_queues_the_on_chain_jobs(platform) -> None:  #
     assert states == ["pending"]
     assert fiat(platform, platform.issuer.email) == [Decimal("0.00")]  # no money moves
     assert failed_checks(platform) == {}  # the minted supply includes the dividend tokens
-    with platform.engine.begin() as conn:
-        jobs = claim_dividend_mints(conn)
-        assert sorted(job.quantity for job in jobs) == [6, 10]
-        assert jobs[0].amount_units == jobs[0].quantity * 10 ** 18
-        ids = [job.payment_id for job in jobs]
-        assert mark_dividend_mints_sent(conn, ids, "0x" + "ab" * 32, 7) == 2
-    with platform.engine.begin() as conn:
-        assert {job.on_chain_status for job in claim_dividend_mints(conn)} == {"minting"}
-        assert mark_dividend_mints_done(conn, ids, minted=True) == 2
-    with platform.engine.begin() as conn:
-        assert claim_dividend_mints(conn) == []
-
-
-def test_two_runners_never_claim_the_same_mint(platform) -> None:  # noqa: ANN001
-    paying_token(platform, {"alice": 3, "bob": 5})
-    dividend = approved(platform, "token", per_token_qty=1)
-    distribute(platform.engine, platform.admin, str(dividend.id))
-    with platform.engine.begin() as first, platform.engine.begin() as second:
-        mine = claim_dividend_mints(first, limit=1)
-        theirs = claim_dividend_mints(second)
-        assert len(mine) == 1 and len(theirs) == 1
-        assert mine[0].payment_id != theirs[0].payment_id
 
 
 @pytest.mark.parametrize(("form", "error", "field"), [

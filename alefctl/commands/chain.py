@@ -51,11 +51,11 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
     import time
 
     from alefctl.chain_access import open_chain
-    from alefctl.workflows.minting import run_allocation_mints
+    from alefctl.workflows.minting import run_mint_jobs
 
     with open_chain(state.settings()) as client:
         while True:
-            report = run_allocation_mints(state.engine(), client)
+            report = run_mint_jobs(state.engine(), client)
             summary = ("another worker is running; nothing done" if report.busy else
                        f"minted {report.minted}, failed {report.failed},"
                        f" in flight {report.in_flight}, requeued {report.requeued}")

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from alefctl.demo.report import DemoReport, acting
 from alefctl.errors import AlefError
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
-from alefctl.workflows.minting import run_allocation_mints
+from alefctl.workflows.minting import run_mint_jobs
 from alefctl.workflows.offering import confirm_payments, subscribe
 
 if TYPE_CHECKING:
@@ -37,11 +37,11 @@ def primary_offering(engine: Engine, report: DemoReport, client: ChainClient,
     with engine.begin() as conn:
         confirmed = confirm_payments(conn, admin, symbol)
     report.step(f"admin confirmed {len(confirmed)} allocations")
-    mints = run_allocation_mints(engine, client)
+    mints = run_mint_jobs(engine, client)
     report.step(f"on-chain allocation: identities registered, {mints.minted} allocations minted")
     with engine.begin() as conn:
         live = enable_secondary(conn, admin, symbol, success_fee_pct)
-    mints = run_allocation_mints(engine, client)
+    mints = run_mint_jobs(engine, client)
     report.step(f"secondary trading enabled: treasury got {live['treasury_allocation']} tokens"
                 f" (minted: {mints.minted}), success fee {live['success_fee']} USD, issuer"
                 f" proceeds {live['issuer_proceeds']} USD")

@@ -17,7 +17,7 @@ Token dividends are minted, not transferred from the issuer's token wallet: issu
 tokens on this platform (the offering sells to investors, go-live allocates to the treasury), so
 a transfer would have nothing to draw on, and the spec's token dividend "mints additional
 tokens". The holders' wallets are credited at once (DB first); each payment is marked
-on_chain_status 'pending' for the mint job (dividends_mint). A token's minted supply is then its
+on_chain_status 'pending' for the mint worker (minting.py). A token's minted supply is then its
 confirmed allocations plus its paid token dividends.
 Stablecoin dividends are funded from the issuer's fiat (USD) like fiat ones, and paid in USDC 1:1.
 """

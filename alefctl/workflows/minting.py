@@ -1,4 +1,7 @@
-"""On-chain allocation (spec step 8): register each investor's identity, then mint, exactly once.
+"""On-chain minting (spec step 8): register each holder's identity, then mint, exactly once.
+
+Two kinds of mint job: confirmed token allocations, and paid token-dividend payments (the
+dividend's tokens are new tokens: they are minted to the holder, never taken from the issuer).
 
 Claimed allocations go pending -> minting in one committed step. The mint's hash and nonce are
 written before the transaction is broadcast (chain `on_signed`), so after any crash the worker
@@ -31,14 +34,36 @@ if TYPE_CHECKING:
     from chain import ChainClient, SentTransaction
 
 MINT_WORKER_LOCK = (0x616C6566, 4)
-CLAIM_SQL = text(
-    "SELECT a.id, a.token_id, a.quantity, u.wallet_address, u.country, t.contract_address,"
-    " t.identity_registry_addr, t.decimals, (SELECT k.nationality FROM kyc_applications k"
-    " WHERE k.user_id = u.id AND k.status = 'approved' ORDER BY k.reviewed_at DESC LIMIT 1)"
-    " AS nationality FROM token_allocations a JOIN users u ON u.id = a.user_id JOIN tokens t"
-    " ON t.id = a.token_id WHERE a.status = 'confirmed' AND a.on_chain_status = 'pending'"
+HOLDER_COLUMNS = (
+    "u.wallet_address, u.country, t.contract_address, t.identity_registry_addr, t.decimals,"
+    " (SELECT k.nationality FROM kyc_applications k WHERE k.user_id = u.id AND k.status ="
+    " 'approved' ORDER BY k.reviewed_at DESC LIMIT 1) AS nationality")
+
+
+@dataclass(frozen=True)
+class MintSource:
+    """A table of mint jobs: its claim query and what its rows can record."""
+
+    table: str
+    reference_type: str
+    claim_sql: Any
+    has_attempts: bool  # on_chain_attempts and updated_at columns
+
+
+ALLOCATIONS = MintSource("token_allocations", "token_allocation", text(
+    f"SELECT a.id, a.token_id, a.quantity, {HOLDER_COLUMNS} FROM token_allocations a"
+    " JOIN users u ON u.id = a.user_id JOIN tokens t ON t.id = a.token_id"
+    " WHERE a.status = 'confirmed' AND a.on_chain_status = 'pending'"
     " AND t.contract_address IS NOT NULL ORDER BY a.created_at, a.id LIMIT :limit"
-    " FOR UPDATE OF a SKIP LOCKED")
+    " FOR UPDATE OF a SKIP LOCKED"), has_attempts=True)
+DIVIDENDS = MintSource("dividend_payments", "dividend_payment", text(
+    f"SELECT p.id, d.token_id, p.token_quantity AS quantity, {HOLDER_COLUMNS}"
+    " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
+    " JOIN users u ON u.id = p.user_id JOIN tokens t ON t.id = d.token_id"
+    " WHERE d.dividend_type = 'token' AND p.status = 'paid' AND p.on_chain_status = 'pending'"
+    " AND t.contract_address IS NOT NULL ORDER BY p.paid_at, p.id LIMIT :limit"
+    " FOR UPDATE OF p SKIP LOCKED"), has_attempts=False)
+SOURCES = (ALLOCATIONS, DIVIDENDS)
 
 
 @dataclass
@@ -56,8 +81,8 @@ class MintReport:
         return asdict(self)
 
 
-def run_allocation_mints(db: Engine, client: ChainClient, *, limit: int = 100) -> MintReport:
-    """Recover in-flight mints, then mint up to `limit` confirmed allocations."""
+def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> MintReport:
+    """Recover in-flight mints, then mint up to `limit` jobs of each kind."""
     with db.connect() as lock_conn:
         if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
                                  dict(zip("ab", MINT_WORKER_LOCK, strict=True))).scalar_one():
@@ -66,20 +91,26 @@ def run_allocation_mints(db: Engine, client: ChainClient, *, limit: int = 100) -
         lock_conn.commit()
         try:
             report = MintReport()
-            _recover(db, client, report)
-            with db.begin() as conn:
-                jobs = [dict(row._mapping) for row in conn.execute(CLAIM_SQL, {"limit": limit})]
-                _set_status(conn, [j["id"] for j in jobs], "minting", attempt=True)
-            by_token: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-            for job in jobs:
-                by_token[job["token_id"]].append(job)
-            for token_jobs in by_token.values():
-                _mint(db, client, token_jobs, report)
+            for source in SOURCES:
+                _run_source(db, client, source, limit, report)
             return report
         finally:
             lock_conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
                               dict(zip("ab", MINT_WORKER_LOCK, strict=True)))
             lock_conn.commit()
+
+
+def _run_source(db: Engine, client: ChainClient, source: MintSource, limit: int,
+                report: MintReport) -> None:
+    _recover(db, client, source, report)
+    with db.begin() as conn:
+        jobs = [dict(row._mapping) for row in conn.execute(source.claim_sql, {"limit": limit})]
+        _set_status(conn, source, [j["id"] for j in jobs], "minting", attempt=True)
+    by_token: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+    for job in jobs:
+        by_token[job["token_id"]].append(job)
+    for token_jobs in by_token.values():
+        _mint(db, client, source, token_jobs, report)
 
 
 def retry_failed(conn: Connection, actor: Any, allocation_ids: list[uuid.UUID] | None) -> int:
@@ -96,47 +127,50 @@ def retry_failed(conn: Connection, actor: Any, allocation_ids: list[uuid.UUID] |
     return len(rows)
 
 
-def _mint(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: MintReport) -> None:
+def _mint(db: Engine, client: ChainClient, source: MintSource, jobs: list[dict[str, Any]],
+          report: MintReport) -> None:
     import chain
     from alefctl.chain_access import chain_errors
 
     ready = [job for job in jobs if job["wallet_address"]]
-    _fail(db, [j for j in jobs if not j["wallet_address"]], "investor has no wallet address", report)
+    _fail(db, source, [j for j in jobs if not j["wallet_address"]], "holder has no wallet address",
+          report)
     try:
         with chain_errors():
-            ready = _register_identities(db, client, ready, report)
+            ready = _register_identities(db, client, source, ready, report)
             if not ready:
                 return
-            sent = client.send(_mint_call(ready), on_signed=lambda s: _record(db, ready, s))
+            sent = client.send(_mint_call(ready),
+                               on_signed=lambda s: _record(db, source, ready, s))
             receipt = client.wait(sent)
     except Exception as error:
         cause = error.__cause__
         if isinstance(cause, chain.ContractRevert | chain.GasCapExceeded) and len(ready) > 1:
             for job in ready:  # a reverted batch minted nothing: try each alone
-                _mint(db, client, [job], report)
+                _mint(db, client, source, [job], report)
             return
         if isinstance(cause, chain.ContractRevert | chain.GasCapExceeded):
             if getattr(cause, "receipt", None) is not None:
                 with db.begin() as conn:
                     record_receipt(conn, cause.receipt)
-            _fail(db, ready, str(cause), report)
+            _fail(db, source, ready, str(cause), report)
             return
-        _requeue_unsent(db, ready, report)  # unreachable node: hashes were kept if signed
+        _requeue_unsent(db, source, ready, report)  # unreachable node: hashes kept if signed
         return
     with db.begin() as conn:
         record_receipt(conn, receipt)
-        _set_status(conn, [j["id"] for j in ready], "minted")
+        _set_status(conn, source, [j["id"] for j in ready], "minted")
     report.minted += len(ready)
 
 
-def _register_identities(db: Engine, client: ChainClient, jobs: list[dict[str, Any]],
-                         report: MintReport) -> list[dict[str, Any]]:
+def _register_identities(db: Engine, client: ChainClient, source: MintSource,
+                         jobs: list[dict[str, Any]], report: MintReport) -> list[dict[str, Any]]:
     """Register every wallet once (idempotent on-chain); a refused wallet fails its jobs."""
     countries = {job["wallet_address"]: country_numeric(job.get("country"), job.get("nationality"))
                  for job in jobs}
     refused = register_wallets(client, jobs[0]["identity_registry_addr"], countries) if jobs else {}
     for wallet, reason in refused.items():
-        _fail(db, [j for j in jobs if j["wallet_address"] == wallet], reason, report)
+        _fail(db, source, [j for j in jobs if j["wallet_address"] == wallet], reason, report)
     return [job for job in jobs if job["wallet_address"] not in refused]
 
 
@@ -150,57 +184,64 @@ def _mint_call(jobs: list[dict[str, Any]]) -> Any:
     return calls.batch_mint(token, [job["wallet_address"] for job in jobs], amounts)
 
 
-def _record(db: Engine, jobs: list[dict[str, Any]], sent: SentTransaction) -> None:
+def _record(db: Engine, source: MintSource, jobs: list[dict[str, Any]],
+            sent: SentTransaction) -> None:
     with db.begin() as conn:
-        conn.execute(text("UPDATE token_allocations SET on_chain_tx_hash = :h, on_chain_nonce = :n,"
-                          " updated_at = now() WHERE id = ANY(:ids)"),
+        conn.execute(text(f"UPDATE {source.table} SET on_chain_tx_hash = :h, on_chain_nonce = :n"
+                          " WHERE id = ANY(:ids)"),
                      {"h": sent.tx_hash, "n": sent.nonce, "ids": [j["id"] for j in jobs]})
-        record_sent(conn, jobs[0]["token_id"], "mint", sent, ("token_allocation", jobs[0]["id"]))
+        record_sent(conn, jobs[0]["token_id"], "mint", sent, (source.reference_type, jobs[0]["id"]))
 
 
-def _recover(db: Engine, client: ChainClient, report: MintReport) -> None:
+def _recover(db: Engine, client: ChainClient, source: MintSource, report: MintReport) -> None:
     with db.begin() as conn:
         in_flight = conn.execute(text(
-            "SELECT on_chain_tx_hash AS tx_hash, array_agg(id) AS ids FROM token_allocations"
+            f"SELECT on_chain_tx_hash AS tx_hash, array_agg(id) AS ids FROM {source.table}"
             " WHERE on_chain_status = 'minting' GROUP BY on_chain_tx_hash")).all()
     for row in in_flight:
         outcome = tx_outcome(client, row.tx_hash)
         with db.begin() as conn:
             record_outcome(conn, row.tx_hash, outcome)
             if outcome.kind == "succeeded":
-                _set_status(conn, row.ids, "minted")
+                _set_status(conn, source, row.ids, "minted")
                 report.minted += len(row.ids)
             elif outcome.kind == "reverted":
-                _set_status(conn, row.ids, "failed", error=outcome.error)
+                _set_status(conn, source, row.ids, "failed", error=outcome.error)
                 report.failed += len(row.ids)
             elif outcome.kind == "in_flight":
                 report.in_flight += len(row.ids)
             else:
-                _set_status(conn, row.ids, "pending")
+                _set_status(conn, source, row.ids, "pending")
                 report.requeued += len(row.ids)
 
 
-def _requeue_unsent(db: Engine, jobs: list[dict[str, Any]], report: MintReport) -> None:
+def _requeue_unsent(db: Engine, source: MintSource, jobs: list[dict[str, Any]],
+                    report: MintReport) -> None:
     with db.begin() as conn:
-        conn.execute(text("UPDATE token_allocations SET on_chain_status = 'pending' WHERE"
+        conn.execute(text(f"UPDATE {source.table} SET on_chain_status = 'pending' WHERE"
                           " id = ANY(:ids) AND on_chain_tx_hash IS NULL"),
                      {"ids": [j["id"] for j in jobs]})
     report.requeued += len(jobs)
 
 
-def _fail(db: Engine, jobs: list[dict[str, Any]], error: str, report: MintReport) -> None:
+def _fail(db: Engine, source: MintSource, jobs: list[dict[str, Any]], error: str,
+          report: MintReport) -> None:
     if jobs:
         with db.begin() as conn:
-            _set_status(conn, [j["id"] for j in jobs], "failed", error=error)
+            _set_status(conn, source, [j["id"] for j in jobs], "failed", error=error)
         report.failed += len(jobs)
 
 
-def _set_status(conn: Connection, ids: list[uuid.UUID], status: str, *, error: str | None = None,
-                attempt: bool = False) -> None:
+def _set_status(conn: Connection, source: MintSource, ids: list[uuid.UUID], status: str, *,
+                error: str | None = None, attempt: bool = False) -> None:
     if not ids:
         return
-    conn.execute(text(
-        "UPDATE token_allocations SET on_chain_status = :s, on_chain_error = :e, updated_at = now()"
-        + (", on_chain_attempts = on_chain_attempts + 1, on_chain_tx_hash = NULL,"
-           " on_chain_nonce = NULL" if attempt else "") + " WHERE id = ANY(:ids)"),
-        {"s": status, "e": error, "ids": ids})
+    changes = "on_chain_status = :s, on_chain_error = :e"
+    if source.has_attempts:
+        changes += ", updated_at = now()"
+    if attempt:
+        changes += ", on_chain_tx_hash = NULL, on_chain_nonce = NULL"
+        if source.has_attempts:
+            changes += ", on_chain_attempts = on_chain_attempts + 1"
+    conn.execute(text(f"UPDATE {source.table} SET {changes} WHERE id = ANY(:ids)"),
+                 {"s": status, "e": error, "ids": ids})
