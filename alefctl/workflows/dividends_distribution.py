@@ -5,13 +5,17 @@
    debits the issuer net + fee and credits the treasury the fee. The holders' net is now owed by
    the declaration ("in flight": the pending payments of a distributing declaration, which
    `alefctl check` counts). Nothing moves if it is refused. Run again, it moves nothing.
-2. pay_chunk (one transaction each): up to chunk_size pending payments, locked with SKIP LOCKED,
-   are credited and set paid in three statements (INSERT ... SELECT, UPDATE ... FROM): fiat to
-   users.fiat_balance, stablecoin to user_balances (USDC, upsert), token to wallets (mint).
-   A payment is credited in the same transaction that moves it pending -> paid, so a crash at
-   any point leaves each payment either paid and credited or pending and not: a re-run pays the
-   pending ones and nobody twice. Two runners at once share the work (SKIP LOCKED).
-3. finish_distribution: distributing -> distributed once no payment is pending.
+2. pay_chunk (one transaction each): up to chunk_size pending payments, in holder id order after
+   the previous chunk and locked with SKIP LOCKED, are credited and set paid in one statement
+   of data-modifying CTEs (UPDATE ... FROM, INSERT ... SELECT): fiat to users.fiat_balance,
+   stablecoin to user_balances (USDC, upsert), token to wallets (mint). A payment is credited in
+   the same transaction that moves it pending -> paid, so a crash at any point leaves each
+   payment either paid and credited or pending and not: a re-run pays the pending ones and
+   nobody twice. Two runners at once share the work (SKIP LOCKED); a last pass from the first
+   holder picks up payments another runner let go of. Holder ledger rows carry no created_by:
+   the start and finish audit rows name the admin.
+3. finish_distribution: distributing -> distributed once no payment is pending; it waits for a
+   runner still paying a chunk (which holds the declaration FOR SHARE), then counts afresh.
 
 Token dividends are minted, not transferred from the issuer's token wallet: issuers hold no
 tokens on this platform (the offering sells to investors, go-live allocates to the treasury), so
