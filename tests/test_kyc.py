@@ -128,3 +128,10 @@ def test_kyc_commands(cli) -> None:  # noqa: ANN001
     approved = cli.json("--as", "rev@x.io", "kyc", "approve", submitted["id"], "--level", "3")
     assert approved["status"] == "approved" and approved["kyc_level"] == 3
     assert cli("kyc", "show", "not-an-id").exit_code == 2
+
+
+def test_reviewers_may_not_open_their_own_application(platform) -> None:  # noqa: ANN001
+    reviewer = platform.person("rev2", role="kyc_reviewer")
+    application = _submit(platform, reviewer)
+    with platform.engine.begin() as conn, pytest.raises(PermissionDenied, match="their own"):
+        open_kyc(conn, reviewer, str(application.id), CIPHER)

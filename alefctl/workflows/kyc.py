@@ -128,6 +128,8 @@ def open_kyc(conn: Connection, actor: Actor, application_ref: str, cipher: PiiCi
     """Full details with decrypted PII for reviewers; the first view starts the review."""
     actor.require(*REVIEWERS)
     application = _load(conn, parse_id(application_ref, field="application"), cipher=None)
+    if application.user_id == actor.user_id:
+        raise PermissionDenied("reviewers may not open their own KYC application")
     if application.status == "pending":
         transition(conn, "kyc_applications", application.id, KYC_FLOW, "open", returning="id")
         conn.execute(text("UPDATE users SET kyc_status = 'in_review' WHERE id = :u"),
