@@ -8,6 +8,7 @@ still holds it, so that nothing is sent twice.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -39,7 +40,9 @@ from chain.results import SentTransaction, TxReceipt
 from chain.signer import NonceAllocator
 
 _NONCE_CONFLICTS = ("nonce too low", "replacement transaction underpriced", "nonce too high")
-_SEND_ATTEMPTS = 3
+# Another process signing with the same key can take the nonce we counted; each conflict
+# re-reads the node's pending count, after a short jittered pause so racing senders spread out.
+_SEND_ATTEMPTS = 12
 
 
 class NonceConflict(Exception):
@@ -128,11 +131,11 @@ class ChainCore:
             fields["to"] = call.address
         fields["gas"] = self._gas_limit(call, fields) if estimate else call.gas_cap
         fields.update(self._fees(call.description))
-        for _attempt in range(_SEND_ATTEMPTS):
+        for attempt in range(_SEND_ATTEMPTS):
             try:
                 return self._sign_and_broadcast(call, fields, on_signed)
             except NonceConflict:
-                continue
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
         raise TransactionRejected(
             f"{call.description}: nonce kept conflicting after {_SEND_ATTEMPTS} attempts"
         )
