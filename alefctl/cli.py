@@ -21,6 +21,7 @@ app = typer.Typer(
     help=f"Operations toolkit for tokenized securities.\n\n{EXIT_CODES_HELP}",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 
