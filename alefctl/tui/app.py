@@ -16,6 +16,7 @@ from alefctl.tui.kyc import KycQueueScreen
 from alefctl.tui.market import MarketScreen
 from alefctl.tui.mints import MintsScreen
 from alefctl.tui.modals import TextViewModal
+from alefctl.tui.otc import OtcScreen
 from alefctl.tui.overview import OverviewScreen
 from alefctl.tui.settlement import SettlementScreen
 from alefctl.tui.surveillance import SurveillanceScreen
@@ -30,7 +31,7 @@ SCREENS_BY_MODE: dict[str, type[Screen]] = {
     "overview": OverviewScreen, "kyc": KycQueueScreen, "businesses": BusinessesScreen,
     "tokens": TokensScreen, "market": MarketScreen, "settlement": SettlementScreen,
     "dividends": DividendsScreen, "audit": AuditScreen, "mints": MintsScreen,
-    "surveillance": SurveillanceScreen,
+    "surveillance": SurveillanceScreen, "otc": OtcScreen,
 }
 GLOBAL_HELP = ("1-9, 0: switch screen (see the bar under the title) · ctrl+p: command palette ·"
                " ctrl+r: reload · ?: this help · q: quit\nTables: arrows to move, enter to open."
@@ -94,3 +95,5 @@ class AlefConsole(App[None]):
         for mode, key, title in NAVIGATION:
             yield SystemCommand(f"Go to {title}", f"Open the {title} screen (key {key})",
                                 lambda mode=mode: self.switch_mode(mode))  # type: ignore[misc]
+        yield SystemCommand("Go to OTC approvals", "Pending fixed-price OTC orders (o on Market)",
+                            lambda: self.switch_mode("otc"))

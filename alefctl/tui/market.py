@@ -12,18 +12,20 @@ from textual.widgets import DataTable, Select, Sparkline, Static
 
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.market_data import MarketView, load_market, market_symbols
-from alefctl.tui.widgets import fill_table, short_id, when
+from alefctl.tui.modals import ConfirmModal
+from alefctl.tui.widgets import fill_table, selected_key, short_id, when
 
 POLL_SECONDS = 1.0
-ORDERS_NOTE = ("[dim]Read-only: an order is cancelled through the server's order API, which owns"
-               " the in-memory book; the console does not change orders behind it.[/dim]")
+ORDERS_NOTE = ("[dim]x cancels the highlighted order: a running `alefctl serve` applies it to its"
+               " book (LISTEN/NOTIFY); without a server it is cancelled directly.[/dim]")
 
 
 class MarketScreen(ConsoleScreen):
     """Polls the database every second: `alefctl serve` commits every group of orders there."""
 
     MODE = "market"
-    BINDINGS = [Binding("t", "pick_token", "Token")]
+    BINDINGS = [Binding("t", "pick_token", "Token"), Binding("x", "cancel_order", "Cancel order"),
+                Binding("o", "app.switch_mode('otc')", "OTC approvals")]
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="market-top"):
@@ -79,6 +81,21 @@ class MarketScreen(ConsoleScreen):
 
     def action_pick_token(self) -> None:
         self.query_one("#market-token", Select).focus()
+
+    def action_cancel_order(self) -> None:
+        """Cancel the highlighted open order after a confirmation (its funds come back)."""
+        order_id = selected_key(self.query_one("#orders", DataTable))
+        if order_id is None:
+            self.notify("no open order to cancel", severity="warning")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.run_call(self.services.cancel_order, order_id, done=lambda _: self.poll(),
+                              success="order cancelled; its funds are back")
+
+        self.app.push_screen(ConfirmModal(f"Cancel order {short_id(order_id)}?", "Cancel order"),
+                             answered)
 
     def show_market(self, market: MarketView) -> None:
         """Ladder, chart, trades and orders of the latest poll."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from alefctl.errors import AlefError, NotFound
+from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -42,6 +43,8 @@ class ConsoleServices:
     cipher: Callable[[], PiiCipher]
     open_chain: Callable[[], AbstractContextManager[ChainClient]]
     success_fee_pct: Decimal
+    limits: NotionalLimits = field(default_factory=lambda: NotionalLimits(
+        Decimal(500), Decimal(5000), Decimal(50000)))
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> ConsoleServices:
@@ -50,7 +53,8 @@ class ConsoleServices:
         from alefctl.pii import load_cipher
 
         return cls(engine, settings.actor, lambda: load_cipher(settings),
-                   lambda: open_chain(settings), settings.trading.success_fee_pct)
+                   lambda: open_chain(settings), settings.trading.success_fee_pct,
+                   NotionalLimits.from_settings(settings.trading))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Actor]]:
@@ -112,6 +116,31 @@ class ConsoleServices:
     def retry_settlements(self, trade_ids: list[str] | None) -> list[Any]:
         """Put failed settlements (the chosen ones, or all) back in the queue (admins)."""
         return self.call(_settlement_admin().retry_failed_settlements, trade_ids)
+
+
+    def cancel_order(self, order_id: str) -> list[dict[str, Any]]:
+        """Cancel an order; a running server applies it to its book (control.py)."""
+        from alefctl.ids import parse_id
+        from alefctl.workflows.trading.control import cancel_orders
+
+        return cancel_orders(self.engine, self.actor(), [parse_id(order_id, field="order")],
+                             self.limits)
+
+    def otc_queue(self) -> list[dict[str, Any]]:
+        """Pending OTC orders (admins)."""
+        from alefctl.workflows.otc import list_otc_orders
+
+        with self.transaction() as (conn, actor):
+            actor.require("admin")
+            return list_otc_orders(conn, "pending")
+
+    def decide_otc(self, otc_id: str, approve: bool, reason: str | None = None) -> dict[str, Any]:
+        """Approve (trade against the treasury) or reject an OTC order."""
+        from alefctl.workflows.otc import approve_otc_order, reject_otc_order
+
+        if approve:
+            return self.call(approve_otc_order, otc_id)
+        return self.call(reject_otc_order, otc_id, reason)
 
 
 def _settlement_admin() -> Any:
