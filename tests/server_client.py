@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 
 from alefctl.server import create_app
 from alefctl.settings import load_settings
-from alefctl.workflows.api_keys import create_api_key
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.api_keys import create_api_key
 
 
 class Api:
