@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -100,11 +101,9 @@ def start_server(home: Path, port: int, grouped: bool) -> subprocess.Popen:
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                 return server
-        except httpx.HTTPError:
-            pass
         time.sleep(0.2)
     server.kill()
     raise SystemExit("alefctl serve did not become ready")

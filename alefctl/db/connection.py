@@ -45,8 +45,7 @@ def connect(settings: Settings) -> Engine:
         connect_args={"connect_timeout": settings.database.connect_timeout_s},
     )
     try:
-        with engine.connect():
-            pass
+        engine.connect().close()  # fail here, with a clear message, if the server is unreachable
     except OperationalError as exc:
         raise Unavailable(f"database unavailable: {_first_line(exc.orig)}") from exc
     return engine

@@ -34,7 +34,7 @@ async def stream(socket: WebSocket) -> None:
             request = await socket.receive_json()
             await _handle(app, client, request)
     except (WebSocketDisconnect, RuntimeError):
-        pass
+        pass  # the client went away: unsubscribe below
     finally:
         app.state.hub.unsubscribe(client)
         client.offer(None)
