@@ -129,7 +129,7 @@ class OrderWriter:
             with conn.begin():
                 group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock,
                                    self.guards)
-                group.lock_markets({c.request.token for c, _ in commands if isinstance(c, PlaceOrder)})
+                group.prepare([command for command, _ in commands])
                 outcomes = [group.run(command) for command, _ in commands]
                 group.flush()
         except Exception as exc:  # a failed commit: memory must follow the database again

@@ -33,12 +33,28 @@ class NotionalLimits:
                 "professional": self.professional}.get(accreditation, self.retail)
 
 
-def eligible_trader(conn: Connection, user_id: uuid.UUID) -> Any:
-    """The investor's row, locked; refuses anyone the spec does not let trade."""
-    user = conn.execute(text(
-        "SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
-        " accreditation_status, fiat_balance FROM users WHERE id = :u FOR UPDATE"),
-        {"u": user_id}).one()
+LOCK_TRADERS = text(
+    "SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
+    " accreditation_status, fiat_balance FROM users WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
+LOCK_WALLETS = text(
+    "SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
+    " WHERE user_id = ANY(:users) AND token_id = ANY(:tokens) ORDER BY id FOR UPDATE")
+
+
+def lock_traders(conn: Connection, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """Investors' rows by id, locked until commit (one statement for a whole group)."""
+    return {row.id: row for row in conn.execute(LOCK_TRADERS, {"ids": user_ids})}
+
+
+def lock_free_tokens(conn: Connection, user_ids: list[uuid.UUID],
+                     token_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """Free (unlocked) token balances by (user, token), wallets locked until commit."""
+    rows = conn.execute(LOCK_WALLETS, {"users": user_ids, "tokens": token_ids})
+    return {(row.user_id, row.token_id): row.free for row in rows}
+
+
+def check_trader(user: Any) -> None:
+    """Refuse anyone the spec does not let trade."""
     if user.role != "investor":
         raise PermissionDenied("only investors place orders")
     if not user.is_activated:
@@ -49,6 +65,12 @@ def eligible_trader(conn: Connection, user_id: uuid.UUID) -> Any:
         raise PermissionDenied("trading is blocked for this investor under FATCA")
     if user.wallet_address is None:
         raise Conflict("set a wallet address before trading", field="wallet_address")
+
+
+def eligible_trader(conn: Connection, user_id: uuid.UUID) -> Any:
+    """The investor's row, locked; refuses anyone the spec does not let trade."""
+    user = lock_traders(conn, [user_id])[user_id]
+    check_trader(user)
     return user
 
 
@@ -61,12 +83,25 @@ def check_notional(user: Any, notional: Decimal, limits: NotionalLimits) -> None
             f" limit of {format_usd(limit)} USD", code="notional_limit")
 
 
-def market_budget(user: Any, limits: NotionalLimits) -> Decimal:
+def market_budget(user: Any, free_fiat: Decimal, limits: NotionalLimits) -> Decimal:
     """What a market buy may spend: the free balance, at most the accreditation limit."""
-    budget = min(user.fiat_balance, limits.for_accreditation(user.accreditation_status))
+    budget = min(free_fiat, limits.for_accreditation(user.accreditation_status))
     if budget <= 0:
         raise InsufficientFunds("no free USD balance for a market buy")
     return budget
+
+
+def refuse_fiat(amount: Decimal, free_fiat: Decimal) -> None:
+    """Refuse an order that needs more money than the free balance."""
+    if amount > free_fiat:
+        raise InsufficientFunds(f"the order needs {format_usd(amount)} USD; free balance"
+                                f" {format_usd(free_fiat)}")
+
+
+def refuse_tokens(quantity: int, free_tokens: int) -> None:
+    """Refuse an order that needs more tokens than are free (not locked in other orders)."""
+    if quantity > free_tokens:
+        raise InsufficientFunds(f"the order needs {quantity} free tokens; you have {free_tokens}")
 
 
 def lock_fiat(conn: Connection, user_id: uuid.UUID, amount: Decimal) -> None:
@@ -75,10 +110,8 @@ def lock_fiat(conn: Connection, user_id: uuid.UUID, amount: Decimal) -> None:
         "UPDATE users SET fiat_balance = fiat_balance - :a, updated_at = now()"
         " WHERE id = :u AND fiat_balance >= :a RETURNING id"), {"a": amount, "u": user_id}).first()
     if locked is None:
-        balance = conn.execute(text("SELECT fiat_balance FROM users WHERE id = :u"),
-                               {"u": user_id}).scalar_one()
-        raise InsufficientFunds(f"the order needs {format_usd(amount)} USD; free balance"
-                                f" {format_usd(balance)}")
+        refuse_fiat(amount, conn.execute(text("SELECT fiat_balance FROM users WHERE id = :u"),
+                                         {"u": user_id}).scalar_one())
 
 
 def lock_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
@@ -88,6 +121,6 @@ def lock_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quant
         " WHERE user_id = :u AND token_id = :t AND balance - locked_balance >= :q RETURNING id"),
         {"q": quantity, "u": user_id, "t": token_id}).first()
     if locked is None:
-        free = conn.execute(text("SELECT balance - locked_balance FROM wallets WHERE user_id = :u"
-                                 " AND token_id = :t"), {"u": user_id, "t": token_id}).scalar()
-        raise InsufficientFunds(f"the order needs {quantity} free tokens; you have {free or 0}")
+        refuse_tokens(quantity, conn.execute(text(
+            "SELECT balance - locked_balance FROM wallets WHERE user_id = :u AND token_id = :t"),
+            {"u": user_id, "t": token_id}).scalar() or 0)

@@ -74,7 +74,22 @@ class OrderGroup:
         self.ledger = GroupLedger(treasury_id)
         self.orders: dict[uuid.UUID, OrderState] = {}
         self.markets: dict[str, Market] = {}  # by symbol and by str(id)
+        self.traders: dict[uuid.UUID, Any] = {}  # user rows as locked; balances as loaded
+        self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
         self.events: list[tuple[Market, Any]] = []
+
+    def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
+        """Lock, a statement each for the whole group, the rows its commands will read: tokens,
+        traders, their wallets and the orders to cancel (commands run without it load them one
+        by one)."""
+        places = [c for c in commands if isinstance(c, PlaceOrder)]
+        self.lock_markets({c.request.token for c in places})
+        user_ids = sorted({c.actor.user_id for c in places} - self.traders.keys())
+        if user_ids:
+            self.traders.update(funds.lock_traders(self.conn, user_ids))
+            token_ids = sorted({m.id for m in self.markets.values()})
+            self.free_tokens.update(funds.lock_free_tokens(self.conn, user_ids, token_ids))
+        self._load_orders({_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
 
     def lock_markets(self, token_refs: set[str]) -> None:
         """Lock the token rows (spec step 2), in id order; each stays locked until commit."""
@@ -109,7 +124,11 @@ class OrderGroup:
         if market.trading_mode == "fixed_price_otc":
             from alefctl.workflows.otc import place_otc_order
 
-            return place_otc_order(self.conn, actor, market, request, self.limits)
+            try:
+                return place_otc_order(self.conn, actor, market, request, self.limits)
+            finally:  # it changed the balances in the database: read them again when needed
+                self.traders.pop(actor.user_id, None)
+                self.free_tokens.pop((actor.user_id, market.id), None)
         price = to_ticks(request.price, market.tick_size)
         stop = to_ticks(request.stop_price, market.tick_size, field="stop_price")
         duplicate = self._open_duplicate(actor.user_id, request.client_order_id)
@@ -120,7 +139,8 @@ class OrderGroup:
         nav = None if market.nav_per_token is None else int(market.nav_per_token / market.tick_size)
         self.guards.check(market.id, book, price, nav, now, request.confirm_fat_finger,
                           request.confirm_nav_deviation)
-        trader = funds.eligible_trader(self.conn, actor.user_id)
+        trader = self._trader(actor.user_id)
+        funds.check_trader(trader)
         order = OrderState(
             id=new_id(), user_id=actor.user_id, token_id=market.id, side=request.side,
             order_type=request.order_type, quantity=request.quantity, price=request.price,
@@ -143,11 +163,8 @@ class OrderGroup:
         return order.public(market.symbol)
 
     def _cancel(self, command: CancelOrder) -> dict[str, Any]:
-        try:
-            order_id = uuid.UUID(command.order_id)
-        except ValueError:
-            raise NotFound(f"order not found: {command.order_id}") from None
-        order = self._order(order_id)
+        order_id = _order_id(command.order_id)
+        order = None if order_id is None else self._order(order_id)
         if order is None or (order.user_id != command.actor.user_id and command.actor.role != "admin"):
             raise NotFound(f"order not found: {command.order_id}")
         if order.is_finished:
@@ -177,12 +194,30 @@ class OrderGroup:
                            f" (status {market.status}, mode {market.trading_mode})")
         return market
 
+    def _trader(self, user_id: uuid.UUID) -> Any:
+        if user_id not in self.traders:
+            self.traders.update(funds.lock_traders(self.conn, [user_id]))
+        return self.traders[user_id]
+
+    def _free_fiat(self, user_id: uuid.UUID) -> Decimal:
+        """The free balance as loaded, changed by what this group moved so far."""
+        return self.traders[user_id].fiat_balance + self.ledger.fiat_credits.get(user_id, 0)
+
+    def _free_tokens(self, user_id: uuid.UUID, token_id: uuid.UUID) -> int:
+        key = (user_id, token_id)
+        if key not in self.free_tokens:
+            self.free_tokens.update(funds.lock_free_tokens(self.conn, [user_id], [token_id]))
+        balance, locked = self.ledger.token_moves.get(key, (0, 0))
+        return self.free_tokens.get(key, 0) + balance - locked
+
     def _lock_funds(self, order: OrderState, trader: Any, market: Market) -> int | None:
-        """Lock what the order may use; returns the engine's notional cap for market buys."""
+        """Lock what the order may use (written with the group: the rows are locked since it
+        began); returns the engine's notional cap for market buys."""
         if order.side == "sell":
             if order.price is not None:
                 funds.check_notional(trader, order.price * order.quantity, self.limits)
-            funds.lock_tokens(self.conn, order.user_id, market.id, order.quantity)
+            funds.refuse_tokens(order.quantity, self._free_tokens(order.user_id, market.id))
+            self.ledger.move_tokens(order.user_id, market.id, 0, order.quantity)
             order.locked_quantity = order.quantity
             return None
         if order.price is not None:  # limit and stop_limit buys lock price x quantity
@@ -190,9 +225,10 @@ class OrderGroup:
             funds.check_notional(trader, amount, self.limits)
             cap = None
         else:  # market and stop_loss buys lock a bounded budget
-            amount = funds.market_budget(trader, self.limits)
+            amount = funds.market_budget(trader, self._free_fiat(order.user_id), self.limits)
             cap = int(amount / market.tick_size)
-        funds.lock_fiat(self.conn, order.user_id, amount)
+        funds.refuse_fiat(amount, self._free_fiat(order.user_id))
+        self.ledger.credit_fiat(order.user_id, -amount)
         order.locked_fiat = amount
         return cap
 
@@ -217,13 +253,19 @@ class OrderGroup:
         return None if found is None else self._order(found)
 
     def _order(self, order_id: uuid.UUID) -> OrderState | None:
-        if order_id not in self.orders:
-            self.orders.update(load_orders(self.conn, [order_id]))
+        self._load_orders({order_id})
         return self.orders.get(order_id)
+
+    def _load_orders(self, order_ids: set[uuid.UUID | None]) -> None:
+        """Load (and lock) the orders not yet in the group, in one statement."""
+        missing = sorted(i for i in order_ids if i is not None and i not in self.orders)
+        if missing:
+            self.orders.update(load_orders(self.conn, missing))
 
     def _apply(self, market: Market, events: list[Any]) -> None:
         """Turn the engine's events into order states, trades and releases of funds."""
         touched: dict[uuid.UUID, OrderState] = {}
+        self._load_orders({getattr(event, "maker_order_id", None) for event in events})
         for event in events:
             self.events.append((market, event))
             kind = event.kind
@@ -258,3 +300,11 @@ class OrderGroup:
             if not order.is_finished and order.price is not None:
                 keep = order.price * order.remaining
             self.ledger.release(order, keep)
+
+
+def _order_id(text_id: str) -> uuid.UUID | None:
+    """An order id as given by a caller, or None if it cannot be one."""
+    try:
+        return uuid.UUID(text_id)
+    except ValueError:
+        return None

@@ -52,7 +52,8 @@ CREDIT_FIAT = text("UPDATE users SET fiat_balance = fiat_balance + :amount, upda
 # checks it before it finds the conflict, and the real deltas apply in the update.
 MOVE_TOKENS = text(
     "INSERT INTO wallets (id, user_id, token_id, balance, locked_balance) VALUES (:id, :user_id,"
-    " :token_id, greatest(:balance, 0), greatest(:locked, 0)) ON CONFLICT (user_id, token_id)"
+    " :token_id, greatest(:balance, 0), least(greatest(:locked, 0), greatest(:balance, 0)))"
+    " ON CONFLICT (user_id, token_id)"
     " DO UPDATE SET balance = wallets.balance + :balance, locked_balance ="
     " wallets.locked_balance + :locked, updated_at = now()")
 
