@@ -1,17 +1,18 @@
 """OrderBook: the public API of one token's book (submit, cancel, market data, snapshot)."""
 
-from bisect import bisect_left, insort
+from bisect import insort
 from collections import deque
 
 from engine.constants import MAX_PRICE, CancelReason, OrderType, RejectReason
 from engine.marketdata import Depth, side_depth
-from engine.matching import BUY, MARKET_FLOOR, SELL, MatchingCore
+from engine.matching import BUY, COMPACT_AFTER, MARKET_FLOOR, MARKET_UNFILLED, SELL, MatchingCore
 from engine.snapshot import BookSnapshot, PendingStop, RestingOrder, restore_into, take_snapshot
 from engine.stops import StopOrder
 from engine.validation import order_problem
 
 LIMIT = OrderType.LIMIT
 MARKET = OrderType.MARKET
+USER = CancelReason.USER
 _PREVENTION = ("cancel_taker", "cancel_maker", "cancel_both")
 _TIME_IN_FORCE = ("GTC", "IOC", "FOK")
 _CANONICAL_TYPES = {order_type.value: order_type for order_type in OrderType}
@@ -35,49 +36,47 @@ class OrderBook(MatchingCore):
         ``notional_cap`` the most a market or stop_loss buy may spend (sum of price * qty).
         ``time_in_force`` is ignored for market and stop_loss orders.
         """
-        # Fast path for a valid limit order, inlined because it is most of the traffic;
-        # anything else (or anything odd) takes the checked path, which gives the same events.
-        if (order_type == "limit" and type(quantity) is int
-                and quantity > 0 and type(price) is int and 0 < price < MAX_PRICE
-                and stop_price is None and notional_cap is None
-                and (time_in_force == "GTC" or time_in_force in _TIME_IN_FORCE)
-                and (self_trade_prevention == "none" or self_trade_prevention in _PREVENTION)
-                and order_id not in self._live):
-            if side == "buy":
-                is_buy = True
-                side = BUY
-                own = self._bids
-                opposite = self._asks
-                rank = price
-            elif side == "sell":
-                is_buy = False
-                side = SELL
-                own = self._asks
-                opposite = self._bids
-                rank = -price
-            else:
-                return self._reject(order_id, RejectReason.INVALID_SIDE)
-            seq = self._seq = self._seq + 1
-            events: list[tuple] = [("accepted", seq, order_id, user_id, side, LIMIT, price,
-                                    quantity, None, time_in_force)]
-            if time_in_force != "GTC":
-                self._execute_limit(events, order_id, user_id, is_buy, price, quantity,
-                                    time_in_force, self_trade_prevention)
-                if self._stops._count and self._stops_met():
-                    self._trigger_stops(events)
-                return events
-            opposite_ranks = opposite.ranks
-            # The opposite side's best rank is the negated rank of the best price we accept.
-            crosses = opposite_ranks and opposite_ranks[-1] >= -rank
-            if crosses:
-                quantity = self._take(events, opposite, order_id, user_id, is_buy, price,
-                                      -rank, quantity, self_trade_prevention, None)
-            if quantity:  # rest what is left
-                order = [quantity, order_id, user_id, price, side]
+        # Fast paths for a valid GTC limit order and a valid market order without a cap,
+        # inlined because they are most of the traffic; anything else (or anything odd) takes
+        # the checked path, which gives the same events.
+        if order_type == "limit":
+            if (type(quantity) is int and quantity > 0 and type(price) is int
+                    and 0 < price < MAX_PRICE and stop_price is None and notional_cap is None
+                    and time_in_force == "GTC"
+                    and self_trade_prevention in ("none", "cancel_taker", "cancel_maker",
+                                                  "cancel_both")
+                    and order_id not in self._live):
+                if side == "buy":
+                    side = BUY
+                    own = self._bids
+                    opposite = self._asks
+                    rank = price
+                elif side == "sell":
+                    side = SELL
+                    own = self._asks
+                    opposite = self._bids
+                    rank = -price
+                else:
+                    return self._reject(order_id, RejectReason.INVALID_SIDE)
+                seq = self._seq = self._seq + 1
+                events: list[tuple] = [("accepted", seq, order_id, user_id, side, LIMIT, price,
+                                        quantity, None, "GTC")]
+                opposite_ranks = opposite.ranks
+                # The opposite side's best rank is the negated rank of the best price we take.
+                if opposite_ranks and opposite_ranks[-1] >= -rank:
+                    quantity = self._take(events, opposite, order_id, user_id, side, -rank,
+                                          quantity, self_trade_prevention, price)
+                    if quantity:
+                        self._rest(own, rank, [quantity, order_id, user_id, price, side, None])
+                    if self._stops._count and self._stops_met():
+                        self._trigger_stops(events)
+                    return events
+                # Rest it: the inlined body of _rest.
+                order = [quantity, order_id, user_id, price, side, None]
                 levels = own.levels
                 level = levels.get(rank)
                 if level is None:
-                    levels[rank] = [quantity, 0, deque((order,))]
+                    level = levels[rank] = [quantity, 0, deque((order,))]
                     ranks = own.ranks
                     if not ranks or rank > ranks[-1]:
                         ranks.append(rank)
@@ -86,31 +85,39 @@ class OrderBook(MatchingCore):
                 else:
                     level[0] += quantity
                     level[2].append(order)
+                order[5] = level
                 self._live[order_id] = order
-            if crosses and self._stops._count and self._stops_met():
-                self._trigger_stops(events)
-            return events
-        if (order_type == "market" and (side == "buy" or side == "sell")
-                and type(quantity) is int and quantity > 0
-                and price is None and stop_price is None
-                and (time_in_force == "GTC" or time_in_force in _TIME_IN_FORCE)
-                and (self_trade_prevention == "none" or self_trade_prevention in _PREVENTION)
-                and (notional_cap is None or (side == "buy" and type(notional_cap) is int
-                                              and notional_cap > 0))
+                return events
+        elif (order_type == "market" and type(quantity) is int and quantity > 0
+                and price is None and stop_price is None and notional_cap is None
+                and time_in_force in ("GTC", "IOC", "FOK")
+                and self_trade_prevention in ("none", "cancel_taker", "cancel_maker",
+                                              "cancel_both")
                 and order_id not in self._live):
-            is_buy = side == "buy"
+            if side == "buy":
+                side = BUY
+                opposite = self._asks
+            elif side == "sell":
+                side = SELL
+                opposite = self._bids
+            else:
+                return self._reject(order_id, RejectReason.INVALID_SIDE)
             seq = self._seq = self._seq + 1
-            events = [(
-                "accepted", seq, order_id, user_id, BUY if is_buy else SELL, MARKET, None,
-                quantity, None, "IOC")]
-            remaining = self._take(events, self._asks if is_buy else self._bids, order_id,
-                                   user_id, is_buy, None, MARKET_FLOOR, quantity,
-                                   self_trade_prevention, notional_cap)
-            if remaining:
-                self._cancel_taker(events, order_id, user_id, is_buy, None, remaining,
-                                   CancelReason.MARKET_UNFILLED)
-            if self._stops._count and self._stops_met():
-                self._trigger_stops(events)
+            events = [("accepted", seq, order_id, user_id, side, MARKET, None, quantity, None,
+                       "IOC")]
+            if opposite.ranks:
+                quantity = self._take(events, opposite, order_id, user_id, side, MARKET_FLOOR,
+                                      quantity, self_trade_prevention, None)
+                if quantity:
+                    seq = self._seq = self._seq + 1
+                    events.append(("cancelled", seq, order_id, user_id, side, None, quantity,
+                                   MARKET_UNFILLED))
+                if self._stops._count and self._stops_met():
+                    self._trigger_stops(events)
+            else:
+                seq = self._seq = seq + 1
+                events.append(("cancelled", seq, order_id, user_id, side, None, quantity,
+                               MARKET_UNFILLED))
             return events
         return self._submit_checked(order_id, user_id, side, order_type, quantity, price,
                                     stop_price, time_in_force, self_trade_prevention,
@@ -126,41 +133,25 @@ class OrderBook(MatchingCore):
             self._stops.remove(order)
             return [(
                 "cancelled", seq, order_id, order.user_id, order.side, order.price,
-                order.quantity, CancelReason.USER)]
+                order.quantity, USER)]
         remaining = order[0]
         order[0] = 0  # marks it dead; it leaves its queue lazily
-        price = order[3]
-        side = order[4]
-        if side is BUY:
-            own = self._bids
-            rank = price
-        else:
-            own = self._asks
-            rank = -price
-        level = own.levels[rank]
-        level_quantity = level[0] - remaining
-        if not level_quantity:  # that was its last live order
-            del own.levels[rank]
-            ranks = own.ranks
-            if ranks[-1] == rank:
-                ranks.pop()
+        level = order[5]
+        total = level[0] - remaining
+        if total:
+            level[0] = total
+            dead = level[1] + 1
+            # Bound the dead entries so memory follows live orders, not orders processed.
+            if dead > COMPACT_AFTER and dead + dead > len(level[2]):
+                level[2] = deque([entry for entry in level[2] if entry[0]])
+                level[1] = 0
             else:
-                del ranks[bisect_left(ranks, rank)]
+                level[1] = dead
+        elif order[4] is BUY:  # that was its level's last live order
+            self._bids.remove_level(order[3], level)
         else:
-            level[0] = level_quantity
-            queue = level[2]
-            if queue[0] is order:
-                queue.popleft()
-                while not queue[0][0]:
-                    queue.popleft()
-                    level[1] -= 1
-            else:
-                level[1] += 1
-                # Bound the dead entries so memory follows live orders, not orders processed.
-                if level[1] > 16 and 2 * level[1] > len(queue):
-                    level[2] = deque(entry for entry in queue if entry[0])
-                    level[1] = 0
-        return [("cancelled", seq, order_id, order[2], side, price, remaining, CancelReason.USER)]
+            self._asks.remove_level(-order[3], level)
+        return [("cancelled", seq, order_id, order[2], order[4], order[3], remaining, USER)]
 
     @property
     def last_price(self) -> int | None:

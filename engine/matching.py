@@ -2,21 +2,25 @@
 
 Hot paths here trade a little readability for speed, deliberately:
 
-- A resting order is a 5-item list ``[remaining, order_id, user_id, price, side]`` (cheaper to
-  create and index than an object). ``remaining == 0`` marks an order that is finished; a
+- A resting order is a 6-item list ``[remaining, order_id, user_id, price, side, level]``
+  (cheaper to create and index than an object); ``level`` is the price level it rests in, so
+  a cancel reaches it without a lookup. ``remaining == 0`` marks an order that is finished; a
   cancelled order is only marked and dropped from the id index, and leaves its queue lazily
   (when it reaches the head, or when the queue is compacted), so cancel is O(1).
 - A level is a list ``[total_quantity, dead_count, deque_of_orders]``. Its total is 0 exactly
-  when no live order is left, and then the level is removed at once, so the best level
-  always holds a live order. ``dead_count`` counts cancelled entries still in the deque; when
-  they pass half of it the deque is rebuilt, so memory follows live orders.
+  when no live order is left, and then the level is removed at once (its deque is cleared,
+  which also breaks the order -> level -> deque reference cycle), so the best level always
+  holds a live order. ``dead_count`` counts cancelled entries still in the deque; when they
+  pass half of it the deque is rebuilt, so memory follows live orders.
 - Each side keys its levels by *rank*, where a higher rank is a better price (bids:
   ``rank = price``, asks: ``rank = -price``), so one loop serves both sides. The ranks of a
   side are a plain ascending list with the best level last: new best levels are appended and
   exhausted best levels popped in O(1); other inserts and deletes are a C-level memmove.
+- The taking loop updates a level's total once per level, not once per fill, and has a
+  separate branch for the fill that exhausts the maker (the common case for market orders).
 """
 
-from bisect import insort
+from bisect import bisect_left, insort
 from collections import deque
 
 from engine.constants import MAX_PRICE, CancelReason, OrderType, Side, TimeInForce
@@ -27,8 +31,8 @@ SELL = Side.SELL
 GTC = TimeInForce.GTC
 FOK = TimeInForce.FOK
 STP_NONE = "none"
-STP_CANCELS_MAKER = frozenset({"cancel_maker", "cancel_both"})
-STP_CANCELS_TAKER = frozenset({"cancel_taker", "cancel_both"})
+STP_CANCELS_MAKER = ("cancel_maker", "cancel_both")
+STP_CANCELS_TAKER = ("cancel_taker", "cancel_both")
 STOP_LOSS = OrderType.STOP_LOSS
 SELF_TRADE = CancelReason.SELF_TRADE
 NOTIONAL_CAP = CancelReason.NOTIONAL_CAP
@@ -36,7 +40,7 @@ FOK_UNFILLED = CancelReason.FOK_UNFILLED
 IOC_REMAINDER = CancelReason.IOC_REMAINDER
 MARKET_UNFILLED = CancelReason.MARKET_UNFILLED
 MARKET_FLOOR = -MAX_PRICE  # every rank is above it: a market order crosses any level
-
+COMPACT_AFTER = 16  # dead entries a level may hold before its queue is considered for rebuild
 
 
 class BookSide:
@@ -48,6 +52,16 @@ class BookSide:
         self.levels: dict[int, list] = {}  # rank -> [total_quantity, dead_count, deque]
         self.ranks: list[int] = []  # ascending; the best level is last
         self.sign = sign  # price = rank * sign
+
+    def remove_level(self, rank: int, level: list) -> None:
+        """Drop a level whose last live order has gone."""
+        del self.levels[rank]
+        ranks = self.ranks
+        if ranks[-1] == rank:
+            ranks.pop()
+        else:
+            del ranks[bisect_left(ranks, rank)]
+        level[2].clear()  # dead entries point back at the level
 
 
 class MatchingCore:
@@ -64,34 +78,108 @@ class MatchingCore:
         self._last_price: int | None = None
         self._stop_arrivals = 0
 
-    def _take(self, events, opposite, order_id, user_id, is_buy, taker_price, threshold,
-              remaining, prevention, budget):
+    def _take(self, events, opposite, order_id, user_id, side, threshold, remaining,
+              prevention, taker_price):
         """Match against the opposite side while its best rank >= threshold; return remainder.
 
-        A remainder stopped by self-trade prevention or the notional budget is cancelled here
-        (and 0 is returned); any other remainder is left to the caller.
+        The caller has checked that the best opposite level crosses. A remainder stopped by
+        self-trade prevention is cancelled here (and 0 is returned); any other remainder is
+        left to the caller.
         """
         levels = opposite.levels
         ranks = opposite.ranks
         sign = opposite.sign
         live = self._live
         append = events.append
-        side = BUY if is_buy else SELL
         preventing = prevention != STP_NONE
         seq = self._seq
-        traded_price = None
-        stop_reason = None
-        while ranks:
+        rank = ranks[-1]
+        while True:
+            level = levels[rank]
+            queue = level[2]
+            total = level[0]
+            price = rank * sign
+            while True:
+                maker = queue[0]
+                available = maker[0]
+                if not available:  # cancelled earlier, dropped lazily
+                    queue.popleft()
+                    level[1] -= 1
+                    continue
+                if maker[2] == user_id and preventing:
+                    if prevention in STP_CANCELS_MAKER:
+                        maker[0] = 0
+                        queue.popleft()
+                        del live[maker[1]]
+                        total -= available
+                        seq += 1
+                        append(("cancelled", seq, maker[1], user_id, maker[4], price,
+                                available, SELF_TRADE))
+                    if prevention in STP_CANCELS_TAKER:
+                        seq += 1
+                        append(("cancelled", seq, order_id, user_id, side, taker_price,
+                                remaining, SELF_TRADE))
+                        remaining = 0
+                        break
+                    if not total:
+                        break
+                    continue
+                seq += 1
+                self._last_price = price
+                if available > remaining:  # the taker is done, the maker stays
+                    available -= remaining
+                    maker[0] = available
+                    total -= remaining
+                    append(("trade", seq, order_id, maker[1], user_id, maker[2], side, price,
+                            remaining, 0, available))
+                    remaining = 0
+                    break
+                remaining -= available
+                total -= available
+                maker[0] = 0
+                queue.popleft()
+                del live[maker[1]]
+                append(("trade", seq, order_id, maker[1], user_id, maker[2], side, price,
+                        available, remaining, 0))
+                if not remaining or not total:
+                    break
+            if total:
+                level[0] = total
+                break
+            del levels[rank]
+            ranks.pop()
+            queue.clear()  # only dead entries are left; they point back at the level
+            if not remaining or not ranks:
+                break
             rank = ranks[-1]
             if rank < threshold:
                 break
+        self._seq = seq
+        return remaining
+
+    def _take_capped(self, events, opposite, order_id, user_id, side, remaining, prevention,
+                     budget):
+        """_take for a market buy with a notional cap: it also stops when the money runs out.
+
+        Any remainder stopped by self-trade prevention or the cap is cancelled here.
+        """
+        levels = opposite.levels
+        ranks = opposite.ranks
+        sign = opposite.sign
+        live = self._live
+        append = events.append
+        preventing = prevention != STP_NONE
+        seq = self._seq
+        stop_reason = None
+        while ranks:
+            rank = ranks[-1]
             level = levels[rank]
             queue = level[2]
             price = rank * sign
             while True:
                 maker = queue[0]
                 maker_remaining = maker[0]
-                if not maker_remaining:  # cancelled earlier, dropped lazily
+                if not maker_remaining:
                     queue.popleft()
                     level[1] -= 1
                     continue
@@ -102,9 +190,8 @@ class MatchingCore:
                         del live[maker[1]]
                         level[0] -= maker_remaining
                         seq += 1
-                        append((
-                            "cancelled", seq, maker[1], user_id, maker[4],
-                            price, maker_remaining, SELF_TRADE))
+                        append(("cancelled", seq, maker[1], user_id, maker[4], price,
+                                maker_remaining, SELF_TRADE))
                     if prevention in STP_CANCELS_TAKER:
                         stop_reason = SELF_TRADE
                         break
@@ -112,14 +199,13 @@ class MatchingCore:
                         break
                     continue
                 fill = maker_remaining if maker_remaining < remaining else remaining
-                if budget is not None:
-                    affordable = budget // price
-                    if affordable < fill:
-                        fill = affordable
-                        stop_reason = NOTIONAL_CAP
-                        if not fill:
-                            break
-                    budget -= fill * price
+                affordable = budget // price
+                if affordable < fill:
+                    fill = affordable
+                    stop_reason = NOTIONAL_CAP
+                    if not fill:
+                        break
+                budget -= fill * price
                 remaining -= fill
                 maker_remaining -= fill
                 maker[0] = maker_remaining
@@ -128,23 +214,20 @@ class MatchingCore:
                     queue.popleft()
                     del live[maker[1]]
                 seq += 1
-                append((
-                    "trade", seq, order_id, maker[1], user_id, maker[2], side, price, fill,
-                    remaining, maker_remaining))
-                traded_price = price
+                append(("trade", seq, order_id, maker[1], user_id, maker[2], side, price, fill,
+                        remaining, maker_remaining))
+                self._last_price = price
                 if not remaining or not level[0] or stop_reason:
                     break
             if not level[0]:
                 del levels[rank]
                 ranks.pop()
+                queue.clear()
             if not remaining or stop_reason:
                 break
-        if traded_price is not None:
-            self._last_price = traded_price
         if stop_reason and remaining:
             seq += 1
-            append((
-                "cancelled", seq, order_id, user_id, side, taker_price, remaining, stop_reason))
+            append(("cancelled", seq, order_id, user_id, side, None, remaining, stop_reason))
             remaining = 0
         self._seq = seq
         return remaining
@@ -177,44 +260,49 @@ class MatchingCore:
                        time_in_force, prevention) -> None:
         """Match a limit order, then rest or cancel what is left according to its TIF."""
         if is_buy:
-            opposite, own, threshold, own_rank = self._asks, self._bids, -price, price
+            opposite, own, threshold, own_rank, side = self._asks, self._bids, -price, price, BUY
         else:
-            opposite, own, threshold, own_rank = self._bids, self._asks, price, -price
+            opposite, own, threshold, own_rank, side = self._bids, self._asks, price, -price, SELL
         remaining = quantity
         ranks = opposite.ranks
         crosses = ranks and ranks[-1] >= threshold
         if time_in_force == FOK and not (
             crosses and self._can_fill(opposite, threshold, quantity, user_id, prevention)
         ):
-            self._cancel_taker(events, order_id, user_id, is_buy, price, quantity, FOK_UNFILLED)
+            self._cancel_taker(events, order_id, user_id, side, price, quantity, FOK_UNFILLED)
             return
         if crosses:
-            remaining = self._take(events, opposite, order_id, user_id, is_buy, price,
-                                   threshold, quantity, prevention, None)
+            remaining = self._take(events, opposite, order_id, user_id, side, threshold,
+                                   quantity, prevention, price)
         if not remaining:
             return
         if time_in_force == GTC:
-            self._rest(own, own_rank,
-                       [remaining, order_id, user_id, price, BUY if is_buy else SELL])
+            self._rest(own, own_rank, [remaining, order_id, user_id, price, side, None])
         else:
-            self._cancel_taker(events, order_id, user_id, is_buy, price, remaining,
+            self._cancel_taker(events, order_id, user_id, side, price, remaining,
                                IOC_REMAINDER)
 
     def _execute_market(self, events, order_id, user_id, is_buy, quantity, prevention,
                         notional_cap) -> None:
         """Match a market order; it never rests, so any remainder is cancelled."""
-        opposite = self._asks if is_buy else self._bids
-        remaining = self._take(events, opposite, order_id, user_id, is_buy, None, MARKET_FLOOR,
-                               quantity, prevention, notional_cap)
+        if is_buy:
+            opposite, side = self._asks, BUY
+        else:
+            opposite, side = self._bids, SELL
+        remaining = quantity
+        if notional_cap is not None:
+            remaining = self._take_capped(events, opposite, order_id, user_id, side, quantity,
+                                          prevention, notional_cap)
+        elif opposite.ranks:
+            remaining = self._take(events, opposite, order_id, user_id, side, MARKET_FLOOR,
+                                   quantity, prevention, None)
         if remaining:
-            self._cancel_taker(events, order_id, user_id, is_buy, None, remaining,
+            self._cancel_taker(events, order_id, user_id, side, None, remaining,
                                MARKET_UNFILLED)
 
-    def _cancel_taker(self, events, order_id, user_id, is_buy, price, remaining, reason):
+    def _cancel_taker(self, events, order_id, user_id, side, price, remaining, reason):
         seq = self._seq = self._seq + 1
-        events.append((
-            "cancelled", seq, order_id, user_id, BUY if is_buy else SELL, price, remaining,
-            reason))
+        events.append(("cancelled", seq, order_id, user_id, side, price, remaining, reason))
 
     def _stops_met(self) -> bool:
         """Whether some pending stop is met by the last trade price."""
@@ -247,7 +335,7 @@ class MatchingCore:
         """Append an order record at the back of its price level, creating the level if new."""
         level = own.levels.get(rank)
         if level is None:
-            own.levels[rank] = [order[0], 0, deque((order,))]
+            level = own.levels[rank] = [order[0], 0, deque((order,))]
             ranks = own.ranks
             if not ranks or rank > ranks[-1]:
                 ranks.append(rank)
@@ -256,4 +344,5 @@ class MatchingCore:
         else:
             level[0] += order[0]
             level[2].append(order)
+        order[5] = level
         self._live[order[1]] = order

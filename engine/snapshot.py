@@ -74,7 +74,7 @@ def restore_into(book, snapshot: BookSnapshot) -> None:
         own = book._bids if is_buy else book._asks
         book._rest(own, order.price * own.sign,
                    [order.remaining, order.order_id, order.user_id, order.price,
-                    Side.BUY if is_buy else Side.SELL])
+                    Side.BUY if is_buy else Side.SELL, None])
     best_bid, best_ask = book.best_bid(), book.best_ask()
     if best_bid is not None and best_ask is not None and best_bid >= best_ask:
         raise BookStateError(f"crossed book: best bid {best_bid} >= best ask {best_ask}")
