@@ -21,6 +21,14 @@ class AlefError(Exception):
         if code is not None:
             self.code = code
 
+    def __reduce__(self) -> tuple:
+        """Pickle with the field and code (the order writer's process sends errors back)."""
+        return (_rebuild, (type(self), self.message, self.field, vars(self).get("code")))
+
+
+def _rebuild(cls: type[AlefError], message: str, field: str | None, code: str | None) -> AlefError:
+    return cls(message, field=field, code=code)
+
 
 class InvalidInput(AlefError):
     """The caller's input is malformed or out of range."""

@@ -82,6 +82,9 @@ class ServerSettings(BaseModel):
     settlement_batch_size: int = Field(10, ge=1, description="trades per settlement batch")
     group_commit: bool = Field(True, description="commit many orders per transaction")
     max_group: int = Field(256, ge=1, description="most orders in one group transaction")
+    writer_process: bool = Field(True, description="run the order writer (books, matching, group"
+                                 " commits) in a process of its own, not a thread of the server")
+    access_log: bool = Field(False, description="log every HTTP request (metrics count them anyway)")
 
 
 class Settings(BaseSettings):

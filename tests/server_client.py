@@ -40,10 +40,12 @@ class Api:
 
 
 @contextmanager
-def running_api(engine: Engine, db_url: str, home: Path, admin: Actor) -> Iterator[Api]:
-    """The app started (lifespan run) on this test's database."""
+def running_api(engine: Engine, db_url: str, home: Path, admin: Actor,
+                **server: object) -> Iterator[Api]:
+    """The app started (lifespan run) on this test's database; `server` overrides settings."""
     # No settlement loop: these tests look at trades as the order path leaves them.
-    settings = load_settings(home=home, database={"url": db_url}, server={"settlement_loop": False})
+    settings = load_settings(home=home, database={"url": db_url},
+                             server={"settlement_loop": False, **server})
     with TestClient(create_app(settings, engine)) as client:
         yield Api(client, engine, admin)
 

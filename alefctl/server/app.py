@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from alefctl import __version__
 from alefctl.server.auth import KeyCache
-from alefctl.server.feeds import BookFeeds, group_messages
+from alefctl.server.feeds import BookFeeds
 from alefctl.server.hub import Hub
 from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
@@ -20,6 +20,7 @@ from alefctl.server.requests import close_orders_of_closed_tokens, handle_reques
 from alefctl.server.routes import businesses, dividends, kyc, orders, settlement, stream, system, tokens
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.writer import OrderWriter
+from alefctl.server.writer_process import WriterProcess
 from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
@@ -63,23 +64,28 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.state.feeds = BookFeeds()
     install_problem_handlers(app)
-    for module in (system, kyc, businesses, tokens, orders, stream, settlement, dividends):
+    # the order routes first: routes are matched in order, and these take most of the traffic
+    for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
         app.include_router(module.router)
     return app
 
 
-def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter:
-    """The order writer, publishing each committed group to the WebSocket hub."""
+def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter | WriterProcess:
+    """The order writer (a process of its own unless settings say a thread), publishing each
+    committed group to the WebSocket hub."""
     loop = asyncio.get_running_loop()
 
-    def publish(result: dict) -> None:
-        messages = group_messages(result["group"], result["books"], app.state.feeds)
-        app.state.metrics.trades.inc(len(result["group"].ledger.trades))
-        app.state.metrics.group_size.observe(result["size"])
+    def publish(report: dict) -> None:
+        messages = app.state.feeds.messages(report)
+        app.state.metrics.trades.inc(len(report["trades"]))
+        app.state.metrics.group_size.observe(report["size"])
         loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
 
-    writer = OrderWriter(app.state.db, NotionalLimits.from_settings(settings.trading),
-                         publish, grouped=settings.server.group_commit,
-                         max_group=settings.server.max_group)
+    options = {"grouped": settings.server.group_commit, "max_group": settings.server.max_group}
+    if settings.server.writer_process:
+        writer: OrderWriter | WriterProcess = WriterProcess(settings, publish, **options)
+    else:
+        writer = OrderWriter(app.state.db, NotionalLimits.from_settings(settings.trading), publish,
+                             **options)
     writer.start()
     return writer

@@ -1,12 +1,16 @@
-"""Market data messages built on the writer thread after each committed group.
+"""Market data: what a committed group reports, and the messages the server sends for it.
 
-Book feed: per token, a snapshot (top levels, with a sequence number) and then deltas, each
-delta with the next sequence number; a client that sees a gap asks for the snapshot again.
+The writer (thread or process) turns each committed group into a report of plain data
+(`group_report`): trades, the touched books' top levels, the orders that changed. The server
+turns reports into channel messages (`BookFeeds.messages`). Book feed: per token, a snapshot
+(top levels, with a sequence number) and then deltas, each delta with the next sequence number;
+a client that sees a gap asks for the snapshot again.
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +18,40 @@ from alefctl.db.audit import to_jsonable
 
 DEPTH_LEVELS = 20
 Message = tuple[str, dict[str, Any]]
+Levels = dict[tuple[str, Decimal], int]  # (side, price) -> quantity
+
+
+def book_levels(books: dict[uuid.UUID, Any], token_id: uuid.UUID, tick: Decimal) -> Levels | None:
+    """The top levels of a token's book in USD prices, or None if the server runs no such book
+    (a writer call: it runs where the books are)."""
+    book = books.get(token_id)
+    if book is None:
+        return None
+    depth = book.depth(DEPTH_LEVELS)
+    levels = {("buy", level.price * tick): level.quantity for level in depth.bids}
+    levels.update({("sell", level.price * tick): level.quantity for level in depth.asks})
+    return levels
+
+
+def group_report(group: Any, books: dict[uuid.UUID, Any]) -> dict[str, Any]:
+    """A committed group as plain data: trade and order messages, and the touched books' levels."""
+    trades = []
+    for trade in group.ledger.trades:
+        market = group.markets[str(trade["token_id"])]
+        trades.append((f"trades:{market.symbol}", to_jsonable({
+            "type": "trade", "symbol": market.symbol, "trade_id": trade["id"],
+            "price": trade["price"], "quantity": trade["quantity"],
+            "taker_side": trade["taker_side"], "at": trade["created_at"]})))
+    touched = {market.id: market for market, _event in group.events}
+    levels = {market.symbol: book_levels(books, market.id, market.tick_size)
+              for market in touched.values() if market.id in books}
+    orders = []
+    for order in (group.orders[order_id] for order_id in {row["order_id"] for row in group.ledger.history}):
+        symbol = group.markets[str(order.token_id)].symbol
+        orders.append((f"orders:{order.user_id}", to_jsonable(
+            {"type": "order", "order": {k: v for k, v in order.public(symbol).items()
+                                        if k != "trades"}})))
+    return {"trades": trades, "levels": levels, "orders": orders}
 
 
 class BookFeeds:
@@ -21,7 +59,7 @@ class BookFeeds:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._levels: dict[str, dict[tuple[str, Decimal], int]] = {}
+        self._levels: dict[str, Levels] = {}
         self._seq: dict[str, int] = {}
 
     def snapshot(self, symbol: str) -> dict[str, Any]:
@@ -34,11 +72,13 @@ class BookFeeds:
         return to_jsonable({"type": "snapshot", "symbol": symbol, "seq": seq,
                             "bids": [[p, q] for p, q in bids], "asks": [[p, q] for p, q in asks]})
 
-    def update(self, symbol: str, book: Any, tick: Decimal) -> dict[str, Any] | None:
-        """The delta message from the last published depth to the book's depth now."""
-        depth = book.depth(DEPTH_LEVELS)
-        now = {("buy", level.price * tick): level.quantity for level in depth.bids}
-        now.update({("sell", level.price * tick): level.quantity for level in depth.asks})
+    def published(self, symbol: str) -> bool:
+        """Whether any depth of the token has been published yet."""
+        with self._lock:
+            return symbol in self._levels
+
+    def update(self, symbol: str, now: Levels) -> dict[str, Any] | None:
+        """The delta message from the last published depth to the depth now."""
         with self._lock:
             before = self._levels.get(symbol, {})
             changes = [[side, price, now.get((side, price), 0)]
@@ -50,26 +90,8 @@ class BookFeeds:
             self._seq[symbol] = seq = self._seq.get(symbol, 0) + 1
         return to_jsonable({"type": "delta", "symbol": symbol, "seq": seq, "changes": changes})
 
-
-def group_messages(group: Any, books: dict[Any, Any], feeds: BookFeeds) -> list[Message]:
-    """Channel messages for one committed group: trades, book deltas, private order updates."""
-    messages: list[Message] = []
-    for trade in group.ledger.trades:
-        market = group.markets[str(trade["token_id"])]
-        messages.append((f"trades:{market.symbol}", to_jsonable({
-            "type": "trade", "symbol": market.symbol, "trade_id": trade["id"],
-            "price": trade["price"], "quantity": trade["quantity"],
-            "taker_side": trade["taker_side"], "at": trade["created_at"]})))
-    touched = {market.id: market for market, _event in group.events}
-    for market in touched.values():
-        if market.id in books:
-            delta = feeds.update(market.symbol, books[market.id], market.tick_size)
-            if delta is not None:
-                messages.append((f"book:{market.symbol}", delta))
-    changed = {row["order_id"] for row in group.ledger.history}
-    for order in (group.orders[order_id] for order_id in changed):
-        symbol = group.markets[str(order.token_id)].symbol
-        messages.append((f"orders:{order.user_id}", to_jsonable(
-            {"type": "order", "order": {k: v for k, v in order.public(symbol).items()
-                                        if k != "trades"}})))
-    return messages
+    def messages(self, report: dict[str, Any]) -> list[Message]:
+        """Channel messages for one group's report: trades, book deltas, private order updates."""
+        deltas = [(f"book:{symbol}", delta) for symbol, levels in report["levels"].items()
+                  if levels is not None and (delta := self.update(symbol, levels)) is not None]
+        return [*report["trades"], *deltas, *report["orders"]]

@@ -20,7 +20,7 @@ class Metrics:
         self.group_size = Histogram(
             "alef_order_group_size", "Order commands committed per transaction",
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=self.registry)
-        self.queue_depth = Gauge("alef_order_queue_depth", "Orders waiting for their book's writer",
-                                 ["token"], registry=self.registry)
+        self.queue_depth = Gauge("alef_order_queue_depth",
+                                 "Order commands waiting for the order writer", registry=self.registry)
         self.settlement_backlog = Gauge("alef_settlement_backlog", "Trades awaiting settlement",
                                         registry=self.registry)

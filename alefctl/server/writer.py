@@ -23,19 +23,21 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, Unavailable
+from alefctl.server.feeds import group_report
 from alefctl.workflows.trading.books import load_books
 from alefctl.workflows.trading.control import BOOK_OWNER_LOCK
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
 from alefctl.workflows.trading.guards import MarketGuards
-from alefctl.workflows.trading.state import MonotonicClock
+from alefctl.workflows.trading.state import MonotonicClock, OrderState
 
 log = logging.getLogger("alefctl.writer")
 Command = PlaceOrder | CancelOrder
 
 
 class OrderWriter:
-    """Owns the books; `submit` returns a Future of the command's outcome."""
+    """Owns the books; `submit` returns a Future of the command's outcome; `publish` gets each
+    committed group's report (feeds.group_report, with its size and time)."""
 
     def __init__(self, db: Engine, limits: NotionalLimits, publish: Callable[[Any], None],
                  *, grouped: bool = True, max_group: int = 256):
@@ -46,6 +48,9 @@ class OrderWriter:
         self.clock = MonotonicClock()
         self.queue: queue.Queue[tuple[Command, Future[Any]] | None] = queue.Queue()
         self.books: dict[Any, Any] = {}
+        # The state of open orders as the last groups committed them: the writer is the only
+        # one to change open orders while it owns the books, so makers and cancels need no read.
+        self.open_orders: dict[Any, OrderState] = {}
         self.guards = MarketGuards()
         self._thread = threading.Thread(target=self._loop, name="order-writer", daemon=True)
 
@@ -84,10 +89,10 @@ class OrderWriter:
         """Commands waiting for the writer."""
         return self.queue.qsize()
 
-    def call(self, fn: Callable[[dict[Any, Any]], Any]) -> Future[Any]:
-        """Run fn(books) on the writer thread (reads of book state from other threads)."""
+    def call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run fn(books, *args) on the writer thread (reads of book state from other threads)."""
         future: Future[Any] = Future()
-        self.queue.put((fn, future))  # type: ignore[arg-type]
+        self.queue.put((lambda books: fn(books, *args), future))  # type: ignore[arg-type]
         return future
 
     def _loop(self) -> None:
@@ -128,7 +133,7 @@ class OrderWriter:
         try:
             with conn.begin():
                 group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock,
-                                   self.guards)
+                                   self.guards, self.open_orders)
                 group.prepare([command for command, _ in commands])
                 outcomes = [group.run(command) for command, _ in commands]
                 group.flush()
@@ -137,6 +142,8 @@ class OrderWriter:
                 self._conn = self.db.connect()
             for market in (group.markets.values() if group else ()):
                 self.books.pop(market.id, None)
+            for order_id in (group.orders if group else ()):  # changed in memory, not committed
+                self.open_orders.pop(order_id, None)
             if len(commands) > 1:
                 for single in commands:
                     self._commit([single])
@@ -144,16 +151,27 @@ class OrderWriter:
             log.exception("order command failed to commit")
             commands[0][1].set_exception(Unavailable(f"the order could not be committed: {exc}"))
             return
+        self._keep_open(group.orders.values())
         for (_, future), outcome in zip(commands, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
         try:
-            self.publish({"group": group, "books": self.books, "size": len(commands),
-                          "elapsed": time.perf_counter() - started})
+            self.publish(group_report(group, self.books) | {
+                "size": len(commands), "elapsed": time.perf_counter() - started})
         except Exception:  # market data must never stop the order path
             log.exception("publishing a committed group failed")
+
+    def _keep_open(self, orders: Any) -> None:
+        """Remember the committed state of the group's open orders, forget finished ones."""
+        for order in orders:
+            if order.is_finished:
+                self.open_orders.pop(order.id, None)
+            else:
+                order.is_new = False
+                order.trades = []  # a new list: the outcomes sent back keep theirs
+                self.open_orders[order.id] = order
 
 
 def _resolve(future: Future[Any], fn: Callable[[dict[Any, Any]], Any], books: dict[Any, Any]) -> None:

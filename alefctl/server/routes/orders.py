@@ -11,10 +11,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
-from alefctl.server.routes import out, transaction
+from alefctl.server.routes import body_schema, out, parse_body, render, transaction
 from alefctl.workflows import orders, otc
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
+from alefctl.workflows.trading.books import depth_and_last
 from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
 
 router = APIRouter(prefix="/api/v1", tags=["orders"])
@@ -39,10 +40,12 @@ class OrderBody(BaseModel):
     confirm_nav_deviation: bool = False
 
 
-@router.post("/orders", status_code=201)
-async def place(body: OrderBody, request: Request, response: Response,
-                actor: Actor = Depends(investor)) -> dict:
+@router.post("/orders", status_code=201, openapi_extra=body_schema(OrderBody),
+             responses={200: {"description": "the original order, for a resent client_order_id"}})
+async def place(request: Request) -> Response:
     """Place an order; 201 with its fills, or 200 with the original for a resent client_order_id."""
+    actor = await investor(request)
+    body = parse_body(OrderBody, await request.body())
     order = orders.OrderRequest(
         token=body.token_id, side=body.side, order_type=body.order_type, quantity=body.quantity,
         price=body.price, stop_price=body.stop_price, time_in_force=body.time_in_force,
@@ -58,9 +61,7 @@ async def place(body: OrderBody, request: Request, response: Response,
         raise
     metrics.order_latency.observe(time.perf_counter() - started)
     metrics.orders.labels("accepted").inc()
-    if result.get("duplicate"):
-        response.status_code = 200
-    return out(result)
+    return render(result, 200 if result.get("duplicate") else 201)
 
 
 @router.get("/orders")
@@ -80,10 +81,10 @@ def show(order_id: str, request: Request, actor: Actor = Depends(current_actor))
 
 
 @router.delete("/orders/{order_id}")
-async def cancel(order_id: str, request: Request,
-                 actor: Actor = Depends(investor_or_admin)) -> dict:
+async def cancel(order_id: str, request: Request) -> Response:
     """Cancel an open order; its locked money or tokens come back."""
-    return out(await _writer_call(request, CancelOrder(actor, order_id)))
+    actor = await investor_or_admin(request)
+    return render(await _writer_call(request, CancelOrder(actor, order_id)))
 
 
 @router.get("/orderbook/{token_id}")
@@ -93,11 +94,8 @@ async def order_book(token_id: str, request: Request, levels: int = 20,
     with transaction(request) as conn:
         token = get_token(conn, token_id)
 
-    def depth(books: dict[Any, Any]) -> Any:
-        book = books.get(token.id)
-        return None if book is None else (book.depth(max(1, min(levels, 500))), book.last_price)
-
-    found = await asyncio.wrap_future(request.app.state.writer.call(depth))
+    found = await asyncio.wrap_future(request.app.state.writer.call(
+        depth_and_last, token.id, max(1, min(levels, 500))))
     bids, asks, last = ((), (), None) if found is None else (*found[0], found[1])
     tick = token.tick_size
     return out({"symbol": token.symbol, "last_price": None if last is None else last * tick,

@@ -8,6 +8,7 @@ import contextlib
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from alefctl.errors import AlefError
+from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
 from alefctl.workflows.tokens import get_token
 
@@ -73,10 +74,9 @@ async def _snapshot(app, symbol: str) -> dict:  # noqa: ANN001
     except AlefError as error:
         return {"type": "error", "detail": error.message}
     feeds = app.state.feeds
-
-    def prime(books: dict) -> None:
-        if token.id in books and feeds.snapshot(token.symbol)["seq"] == 0:
-            feeds.update(token.symbol, books[token.id], token.tick_size)
-
-    await asyncio.wrap_future(app.state.writer.call(prime))
+    if not feeds.published(token.symbol):  # nothing traded since the server started
+        levels = await asyncio.wrap_future(app.state.writer.call(book_levels, token.id,
+                                                                 token.tick_size))
+        if levels is not None and not feeds.published(token.symbol):
+            feeds.update(token.symbol, levels)
     return feeds.snapshot(token.symbol)

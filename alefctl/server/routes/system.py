@@ -32,5 +32,6 @@ def metrics(request: Request) -> Response:
     """Prometheus text exposition of this server's metrics."""
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+    request.app.state.metrics.queue_depth.set(request.app.state.writer.depth())
     return Response(generate_latest(request.app.state.metrics.registry),
                     media_type=CONTENT_TYPE_LATEST)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, text
 
@@ -46,6 +47,14 @@ def load_books(conn: Connection) -> dict[uuid.UUID, OrderBook]:
         " OR id IN (SELECT token_id FROM orders WHERE status IN ('open', 'partially_filled',"
         " 'pending_stop')) ORDER BY id"), {"traded": list(TRADED_STATUSES)}).scalars().all()
     return {token_id: load_book(conn, token_id) for token_id in token_ids}
+
+
+def depth_and_last(books: dict[uuid.UUID, OrderBook], token_id: uuid.UUID,
+                   levels: int) -> tuple[Any, int | None] | None:
+    """A book's depth (top levels) and last price in ticks, or None if no such book is run
+    (a writer call: it runs where the books are)."""
+    book = books.get(token_id)
+    return None if book is None else (book.depth(levels), book.last_price)
 
 
 def _ticks(price: Decimal, tick: Decimal) -> int:

@@ -65,8 +65,10 @@ class OrderGroup:
 
     def __init__(self, conn: Connection, books: dict[uuid.UUID, Any], limits: funds.NotionalLimits,
                  treasury_id: uuid.UUID, clock: Callable[[], datetime],
-                 guards: MarketGuards | None = None):
+                 guards: MarketGuards | None = None,
+                 open_orders: dict[uuid.UUID, OrderState] | None = None):
         self.conn = conn
+        self.open_orders = {} if open_orders is None else open_orders
         self.books = books
         self.guards = guards or MarketGuards()
         self.limits = limits
@@ -257,10 +259,18 @@ class OrderGroup:
         return self.orders.get(order_id)
 
     def _load_orders(self, order_ids: set[uuid.UUID | None]) -> None:
-        """Load (and lock) the orders not yet in the group, in one statement."""
-        missing = sorted(i for i in order_ids if i is not None and i not in self.orders)
+        """Bring orders into the group: from the open orders the caller kept from earlier groups
+        (see OrderWriter), else from the database, locked, in one statement."""
+        missing = []
+        for order_id in order_ids:
+            if order_id is None or order_id in self.orders:
+                continue
+            if order_id in self.open_orders:
+                self.orders[order_id] = self.open_orders[order_id]
+            else:
+                missing.append(order_id)
         if missing:
-            self.orders.update(load_orders(self.conn, missing))
+            self.orders.update(load_orders(self.conn, sorted(missing)))
 
     def _apply(self, market: Market, events: list[Any]) -> None:
         """Turn the engine's events into order states, trades and releases of funds."""

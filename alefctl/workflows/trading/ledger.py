@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.db.batches import execute_batches
 from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows.trading.state import OrderState
@@ -132,10 +133,10 @@ class GroupLedger:
 
     def flush(self, conn: Connection, orders: list[OrderState]) -> None:
         """Write the group: orders, history, trades, ledger, balances (in one global order)."""
-        new_rows = [o.row() for o in orders if o.is_new]
-        old_rows = [o.row() for o in orders if not o.is_new]
-        for statement, rows in (
-            (INSERT_ORDER, new_rows), (UPDATE_ORDER, old_rows), (INSERT_HISTORY, self.history),
+        execute_batches(conn, [
+            (INSERT_ORDER, [o.row() for o in orders if o.is_new]),
+            (UPDATE_ORDER, [o.row() for o in orders if not o.is_new]),
+            (INSERT_HISTORY, self.history),
             (INSERT_TRADE, self.trades),
             (INSERT_TRADE_HISTORY, [{"id": new_id(), "trade_id": t["id"]} for t in self.trades]),
             (INSERT_LEDGER, self.ledger_rows),
@@ -143,9 +144,7 @@ class GroupLedger:
                            for u, a in sorted(self.fiat_credits.items()) if a]),
             (MOVE_TOKENS, [{"id": new_id(), "user_id": u, "token_id": t, "balance": b, "locked": lk}
                            for (u, t), (b, lk) in sorted(self.token_moves.items()) if b or lk]),
-        ):
-            if rows:
-                conn.execute(statement, rows)
+        ])
 
     def _history(self, order: OrderState, old: str | None, new: str, reason: str | None) -> None:
         self.history.append({"id": new_id(), "order_id": order.id, "from_status": old,

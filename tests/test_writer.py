@@ -1,0 +1,92 @@
+"""The order writer: a group whose commit fails leaves memory exactly as the database is."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from decimal import Decimal
+
+import pytest
+from platform_builders import live_token, wallet_for
+from sqlalchemy import text
+
+from alefctl.errors import Unavailable
+from alefctl.server.writer import OrderWriter
+from alefctl.workflows.orders import OrderRequest
+from alefctl.workflows.trading.books import load_book
+from alefctl.workflows.trading.funds import NotionalLimits
+from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
+from alefctl.workflows.trading.state import load_orders
+
+D = Decimal
+LIMITS = NotionalLimits(D(500), D(5000), D(50000))
+REFUSE_TRADES_OF_SEVEN = (
+    "CREATE FUNCTION refuse_seven() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+    " IF NEW.quantity = 7 THEN RAISE EXCEPTION 'a trade of 7 fails to commit'; END IF;"
+    " RETURN NEW; END $$;"
+    " CREATE TRIGGER refuse_seven BEFORE INSERT ON trades FOR EACH ROW EXECUTE FUNCTION refuse_seven()")
+
+
+def limit(side: str, quantity: int, price: str) -> OrderRequest:
+    return OrderRequest("DATE", side, "limit", quantity, D(price))
+
+
+def test_a_failed_commit_leaves_the_book_and_open_orders_as_the_database(platform, chain_client) -> None:  # noqa: ANN001
+    live_token(platform, chain_client, "DATE", {"alice": 100, "bob": 100})
+    platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
+    with platform.engine.begin() as conn:
+        conn.exec_driver_sql(REFUSE_TRADES_OF_SEVEN)
+    alice, bob, carol = (platform.actor(f"{n}@x.io", "api") for n in ("alice", "bob", "carol"))
+    writer = OrderWriter(platform.engine, LIMITS, lambda _report: None)
+    queued = [writer.submit(PlaceOrder(alice, limit("sell", 10, "10.00"))),
+              writer.submit(PlaceOrder(carol, limit("buy", 2, "10.00"))),
+              writer.submit(PlaceOrder(carol, limit("buy", 7, "10.00"))),  # its trade fails
+              writer.submit(PlaceOrder(bob, limit("sell", 3, "11.00")))]
+    writer.start()  # one group takes all four; its commit fails; each is retried alone
+    try:
+        concurrent.futures.wait(queued, timeout=30)
+        with pytest.raises(Unavailable, match="could not be committed"):
+            queued[2].result()
+        sell, buy, _, ask = (future.result() if i != 2 else None for i, future in enumerate(queued))
+        assert (sell["status"], buy["status"], ask["status"]) == ("open", "filled", "open")
+
+        def state(books: dict) -> tuple:
+            token_id = next(iter(books))
+            return token_id, books[token_id].snapshot(), dict(writer.open_orders)
+
+        token_id, snapshot, open_orders = writer.call(state).result(timeout=10)
+        with platform.engine.connect() as conn:
+            assert load_book(conn, token_id).snapshot() == snapshot
+            in_database = load_orders(conn, list(open_orders))
+        assert open_orders and set(open_orders) <= {sell["id"], ask["id"]}  # the failed group's: reread
+        assert {i: o.row() for i, o in open_orders.items()} == {i: o.row() for i, o in in_database.items()}
+
+        # the writer goes on from the committed state: the rest of the sell fills, then cancels
+        more = writer.submit(PlaceOrder(carol, limit("buy", 5, "10.00"))).result(timeout=10)
+        assert more["status"] == "filled" and more["trades"][0]["quantity"] == 5
+        cancelled = writer.submit(CancelOrder(alice, str(sell["id"]))).result(timeout=10)
+        assert (cancelled["status"], cancelled["filled_quantity"]) == ("cancelled", 7)
+    finally:
+        writer.stop()
+    with platform.engine.connect() as conn:
+        assert conn.execute(text("SELECT sum(quantity) FROM trades")).scalar_one() == 7
+
+
+@pytest.mark.parametrize("writer_process", [True, False])
+def test_orders_book_and_errors_cross_from_either_writer(platform, chain_client, engine, db_url,
+                                                         tmp_path, writer_process) -> None:  # noqa: ANN001
+    from server_client import place, running_api
+
+    live_token(platform, chain_client, "DATE", {"alice": 100})
+    platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
+    with running_api(engine, db_url, tmp_path / "home", platform.admin,
+                     writer_process=writer_process) as api:
+        assert place(api, "alice", "sell", 4, "10.50").status_code == 201
+        bought = place(api, "carol", "buy", 1, "10.50").json()
+        assert bought["status"] == "filled" and bought["trades"][0]["price"] == "10.50"
+        refused = place(api, "alice", "sell", 120, "4.00", confirm_fat_finger=True,
+                        confirm_nav_deviation=True)  # 96 free
+        assert (refused.status_code, refused.json()["code"]) == (409, "insufficient_funds")
+        over = place(api, "carol", "buy", 5000, "10.50")  # $52,500: over every accreditation limit
+        assert (over.status_code, over.json()["code"]) == (403, "notional_limit")
+        book = api.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
+        assert (book["asks"], book["last_price"]) == ([["10.50", 3]], "10.50")
