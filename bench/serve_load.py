@@ -2,9 +2,16 @@
 transaction per order, side by side in one run.
 
 A fresh embedded database and chain get one live token and N investors (KYC level 3, $50,000
-and 1,000 tokens each). For each mode a real `alefctl serve` subprocess is started and C
-concurrent investors send limit orders around $10 (70%), market orders (10%) and cancels of
-their own open orders (20%) for D seconds, over HTTP on loopback.
+and 1,000 tokens each). For each mode a real `alefctl serve` subprocess is started and
+investors send limit orders around $10 (70%), market orders (10%) and cancels of their own open
+orders (20%) for D seconds, over HTTP on loopback.
+
+Two kinds of load, each on a fresh platform: closed loop (each investor sends its next request
+when the last is answered: the most the server sustains) for both modes, then open loop for
+group commit (requests arrive at 5x the single rate whatever the answers; latency counts from
+each request's scheduled time, so a queue cannot hide). The load generator is a lean HTTP/1.1
+client on keep-alive connections: a general-purpose client costs more CPU per request than the
+server, and it shares the server's cores.
 
 Usage: python bench/serve_load.py [--investors 40] [--concurrency 40] [--seconds 15]
 """
@@ -14,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import random
 import shutil
@@ -22,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -109,55 +118,136 @@ def start_server(home: Path, port: int, grouped: bool) -> subprocess.Popen:
     raise SystemExit("alefctl serve did not become ready")
 
 
-async def investor_loop(http: httpx.AsyncClient, key: str, until: float, seed: int,
-                        latencies: list[float], outcomes: dict[str, int]) -> None:
-    """One investor: orders and cancels until the deadline."""
-    rng = random.Random(seed)
-    headers = {"Authorization": f"Bearer {key}"}
-    open_ids: list[str] = []
-    while time.monotonic() < until:
+class HttpConnection:
+    """One keep-alive HTTP/1.1 connection, as lean as a load generator must be (a general
+    client costs more CPU per request than the server on a 2-core machine)."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, key: str):
+        self.reader, self.writer = reader, writer
+        self.headers = f"Host: bench\r\nAuthorization: Bearer {key}\r\n".encode()
+
+    @classmethod
+    async def open(cls, port: int, key: str) -> HttpConnection:
+        """Connect to the server on loopback."""
+        return cls(*await asyncio.open_connection("127.0.0.1", port), key)
+
+    async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
+        """Send one request and read its response: (status, JSON body)."""
+        payload = b"" if body is None else json.dumps(body).encode()
+        self.writer.write(b"%s %s HTTP/1.1\r\n%sContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (
+                              method.encode(), path.encode(), self.headers, len(payload), payload))
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        return int(head[9:12]), json.loads(await self.reader.readexactly(length))
+
+    def close(self) -> None:
+        """Hang up."""
+        self.writer.close()
+
+
+class Investor:
+    """One investor's random mix: limit orders around $10 (70%), market orders (10%), cancels of
+    their own open orders (20%)."""
+
+    def __init__(self, connection: HttpConnection, seed: int):
+        self.connection = connection
+        self.rng = random.Random(seed)
+        self.open_ids: list[str] = []
+
+    async def act(self) -> int:
+        """Send the next request; returns its HTTP status."""
+        rng = self.rng
         roll = rng.random()
-        if roll < 0.2 and open_ids:
-            request = http.delete(f"/api/v1/orders/{open_ids.pop(rng.randrange(len(open_ids)))}",
-                                  headers=headers)
+        if roll < 0.2 and self.open_ids:
+            order_id = self.open_ids.pop(rng.randrange(len(self.open_ids)))
+            status, _ = await self.connection.request("DELETE", f"/api/v1/orders/{order_id}")
+            return status
+        side = rng.choice(("buy", "sell"))
+        body: dict = {"token_id": "BENCH", "side": side, "quantity": rng.randint(1, 5)}
+        if roll < 0.3:
+            body["order_type"] = "market"
         else:
-            side = rng.choice(("buy", "sell"))
-            body = {"token_id": "BENCH", "side": side, "quantity": rng.randint(1, 5)}
-            if roll < 0.3:
-                body["order_type"] = "market"
-            else:
-                offset = rng.randint(1, 50) * (-1 if side == "buy" else 1) + rng.randint(-10, 10)
-                body.update(order_type="limit", price=str(Decimal(1000 + offset) / 100))
-            request = http.post("/api/v1/orders", headers=headers, json=body)
-        started = time.perf_counter()
-        response = await request
-        latencies.append(time.perf_counter() - started)
-        kind = "ok" if response.status_code < 400 else f"http {response.status_code}"
-        outcomes[kind] = outcomes.get(kind, 0) + 1
-        if response.status_code == 201 and response.json().get("status") == "open":
-            open_ids.append(response.json()["id"])
+            offset = rng.randint(1, 50) * (-1 if side == "buy" else 1) + rng.randint(-10, 10)
+            body.update(order_type="limit", price=str(Decimal(1000 + offset) / 100))
+        status, order = await self.connection.request("POST", "/api/v1/orders", body)
+        if status == 201 and order.get("status") == "open":
+            self.open_ids.append(order["id"])
+        return status
 
 
-async def drive(port: int, keys: list[str], concurrency: int, seconds: float) -> dict:
-    """Run the load; return the figures."""
+def figures(latencies: list[float], statuses: dict[int, int], elapsed: float) -> dict:
+    """Accepted orders/s and latency percentiles of one run."""
+    quantiles = statistics.quantiles(latencies, n=100)
+    accepted = sum(n for status, n in statuses.items() if status < 400)
+    return {"accepted_per_s": accepted / elapsed, "requests": len(latencies),
+            "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000,
+            "outcomes": dict(sorted(statuses.items()))}
+
+
+async def saturate(port: int, keys: list[str], concurrency: int, seconds: float) -> dict:
+    """Closed loop: each investor sends its next request as soon as the last one is answered;
+    gives the most the server sustains."""
+    investors = [Investor(await HttpConnection.open(port, keys[i % len(keys)]), i)
+                 for i in range(concurrency)]
     latencies: list[float] = []
-    outcomes: dict[str, int] = {}
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits,
-                                 timeout=30) as http:
-        until = time.monotonic() + seconds
-        start = time.monotonic()
-        await asyncio.gather(*(investor_loop(http, keys[i % len(keys)], until, i, latencies,
-                                             outcomes) for i in range(concurrency)))
-        elapsed = time.monotonic() - start
-        metrics = (await http.get("/metrics")).text
+    statuses: dict[int, int] = {}
+    until = time.monotonic() + seconds
+
+    async def run(investor: Investor) -> None:
+        while time.monotonic() < until:
+            started = time.perf_counter()
+            status = await investor.act()
+            latencies.append(time.perf_counter() - started)
+            statuses[status] = statuses.get(status, 0) + 1
+
+    start = time.monotonic()
+    await asyncio.gather(*(run(investor) for investor in investors))
+    elapsed = time.monotonic() - start
+    for investor in investors:
+        investor.connection.close()
+    return figures(latencies, statuses, elapsed) | {"group": await group_size(port)}
+
+
+async def paced(port: int, keys: list[str], connections: int, rate: float, seconds: float) -> dict:
+    """Open loop: requests arrive at a fixed rate whatever the answers, and each latency counts
+    from the request's scheduled time (a slow server cannot hide its queue). Gives the latency
+    at a given load."""
+    idle: asyncio.Queue[Investor] = asyncio.Queue()
+    for i in range(connections):
+        idle.put_nowait(Investor(await HttpConnection.open(port, keys[i % len(keys)]), 1000 + i))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def one(scheduled: float) -> None:
+        investor = await idle.get()
+        status = await investor.act()
+        latencies.append(time.perf_counter() - scheduled)
+        statuses[status] = statuses.get(status, 0) + 1
+        idle.put_nowait(investor)
+
+    tasks = []
+    start = time.perf_counter()
+    for n in range(int(rate * seconds)):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.ensure_future(one(scheduled)))
+    await asyncio.gather(*tasks)
+    elapsed = time.perf_counter() - start
+    while not idle.empty():
+        idle.get_nowait().connection.close()
+    return figures(latencies, statuses, elapsed) | {"group": await group_size(port)}
+
+
+async def group_size(port: int) -> float:
+    """Mean orders per committed transaction since the server started, from /metrics."""
+    async with httpx.AsyncClient() as http:
+        metrics = (await http.get(f"http://127.0.0.1:{port}/metrics")).text
     sizes = {line.split()[0]: float(line.split()[1]) for line in metrics.splitlines()
              if line.startswith("alef_order_group_size_")}
-    groups = sizes.get("alef_order_group_size_count", 0) or 1
-    quantiles = statistics.quantiles(latencies, n=100)
-    return {"accepted_per_s": outcomes.get("ok", 0) / elapsed, "requests": len(latencies),
-            "p50_ms": quantiles[49] * 1000, "p99_ms": quantiles[98] * 1000, "outcomes": outcomes,
-            "group": sizes.get("alef_order_group_size_sum", 0) / groups}
+    return sizes.get("alef_order_group_size_sum", 0) / (sizes.get("alef_order_group_size_count") or 1)
 
 
 def drive_writer(home: Path, keys_count: int, orders: int, grouped: bool) -> float:
@@ -195,8 +285,32 @@ def drive_writer(home: Path, keys_count: int, orders: int, grouped: bool) -> flo
     return orders / elapsed
 
 
+@contextlib.contextmanager
+def fresh_platform(investors: int) -> Iterator[tuple[Path, list[str]]]:
+    """A new embedded database and chain with the bench platform, removed afterwards (every
+    measurement starts from the same book)."""
+    home = Path(tempfile.mkdtemp(prefix="alef-serve-bench-"))
+    try:
+        yield home, build_platform(home, investors)
+    finally:
+        subprocess.run([sys.executable, "-m", "alefctl", "db", "stop"],
+                       env={**os.environ, "ALEF_HOME": str(home)}, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace, grouped: bool, load: Callable[[list[str]], Awaitable[dict]]) -> dict:
+    """One load against a server of one mode on a fresh platform."""
+    with fresh_platform(args.investors) as (home, keys):
+        server = start_server(home, args.port, grouped)
+        try:
+            return asyncio.run(load(keys))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 def main() -> None:
-    """Build, run both modes, print the table."""
+    """Measure both modes at saturation, then group commit at 5x the single rate; print tables."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--investors", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=40)
@@ -204,36 +318,36 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--writer-orders", type=int, default=2000)
     args = parser.parse_args()
-    home = Path(tempfile.mkdtemp(prefix="alef-serve-bench-"))
-    try:
-        keys = build_platform(home, args.investors)
-        results = {}
-        writer_rates = {grouped: drive_writer(home, args.investors, args.writer_orders, grouped)
-                        for grouped in (False, True)}
-        for grouped in (False, True):
-            server = start_server(home, args.port, grouped)
-            try:
-                results[grouped] = asyncio.run(drive(args.port, keys, args.concurrency,
-                                                     args.seconds))
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-    finally:
-        subprocess.run([sys.executable, "-m", "alefctl", "db", "stop"],
-                       env={**os.environ, "ALEF_HOME": str(home)}, capture_output=True)
-        shutil.rmtree(home, ignore_errors=True)
+    writer_rates = {}
+    for grouped in (False, True):
+        with fresh_platform(args.investors) as (home, _keys):
+            writer_rates[grouped] = drive_writer(home, args.investors, args.writer_orders, grouped)
+    saturated = {grouped: measure(args, grouped, lambda keys: saturate(
+        args.port, keys, args.concurrency, args.seconds)) for grouped in (False, True)}
+    target = 5 * saturated[False]["accepted_per_s"]
+    at_target = measure(args, True, lambda keys: paced(
+        args.port, keys, args.concurrency, target, args.seconds))
+
+    print(f"closed loop, {args.concurrency} investors each waiting for its answer, {args.seconds:.0f} s:")
     print(f"{'mode':28} {'accepted/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'requests':>9}"
           f" {'orders/commit':>14}")
     for grouped, label in ((False, "one transaction per order"), (True, "group commit")):
-        r = results[grouped]
+        r = saturated[grouped]
         print(f"{label:28} {r['accepted_per_s']:11.0f} {r['p50_ms']:8.1f} {r['p99_ms']:8.1f}"
               f" {r['requests']:9d} {r['group']:14.1f}")
+    speed_up = saturated[True]["accepted_per_s"] / saturated[False]["accepted_per_s"]
+    print(f"group commit speed-up: {speed_up:.1f}x")
+    print(f"open loop, group commit offered {target:.0f} requests/s (5x the single rate):"
+          f" accepted {at_target['accepted_per_s']:.0f}/s, p50 {at_target['p50_ms']:.1f} ms,"
+          f" p99 {at_target['p99_ms']:.1f} ms, {at_target['group']:.1f} orders/commit")
     print(f"order writer alone (no HTTP), {args.writer_orders} limit orders:"
           f" one transaction per order {writer_rates[False]:.0f}/s,"
           f" group commit {writer_rates[True]:.0f}/s"
           f" ({writer_rates[True] / writer_rates[False]:.1f}x)")
-    print(f"HTTP speed-up: {results[True]['accepted_per_s'] / results[False]['accepted_per_s']:.1f}x;"
-          f" outcomes grouped {results[True]['outcomes']}, single {results[False]['outcomes']}")
+    print("outcomes by HTTP status: " + "; ".join(
+        f"{name} {r['outcomes']}" for name, r in (("single", saturated[False]),
+                                                 ("grouped", saturated[True]),
+                                                 ("paced", at_target))))
 
 
 if __name__ == "__main__":
