@@ -88,6 +88,21 @@ class OrderBook(MatchingCore):
                 order[5] = level
                 self._live[order_id] = order
                 return events
+            if (time_in_force in ("IOC", "FOK") and type(quantity) is int and quantity > 0
+                    and type(price) is int and 0 < price < MAX_PRICE and stop_price is None
+                    and notional_cap is None
+                    and self_trade_prevention in ("none", "cancel_taker", "cancel_maker",
+                                                  "cancel_both")
+                    and (side == "buy" or side == "sell") and order_id not in self._live):
+                is_buy = side == "buy"
+                seq = self._seq = self._seq + 1
+                events = [("accepted", seq, order_id, user_id, BUY if is_buy else SELL, LIMIT,
+                           price, quantity, None, time_in_force)]
+                self._execute_limit(events, order_id, user_id, is_buy, price, quantity,
+                                    time_in_force, self_trade_prevention)
+                if self._stops._count and self._stops_met():
+                    self._trigger_stops(events)
+                return events
         elif (order_type == "market" and type(quantity) is int and quantity > 0
                 and price is None and stop_price is None and notional_cap is None
                 and time_in_force in ("GTC", "IOC", "FOK")
