@@ -11,6 +11,11 @@ from platform_builders import CIPHER
 from alefctl.tui.services import ConsoleServices
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--snapshot-update", action="store_true", dest="snapshot_update",
+                     help="rewrite the console's screen snapshots (tests/tui/snapshots/)")
+
+
 @pytest.fixture
 def console_as(engine):  # noqa: ANN001, ANN201
     """Services acting as a user (by email), as `alefctl console --as EMAIL` builds them."""
