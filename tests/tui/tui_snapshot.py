@@ -28,8 +28,10 @@ import re
 import warnings
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 SNAPSHOT_DIR = Path(__file__).parent / "snapshots"
@@ -59,13 +61,13 @@ def capture(app: App) -> str:
 
 
 def normalise(text: str) -> str:
-    """Mask ids, hashes and times (see the module docstring)."""
+    """Mask ids and times (see the module docstring)."""
     for pattern, replacement in MASKS:
         text = pattern.sub(replacement, text)
     return text
 
 
-def update_requested(config) -> bool:  # noqa: ANN001 - pytest.Config
+def update_requested(config: pytest.Config) -> bool:
     """--snapshot-update or ALEF_SNAPSHOT_UPDATE=1."""
     return bool(config.getoption("snapshot_update", False)) or _flag("ALEF_SNAPSHOT_UPDATE")
 
@@ -78,7 +80,7 @@ def compare(name: str, actual: str, update: bool) -> None:
             raise AssertionError(f"no snapshot {path}: run `pytest tests/tui --snapshot-update`"
                                  " and commit the file")
         if not update:
-            warnings.warn(f"snapshot {path.name} created: review and commit it", stacklevel=2)
+            warnings.warn(f"snapshot {path.name} created: review and commit it", stacklevel=3)
         if not path.exists() or path.read_text(encoding="utf-8") != actual:
             SNAPSHOT_DIR.mkdir(exist_ok=True)
             path.write_text(actual, encoding="utf-8")
@@ -91,7 +93,7 @@ def compare(name: str, actual: str, update: bool) -> None:
                              " `pytest tests/tui --snapshot-update`):\n" + "\n".join(diff))
 
 
-async def settled_text(pilot, attempts: int = 40) -> str:  # noqa: ANN001 - Pilot
+async def settled_text(pilot: Pilot, attempts: int = 40) -> str:
     """The normalised screen once it has stopped changing (two captures in a row agree).
 
     A DataTable measures its columns when idle, after it may already have drawn new rows at the
@@ -117,7 +119,7 @@ async def settled_text(pilot, attempts: int = 40) -> str:  # noqa: ANN001 - Pilo
     raise AssertionError(f"the screen kept changing; last seen:\n{previous}")
 
 
-async def assert_snapshot(pilot, name: str, config) -> None:  # noqa: ANN001 - Pilot, pytest.Config
+async def assert_snapshot(pilot: Pilot, name: str, config: pytest.Config) -> None:
     """Compare the settled screen with snapshots/NAME.txt."""
     compare(name, await settled_text(pilot), update_requested(config))
 
