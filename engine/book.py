@@ -1,7 +1,6 @@
 """OrderBook: the public API of one token's book (submit, cancel, market data, snapshot)."""
 
-from bisect import insort
-from collections import deque
+from typing import Any, Final
 
 from engine.constants import MAX_PRICE, CancelReason, OrderType, RejectReason
 from engine.marketdata import Depth, side_depth
@@ -10,12 +9,14 @@ from engine.snapshot import BookSnapshot, PendingStop, RestingOrder, restore_int
 from engine.stops import StopOrder
 from engine.validation import order_problem
 
-LIMIT = OrderType.LIMIT
-MARKET = OrderType.MARKET
-USER = CancelReason.USER
-_PREVENTION = ("cancel_taker", "cancel_maker", "cancel_both")
-_TIME_IN_FORCE = ("GTC", "IOC", "FOK")
-_CANONICAL_TYPES = {order_type.value: order_type for order_type in OrderType}
+LIMIT: Final = OrderType.LIMIT
+MARKET: Final = OrderType.MARKET
+STOP_LOSS: Final = OrderType.STOP_LOSS
+USER: Final = CancelReason.USER
+INVALID_SIDE: Final = RejectReason.INVALID_SIDE
+ORDER_NOT_FOUND: Final = RejectReason.ORDER_NOT_FOUND
+DUPLICATE_ORDER_ID: Final = RejectReason.DUPLICATE_ORDER_ID
+_CANONICAL_TYPES: Final = {order_type.value: order_type for order_type in OrderType}
 
 
 class OrderBook(MatchingCore):
@@ -28,17 +29,19 @@ class OrderBook(MatchingCore):
 
     __slots__ = ()
 
-    def submit(self, order_id, user_id, side, order_type, quantity, price=None, stop_price=None,
-               time_in_force="GTC", self_trade_prevention="none", notional_cap=None) -> list:
+    def submit(self, order_id: Any, user_id: Any, side: Any, order_type: Any, quantity: Any,
+               price: Any = None, stop_price: Any = None, time_in_force: Any = "GTC",
+               self_trade_prevention: Any = "none", notional_cap: Any = None) -> list[tuple]:
         """Process a new order; return its events (accepted, trades, cancels, stop triggers).
 
         ``price`` is the limit price (limit, stop_limit), ``stop_price`` the trigger (stops),
         ``notional_cap`` the most a market or stop_loss buy may spend (sum of price * qty).
         ``time_in_force`` is ignored for market and stop_loss orders.
         """
-        # Fast paths for a valid GTC limit order and a valid market order without a cap,
-        # inlined because they are most of the traffic; anything else (or anything odd) takes
-        # the checked path, which gives the same events.
+        # Fast paths for valid limit orders and market orders without a cap, inlined because
+        # they are most of the traffic; anything else (or anything odd) takes the checked
+        # path, which gives the same events.
+        events: list[tuple]
         if order_type == "limit":
             if (type(quantity) is int and quantity > 0 and type(price) is int
                     and 0 < price < MAX_PRICE and stop_price is None and notional_cap is None
@@ -46,6 +49,7 @@ class OrderBook(MatchingCore):
                     and self_trade_prevention in ("none", "cancel_taker", "cancel_maker",
                                                   "cancel_both")
                     and order_id not in self._live):
+                rank: int
                 if side == "buy":
                     side = BUY
                     own = self._bids
@@ -57,10 +61,10 @@ class OrderBook(MatchingCore):
                     opposite = self._bids
                     rank = -price
                 else:
-                    return self._reject(order_id, RejectReason.INVALID_SIDE)
+                    return self._reject(order_id, INVALID_SIDE)
                 seq = self._seq = self._seq + 1
-                events: list[tuple] = [("accepted", seq, order_id, user_id, side, LIMIT, price,
-                                        quantity, None, "GTC")]
+                events = [("accepted", seq, order_id, user_id, side, LIMIT, price, quantity,
+                           None, "GTC")]
                 opposite_ranks = opposite.ranks
                 # The opposite side's best rank is the negated rank of the best price we take.
                 if opposite_ranks and opposite_ranks[-1] >= -rank:
@@ -73,19 +77,13 @@ class OrderBook(MatchingCore):
                     return events
                 # Rest it: the inlined body of _rest.
                 order = [quantity, order_id, user_id, price, side, None]
-                levels = own.levels
-                level = levels.get(rank)
+                level = own.levels.get(rank)
                 if level is None:
-                    level = levels[rank] = [quantity, 0, deque((order,))]
-                    ranks = own.ranks
-                    if not ranks or rank > ranks[-1]:
-                        ranks.append(rank)
-                    else:
-                        insort(ranks, rank)
+                    own.add_level(rank, order)
                 else:
                     level[0] += quantity
                     level[2].append(order)
-                order[5] = level
+                    order[5] = level
                 self._live[order_id] = order
                 return events
             if (time_in_force in ("IOC", "FOK") and type(quantity) is int and quantity > 0
@@ -116,7 +114,7 @@ class OrderBook(MatchingCore):
                 side = SELL
                 opposite = self._bids
             else:
-                return self._reject(order_id, RejectReason.INVALID_SIDE)
+                return self._reject(order_id, INVALID_SIDE)
             seq = self._seq = self._seq + 1
             events = [("accepted", seq, order_id, user_id, side, MARKET, None, quantity, None,
                        "IOC")]
@@ -138,27 +136,27 @@ class OrderBook(MatchingCore):
                                     stop_price, time_in_force, self_trade_prevention,
                                     notional_cap)
 
-    def cancel(self, order_id) -> list:
+    def cancel(self, order_id: Any) -> list[tuple]:
         """Cancel a resting order or pending stop; unknown or finished ids give OrderRejected."""
         order = self._live.pop(order_id, None)
         if order is None:
-            return self._reject(order_id, RejectReason.ORDER_NOT_FOUND)
+            return self._reject(order_id, ORDER_NOT_FOUND)
         seq = self._seq = self._seq + 1
         if type(order) is not list:
             self._stops.remove(order)
-            return [(
-                "cancelled", seq, order_id, order.user_id, order.side, order.price,
-                order.quantity, USER)]
-        remaining = order[0]
-        order[0] = 0  # marks it dead; it leaves its queue lazily
-        level = order[5]
-        total = level[0] - remaining
+            return [("cancelled", seq, order_id, order.user_id, order.side, order.price,
+                     order.quantity, USER)]
+        remaining: int = order[0]
+        order[0] = 0  # marks it dead; it leaves its level lazily
+        level: list[Any] = order[5]
+        total: int = level[0] - remaining
         if total:
             level[0] = total
-            dead = level[1] + 1
+            dead: int = level[1] + 1
+            orders: list[Any] = level[2]
             # Bound the dead entries so memory follows live orders, not orders processed.
-            if dead > COMPACT_AFTER and dead + dead > len(level[2]):
-                level[2] = deque([entry for entry in level[2] if entry[0]])
+            if dead > COMPACT_AFTER and dead + dead > len(orders):
+                level[2] = [entry for entry in orders if entry[0]]
                 level[1] = 0
             else:
                 level[1] = dead
@@ -218,21 +216,22 @@ class OrderBook(MatchingCore):
         restore_into(book, snapshot)
         return book
 
-    def _submit_checked(self, order_id, user_id, side, order_type, quantity, price,
-                        stop_price, time_in_force, prevention, notional_cap) -> list:
+    def _submit_checked(self, order_id: Any, user_id: Any, side: Any, order_type: Any,
+                        quantity: Any, price: Any, stop_price: Any, time_in_force: Any,
+                        prevention: Any, notional_cap: Any) -> list[tuple]:
         """Any order, fully validated; run it (limit, market) or park it (stops)."""
         reason = order_problem(side, order_type, quantity, price, stop_price, time_in_force,
                                prevention, notional_cap)
         if reason is None and order_id in self._live:
-            reason = RejectReason.DUPLICATE_ORDER_ID
+            reason = DUPLICATE_ORDER_ID
         if reason is not None:
             return self._reject(order_id, reason)
         is_buy = side == BUY
         order_type = _CANONICAL_TYPES[order_type]
-        if order_type == MARKET or order_type == OrderType.STOP_LOSS:
+        if order_type in (MARKET, STOP_LOSS):
             time_in_force = "IOC"  # ignored for these; IOC is what they do in effect
         seq = self._seq = self._seq + 1
-        events = [(
+        events: list[tuple] = [(
             "accepted", seq, order_id, user_id, BUY if is_buy else SELL, order_type,
             price, quantity, stop_price, time_in_force)]
         if order_type == LIMIT:

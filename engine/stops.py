@@ -1,6 +1,7 @@
 """The stop book: pending stop orders waiting for the last trade price to reach them."""
 
 from bisect import bisect_left, bisect_right, insort
+from typing import Any
 
 from engine.constants import MAX_PRICE
 
@@ -14,9 +15,10 @@ class StopOrder:
     )
 
     def __init__(
-        self, order_id, user_id, side, is_buy, order_type, quantity, stop_price,
-        price, time_in_force, self_trade_prevention, notional_cap, arrival,
-    ):
+        self, order_id: Any, user_id: Any, side: str, is_buy: bool, order_type: str,
+        quantity: int, stop_price: int, price: int | None, time_in_force: str,
+        self_trade_prevention: str, notional_cap: int | None, arrival: int,
+    ) -> None:
         self.order_id = order_id
         self.user_id = user_id
         self.side = side
