@@ -6,7 +6,8 @@ built and returned as in production). The stream is copied into fresh, contiguou
 (the generator's own shadow book leaves it scattered, which costs the timed loop cache misses
 a server decoding fresh requests would not have), one warm-up run on a separate book follows,
 then ``--repeat`` timed runs on fresh books. Both wall-clock and process-CPU rates are printed:
-on a shared machine the CPU figure is the steadier one.
+on a shared machine the CPU figure is the steadier one. The first line says which engine ran:
+the mypyc-compiled modules (``python -m engine.build``) or pure Python.
 
 Memory is measured in a separate, untimed pass under tracemalloc (which slows Python several
 times over, so it never shares a run with the timing): the peak of what the engine allocated
@@ -25,6 +26,7 @@ from itertools import islice
 
 from engine.benchstream import apply_command, generate_commands
 from engine.book import OrderBook
+from engine.build import status
 
 
 def run_commands(book: OrderBook, commands: list) -> int:
@@ -106,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc pass")
     args = parser.parse_args(argv)
     mixes = ("standard", "full") if args.mix == "both" else (args.mix,)
+    print(f"engine: {status()}")
     for mix in mixes:
         report(mix, args.n, args.seed, args.repeat, not args.no_memory)
     max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -6,7 +6,7 @@ from pathlib import Path
 import engine
 
 ENGINE_DIR = Path(engine.__file__).parent
-TOOLS = {"bench.py", "benchstream.py", "replay.py"}  # command-line tools, not the engine
+TOOLS = {"bench.py", "benchstream.py", "build.py", "replay.py"}  # command-line tools, not the engine
 IMPURE = {"time", "datetime", "os", "io", "sys", "socket", "random", "threading", "asyncio",
           "subprocess", "pathlib", "logging", "sqlalchemy", "alefctl", "chain"}
 
