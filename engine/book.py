@@ -4,7 +4,7 @@ from typing import Any, Final
 
 from engine.constants import MAX_PRICE, CancelReason, OrderType, RejectReason
 from engine.marketdata import Depth, side_depth
-from engine.matching import BUY, COMPACT_AFTER, MARKET_FLOOR, MARKET_UNFILLED, SELL, MatchingCore
+from engine.matching import BUY, COMPACT_AFTER, MARKET_UNFILLED, SELL, MatchingCore
 from engine.snapshot import BookSnapshot, PendingStop, RestingOrder, restore_into, take_snapshot
 from engine.stops import StopOrder
 from engine.validation import order_problem
@@ -16,6 +16,7 @@ USER: Final = CancelReason.USER
 INVALID_SIDE: Final = RejectReason.INVALID_SIDE
 ORDER_NOT_FOUND: Final = RejectReason.ORDER_NOT_FOUND
 DUPLICATE_ORDER_ID: Final = RejectReason.DUPLICATE_ORDER_ID
+HIGHEST_PRICE: Final = MAX_PRICE - 1  # fits a machine word, unlike MAX_PRICE (for mypyc)
 _CANONICAL_TYPES: Final = {order_type.value: order_type for order_type in OrderType}
 
 
@@ -44,12 +45,12 @@ class OrderBook(MatchingCore):
         events: list[tuple]
         if order_type == "limit":
             if (type(quantity) is int and quantity > 0 and type(price) is int
-                    and 0 < price < MAX_PRICE and stop_price is None and notional_cap is None
+                    and 0 < price <= HIGHEST_PRICE and stop_price is None and notional_cap is None
                     and time_in_force == "GTC"
                     and self_trade_prevention in ("none", "cancel_taker", "cancel_maker",
                                                   "cancel_both")
                     and order_id not in self._live):
-                rank: int
+                rank: Any  # the int object itself in compiled code (see BookSide)
                 if side == "buy":
                     side = BUY
                     own = self._bids
@@ -87,7 +88,7 @@ class OrderBook(MatchingCore):
                 self._live[order_id] = order
                 return events
             if (time_in_force in ("IOC", "FOK") and type(quantity) is int and quantity > 0
-                    and type(price) is int and 0 < price < MAX_PRICE and stop_price is None
+                    and type(price) is int and 0 < price <= HIGHEST_PRICE and stop_price is None
                     and notional_cap is None
                     and self_trade_prevention in ("none", "cancel_taker", "cancel_maker",
                                                   "cancel_both")
@@ -119,8 +120,8 @@ class OrderBook(MatchingCore):
             events = [("accepted", seq, order_id, user_id, side, MARKET, None, quantity, None,
                        "IOC")]
             if opposite.ranks:
-                quantity = self._take(events, opposite, order_id, user_id, side, MARKET_FLOOR,
-                                      quantity, self_trade_prevention, None)
+                quantity = self._take(events, opposite, order_id, user_id, side, None, quantity,
+                                      self_trade_prevention, None)
                 if quantity:
                     seq = self._seq = self._seq + 1
                     events.append(("cancelled", seq, order_id, user_id, side, None, quantity,

@@ -28,7 +28,7 @@ typed locals let the compiled build use native integers and direct list access.
 from bisect import bisect_left, insort
 from typing import Any, Final
 
-from engine.constants import MAX_PRICE, CancelReason, OrderType, Side, TimeInForce
+from engine.constants import CancelReason, OrderType, Side, TimeInForce
 from engine.stops import StopBook, StopOrder
 
 BUY: Final = Side.BUY
@@ -44,7 +44,6 @@ NOTIONAL_CAP: Final = CancelReason.NOTIONAL_CAP
 FOK_UNFILLED: Final = CancelReason.FOK_UNFILLED
 IOC_REMAINDER: Final = CancelReason.IOC_REMAINDER
 MARKET_UNFILLED: Final = CancelReason.MARKET_UNFILLED
-MARKET_FLOOR: Final = -MAX_PRICE  # every rank is above it: a market order crosses any level
 COMPACT_AFTER: Final = 16  # dead entries a level may hold before it is considered for rebuild
 
 
@@ -54,11 +53,13 @@ class BookSide:
     __slots__ = ("levels", "ranks", "sign")
 
     def __init__(self, sign: int) -> None:
-        self.levels: dict[int, list[Any]] = {}  # rank -> [total_quantity, dead_count, orders]
-        self.ranks: list[int] = []  # ascending; the best level is last
+        # Ranks are ints; typed Any so that compiled code passes the int objects around as
+        # they are instead of unboxing them and allocating new ones for every dict lookup.
+        self.levels: dict[Any, list[Any]] = {}  # rank -> [total_quantity, dead_count, orders]
+        self.ranks: list[Any] = []  # ascending; the best level is last
         self.sign = sign  # price = rank * sign
 
-    def add_level(self, rank: int, order: list[Any]) -> None:
+    def add_level(self, rank: Any, order: list[Any]) -> None:
         """Open a level holding one order."""
         level = [order[0], 0, [order]]
         order[5] = level
@@ -69,7 +70,7 @@ class BookSide:
         else:
             insort(ranks, rank)
 
-    def remove_level(self, rank: int, level: list[Any]) -> None:
+    def remove_level(self, rank: Any, level: list[Any]) -> None:
         """Drop a level whose last live order has gone."""
         del self.levels[rank]
         ranks = self.ranks
@@ -95,11 +96,12 @@ class MatchingCore:
         self._stop_arrivals = 0
 
     def _take(self, events: list[tuple], opposite: BookSide, order_id: Any, user_id: Any,
-              side: str, threshold: int, remaining: int, prevention: str,
+              side: str, threshold: Any, remaining: int, prevention: str,
               taker_price: int | None) -> int:
         """Match against the opposite side while its best rank >= threshold; return remainder.
 
-        The caller has checked that the best opposite level crosses. A remainder stopped by
+        ``threshold`` None means any price (a market order). The caller has checked that the
+        best opposite level crosses. A remainder stopped by
         self-trade prevention is cancelled here (and 0 is returned); any other remainder is
         left to the caller.
         """
@@ -114,7 +116,7 @@ class MatchingCore:
             level = levels[rank]
             orders: list[Any] = level[2]
             total: int = level[0]
-            price = rank * sign
+            price: Any = rank * sign  # one int object for all the level's events
             head = 0  # orders[:head] are consumed
             while True:
                 maker: list[Any] = orders[head]
@@ -171,7 +173,7 @@ class MatchingCore:
             if not remaining or not ranks:
                 break
             rank = ranks[-1]
-            if rank < threshold:
+            if threshold is not None and rank < threshold:
                 break
         self._seq = seq
         return remaining
@@ -259,8 +261,10 @@ class MatchingCore:
                   prevention: str) -> bool:
         """Whether a fill-or-kill order would fill completely, self-trade prevention included."""
         levels = opposite.levels
+        ranks = opposite.ranks
         needed = quantity
-        for rank in reversed(opposite.ranks):
+        for index in range(len(ranks) - 1, -1, -1):  # best first
+            rank = ranks[index]
             if rank < threshold:
                 return False
             level = levels[rank]
@@ -318,8 +322,8 @@ class MatchingCore:
             remaining = self._take_capped(events, opposite, order_id, user_id, side, quantity,
                                           prevention, notional_cap)
         elif opposite.ranks:
-            remaining = self._take(events, opposite, order_id, user_id, side, MARKET_FLOOR,
-                                   quantity, prevention, None)
+            remaining = self._take(events, opposite, order_id, user_id, side, None, quantity,
+                                   prevention, None)
         if remaining:
             self._cancel_taker(events, order_id, user_id, side, None, remaining,
                                MARKET_UNFILLED)
@@ -360,7 +364,7 @@ class MatchingCore:
         seq = self._seq = self._seq + 1
         return [("rejected", seq, order_id, reason)]
 
-    def _rest(self, own: BookSide, rank: int, order: list[Any]) -> None:
+    def _rest(self, own: BookSide, rank: Any, order: list[Any]) -> None:
         """Append an order record at the back of its price level, creating the level if new."""
         level = own.levels.get(rank)
         if level is None:
