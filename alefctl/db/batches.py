@@ -1,28 +1,41 @@
-"""Several statements' rows sent in one round trip, inside the caller's transaction."""
+"""Many rows written with one statement per table, all statements in one round trip."""
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection
-from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.elements import TextClause
-
-Batch = tuple[TextClause, list[dict[str, Any]]]
 
 
-def execute_batches(conn: Connection, batches: list[Batch]) -> None:
-    """Run each statement for each of its rows, all in one psycopg pipeline: one round trip to
-    the server instead of one per statement (each executemany alone waits for its results)."""
+@dataclass(frozen=True)
+class RowSet:
+    """A statement over any number of rows at once: each column arrives as one typed array and
+    `unnest` turns the arrays back into rows, so the server parses, plans and runs the statement
+    once for all of them (not once per row) and the client adapts one parameter per column."""
+
+    sql: str
+    columns: tuple[str, ...]
+
+
+def row_set(template: str, **types: str) -> RowSet:
+    """A RowSet whose rows are `v`: `{rows}` in the template becomes
+    `unnest(%(col)s::type[], ...) AS v(col, ...)`, one array per column in `types`."""
+    arrays = ", ".join(f"%({column})s::{kind}[]" for column, kind in types.items())
+    return RowSet(template.format(rows=f"unnest({arrays}) AS v({', '.join(types)})"), tuple(types))
+
+
+def insert_rows(table: str, **types: str) -> RowSet:
+    """INSERT of rows whose keys are the table's column names (other columns take defaults)."""
+    return row_set(f"INSERT INTO {table} ({', '.join(types)}) SELECT * FROM {{rows}}", **types)
+
+
+def execute_row_sets(conn: Connection, batches: list[tuple[RowSet, list[dict[str, Any]]]]) -> None:
+    """Run each statement over its rows (extra keys ignored; none: skipped), in the caller's
+    transaction and in one psycopg pipeline: one round trip to the server for all of them."""
     driver = conn.connection.driver_connection
     with driver.pipeline(), driver.cursor() as cursor:
         for statement, rows in batches:
             if rows:
-                cursor.executemany(_driver_sql(statement), rows)
-
-
-@lru_cache(maxsize=64)
-def _driver_sql(statement: TextClause) -> str:
-    """The statement with psycopg's %(name)s placeholders."""
-    return str(statement.compile(dialect=postgresql.psycopg.dialect()))
+                cursor.execute(statement.sql,
+                               {column: [row[column] for row in rows] for column in statement.columns})

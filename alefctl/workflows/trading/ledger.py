@@ -14,49 +14,57 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
-from alefctl.db.batches import execute_batches
+from alefctl.db.batches import execute_row_sets, insert_rows, row_set
 from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows.trading.state import OrderState
 
-INSERT_ORDER = text(
-    "INSERT INTO orders (id, user_id, token_id, client_order_id, side, order_type, time_in_force,"
-    " stp_mode, price, stop_price, quantity, filled_quantity, locked_fiat, locked_quantity, status,"
-    " cancel_reason, engine_seq, created_at, updated_at) VALUES (:id, :user_id, :token_id,"
-    " :client_order_id, :side, :order_type, :time_in_force, :stp_mode, :price, :stop_price,"
-    " :quantity, :filled_quantity, :locked_fiat, :locked_quantity, :status, :cancel_reason,"
-    " :engine_seq, :created_at, now())")
-UPDATE_ORDER = text(
-    "UPDATE orders SET filled_quantity = :filled_quantity, locked_fiat = :locked_fiat,"
-    " locked_quantity = :locked_quantity, status = :status, cancel_reason = :cancel_reason,"
-    " engine_seq = :engine_seq, updated_at = now() WHERE id = :id")
-INSERT_HISTORY = text(
-    "INSERT INTO order_status_history (id, order_id, from_status, to_status, filled_quantity,"
-    " reason) VALUES (:id, :order_id, :from_status, :to_status, :filled, :reason)")
-INSERT_TRADE = text(
-    "INSERT INTO trades (id, token_id, buy_order_id, sell_order_id, buyer_id, seller_id,"
-    " taker_side, price, quantity, total, platform_fee, effective_fee_bps, engine_seq, created_at)"
-    " VALUES (:id, :token_id, :buy_order_id, :sell_order_id, :buyer_id, :seller_id, :taker_side,"
-    " :price, :quantity, :total, :platform_fee, :effective_fee_bps, :engine_seq, :created_at)")
-INSERT_TRADE_HISTORY = text(
+_ORDER_CHANGES = {"filled_quantity": "bigint", "locked_fiat": "numeric", "locked_quantity": "bigint",
+                  "status": "text", "cancel_reason": "text", "engine_seq": "bigint"}
+INSERT_ORDERS = insert_rows(
+    "orders", id="uuid", user_id="uuid", token_id="uuid", client_order_id="text", side="text",
+    order_type="text", time_in_force="text", stp_mode="text", price="numeric",
+    stop_price="numeric", quantity="bigint", created_at="timestamptz", **_ORDER_CHANGES)
+UPDATE_ORDERS = row_set(
+    "UPDATE orders o SET filled_quantity = v.filled_quantity, locked_fiat = v.locked_fiat,"
+    " locked_quantity = v.locked_quantity, status = v.status, cancel_reason = v.cancel_reason,"
+    " engine_seq = v.engine_seq, updated_at = now() FROM {rows} WHERE o.id = v.id",
+    id="uuid", **_ORDER_CHANGES)
+INSERT_HISTORY = insert_rows(
+    "order_status_history", id="uuid", order_id="uuid", from_status="text", to_status="text",
+    filled_quantity="bigint", reason="text")
+INSERT_TRADES = insert_rows(
+    "trades", id="uuid", token_id="uuid", buy_order_id="uuid", sell_order_id="uuid",
+    buyer_id="uuid", seller_id="uuid", taker_side="text", price="numeric", quantity="bigint",
+    total="numeric", platform_fee="numeric", effective_fee_bps="int", engine_seq="bigint",
+    created_at="timestamptz")
+INSERT_TRADE_HISTORY = row_set(
     "INSERT INTO trade_settlement_history (id, trade_id, from_status, to_status)"
-    " VALUES (:id, :trade_id, NULL, 'pending')")
-INSERT_LEDGER = text(
+    " SELECT v.id, v.trade_id, NULL, 'pending' FROM {rows}", id="uuid", trade_id="uuid")
+INSERT_LEDGER = row_set(
     "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, quantity, status,"
-    " reference_type, reference_id) VALUES (:id, :user_id, :token_id, :type, :amount, :quantity,"
-    " 'completed', 'trade', :trade_id)")
-CREDIT_FIAT = text("UPDATE users SET fiat_balance = fiat_balance + :amount, updated_at = now()"
-                   " WHERE id = :user_id")
-# A new wallet only ever receives tokens; the row to insert is clamped because PostgreSQL
-# checks it before it finds the conflict, and the real deltas apply in the update.
-MOVE_TOKENS = text(
-    "INSERT INTO wallets (id, user_id, token_id, balance, locked_balance) VALUES (:id, :user_id,"
-    " :token_id, greatest(:balance, 0), least(greatest(:locked, 0), greatest(:balance, 0)))"
-    " ON CONFLICT (user_id, token_id)"
-    " DO UPDATE SET balance = wallets.balance + :balance, locked_balance ="
-    " wallets.locked_balance + :locked, updated_at = now()")
+    " reference_type, reference_id) SELECT v.id, v.user_id, v.token_id, v.type, v.amount,"
+    " v.quantity, 'completed', 'trade', v.trade_id FROM {rows}",
+    id="uuid", user_id="uuid", token_id="uuid", type="text", amount="numeric", quantity="bigint",
+    trade_id="uuid")
+CREDIT_FIAT = row_set(
+    "UPDATE users u SET fiat_balance = u.fiat_balance + v.amount, updated_at = now()"
+    " FROM {rows} WHERE u.id = v.user_id", user_id="uuid", amount="numeric")
+# Existing wallets take the deltas; a wallet that does not exist yet (it only ever receives
+# tokens) is inserted, or, if another transaction has just inserted it, updated.
+MOVE_TOKENS = row_set(
+    "WITH moves AS (SELECT * FROM {rows}), moved AS (UPDATE wallets w SET balance ="
+    " w.balance + m.balance, locked_balance = w.locked_balance + m.locked, updated_at = now()"
+    " FROM moves m WHERE w.user_id = m.user_id AND w.token_id = m.token_id"
+    " RETURNING w.user_id, w.token_id)"
+    " INSERT INTO wallets (id, user_id, token_id, balance, locked_balance)"
+    " SELECT m.id, m.user_id, m.token_id, m.balance, m.locked FROM moves m WHERE NOT EXISTS"
+    " (SELECT 1 FROM moved d WHERE d.user_id = m.user_id AND d.token_id = m.token_id)"
+    " ON CONFLICT (user_id, token_id) DO UPDATE SET balance = wallets.balance + excluded.balance,"
+    " locked_balance = wallets.locked_balance + excluded.locked_balance, updated_at = now()",
+    id="uuid", user_id="uuid", token_id="uuid", balance="bigint", locked="bigint")
 
 
 class GroupLedger:
@@ -133,11 +141,11 @@ class GroupLedger:
 
     def flush(self, conn: Connection, orders: list[OrderState]) -> None:
         """Write the group: orders, history, trades, ledger, balances (in one global order)."""
-        execute_batches(conn, [
-            (INSERT_ORDER, [o.row() for o in orders if o.is_new]),
-            (UPDATE_ORDER, [o.row() for o in orders if not o.is_new]),
+        execute_row_sets(conn, [
+            (INSERT_ORDERS, [o.row() for o in orders if o.is_new]),
+            (UPDATE_ORDERS, [o.row() for o in orders if not o.is_new]),
             (INSERT_HISTORY, self.history),
-            (INSERT_TRADE, self.trades),
+            (INSERT_TRADES, self.trades),
             (INSERT_TRADE_HISTORY, [{"id": new_id(), "trade_id": t["id"]} for t in self.trades]),
             (INSERT_LEDGER, self.ledger_rows),
             (CREDIT_FIAT, [{"user_id": u, "amount": a}
@@ -148,4 +156,4 @@ class GroupLedger:
 
     def _history(self, order: OrderState, old: str | None, new: str, reason: str | None) -> None:
         self.history.append({"id": new_id(), "order_id": order.id, "from_status": old,
-                             "to_status": new, "filled": order.filled_quantity, "reason": reason})
+                             "to_status": new, "filled_quantity": order.filled_quantity, "reason": reason})
