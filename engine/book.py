@@ -3,7 +3,7 @@
 from typing import Any, Final
 
 from engine.constants import MAX_PRICE, CancelReason, OrderType, RejectReason
-from engine.marketdata import Depth, side_depth
+from engine.marketdata import Depth, side_depth, side_levels
 from engine.matching import BUY, COMPACT_AFTER, MARKET_UNFILLED, SELL, MatchingCore
 from engine.snapshot import BookSnapshot, PendingStop, RestingOrder, restore_into, take_snapshot
 from engine.stops import StopOrder
@@ -190,6 +190,10 @@ class OrderBook(MatchingCore):
     def depth(self, max_levels: int | None = 10) -> Depth:
         """Aggregated levels of both sides, best first, at most max_levels each (None: all)."""
         return Depth(side_depth(self._bids, max_levels), side_depth(self._asks, max_levels))
+
+    def levels(self, max_levels: int) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
+        """(price, total quantity) of the best max_levels levels of bids and of asks."""
+        return side_levels(self._bids, max_levels), side_levels(self._asks, max_levels)
 
     def open_order(self, order_id) -> RestingOrder | PendingStop | None:
         """The resting order or pending stop with this id, or None if it is not open."""

@@ -33,3 +33,12 @@ def side_depth(book_side, max_levels: int | None) -> tuple[DepthLevel, ...]:
         order_count = sum(1 for order in queue if order[0])
         depth.append(DepthLevel(rank * sign, total_quantity, order_count))
     return tuple(depth)
+
+
+def side_levels(book_side, max_levels: int) -> tuple[tuple[int, int], ...]:
+    """(price, total quantity) of one BookSide's best max_levels levels: depth without the
+    order counts, cheap enough to take after every change of the book."""
+    levels = book_side.levels
+    sign = book_side.sign
+    return tuple((rank * sign, levels[rank][0])
+                 for rank in islice(reversed(book_side.ranks), max_levels))

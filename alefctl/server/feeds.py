@@ -27,9 +27,9 @@ def book_levels(books: dict[uuid.UUID, Any], token_id: uuid.UUID, tick: Decimal)
     book = books.get(token_id)
     if book is None:
         return None
-    depth = book.depth(DEPTH_LEVELS)
-    levels = {("buy", level.price * tick): level.quantity for level in depth.bids}
-    levels.update({("sell", level.price * tick): level.quantity for level in depth.asks})
+    bids, asks = book.levels(DEPTH_LEVELS)
+    levels = {("buy", price * tick): quantity for price, quantity in bids}
+    levels.update({("sell", price * tick): quantity for price, quantity in asks})
     return levels
 
 

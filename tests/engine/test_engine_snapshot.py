@@ -73,6 +73,7 @@ def test_depth_aggregates_levels_best_first_and_stops_at_n():
     depth = book.depth(2)
     assert [tuple(level) for level in depth.bids] == [(99, 3, 1), (98, 1, 1)]
     assert [tuple(level) for level in depth.asks] == [(101, 4, 1), (102, 6, 1)]
+    assert book.levels(2) == (((99, 3), (98, 1)), ((101, 4), (102, 6)))
     assert (book.best_bid(), book.best_ask(), book.last_price) == (99, 101, None)
 
 
