@@ -1,11 +1,39 @@
-"""Many rows written with one statement per table, all statements in one round trip."""
+"""Several statements in one round trip: reads whose rows come back together, and writes of
+many rows with one statement per table."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from psycopg.rows import namedtuple_row
 from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql.elements import TextClause
+
+
+def fetch_together(conn: Connection, queries: list[tuple[TextClause, dict[str, Any]]]) -> list[list[Any]]:
+    """Run the queries in the caller's transaction, in this order, in one psycopg pipeline (one
+    round trip, the transaction's BEGIN included) and return each one's rows as named tuples."""
+    driver = conn.connection.driver_connection
+    cursors = []
+    with driver.pipeline():
+        for statement, params in queries:
+            cursor = driver.cursor(row_factory=namedtuple_row)
+            cursor.execute(_driver_sql(statement), params)
+            cursors.append(cursor)
+    try:
+        return [cursor.fetchall() for cursor in cursors]
+    finally:
+        for cursor in cursors:
+            cursor.close()
+
+
+@lru_cache(maxsize=64)
+def _driver_sql(statement: TextClause) -> str:
+    """A SQLAlchemy text statement with psycopg's %(name)s placeholders."""
+    return str(statement.compile(dialect=postgresql.psycopg.dialect()))
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,11 @@ LOCK_TRADERS = text(
 LOCK_WALLETS = text(
     "SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
     " WHERE user_id = ANY(:users) AND token_id = ANY(:tokens) ORDER BY id FOR UPDATE")
+TOKENS_BY_REF = "symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs)"  # a symbol or an id
+LOCK_WALLETS_BY_TOKEN_REF = text(
+    "SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
+    " WHERE user_id = ANY(:users) AND token_id IN (SELECT id FROM tokens WHERE"
+    f" {TOKENS_BY_REF}) ORDER BY id FOR UPDATE")
 
 
 def lock_traders(conn: Connection, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
@@ -49,7 +54,11 @@ def lock_traders(conn: Connection, user_ids: list[uuid.UUID]) -> dict[uuid.UUID,
 def lock_free_tokens(conn: Connection, user_ids: list[uuid.UUID],
                      token_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
     """Free (unlocked) token balances by (user, token), wallets locked until commit."""
-    rows = conn.execute(LOCK_WALLETS, {"users": user_ids, "tokens": token_ids})
+    return free_tokens(conn.execute(LOCK_WALLETS, {"users": user_ids, "tokens": token_ids}))
+
+
+def free_tokens(rows: Any) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
+    """Free token balances by (user, token) from rows of LOCK_WALLETS."""
     return {(row.user_id, row.token_id): row.free for row in rows}
 
 

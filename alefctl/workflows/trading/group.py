@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.db.batches import fetch_together
 from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id
 from alefctl.workflows.actor import Actor
@@ -24,7 +25,7 @@ from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import load_book
 from alefctl.workflows.trading.guards import MarketGuards
 from alefctl.workflows.trading.ledger import GroupLedger
-from alefctl.workflows.trading.state import OrderState, load_orders
+from alefctl.workflows.trading.state import LOCK_ORDERS, OrderState, load_orders, order_states
 from engine.events import named
 
 
@@ -58,6 +59,9 @@ class Market:
 
 
 Outcome = dict[str, Any] | AlefError
+LOCK_MARKETS = text(
+    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
+    f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
 
 
 class OrderGroup:
@@ -81,29 +85,42 @@ class OrderGroup:
         self.events: list[tuple[Market, Any]] = []
 
     def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
-        """Lock, a statement each for the whole group, the rows its commands will read: tokens,
-        traders, their wallets and the orders to cancel (commands run without it load them one
-        by one)."""
+        """Lock the rows the group's commands will read, in one round trip for the whole group:
+        tokens, traders, their wallets and the orders to cancel (commands run without it load
+        them one by one)."""
         places = [c for c in commands if isinstance(c, PlaceOrder)]
-        self.lock_markets({c.request.token for c in places})
+        refs = sorted({c.request.token for c in places} - self.markets.keys())
         user_ids = sorted({c.actor.user_id for c in places} - self.traders.keys())
+        order_ids = self._uncached_orders(
+            {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
+        queries = {}
+        if refs:
+            queries["markets"] = (LOCK_MARKETS, {"refs": refs})
         if user_ids:
-            self.traders.update(funds.lock_traders(self.conn, user_ids))
-            token_ids = sorted({m.id for m in self.markets.values()})
-            self.free_tokens.update(funds.lock_free_tokens(self.conn, user_ids, token_ids))
-        self._load_orders({_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
+            queries["traders"] = (funds.LOCK_TRADERS, {"ids": user_ids})
+        if user_ids and refs:
+            queries["wallets"] = (funds.LOCK_WALLETS_BY_TOKEN_REF, {"users": user_ids, "refs": refs})
+        if order_ids:
+            queries["orders"] = (LOCK_ORDERS, {"ids": order_ids})
+        if not queries:
+            return
+        found = dict(zip(queries, fetch_together(self.conn, list(queries.values())), strict=True))
+        self._add_markets(found.get("markets", ()))
+        self.traders.update({row.id: row for row in found.get("traders", ())})
+        if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
+            self.free_tokens.update({(u, m.id): 0 for u in user_ids for m in self.markets.values()})
+            self.free_tokens.update(funds.free_tokens(found["wallets"]))
+        self.orders.update(order_states(found.get("orders", ())))
 
     def lock_markets(self, token_refs: set[str]) -> None:
         """Lock the token rows (spec step 2), in id order; each stays locked until commit."""
         wanted = sorted(ref for ref in token_refs if ref not in self.markets)
-        if not wanted:
-            return
-        rows = self.conn.execute(text(
-            "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
-            " WHERE symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs) ORDER BY id FOR UPDATE"),
-            {"refs": wanted})
+        if wanted:
+            self._add_markets(self.conn.execute(LOCK_MARKETS, {"refs": wanted}))
+
+    def _add_markets(self, rows: Any) -> None:
         for row in rows:
-            market = Market(**row._mapping)
+            market = Market(**row._asdict())
             self.markets[market.symbol] = self.markets[str(market.id)] = market
 
     def run(self, command: PlaceOrder | CancelOrder) -> Outcome:
@@ -261,6 +278,13 @@ class OrderGroup:
     def _load_orders(self, order_ids: set[uuid.UUID | None]) -> None:
         """Bring orders into the group: from the open orders the caller kept from earlier groups
         (see OrderWriter), else from the database, locked, in one statement."""
+        missing = self._uncached_orders(order_ids)
+        if missing:
+            self.orders.update(load_orders(self.conn, missing))
+
+    def _uncached_orders(self, order_ids: set[uuid.UUID | None]) -> list[uuid.UUID]:
+        """Take the orders the caller kept from earlier groups into the group; the ids of the
+        rest (to load), sorted."""
         missing = []
         for order_id in order_ids:
             if order_id is None or order_id in self.orders:
@@ -269,8 +293,7 @@ class OrderGroup:
                 self.orders[order_id] = self.open_orders[order_id]
             else:
                 missing.append(order_id)
-        if missing:
-            self.orders.update(load_orders(self.conn, sorted(missing)))
+        return sorted(missing)
 
     def _apply(self, market: Market, events: list[Any]) -> None:
         """Turn the engine's events into order states, trades and releases of funds."""

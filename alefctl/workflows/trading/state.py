@@ -73,11 +73,17 @@ class OrderState:
         return data
 
 
+LOCK_ORDERS = text(f"SELECT {LOAD_COLUMNS} FROM orders WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
+
+
 def load_orders(conn: Connection, order_ids: list[uuid.UUID]) -> dict[uuid.UUID, OrderState]:
     """Existing orders by id, row-locked for the group."""
-    rows = conn.execute(text(f"SELECT {LOAD_COLUMNS} FROM orders WHERE id = ANY(:ids)"
-                             " ORDER BY id FOR UPDATE"), {"ids": order_ids})
-    return {row.id: OrderState(**row._mapping) for row in rows}
+    return order_states(conn.execute(LOCK_ORDERS, {"ids": order_ids}))
+
+
+def order_states(rows: Any) -> dict[uuid.UUID, OrderState]:
+    """Orders by id from rows of LOCK_ORDERS."""
+    return {row.id: OrderState(**row._asdict()) for row in rows}
 
 
 class MonotonicClock:
