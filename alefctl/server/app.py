@@ -15,6 +15,7 @@ from alefctl.server.feeds import BookFeeds
 from alefctl.server.hub import Hub
 from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
+from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
 from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
 from alefctl.server.routes import businesses, dividends, kyc, orders, settlement, stream, system, tokens
@@ -64,7 +65,7 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.state.feeds = BookFeeds()
     install_problem_handlers(app)
-    # the order routes first: routes are matched in order, and these take most of the traffic
+    app.add_middleware(OrderFastPath)  # place and cancel, ahead of FastAPI's routing
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
         app.include_router(module.router)
     return app

@@ -28,7 +28,7 @@ class KeyCache:
             return cached[1]
         return None
 
-    def actor_for(self, request: Any, secret: str) -> Actor:
+    def actor_for(self, db: Any, secret: str) -> Actor:
         """The actor of a key, from the cache or the database."""
         hit = self.cached(secret)
         if hit is not None:
@@ -36,7 +36,7 @@ class KeyCache:
         now = time.monotonic()
         from alefctl.workflows.api_keys import authenticate
 
-        with request.app.state.db.begin() as conn:
+        with db.begin() as conn:
             actor = authenticate(conn, secret, "api")
         if len(self._entries) > 10_000:
             self._entries.clear()
@@ -44,18 +44,23 @@ class KeyCache:
         return actor
 
 
-async def current_actor(request: Request) -> Actor:
-    """FastAPI dependency: the authenticated caller, or 401 problem (cache hits stay on the loop)."""
-    header = request.headers.get("authorization", "")
-    scheme, _, secret = header.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+async def bearer_actor(app: Any, authorization: str) -> Actor:
+    """The caller of an Authorization header, or 401 problem (cache hits stay on the loop)."""
+    scheme, _, secret = authorization.partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
         raise PermissionDenied("missing bearer API key (Authorization: Bearer alef_...)",
                                code="unauthenticated")
-    cache: KeyCache = request.app.state.key_cache
-    hit = cache.cached(secret.strip())
+    cache: KeyCache = app.state.key_cache
+    hit = cache.cached(secret)
     if hit is not None:
         return hit
-    return await asyncio.to_thread(cache.actor_for, request, secret.strip())
+    return await asyncio.to_thread(cache.actor_for, app.state.db, secret)
+
+
+async def current_actor(request: Request) -> Actor:
+    """FastAPI dependency: the authenticated caller, or 401 problem."""
+    return await bearer_actor(request.app, request.headers.get("authorization", ""))
 
 
 def role(*roles: str) -> Callable[[Request], Awaitable[Actor]]:
