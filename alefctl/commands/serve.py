@@ -23,10 +23,13 @@ def serve(
     sys.setswitchinterval(0.0005)
 
     from alefctl.server import create_app
+    from alefctl.server.runtime import quiet_garbage_collector
 
     settings = state.settings()
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
+    app = create_app(settings)
+    quiet_garbage_collector()
     info(f"alefctl serve on http://{bind_host}:{bind_port} (OpenAPI at /docs)")
-    uvicorn.run(create_app(settings), host=bind_host, port=bind_port, log_level="info",
+    uvicorn.run(app, host=bind_host, port=bind_port, log_level="info",
                 access_log=settings.server.access_log)

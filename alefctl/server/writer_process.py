@@ -131,6 +131,7 @@ def _child(settings: Any, pipe: Any, options: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops it, after its requests
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(message)s")
     from alefctl.db import connect
+    from alefctl.server.runtime import quiet_garbage_collector
     from alefctl.server.writer import OrderWriter
     from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -147,6 +148,7 @@ def _child(settings: Any, pipe: Any, options: dict[str, Any]) -> None:
     except Exception as exc:
         pipe.send(("failed", exc if isinstance(exc, AlefError) else Unavailable(str(exc))))
         return
+    quiet_garbage_collector()
     pipe.send(("ready",))
     while True:
         try:
