@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import concurrent.futures
+import gc
+import weakref
 from decimal import Decimal
 
 import pytest
 from platform_builders import live_token, wallet_for
 from sqlalchemy import text
 
-from alefctl.errors import Unavailable
+from alefctl.errors import NotFound, Unavailable
 from alefctl.server.writer import OrderWriter
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.trading.books import load_book
@@ -69,6 +71,27 @@ def test_a_failed_commit_leaves_the_book_and_open_orders_as_the_database(platfor
         writer.stop()
     with platform.engine.connect() as conn:
         assert conn.execute(text("SELECT sum(quantity) FROM trades")).scalar_one() == 7
+
+
+def test_a_refused_command_is_freed_without_the_cycle_collector(platform, chain_client) -> None:  # noqa: ANN001
+    """A refusal's traceback led back to its group's commands and futures: a cycle that kept
+    every refused group alive until the slow full collection."""
+    live_token(platform, chain_client, "DATE", {"alice": 100})
+    alice = platform.actor("alice@x.io", "api")
+    writer = OrderWriter(platform.engine, LIMITS, lambda _report: None)
+    writer.start()
+    gc.disable()
+    try:
+        refused = writer.submit(CancelOrder(alice, "00000000-0000-7000-8000-000000000000"))
+        assert isinstance(refused.exception(timeout=30), NotFound)
+        # the writer drops its last group when it takes the next one
+        writer.submit(PlaceOrder(alice, limit("sell", 1, "10.00"))).result(timeout=30)
+        gone = weakref.ref(refused)
+        del refused
+        assert gone() is None
+    finally:
+        gc.enable()
+        writer.stop()
 
 
 @pytest.mark.parametrize("writer_process", [True, False])

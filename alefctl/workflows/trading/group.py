@@ -130,7 +130,9 @@ class OrderGroup:
                 return self._place(command)
             return self._cancel(command)
         except AlefError as error:
-            return error
+            # Without its traceback: the frames in it lead back to the caller's list of commands
+            # and futures, a cycle that kept whole groups alive until a slow full collection.
+            return error.with_traceback(None)
 
     def flush(self) -> None:
         """Write the group's orders, trades and balances."""
