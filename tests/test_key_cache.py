@@ -1,0 +1,85 @@
+"""The API key cache: one lookup per key at a time, refreshed before it expires, revocation
+within CACHE_SECONDS."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from alefctl.errors import PermissionDenied
+from alefctl.server import auth
+from alefctl.server.auth import CACHE_SECONDS, REFRESH_SECONDS, KeyCache
+from alefctl.workflows.api_keys import create_api_key, revoke_api_key
+
+
+@pytest.fixture
+def key(platform):  # noqa: ANN001, ANN201
+    platform.approved("carol")
+    with platform.engine.begin() as conn:
+        created, secret = create_api_key(conn, platform.admin, "carol@x.io", "tests")
+    return str(created.id), secret
+
+
+@pytest.fixture
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The secrets looked up in the database, in order."""
+    seen: list[str] = []
+    real = auth._authenticate
+
+    def counting(db, secret: str):  # noqa: ANN001, ANN202
+        seen.append(secret)
+        return real(db, secret)
+
+    monkeypatch.setattr(auth, "_authenticate", counting)
+    return seen
+
+
+def _age(cache: KeyCache, secret: str, seconds: float) -> None:
+    at, actor = cache._entries[secret]
+    cache._entries[secret] = (time.monotonic() - seconds, actor)
+
+
+def test_callers_that_miss_together_share_one_lookup(platform, key, lookups) -> None:  # noqa: ANN001
+    cache = KeyCache()
+
+    async def many() -> list:
+        return await asyncio.gather(*(cache.actor(platform.engine, key[1]) for _ in range(50)))
+
+    actors = asyncio.run(many())
+    assert lookups == [key[1]] and {a.email for a in actors} == {"carol@x.io"}
+
+
+def test_a_key_in_use_is_refreshed_in_the_background_and_revocation_applies(platform, key, lookups) -> None:  # noqa: ANN001
+    cache = KeyCache()
+
+    async def scenario() -> None:
+        await cache.actor(platform.engine, key[1])
+        _age(cache, key[1], REFRESH_SECONDS + 0.1)
+        with platform.engine.begin() as conn:
+            revoke_api_key(conn, platform.admin, key[0])
+        # still within CACHE_SECONDS: answered from the cache, a lookup starts behind it
+        assert (await cache.actor(platform.engine, key[1])).email == "carol@x.io"
+        await asyncio.gather(cache._lookups[key[1]], return_exceptions=True)  # it finds the revocation
+        await asyncio.sleep(0)  # and its done callback drops the entry
+        with pytest.raises(PermissionDenied):
+            await cache.actor(platform.engine, key[1])
+
+    asyncio.run(scenario())
+    assert lookups == [key[1]] * 3
+
+
+def test_an_expired_entry_is_looked_up_before_answering(platform, key, lookups) -> None:  # noqa: ANN001
+    cache = KeyCache()
+
+    async def scenario() -> None:
+        await cache.actor(platform.engine, key[1])
+        _age(cache, key[1], CACHE_SECONDS + 0.1)
+        with platform.engine.begin() as conn:
+            revoke_api_key(conn, platform.admin, key[0])
+        with pytest.raises(PermissionDenied):
+            await cache.actor(platform.engine, key[1])
+
+    asyncio.run(scenario())
+    assert lookups == [key[1]] * 2
