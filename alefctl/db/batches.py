@@ -48,8 +48,9 @@ class RowSet:
 
 def row_set(template: str, **types: str) -> RowSet:
     """A RowSet whose rows are `v`: `{rows}` in the template becomes
-    `unnest(%(col)s::type[], ...) AS v(col, ...)`, one array per column in `types`."""
-    arrays = ", ".join(f"%({column})s::{kind}[]" for column, kind in types.items())
+    `unnest(%(col)b::type[], ...) AS v(col, ...)`, one array per column in `types`, sent in
+    binary (psycopg adapts a list in binary in less than half the time it takes as text)."""
+    arrays = ", ".join(f"%({column})b::{kind}[]" for column, kind in types.items())
     return RowSet(template.format(rows=f"unnest({arrays}) AS v({', '.join(types)})"), tuple(types))
 
 
