@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import gc
+import time
 import weakref
 from decimal import Decimal
 
@@ -91,6 +92,33 @@ def test_a_refused_command_is_freed_without_the_cycle_collector(platform, chain_
         assert gone() is None
     finally:
         gc.enable()
+        writer.stop()
+
+
+def _pause(_books: dict, seconds: float) -> None:
+    time.sleep(seconds)
+
+
+def test_client_order_ids_within_one_group(platform, chain_client) -> None:  # noqa: ANN001
+    live_token(platform, chain_client, "DATE", {"alice": 100})
+    platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
+    carol = platform.actor("carol@x.io", "api")
+    writer = OrderWriter(platform.engine, LIMITS, lambda _report: None)
+    writer.start()
+    try:
+        def place() -> concurrent.futures.Future:
+            request = OrderRequest("DATE", "buy", "limit", 1, D("9.00"), client_order_id="x-1")
+            return writer.submit(PlaceOrder(carol, request))
+
+        first = place().result(timeout=30)
+        writer.call(_pause, 0.5)  # the three commands below queue up and run as one group
+        cancelled, again, resent = (writer.submit(CancelOrder(carol, str(first["id"]))), place(),
+                                    place())
+        assert cancelled.result(timeout=30)["status"] == "cancelled"
+        again, resent = again.result(timeout=30), resent.result(timeout=30)
+        assert again["id"] != first["id"] and not again.get("duplicate")  # the first is gone
+        assert resent["id"] == again["id"] and resent["duplicate"]
+    finally:
         writer.stop()
 
 

@@ -59,6 +59,12 @@ class Market:
 
 
 Outcome = dict[str, Any] | AlefError
+ClientOrderKey = tuple[uuid.UUID, str]  # (investor, client_order_id)
+OPEN_BY_CLIENT_ID = text(  # investors' open orders by client_order_id (a unique index)
+    "SELECT o.id, o.user_id, o.client_order_id FROM orders o JOIN unnest(CAST(:users AS uuid[]),"
+    " CAST(:client_ids AS text[])) AS k(user_id, client_order_id) ON o.user_id = k.user_id"
+    " AND o.client_order_id = k.client_order_id"
+    " WHERE o.status IN ('open', 'partially_filled', 'pending_stop')")
 LOCK_MARKETS = text(
     "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
@@ -82,6 +88,7 @@ class OrderGroup:
         self.markets: dict[str, Market] = {}  # by symbol and by str(id)
         self.traders: dict[uuid.UUID, Any] = {}  # user rows as locked; balances as loaded
         self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
+        self.open_by_client_id: dict[ClientOrderKey, uuid.UUID | None] = {}  # as loaded
         self.events: list[tuple[Market, Any]] = []
 
     def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
@@ -102,6 +109,11 @@ class OrderGroup:
             queries["wallets"] = (funds.LOCK_WALLETS_BY_TOKEN_REF, {"users": user_ids, "refs": refs})
         if order_ids:
             queries["orders"] = (LOCK_ORDERS, {"ids": order_ids})
+        client_ids = sorted({(c.actor.user_id, c.request.client_order_id) for c in places
+                             if c.request.client_order_id is not None} - self.open_by_client_id.keys())
+        if client_ids:
+            queries["client_ids"] = (OPEN_BY_CLIENT_ID, {"users": [u for u, _ in client_ids],
+                                                         "client_ids": [c for _, c in client_ids]})
         if not queries:
             return
         found = dict(zip(queries, fetch_together(self.conn, list(queries.values())), strict=True))
@@ -111,6 +123,8 @@ class OrderGroup:
             self.free_tokens.update({(u, m.id): 0 for u in user_ids for m in self.markets.values()})
             self.free_tokens.update(funds.free_tokens(found["wallets"]))
         self.orders.update(order_states(found.get("orders", ())))
+        if client_ids:
+            self.open_by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
 
     def lock_markets(self, token_refs: set[str]) -> None:
         """Lock the token rows (spec step 2), in id order; each stays locked until commit."""
@@ -261,17 +275,20 @@ class OrderGroup:
             self.ledger.move_tokens(order.user_id, order.token_id, 0, -order.locked_quantity)
 
     def _open_duplicate(self, user_id: uuid.UUID, client_order_id: str | None) -> OrderState | None:
+        """The investor's open order with this client_order_id, if any."""
         if client_order_id is None:
             return None
         for order in self.orders.values():
             if (order.user_id, order.client_order_id) == (user_id, client_order_id) \
                     and not order.is_finished:
                 return order
-        found = self.conn.execute(text(
-            "SELECT id FROM orders WHERE user_id = :u AND client_order_id = :c"
-            " AND status IN ('open', 'partially_filled', 'pending_stop')"),
-            {"u": user_id, "c": client_order_id}).scalar()
-        return None if found is None else self._order(found)
+        key = (user_id, client_order_id)
+        if key not in self.open_by_client_id:
+            rows = self.conn.execute(OPEN_BY_CLIENT_ID, {"users": [user_id], "client_ids": [client_order_id]})
+            self.open_by_client_id.update(_by_client_id([key], rows))
+        found = self.open_by_client_id[key]
+        order = None if found is None else self._order(found)
+        return None if order is None or order.is_finished else order  # finished in this group
 
     def _order(self, order_id: uuid.UUID) -> OrderState | None:
         self._load_orders({order_id})
@@ -335,6 +352,12 @@ class OrderGroup:
             if not order.is_finished and order.price is not None:
                 keep = order.price * order.remaining
             self.ledger.release(order, keep)
+
+
+def _by_client_id(keys: list[ClientOrderKey], rows: Any) -> dict[ClientOrderKey, uuid.UUID | None]:
+    """Each (investor, client_order_id) asked for: its open order's id, or None."""
+    found = {(row.user_id, row.client_order_id): row.id for row in rows}
+    return {key: found.get(key) for key in keys}
 
 
 def _order_id(text_id: str) -> uuid.UUID | None:
