@@ -36,9 +36,13 @@ def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
-def _age(cache: KeyCache, secret: str, seconds: float) -> None:
-    at, actor = cache._entries[secret]
-    cache._entries[secret] = (time.monotonic() - seconds, actor)
+async def _cached_then_revoked(platform, cache: KeyCache, key: tuple[str, str], age: float) -> None:  # noqa: ANN001
+    """The key authenticated into the cache, its entry made `age` seconds old, then revoked."""
+    await cache.actor(platform.engine, key[1])
+    _at, actor = cache._entries[key[1]]
+    cache._entries[key[1]] = (time.monotonic() - age, actor)
+    with platform.engine.begin() as conn:
+        revoke_api_key(conn, platform.admin, key[0])
 
 
 def test_callers_that_miss_together_share_one_lookup(platform, key, lookups) -> None:  # noqa: ANN001
@@ -55,10 +59,7 @@ def test_a_key_in_use_is_refreshed_in_the_background_and_revocation_applies(plat
     cache = KeyCache()
 
     async def scenario() -> None:
-        await cache.actor(platform.engine, key[1])
-        _age(cache, key[1], REFRESH_SECONDS + 0.1)
-        with platform.engine.begin() as conn:
-            revoke_api_key(conn, platform.admin, key[0])
+        await _cached_then_revoked(platform, cache, key, REFRESH_SECONDS + 0.1)
         # still within CACHE_SECONDS: answered from the cache, a lookup starts behind it
         assert (await cache.actor(platform.engine, key[1])).email == "carol@x.io"
         await asyncio.gather(cache._lookups[key[1]], return_exceptions=True)  # it finds the revocation
@@ -74,10 +75,7 @@ def test_an_expired_entry_is_looked_up_before_answering(platform, key, lookups) 
     cache = KeyCache()
 
     async def scenario() -> None:
-        await cache.actor(platform.engine, key[1])
-        _age(cache, key[1], CACHE_SECONDS + 0.1)
-        with platform.engine.begin() as conn:
-            revoke_api_key(conn, platform.admin, key[0])
+        await _cached_then_revoked(platform, cache, key, CACHE_SECONDS + 0.1)
         with pytest.raises(PermissionDenied):
             await cache.actor(platform.engine, key[1])
 

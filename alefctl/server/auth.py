@@ -29,23 +29,6 @@ class KeyCache:
         self._entries: dict[str, tuple[float, Actor]] = {}
         self._lookups: dict[str, asyncio.Future[Actor]] = {}  # in flight, on the event loop
 
-    def cached(self, secret: str) -> Actor | None:
-        """The actor of a key authenticated in the last few seconds, if any."""
-        cached = self._entries.get(secret)
-        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
-            return cached[1]
-        return None
-
-    def actor_for(self, db: Any, secret: str) -> Actor:
-        """The actor of a key, from the cache or the database (blocking; for threads)."""
-        hit = self.cached(secret)
-        if hit is not None:
-            return hit
-        now = time.monotonic()
-        actor = _authenticate(db, secret)
-        self._store(secret, now, actor)
-        return actor
-
     async def actor(self, db: Any, secret: str) -> Actor:
         """The actor of a key, from the cache or one shared lookup (on the event loop)."""
         entry = self._entries.get(secret)

@@ -24,7 +24,7 @@ async def stream(socket: WebSocket) -> None:
     secret = header.partition(" ")[2].strip() or socket.query_params.get("api_key", "")
     await socket.accept()
     try:
-        actor = await asyncio.to_thread(app.state.key_cache.actor_for, app.state.db, secret)
+        actor = await app.state.key_cache.actor(app.state.db, secret)
     except AlefError as error:
         await socket.close(UNAUTHORIZED_CLOSE, error.message[:120])
         return

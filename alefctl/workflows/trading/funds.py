@@ -36,14 +36,12 @@ class NotionalLimits:
 LOCK_TRADERS = text(
     "SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
     " accreditation_status, fiat_balance FROM users WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
-LOCK_WALLETS = text(
-    "SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
-    " WHERE user_id = ANY(:users) AND token_id = ANY(:tokens) ORDER BY id FOR UPDATE")
 TOKENS_BY_REF = "symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs)"  # a symbol or an id
-LOCK_WALLETS_BY_TOKEN_REF = text(
-    "SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
-    " WHERE user_id = ANY(:users) AND token_id IN (SELECT id FROM tokens WHERE"
-    f" {TOKENS_BY_REF}) ORDER BY id FOR UPDATE")
+_LOCK_WALLETS = ("SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
+                 " WHERE user_id = ANY(:users) AND {tokens} ORDER BY id FOR UPDATE")
+LOCK_WALLETS = text(_LOCK_WALLETS.format(tokens="token_id = ANY(:tokens)"))
+LOCK_WALLETS_BY_TOKEN_REF = text(_LOCK_WALLETS.format(
+    tokens=f"token_id IN (SELECT id FROM tokens WHERE {TOKENS_BY_REF})"))
 
 
 def lock_traders(conn: Connection, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
