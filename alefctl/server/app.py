@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from alefctl import __version__
 from alefctl.server.auth import KeyCache
@@ -57,7 +58,7 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
             if owns_engine:
                 app.state.db.dispose()
 
-    app = FastAPI(title="alefctl", version=__version__, lifespan=lifespan,
+    app = AlefAPI(title="alefctl", version=__version__, lifespan=lifespan,
                   description="Investor order API and platform endpoints of alefctl.")
     app.state.settings = settings
     app.state.key_cache = KeyCache()
@@ -65,10 +66,23 @@ def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
     app.state.hub = Hub()
     app.state.feeds = BookFeeds()
     install_problem_handlers(app)
-    app.add_middleware(OrderFastPath)  # place and cancel, ahead of FastAPI's routing
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
         app.include_router(module.router)
     return app
+
+
+class AlefAPI(FastAPI):
+    """FastAPI behind the order fast path: place and cancel are answered before any of FastAPI's
+    own layers (its error, telemetry and body-limit middleware run per request, and cost more
+    than the answer)."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._fast_path = OrderFastPath(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        await self._fast_path(scope, receive, send)
 
 
 def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter | WriterProcess:

@@ -1,9 +1,9 @@
 """The two routes that take most of the traffic, place and cancel an order, answered as plain
-ASGI ahead of FastAPI's routing.
+ASGI in front of FastAPI (app.AlefAPI).
 
-Under load FastAPI's exception middleware, router, dependency solving and request objects cost
-the server more CPU per order than the rest of the request. OrderFastPath answers these two
-routes itself and passes every other request on; the FastAPI routes of the same paths
+Under load FastAPI's middleware, router, dependency solving and request objects cost the
+server more CPU per order than the rest of the request. OrderFastPath answers these two routes
+itself and passes every other request on; the FastAPI routes of the same paths
 (routes/orders.py) document them in OpenAPI and run the same functions, so both give the same
 answers and the same problems.
 """
@@ -27,7 +27,8 @@ Route = Callable[[Any, str, Receive], Awaitable[Response]]
 
 
 class OrderFastPath:
-    """ASGI middleware: POST /api/v1/orders and DELETE /api/v1/orders/{id} answered here."""
+    """ASGI wrapper: POST /api/v1/orders and DELETE /api/v1/orders/{id} answered here (the
+    application is scope["app"])."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

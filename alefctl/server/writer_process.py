@@ -108,8 +108,9 @@ class WriterProcess:
     def _send(self, message: Any) -> None:
         if not self._alive:
             raise OSError("the order writer process has stopped")
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)  # lighter than Connection.send's pickler
         with self._send_lock:
-            self._pipe.send(message)
+            self._pipe.send_bytes(data)
 
     def _read(self) -> None:
         """Resolve futures and pass on reports until the child's end of the pipe closes."""
@@ -196,7 +197,7 @@ def _answer(send: Callable[[Any], None], request_id: int, future: Future[Any]) -
 
 def _send_batch(pipe: Any, batch: list[Any]) -> None:
     try:
-        pipe.send(batch)
+        pipe.send_bytes(pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
     except (pickle.PicklingError, TypeError, AttributeError):  # a bug; every caller must still get an answer
         for message in batch:
             try:

@@ -7,11 +7,11 @@ from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 
-from alefctl.db.audit import to_jsonable
+from alefctl.db.audit import json_text, to_jsonable
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -46,6 +46,7 @@ def parse_body(model: type[M], raw: bytes) -> M:
             [error | {"loc": ("body", *error["loc"])} for error in exc.errors()]) from None
 
 
-def render(result: Any, status_code: int = 200) -> JSONResponse:
-    """A workflow result as a JSON response, without FastAPI's second encoding pass."""
-    return JSONResponse(out(result), status_code=status_code)
+def render(result: Any, status_code: int = 200) -> Response:
+    """A workflow result of plain data (dicts, lists, scalars) as a JSON response, encoded once
+    (not by FastAPI, and not through to_jsonable first)."""
+    return Response(json_text(result).encode(), status_code, media_type="application/json")
