@@ -14,10 +14,10 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from alefctl.db.audit import to_jsonable
+from alefctl.db.audit import json_text
 
 DEPTH_LEVELS = 20
-Message = tuple[str, dict[str, Any]]
+Message = tuple[str, str]  # (channel, JSON text: encoded once for all its subscribers)
 Levels = dict[tuple[str, Decimal], int]  # (side, price) -> quantity
 
 
@@ -38,7 +38,7 @@ def group_report(group: Any, books: dict[uuid.UUID, Any]) -> dict[str, Any]:
     trades = []
     for trade in group.ledger.trades:
         market = group.markets[str(trade["token_id"])]
-        trades.append((f"trades:{market.symbol}", to_jsonable({
+        trades.append((f"trades:{market.symbol}", json_text({
             "type": "trade", "symbol": market.symbol, "trade_id": trade["id"],
             "price": trade["price"], "quantity": trade["quantity"],
             "taker_side": trade["taker_side"], "at": trade["created_at"]})))
@@ -48,7 +48,7 @@ def group_report(group: Any, books: dict[uuid.UUID, Any]) -> dict[str, Any]:
     orders = []
     for order in (group.orders[order_id] for order_id in {row["order_id"] for row in group.ledger.history}):
         symbol = group.markets[str(order.token_id)].symbol
-        orders.append((f"orders:{order.user_id}", to_jsonable(
+        orders.append((f"orders:{order.user_id}", json_text(
             {"type": "order", "order": {k: v for k, v in order.public(symbol).items()
                                         if k != "trades"}})))
     return {"trades": trades, "levels": levels, "orders": orders}
@@ -62,14 +62,14 @@ class BookFeeds:
         self._levels: dict[str, Levels] = {}
         self._seq: dict[str, int] = {}
 
-    def snapshot(self, symbol: str) -> dict[str, Any]:
+    def snapshot(self, symbol: str) -> str:
         """The current book of a token as last published."""
         with self._lock:
             levels = dict(self._levels.get(symbol, {}))
             seq = self._seq.get(symbol, 0)
         bids = sorted(((p, q) for (s, p), q in levels.items() if s == "buy"), reverse=True)
         asks = sorted((p, q) for (s, p), q in levels.items() if s == "sell")
-        return to_jsonable({"type": "snapshot", "symbol": symbol, "seq": seq,
+        return json_text({"type": "snapshot", "symbol": symbol, "seq": seq,
                             "bids": [[p, q] for p, q in bids], "asks": [[p, q] for p, q in asks]})
 
     def published(self, symbol: str) -> bool:
@@ -77,7 +77,7 @@ class BookFeeds:
         with self._lock:
             return symbol in self._levels
 
-    def update(self, symbol: str, now: Levels) -> dict[str, Any] | None:
+    def update(self, symbol: str, now: Levels) -> str | None:
         """The delta message from the last published depth to the depth now."""
         with self._lock:
             before = self._levels.get(symbol, {})
@@ -88,7 +88,7 @@ class BookFeeds:
                 return None
             self._levels[symbol] = now
             self._seq[symbol] = seq = self._seq.get(symbol, 0) + 1
-        return to_jsonable({"type": "delta", "symbol": symbol, "seq": seq, "changes": changes})
+        return json_text({"type": "delta", "symbol": symbol, "seq": seq, "changes": changes})
 
     def messages(self, report: dict[str, Any]) -> list[Message]:
         """Channel messages for one group's report: trades, book deltas, private order updates."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from fastapi import WebSocket
 
@@ -22,11 +21,11 @@ class Client:
     def __init__(self, socket: WebSocket, user_id: str):
         self.socket = socket
         self.user_id = user_id
-        self.outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.outbox: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
         self.dropped = False
 
-    def offer(self, message: dict[str, Any] | None) -> bool:
-        """Queue a message without waiting; False when the client is too slow."""
+    def offer(self, message: str | None) -> bool:
+        """Queue a message (JSON text) without waiting; False when the client is too slow."""
         try:
             self.outbox.put_nowait(message)
         except asyncio.QueueFull:
@@ -36,7 +35,7 @@ class Client:
     async def pump(self) -> None:
         """Send queued messages until told to stop."""
         while (message := await self.outbox.get()) is not None:
-            await self.socket.send_json(message)
+            await self.socket.send_text(message)
 
 
 class Hub:
@@ -55,7 +54,7 @@ class Hub:
         for name in names:
             self.channels.get(name, set()).discard(client)
 
-    def broadcast(self, messages: list[tuple[str, dict[str, Any]]]) -> None:
+    def broadcast(self, messages: list[tuple[str, str]]) -> None:
         """Queue each message for its channel's clients; drop clients that cannot keep up."""
         for channel, message in messages:
             for client in list(self.channels.get(channel, ())):

@@ -7,6 +7,7 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
+from alefctl.db.audit import json_text
 from alefctl.errors import AlefError
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
@@ -46,13 +47,14 @@ async def stream(socket: WebSocket) -> None:
 async def _handle(app, client: Client, request: dict) -> None:  # noqa: ANN001
     op, channel = request.get("op"), str(request.get("channel", ""))
     if op not in ("subscribe", "unsubscribe", "snapshot"):
-        client.offer({"type": "error", "detail": "op must be subscribe, unsubscribe or snapshot"})
+        client.offer(json_text({"type": "error",
+                                "detail": "op must be subscribe, unsubscribe or snapshot"}))
         return
     if channel == "orders":
         channel = f"orders:{client.user_id}"
     kind, _, symbol = channel.partition(":")
     if kind not in ("book", "trades", "orders") or not symbol:
-        client.offer({"type": "error", "detail": f"unknown channel {channel!r}"})
+        client.offer(json_text({"type": "error", "detail": f"unknown channel {channel!r}"}))
         return
     if op == "unsubscribe":
         app.state.hub.unsubscribe(client, channel)
@@ -61,10 +63,10 @@ async def _handle(app, client: Client, request: dict) -> None:  # noqa: ANN001
         app.state.hub.subscribe(client, channel)
     if kind == "book":
         client.offer(await _snapshot(app, symbol))
-    client.offer({"type": "subscribed", "channel": channel})
+    client.offer(json_text({"type": "subscribed", "channel": channel}))
 
 
-async def _snapshot(app, symbol: str) -> dict:  # noqa: ANN001
+async def _snapshot(app, symbol: str) -> str:  # noqa: ANN001
     def load() -> object:
         with app.state.db.begin() as conn:
             return get_token(conn, symbol)
@@ -72,7 +74,7 @@ async def _snapshot(app, symbol: str) -> dict:  # noqa: ANN001
     try:
         token = await asyncio.to_thread(load)
     except AlefError as error:
-        return {"type": "error", "detail": error.message}
+        return json_text({"type": "error", "detail": error.message})
     feeds = app.state.feeds
     if not feeds.published(token.symbol):  # nothing traded since the server started
         levels = await asyncio.wrap_future(app.state.writer.call(book_levels, token.id,
