@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 import gc
 import time
@@ -141,3 +142,32 @@ def test_orders_book_and_errors_cross_from_either_writer(platform, chain_client,
         assert (over.status_code, over.json()["code"]) == (403, "notional_limit")
         book = api.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
         assert (book["asks"], book["last_price"]) == ([["10.50", 3]], "10.50")
+
+
+def test_requests_of_one_loop_turn_reach_the_writer_process_in_one_write(platform, chain_client,
+                                                                          db_url, tmp_path) -> None:  # noqa: ANN001
+    from alefctl.server.writer_process import WriterProcess
+    from alefctl.settings import load_settings
+
+    live_token(platform, chain_client, "DATE", {"alice": 100})
+    platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
+    alice, carol = (platform.actor(f"{n}@x.io", "api") for n in ("alice", "carol"))
+    settings = load_settings(home=tmp_path / "home", database={"url": db_url})
+
+    async def trade() -> tuple[list[int], list[dict]]:
+        writer = WriterProcess(settings, lambda _report: None)
+        writer.start()  # on the loop's thread: its requests leave once per loop turn
+        writes: list[int] = []
+        send = writer._send
+        writer._send = lambda requests: (writes.append(len(requests)), send(requests))[1]
+        try:
+            futures = [writer.submit(PlaceOrder(alice, limit("sell", 1, f"10.0{i}"))) for i in range(5)]
+            futures.append(writer.submit(PlaceOrder(carol, limit("buy", 5, "10.10"))))
+            return writes, await asyncio.gather(*(asyncio.wrap_future(f) for f in futures))
+        finally:
+            writer.stop()
+
+    writes, results = asyncio.run(trade())
+    assert writes[0] == 6
+    assert [r["status"] for r in results] == ["open"] * 5 + ["filled"]  # each as it was placed
+    assert len(results[-1]["trades"]) == 5

@@ -9,6 +9,8 @@ If the child dies, every waiting command fails with 503 and new ones are refused
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
 import logging
 import multiprocessing
@@ -38,6 +40,11 @@ class WriterProcess:
         self._ids = itertools.count()
         self._send_lock = threading.Lock()
         self._alive = False
+        # Requests made on the event loop's thread leave in one pipe write per loop turn: each
+        # write wakes the writer process, and a wake-up costs more than the request (see _request).
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._outgoing: list[tuple[str, int, Any]] = []
 
     def start(self) -> None:
         """Start the child and wait until it owns and has loaded the books."""
@@ -55,13 +62,16 @@ class WriterProcess:
             self._process.join(timeout=10)
             raise started[1]
         self._alive = True
+        with contextlib.suppress(RuntimeError):  # started outside an event loop: no batching
+            self._loop, self._loop_thread = asyncio.get_running_loop(), threading.get_ident()
         self._reader = threading.Thread(target=self._read, name="order-writer-pipe", daemon=True)
         self._reader.start()
 
     def stop(self) -> None:
         """Let the child finish its queued commands and stop."""
         if self._alive:
-            self._send(None)
+            self._send([*self._outgoing, None])
+            self._outgoing = []
         self._process.join(timeout=15)
         if self._process.is_alive():
             self._process.kill()
@@ -81,15 +91,32 @@ class WriterProcess:
         return len(self._pending)
 
     def _request(self, kind: str, payload: Any) -> Future[Any]:
+        """Register the request and send it: from the event loop's thread with the other requests
+        of this loop turn (the first one schedules the send, which runs right after the turn's
+        other callbacks), from any other thread at once."""
         future: Future[Any] = Future()
         request_id = next(self._ids)
         self._pending[request_id] = future
-        try:
-            self._send((kind, request_id, payload))
-        except (OSError, ValueError) as exc:  # the pipe is gone: the child died
-            self._pending.pop(request_id, None)
-            future.set_exception(Unavailable(f"the order writer is not running: {exc}"))
+        if self._loop is not None and threading.get_ident() == self._loop_thread:
+            self._outgoing.append((kind, request_id, payload))
+            if len(self._outgoing) == 1:
+                self._loop.call_soon(self._send_outgoing)
+        else:
+            self._send_requests([(kind, request_id, payload)])
         return future
+
+    def _send_outgoing(self) -> None:
+        requests, self._outgoing = self._outgoing, []
+        self._send_requests(requests)
+
+    def _send_requests(self, requests: list[tuple[str, int, Any]]) -> None:
+        try:
+            self._send(requests)
+        except (OSError, ValueError) as exc:  # the pipe is gone: the child died
+            for _kind, request_id, _payload in requests:
+                future = self._pending.pop(request_id, None)
+                if future is not None:
+                    future.set_exception(Unavailable(f"the order writer is not running: {exc}"))
 
     def _take(self, message: tuple) -> None:
         if message[0] == "report":
@@ -153,18 +180,26 @@ def _child(settings: Any, pipe: Any, options: dict[str, Any]) -> None:
     pipe.send(("ready",))
     while True:
         try:
-            message = pipe.recv()
+            message = pipe.recv()  # a list of requests (WriterProcess._request)
         except (EOFError, OSError):  # the server is gone
             break
-        if message is None:
+        if _take_requests(writer, message, send):
             break
-        kind, request_id, payload = message
-        future = writer.submit(payload) if kind == "command" else writer.call(payload[0], *payload[1])
-        future.add_done_callback(lambda done, request_id=request_id: _answer(send, request_id, done))
     writer.stop()
     outbox.put(None)
     sender.join(timeout=10)
     db.dispose()
+
+
+def _take_requests(writer: Any, requests: list[Any], send: Callable[[Any], None]) -> bool:
+    """Queue the requests of one pipe message in the writer; True when told to stop."""
+    for request in requests:
+        if request is None:
+            return True
+        kind, request_id, payload = request
+        future = writer.submit(payload) if kind == "command" else writer.call(payload[0], *payload[1])
+        future.add_done_callback(lambda done, request_id=request_id: _answer(send, request_id, done))
+    return False
 
 
 def _send_batches(outbox: queue.SimpleQueue[Any], pipe: Any) -> None:
