@@ -1,5 +1,5 @@
-"""Several statements in one round trip: reads whose rows come back together, and writes of
-many rows with one statement per table."""
+"""Several statements in one round trip (RoundTrip): reads whose rows come back together, and
+writes of many rows with one statement per table (RowSet)."""
 
 from __future__ import annotations
 
@@ -13,21 +13,62 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import TextClause
 
 
-def fetch_together(conn: Connection, queries: list[tuple[TextClause, dict[str, Any]]]) -> list[list[Any]]:
-    """Run the queries in the caller's transaction, in this order, in one psycopg pipeline (one
-    round trip, the transaction's BEGIN included) and return each one's rows as named tuples."""
-    driver = conn.connection.driver_connection
-    cursors = []
-    with driver.pipeline():
-        for statement, params in queries:
-            cursor = driver.cursor(row_factory=namedtuple_row)
-            cursor.execute(_driver_sql(statement), params)
-            cursors.append(cursor)
-    try:
-        return [cursor.fetchall() for cursor in cursors]
-    finally:
-        for cursor in cursors:
-            cursor.close()
+class RoundTrip:
+    """Statements sent together in one psycopg pipeline: one round trip to the server for all of
+    them, run in this order in the connection's transaction (or transactions: BEGIN and COMMIT
+    may be among them). After an error the rest are skipped; `run` raises the first error and
+    `succeeded` tells which statements ran."""
+
+    def __init__(self, conn: Connection):
+        self._driver = conn.connection.driver_connection
+        self._steps: list[tuple[str, dict[str, Any] | None, bool]] = []  # sql, params, has rows
+        self._cursors: list[Any] = []
+        self._ran: list[bool] = []
+
+    def read(self, statement: TextClause, params: dict[str, Any]) -> int:
+        """A query whose rows `rows(step)` returns as named tuples; returns its step."""
+        return self._add(_driver_sql(statement), params, rows=True)
+
+    def write(self, statement: RowSet, rows: list[dict[str, Any]]) -> None:
+        """A RowSet statement over these rows (extra keys ignored; none: skipped)."""
+        if rows:
+            self._add(statement.sql, {column: [row[column] for row in rows]
+                                      for column in statement.columns})
+
+    def command(self, sql: str) -> int:
+        """A statement without parameters (BEGIN, COMMIT); returns its step."""
+        return self._add(sql, None)
+
+    def run(self) -> None:
+        """Send everything and wait for every answer."""
+        try:
+            with self._driver.pipeline():
+                for sql, params, _has_rows in self._steps:
+                    cursor = self._driver.cursor(row_factory=namedtuple_row)
+                    self._cursors.append(cursor)
+                    cursor.execute(sql, params)
+        except BaseException:
+            self._ran = [cursor.pgresult is not None for cursor in self._cursors]
+            for cursor in self._cursors:
+                cursor.close()
+            raise
+        self._ran = [True] * len(self._steps)
+        for (_sql, _params, has_rows), cursor in zip(self._steps, self._cursors, strict=True):
+            if not has_rows:
+                cursor.close()
+
+    def rows(self, step: int) -> list[Any]:
+        """The rows of a read."""
+        with self._cursors[step] as cursor:
+            return cursor.fetchall()
+
+    def succeeded(self, step: int) -> bool:
+        """Whether a statement ran (False if it failed or was skipped after an error)."""
+        return step < len(self._ran) and self._ran[step]
+
+    def _add(self, sql: str, params: dict[str, Any] | None, *, rows: bool = False) -> int:
+        self._steps.append((sql, params, rows))
+        return len(self._steps) - 1
 
 
 @lru_cache(maxsize=64)
@@ -57,14 +98,3 @@ def row_set(template: str, **types: str) -> RowSet:
 def insert_rows(table: str, **types: str) -> RowSet:
     """INSERT of rows whose keys are the table's column names (other columns take defaults)."""
     return row_set(f"INSERT INTO {table} ({', '.join(types)}) SELECT * FROM {{rows}}", **types)
-
-
-def execute_row_sets(conn: Connection, batches: list[tuple[RowSet, list[dict[str, Any]]]]) -> None:
-    """Run each statement over its rows (extra keys ignored; none: skipped), in the caller's
-    transaction and in one psycopg pipeline: one round trip to the server for all of them."""
-    driver = conn.connection.driver_connection
-    with driver.pipeline(), driver.cursor() as cursor:
-        for statement, rows in batches:
-            if rows:
-                cursor.execute(statement.sql,
-                               {column: [row[column] for row in rows] for column in statement.columns})

@@ -14,9 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection
-
-from alefctl.db.batches import execute_row_sets, insert_rows, row_set
+from alefctl.db.batches import RoundTrip, insert_rows, row_set
 from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows.trading.state import OrderState
@@ -139,9 +137,10 @@ class GroupLedger:
             self.move_tokens(order.user_id, order.token_id, 0, -order.locked_quantity)
             order.locked_quantity = 0
 
-    def flush(self, conn: Connection, orders: list[OrderState]) -> None:
-        """Write the group: orders, history, trades, ledger, balances (in one global order)."""
-        execute_row_sets(conn, [
+    def write(self, trip: RoundTrip, orders: list[OrderState]) -> None:
+        """Add the group's writes to a round trip: orders, history, trades, ledger, balances (in
+        one global order)."""
+        for statement, rows in [
             (INSERT_ORDERS, [o.row() for o in orders if o.is_new]),
             (UPDATE_ORDERS, [o.row() for o in orders if not o.is_new]),
             (INSERT_HISTORY, self.history),
@@ -152,7 +151,8 @@ class GroupLedger:
                            for u, a in sorted(self.fiat_credits.items()) if a]),
             (MOVE_TOKENS, [{"id": new_id(), "user_id": u, "token_id": t, "balance": b, "locked": lk}
                            for (u, t), (b, lk) in sorted(self.token_moves.items()) if b or lk]),
-        ])
+        ]:
+            trip.write(statement, rows)
 
     def _history(self, order: OrderState, old: str | None, new: str, reason: str | None) -> None:
         self.history.append({"id": new_id(), "order_id": order.id, "from_status": old,
