@@ -15,15 +15,13 @@ from sqlalchemy.sql.elements import TextClause
 
 class RoundTrip:
     """Statements sent together in one psycopg pipeline: one round trip to the server for all of
-    them, run in this order in the connection's transaction (or transactions: BEGIN and COMMIT
-    may be among them). After an error the rest are skipped; `run` raises the first error and
-    `succeeded` tells which statements ran."""
+    them, run in this order in the caller's transaction (its BEGIN included). After an error
+    the rest are skipped and `run` raises the first error."""
 
     def __init__(self, conn: Connection):
         self._driver = conn.connection.driver_connection
-        self._steps: list[tuple[str, dict[str, Any] | None, bool]] = []  # sql, params, has rows
+        self._steps: list[tuple[str, dict[str, Any], bool]] = []  # sql, params, has rows
         self._cursors: list[Any] = []
-        self._ran: list[bool] = []
 
     def read(self, statement: TextClause, params: dict[str, Any]) -> int:
         """A query whose rows `rows(step)` returns as named tuples; returns its step."""
@@ -35,38 +33,27 @@ class RoundTrip:
             self._add(statement.sql, {column: [row[column] for row in rows]
                                       for column in statement.columns})
 
-    def command(self, sql: str) -> int:
-        """A statement without parameters (BEGIN, COMMIT); returns its step."""
-        return self._add(sql, None)
-
     def run(self) -> None:
         """Send everything and wait for every answer."""
         try:
             with self._driver.pipeline():
-                for sql, params, _has_rows in self._steps:
+                for sql, params, has_rows in self._steps:
                     cursor = self._driver.cursor(row_factory=namedtuple_row)
                     self._cursors.append(cursor)
                     cursor.execute(sql, params)
+                    if not has_rows:
+                        cursor.close()
         except BaseException:
-            self._ran = [cursor.pgresult is not None for cursor in self._cursors]
             for cursor in self._cursors:
                 cursor.close()
             raise
-        self._ran = [True] * len(self._steps)
-        for (_sql, _params, has_rows), cursor in zip(self._steps, self._cursors, strict=True):
-            if not has_rows:
-                cursor.close()
 
     def rows(self, step: int) -> list[Any]:
         """The rows of a read."""
         with self._cursors[step] as cursor:
             return cursor.fetchall()
 
-    def succeeded(self, step: int) -> bool:
-        """Whether a statement ran (False if it failed or was skipped after an error)."""
-        return step < len(self._ran) and self._ran[step]
-
-    def _add(self, sql: str, params: dict[str, Any] | None, *, rows: bool = False) -> int:
+    def _add(self, sql: str, params: dict[str, Any], *, rows: bool = False) -> int:
         self._steps.append((sql, params, rows))
         return len(self._steps) - 1
 
