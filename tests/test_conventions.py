@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from alefctl.db.schema import latest_version
+
+LATEST = latest_version()
+
 HEAVY_MODULES = ("web3", "fastapi", "textual", "uvicorn", "eth_tester", "sqlalchemy", "pgserver")
 
 
@@ -41,16 +45,16 @@ def test_unknown_command_is_a_usage_error(cli) -> None:  # noqa: ANN001
 
 def test_db_status_and_init_json(cli) -> None:  # noqa: ANN001
     status = cli.json("db", "status")
-    assert status["schema_version"] == 1 and status["embedded"] is False
+    assert status["schema_version"] == LATEST and status["embedded"] is False
     assert status["counts"]["users"] == 2
     init = cli.json("db", "init")
-    assert init == {"version": 1, "applied": [], "created_users": []}
+    assert init == {"version": LATEST, "applied": [], "created_users": []}
 
 
 def test_external_database_without_schema_is_refused(cli, empty_db_url) -> None:  # noqa: ANN001
     result = cli("user", "list", ALEF_DATABASE_URL=empty_db_url)
     assert result.exit_code == 5 and "alefctl db init" in result.stderr
-    assert cli.json("db", "init", ALEF_DATABASE_URL=empty_db_url)["version"] == 1
+    assert cli.json("db", "init", ALEF_DATABASE_URL=empty_db_url)["version"] == LATEST
     assert cli("user", "list", ALEF_DATABASE_URL=empty_db_url).exit_code == 0
 
 

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from alefctl.db.schema import latest_version
+
+LATEST = latest_version()
+
 ALEFCTL = [sys.executable, "-m", "alefctl"]
 
 
@@ -32,7 +36,7 @@ def test_embedded_server_is_started_initialized_and_shared(home) -> None:  # noq
     assert first.returncode == 0, first.stderr
     assert {u["email"] for u in json.loads(first.stdout)} >= {"treasury@system.alefctl"}
     status = json.loads(_run(home, "db", "status", "--json").stdout)
-    assert status["embedded"] is True and status["schema_version"] == 1
+    assert status["embedded"] is True and status["schema_version"] == LATEST
     assert Path(status["location"]).is_dir()
 
     # A second process holds a connection (and so the server) while commands run beside it.

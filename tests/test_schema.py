@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from alefctl.db.schema import current_version, init_schema, migrations
+from alefctl.db.schema import current_version, init_schema, latest_version, migrations
 from alefctl.db.system_users import OPERATOR_EMAIL, TREASURY_EMAIL
 from alefctl.ids import new_id
 
@@ -23,10 +23,10 @@ def test_init_applies_once_and_is_idempotent(empty_db_url: str) -> None:
         second = init_schema(conn)
         emails = set(conn.execute(text("SELECT email FROM users WHERE is_system")).scalars())
     engine.dispose()
-    assert first.applied == ["0001_schema"]
+    assert first.applied == ["0001_schema"] + [f"{m.version:04d}_{m.name}" for m in migrations()]
     assert set(first.created_users) == {TREASURY_EMAIL, OPERATOR_EMAIL}
     assert second.applied == [] and second.created_users == []
-    assert second.version == first.version == 1
+    assert second.version == first.version == latest_version()
     assert emails == {TREASURY_EMAIL, OPERATOR_EMAIL}
 
 

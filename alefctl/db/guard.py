@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 def ensure_schema_current(engine: Engine, settings: Settings) -> None:
     """Initialize a new embedded database; otherwise require `db init` when behind."""
     from alefctl.db.connection import is_embedded
-    from alefctl.db.schema import current_version, init_schema, migrations
+    from alefctl.db.schema import current_version, init_schema, latest_version
 
-    latest = max([1, *(m.version for m in migrations())])
+    latest = latest_version()
     with engine.connect() as conn:
         version = current_version(conn)
     if version == latest:

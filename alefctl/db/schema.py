@@ -61,6 +61,11 @@ def migrations(directory: Path | None = None) -> list[Migration]:
     return found
 
 
+def latest_version() -> int:
+    """The version this alefctl brings a database to."""
+    return max([1, *(m.version for m in migrations())])
+
+
 def current_version(conn: Connection) -> int:
     """The applied schema version; 0 for an empty database."""
     if conn.execute(text("SELECT to_regclass('schema_migrations')")).scalar() is None:
