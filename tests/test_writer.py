@@ -142,6 +142,10 @@ def test_orders_book_and_errors_cross_from_either_writer(platform, chain_client,
         assert (over.status_code, over.json()["code"]) == (403, "notional_limit")
         book = api.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
         assert (book["asks"], book["last_price"]) == ([["10.50", 3]], "10.50")
+        metrics = api.call("GET", "/metrics").text  # each committed group reports its COMMIT time
+        commits = next(line for line in metrics.splitlines()
+                       if line.startswith("alef_order_commit_seconds_count"))
+        assert float(commits.split()[1]) >= 2
 
 
 def test_requests_of_one_loop_turn_reach_the_writer_process_in_one_write(platform, chain_client,

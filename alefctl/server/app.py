@@ -94,6 +94,7 @@ def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter | WriterProce
         messages = app.state.feeds.messages(report)
         app.state.metrics.trades.inc(len(report["trades"]))
         app.state.metrics.group_size.observe(report["size"])
+        app.state.metrics.commit_time.observe(report["commit"])
         loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
 
     options = {"grouped": settings.server.group_commit, "max_group": settings.server.max_group}

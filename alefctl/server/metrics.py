@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
-    """Orders, trades, latency, queue depth and settlement backlog."""
+    """Orders, trades, latency, group sizes and commit times, queue depth, settlement backlog."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -20,6 +20,11 @@ class Metrics:
         self.group_size = Histogram(
             "alef_order_group_size", "Order commands committed per transaction",
             buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=self.registry)
+        self.commit_time = Histogram(
+            "alef_order_commit_seconds",
+            "Time to COMMIT an order group: mostly the database's write-ahead log flush (fsync)",
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=self.registry)
         self.queue_depth = Gauge("alef_order_queue_depth",
                                  "Order commands waiting for the order writer", registry=self.registry)
         self.settlement_backlog = Gauge("alef_settlement_backlog", "Trades awaiting settlement",

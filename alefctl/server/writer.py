@@ -37,7 +37,7 @@ Command = PlaceOrder | CancelOrder
 
 class OrderWriter:
     """Owns the books; `submit` returns a Future of the command's outcome; `publish` gets each
-    committed group's report (feeds.group_report, with its size and time)."""
+    committed group's report (feeds.group_report, with its size, its time and its COMMIT's)."""
 
     def __init__(self, db: Engine, limits: NotionalLimits, publish: Callable[[Any], None],
                  *, grouped: bool = True, max_group: int = 256):
@@ -137,6 +137,8 @@ class OrderWriter:
                 group.prepare([command for command, _ in commands])
                 outcomes = [group.run(command) for command, _ in commands]
                 group.flush()
+                flushed = time.perf_counter()
+            commit_seconds = time.perf_counter() - flushed  # mostly the database's WAL flush
         except Exception as exc:  # a failed commit: memory must follow the database again
             if conn.invalidated or conn.closed:
                 self._conn = self.db.connect()
@@ -159,7 +161,8 @@ class OrderWriter:
                 future.set_result(outcome)
         try:
             self.publish(group_report(group, self.books) | {
-                "size": len(commands), "elapsed": time.perf_counter() - started})
+                "size": len(commands), "elapsed": time.perf_counter() - started,
+                "commit": commit_seconds})
         except Exception:  # market data must never stop the order path
             log.exception("publishing a committed group failed")
 
