@@ -66,3 +66,19 @@ def test_embedded_server_is_started_initialized_and_shared(home) -> None:  # noq
     time.sleep(0.5)
     again = _run(home, "user", "show", "p@x.io", "--json")  # restarts; the data survived
     assert again.returncode == 0, again.stderr
+
+
+def test_an_embedded_database_behind_this_alefctl_is_brought_up_to_date(home) -> None:  # noqa: ANN001
+    assert _run(home, "user", "list", "--json").returncode == 0
+    rewind = (  # as if the database had been made by the alefctl before the newest migration
+        "from sqlalchemy import text\n"
+        "from alefctl.settings import load_settings\n"
+        "from alefctl.db import connect\n"
+        "with connect(load_settings()).begin() as conn:\n"
+        f"    conn.execute(text('DELETE FROM schema_migrations WHERE version = {LATEST}'))\n"
+    )
+    subprocess.run([sys.executable, "-c", rewind], env=home, check=True, timeout=60)
+    assert json.loads(_run(home, "db", "status", "--json").stdout)["schema_version"] == LATEST - 1
+    listed = _run(home, "user", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert json.loads(_run(home, "db", "status", "--json").stdout)["schema_version"] == LATEST

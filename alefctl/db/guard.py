@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 
 
 def ensure_schema_current(engine: Engine, settings: Settings) -> None:
-    """Initialize a new embedded database; otherwise require `db init` when behind."""
+    """Bring the embedded database (alefctl's own) to the current schema; an external database
+    behind this alefctl needs `db init`."""
     from alefctl.db.connection import is_embedded
     from alefctl.db.schema import current_version, init_schema, latest_version
 
@@ -22,7 +23,7 @@ def ensure_schema_current(engine: Engine, settings: Settings) -> None:
         version = current_version(conn)
     if version == latest:
         return
-    if version == 0 and is_embedded(settings):
+    if version < latest and is_embedded(settings):
         with engine.begin() as conn:
             init_schema(conn)
         return
