@@ -90,20 +90,11 @@ class OrderGroup:
         self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
         self.open_by_client_id: dict[ClientOrderKey, uuid.UUID | None] = {}  # as loaded
         self.events: list[tuple[Market, Any]] = []
-        self._locking: dict[str, Any] = {}  # lock: steps of the round trip, and what was asked
 
     def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
         """Lock the rows the group's commands will read, in one round trip for the whole group:
         tokens, traders, their wallets and the orders to cancel (commands run without it load
         them one by one)."""
-        trip = RoundTrip(self.conn)
-        self.lock(trip, commands)
-        trip.run()
-        self.take_locked(trip)
-
-    def lock(self, trip: RoundTrip, commands: list[PlaceOrder | CancelOrder]) -> None:
-        """Add to a round trip the queries that lock what the commands will read (see prepare);
-        `take_locked` takes their answers once it has run."""
         places = [c for c in commands if isinstance(c, PlaceOrder)]
         refs = sorted({c.request.token for c in places} - self.markets.keys())
         user_ids = sorted({c.actor.user_id for c in places} - self.traders.keys())
@@ -111,35 +102,32 @@ class OrderGroup:
             {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
         client_ids = sorted({(c.actor.user_id, c.request.client_order_id) for c in places
                              if c.request.client_order_id is not None} - self.open_by_client_id.keys())
-        self._locking = {"user_ids": user_ids, "client_ids": client_ids}
+        trip = RoundTrip(self.conn)
+        steps = {}
         if refs:
-            self._locking["markets"] = trip.read(LOCK_MARKETS, {"refs": refs})
+            steps["markets"] = trip.read(LOCK_MARKETS, {"refs": refs})
         if user_ids:
-            self._locking["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids})
+            steps["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids})
         if user_ids and refs:
-            self._locking["wallets"] = trip.read(funds.LOCK_WALLETS_BY_TOKEN_REF,
-                                                 {"users": user_ids, "refs": refs})
+            steps["wallets"] = trip.read(funds.LOCK_WALLETS_BY_TOKEN_REF,
+                                         {"users": user_ids, "refs": refs})
         if order_ids:
-            self._locking["orders"] = trip.read(LOCK_ORDERS, {"ids": order_ids})
+            steps["orders"] = trip.read(LOCK_ORDERS, {"ids": order_ids})
         if client_ids:
-            self._locking["client_ids_found"] = trip.read(OPEN_BY_CLIENT_ID, {
+            steps["client_ids"] = trip.read(OPEN_BY_CLIENT_ID, {
                 "users": [u for u, _ in client_ids], "client_ids": [c for _, c in client_ids]})
-
-    def take_locked(self, trip: RoundTrip) -> None:
-        """Take the rows that `lock` asked for from the round trip that ran."""
-        locking, self._locking = self._locking, {}
-        found = {name: trip.rows(step) for name, step in locking.items()
-                 if name not in ("user_ids", "client_ids")}
+        if not steps:
+            return
+        trip.run()
+        found = {name: trip.rows(step) for name, step in steps.items()}
         self._add_markets(found.get("markets", ()))
         self.traders.update({row.id: row for row in found.get("traders", ())})
         if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
-            self.free_tokens.update({(u, m.id): 0 for u in locking["user_ids"]
-                                     for m in self.markets.values()})
+            self.free_tokens.update({(u, m.id): 0 for u in user_ids for m in self.markets.values()})
             self.free_tokens.update(funds.free_tokens(found["wallets"]))
         self.orders.update(order_states(found.get("orders", ())))
-        if "client_ids_found" in found:
-            self.open_by_client_id.update(_by_client_id(locking["client_ids"],
-                                                        found["client_ids_found"]))
+        if client_ids:
+            self.open_by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
 
     def lock_markets(self, token_refs: set[str]) -> None:
         """Lock the token rows (spec step 2), in id order; each stays locked until commit."""
@@ -165,13 +153,7 @@ class OrderGroup:
 
     def flush(self) -> None:
         """Write the group's orders, trades and balances (one round trip)."""
-        trip = RoundTrip(self.conn)
-        self.write(trip)
-        trip.run()
-
-    def write(self, trip: RoundTrip) -> None:
-        """Add the statements that write the group's orders, trades and balances to a round trip."""
-        self.ledger.write(trip, list(self.orders.values()))
+        self.ledger.flush(self.conn, list(self.orders.values()))
 
     def _place(self, command: PlaceOrder) -> dict[str, Any]:
         request, actor = command.request, command.actor

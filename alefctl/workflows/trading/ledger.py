@@ -14,6 +14,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Connection
+
 from alefctl.db.batches import RoundTrip, insert_rows, row_set
 from alefctl.ids import new_id
 from alefctl.money import cents_down
@@ -137,9 +139,10 @@ class GroupLedger:
             self.move_tokens(order.user_id, order.token_id, 0, -order.locked_quantity)
             order.locked_quantity = 0
 
-    def write(self, trip: RoundTrip, orders: list[OrderState]) -> None:
-        """Add the group's writes to a round trip: orders, history, trades, ledger, balances (in
-        one global order)."""
+    def flush(self, conn: Connection, orders: list[OrderState]) -> None:
+        """Write the group: orders, history, trades, ledger, balances (in one global order, in
+        one round trip)."""
+        trip = RoundTrip(conn)
         for statement, rows in [
             (INSERT_ORDERS, [o.row() for o in orders if o.is_new]),
             (UPDATE_ORDERS, [o.row() for o in orders if not o.is_new]),
@@ -153,6 +156,7 @@ class GroupLedger:
                            for (u, t), (b, lk) in sorted(self.token_moves.items()) if b or lk]),
         ]:
             trip.write(statement, rows)
+        trip.run()
 
     def _history(self, order: OrderState, old: str | None, new: str, reason: str | None) -> None:
         self.history.append({"id": new_id(), "order_id": order.id, "from_status": old,
