@@ -70,7 +70,7 @@ class BookFeeds:
         bids = sorted(((p, q) for (s, p), q in levels.items() if s == "buy"), reverse=True)
         asks = sorted((p, q) for (s, p), q in levels.items() if s == "sell")
         return json_text({"type": "snapshot", "symbol": symbol, "seq": seq,
-                            "bids": [[p, q] for p, q in bids], "asks": [[p, q] for p, q in asks]})
+                          "bids": [[p, q] for p, q in bids], "asks": [[p, q] for p, q in asks]})
 
     def published(self, symbol: str) -> bool:
         """Whether any depth of the token has been published yet."""

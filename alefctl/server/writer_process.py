@@ -108,7 +108,8 @@ class WriterProcess:
 
     def _send_outgoing(self) -> None:
         requests, self._outgoing = self._outgoing, []
-        self._send_requests(requests)
+        if requests:  # stop() may have sent them already
+            self._send_requests(requests)
 
     def _send_requests(self, requests: list[tuple[str, int, Any]]) -> None:
         try:
