@@ -37,7 +37,7 @@ Command = PlaceOrder | CancelOrder
 
 class OrderWriter:
     """Owns the books; `submit` returns a Future of the command's outcome; `publish` gets each
-    committed group's report (feeds.group_report, with its size, its time and its COMMIT's)."""
+    committed group's report (feeds.group_report, with its size and its COMMIT's time)."""
 
     def __init__(self, db: Engine, limits: NotionalLimits, publish: Callable[[Any], None],
                  *, grouped: bool = True, max_group: int = 256):
@@ -127,7 +127,6 @@ class OrderWriter:
             self._commit(commands)
 
     def _commit(self, commands: list[tuple[Command, Future[Any]]]) -> None:
-        started = time.perf_counter()
         group = None
         conn = self._conn
         try:
@@ -161,8 +160,7 @@ class OrderWriter:
                 future.set_result(outcome)
         try:
             self.publish(group_report(group, self.books) | {
-                "size": len(commands), "elapsed": time.perf_counter() - started,
-                "commit": commit_seconds})
+                "size": len(commands), "commit": commit_seconds})
         except Exception:  # market data must never stop the order path
             log.exception("publishing a committed group failed")
 
