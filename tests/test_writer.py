@@ -131,10 +131,18 @@ def test_orders_book_and_errors_cross_from_either_writer(platform, chain_client,
     live_token(platform, chain_client, "DATE", {"alice": 100})
     platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
     with running_api(engine, db_url, tmp_path / "home", platform.admin,
-                     writer_process=writer_process) as api:
+                     writer_process=writer_process) as api, \
+            api.client.websocket_connect(f"/api/v1/ws?api_key={api.key('carol@x.io')}") as socket:
+        for channel in ("trades:DATE", "orders"):
+            socket.send_json({"op": "subscribe", "channel": channel})
+            assert socket.receive_json()["type"] == "subscribed"
         assert place(api, "alice", "sell", 4, "10.50").status_code == 201
         bought = place(api, "carol", "buy", 1, "10.50").json()
         assert bought["status"] == "filled" and bought["trades"][0]["price"] == "10.50"
+        pushed = {m["type"]: m for m in (socket.receive_json(), socket.receive_json())}
+        assert (pushed["trade"]["price"], pushed["trade"]["quantity"]) == ("10.50", 1)
+        assert pushed["order"]["order"]["id"] == bought["id"]
+        assert pushed["order"]["order"]["status"] == "filled"
         refused = place(api, "alice", "sell", 120, "4.00", confirm_fat_finger=True,
                         confirm_nav_deviation=True)  # 96 free
         assert (refused.status_code, refused.json()["code"]) == (409, "insufficient_funds")

@@ -2,7 +2,8 @@
 
 The writer (thread or process) turns each committed group into a report of plain data
 (`group_report`): trades, the touched books' top levels, the orders that changed. The server
-turns reports into channel messages (`BookFeeds.messages`). Book feed: per token, a snapshot
+turns reports into channel messages (`BookFeeds.messages`); the hub encodes each message as
+JSON text once, for all its subscribers, and only if it has any. Book feed: per token, a snapshot
 (top levels, with a sequence number) and then deltas, each delta with the next sequence number;
 a client that sees a gap asks for the snapshot again.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from alefctl.db.audit import json_text
 
 DEPTH_LEVELS = 20
-Message = tuple[str, str]  # (channel, JSON text: encoded once for all its subscribers)
+Message = tuple[str, dict[str, Any] | str]  # (channel, message data or its JSON text)
 Levels = dict[tuple[str, Decimal], int]  # (side, price) -> quantity
 
 
@@ -35,22 +36,21 @@ def book_levels(books: dict[uuid.UUID, Any], token_id: uuid.UUID, tick: Decimal)
 
 def group_report(group: Any, books: dict[uuid.UUID, Any]) -> dict[str, Any]:
     """A committed group as plain data: trade and order messages, and the touched books' levels."""
-    trades = []
+    trades: list[Message] = []
     for trade in group.ledger.trades:
         market = group.markets[str(trade["token_id"])]
-        trades.append((f"trades:{market.symbol}", json_text({
+        trades.append((f"trades:{market.symbol}", {
             "type": "trade", "symbol": market.symbol, "trade_id": trade["id"],
             "price": trade["price"], "quantity": trade["quantity"],
-            "taker_side": trade["taker_side"], "at": trade["created_at"]})))
+            "taker_side": trade["taker_side"], "at": trade["created_at"]}))
     touched = {market.id: market for market, _event in group.events}
     levels = {market.symbol: book_levels(books, market.id, market.tick_size)
               for market in touched.values() if market.id in books}
-    orders = []
+    orders: list[Message] = []
     for order in (group.orders[order_id] for order_id in {row["order_id"] for row in group.ledger.history}):
         symbol = group.markets[str(order.token_id)].symbol
-        orders.append((f"orders:{order.user_id}", json_text(
-            {"type": "order", "order": {k: v for k, v in order.public(symbol).items()
-                                        if k != "trades"}})))
+        orders.append((f"orders:{order.user_id}", {
+            "type": "order", "order": {k: v for k, v in order.public(symbol).items() if k != "trades"}}))
     return {"trades": trades, "levels": levels, "orders": orders}
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 from fastapi import WebSocket
+
+from alefctl.db.audit import json_text
 
 SLOW_CLIENT_CLOSE = 4008
 QUEUE_LIMIT = 1000
@@ -54,11 +57,16 @@ class Hub:
         for name in names:
             self.channels.get(name, set()).discard(client)
 
-    def broadcast(self, messages: list[tuple[str, str]]) -> None:
-        """Queue each message for its channel's clients; drop clients that cannot keep up."""
+    def broadcast(self, messages: list[tuple[str, dict[str, Any] | str]]) -> None:
+        """Queue each message for its channel's clients, encoded once if it has any (most
+        investors' order channels have none); drop clients that cannot keep up."""
         for channel, message in messages:
-            for client in list(self.channels.get(channel, ())):
-                if not client.offer(message):
+            clients = self.channels.get(channel)
+            if not clients:
+                continue
+            text = message if isinstance(message, str) else json_text(message)
+            for client in list(clients):
+                if not client.offer(text):
                     self.drop(client)
 
     def drop(self, client: Client) -> None:
