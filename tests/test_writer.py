@@ -183,3 +183,24 @@ def test_requests_of_one_loop_turn_reach_the_writer_process_in_one_write(platfor
     assert writes[0] == 6
     assert [r["status"] for r in results] == ["open"] * 5 + ["filled"]  # each as it was placed
     assert len(results[-1]["trades"]) == 5
+
+
+def test_the_duplicate_check_probes_the_index_whatever_the_statistics(platform, chain_client) -> None:  # noqa: ANN001
+    from alefctl.db.batches import _driver_sql
+    from alefctl.workflows.trading.group import OPEN_BY_CLIENT_ID
+
+    token = live_token(platform, chain_client, "DATE", {"alice": 100})
+    alice = platform.actor("alice@x.io", "api")
+    with platform.engine.begin() as conn:  # thousands of open orders, never analyzed
+        conn.execute(text(
+            "INSERT INTO orders (id, user_id, token_id, client_order_id, side, order_type, price,"
+            " quantity, locked_fiat, status) SELECT gen_random_uuid(), :u, :t, 'c' || n, 'buy',"
+            " 'limit', 1.00, 1, 1.00, 'open' FROM generate_series(1, 4000) AS n"),
+            {"u": alice.user_id, "t": token.id})
+        raw = conn.connection.driver_connection
+        plan = "\n".join(row[0] for row in raw.execute(
+            "EXPLAIN (ANALYZE, COSTS OFF) " + _driver_sql(OPEN_BY_CLIENT_ID),
+            {"users": [alice.user_id] * 20, "client_ids": [f"c{n}" for n in range(20)]}))
+    assert "rows=19 loops=1" in plan.splitlines()[0]  # c1 to c19 are open
+    assert "Index Scan using orders_client_order_id_open" in plan and "loops=20" in plan, plan
+    assert "Hash" not in plan and "Bitmap" not in plan and "Seq Scan on orders" not in plan, plan

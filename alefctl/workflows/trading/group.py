@@ -60,11 +60,16 @@ class Market:
 
 Outcome = dict[str, Any] | AlefError
 ClientOrderKey = tuple[uuid.UUID, str]  # (investor, client_order_id)
-OPEN_BY_CLIENT_ID = text(  # investors' open orders by client_order_id (a unique index)
-    "SELECT o.id, o.user_id, o.client_order_id FROM orders o JOIN unnest(CAST(:users AS uuid[]),"
-    " CAST(:client_ids AS text[])) AS k(user_id, client_order_id) ON o.user_id = k.user_id"
-    " AND o.client_order_id = k.client_order_id"
-    " WHERE o.status IN ('open', 'partially_filled', 'pending_stop')")
+# Investors' open orders by client_order_id: one probe of the unique index per key. As a plain
+# join, the planner scanned every open order with a client_order_id and hashed them whenever
+# the statistics lagged a fast-growing orders table (1.4 ms a group at 3,600 open orders, and
+# growing with the book); the LIMIT keeps each lookup a probe whatever the statistics say.
+OPEN_BY_CLIENT_ID = text(
+    "SELECT o.id, o.user_id, o.client_order_id FROM unnest(CAST(:users AS uuid[]),"
+    " CAST(:client_ids AS text[])) AS k(user_id, client_order_id) CROSS JOIN LATERAL"
+    " (SELECT id, user_id, client_order_id FROM orders WHERE user_id = k.user_id"
+    " AND client_order_id = k.client_order_id"
+    " AND status IN ('open', 'partially_filled', 'pending_stop') LIMIT 1) AS o")
 LOCK_MARKETS = text(
     "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
