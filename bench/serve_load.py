@@ -4,7 +4,8 @@ transaction per order, side by side in one run.
 A fresh embedded database and chain get one live token and N investors (KYC level 3, $50,000
 and 1,000 tokens each). For each mode a real `alefctl serve` subprocess is started and
 investors send limit orders around $10 (70%), market orders (10%) and cancels of their own open
-orders (20%) for D seconds, over HTTP on loopback.
+orders (20%) for D seconds, over HTTP on loopback. Each order carries a client_order_id, as a
+trading client's would, so every group also checks for resent orders.
 
 Two kinds of load, each on a fresh platform: closed loop (each investor sends its next request
 when the last is answered: the most the server sustains) for both modes, then open loop for
@@ -158,12 +159,13 @@ class HttpConnection:
 
 class Investor:
     """One investor's random mix: limit orders around $10 (70%), market orders (10%), cancels of
-    their own open orders (20%)."""
+    their own open orders (20%); each order with a client_order_id of its own."""
 
     def __init__(self, connection: HttpConnection, seed: int):
         self.connection = connection
         self.rng = random.Random(seed)
         self.open_ids: list[str] = []
+        self.seed, self.sent = seed, 0
 
     async def act(self) -> int:
         """Send the next request; returns its HTTP status."""
@@ -175,6 +177,8 @@ class Investor:
             return status
         side = rng.choice(("buy", "sell"))
         body: dict = {"token_id": "BENCH", "side": side, "quantity": rng.randint(1, 5)}
+        self.sent += 1
+        body["client_order_id"] = f"{self.seed}-{self.sent}"  # as a trading client tags orders
         if roll < 0.3:
             body["order_type"] = "market"
         else:
