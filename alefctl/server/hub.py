@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from fastapi import WebSocket
 
 from alefctl.db.audit import json_text
+from alefctl.server.feeds import Message
 
 SLOW_CLIENT_CLOSE = 4008
 QUEUE_LIMIT = 1000
@@ -57,7 +57,7 @@ class Hub:
         for name in names:
             self.channels.get(name, set()).discard(client)
 
-    def broadcast(self, messages: list[tuple[str, dict[str, Any] | str]]) -> None:
+    def broadcast(self, messages: list[Message]) -> None:
         """Queue each message for its channel's clients, encoded once if it has any (most
         investors' order channels have none); drop clients that cannot keep up."""
         for channel, message in messages:
