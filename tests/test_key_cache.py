@@ -1,5 +1,5 @@
-"""The API key cache: one lookup per key at a time, refreshed before it expires, revocation
-within CACHE_SECONDS."""
+"""The API key cache: lookups batched, one per key at a time, refreshed before it expires,
+revocation within CACHE_SECONDS."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ def key(platform):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def lookups(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The secrets looked up in the database, in order."""
-    seen: list[str] = []
+def lookups(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """The database lookups in order, each as the secrets it looked up together."""
+    seen: list[list[str]] = []
     real = auth._authenticate
 
-    def counting(db, secret: str):  # noqa: ANN001, ANN202
-        seen.append(secret)
-        return real(db, secret)
+    def counting(db, secrets: list[str]):  # noqa: ANN001, ANN202
+        seen.append(list(secrets))
+        return real(db, secrets)
 
     monkeypatch.setattr(auth, "_authenticate", counting)
     return seen
@@ -52,7 +52,7 @@ def test_callers_that_miss_together_share_one_lookup(platform, key, lookups) -> 
         return await asyncio.gather(*(cache.actor(platform.engine, key[1]) for _ in range(50)))
 
     actors = asyncio.run(many())
-    assert lookups == [key[1]] and {a.email for a in actors} == {"carol@x.io"}
+    assert lookups == [[key[1]]] and {a.email for a in actors} == {"carol@x.io"}
 
 
 def test_a_key_in_use_is_refreshed_in_the_background_and_revocation_applies(platform, key, lookups) -> None:  # noqa: ANN001
@@ -68,7 +68,7 @@ def test_a_key_in_use_is_refreshed_in_the_background_and_revocation_applies(plat
             await cache.actor(platform.engine, key[1])
 
     asyncio.run(scenario())
-    assert lookups == [key[1]] * 3
+    assert lookups == [[key[1]]] * 3
 
 
 def test_an_expired_entry_is_looked_up_before_answering(platform, key, lookups) -> None:  # noqa: ANN001
@@ -80,4 +80,31 @@ def test_an_expired_entry_is_looked_up_before_answering(platform, key, lookups) 
             await cache.actor(platform.engine, key[1])
 
     asyncio.run(scenario())
-    assert lookups == [key[1]] * 2
+    assert lookups == [[key[1]]] * 2
+
+
+def test_keys_asked_for_together_are_looked_up_in_one_batch(platform, lookups) -> None:  # noqa: ANN001
+    """Keys that miss, or come due for a refresh, while a lookup runs go together in the next
+    one: one transaction for all, not a commit per key (those stalled the order path)."""
+    names = ("ann", "bob", "cy")
+    for name in names:
+        platform.approved(name)
+    with platform.engine.begin() as conn:
+        secrets = [create_api_key(conn, platform.admin, f"{name}@x.io", "tests")[1] for name in names]
+    cache = KeyCache()
+
+    async def scenario() -> None:
+        first = await asyncio.gather(*(cache.actor(platform.engine, s) for s in [*secrets, "alef_nope"]),
+                                     return_exceptions=True)
+        assert [getattr(a, "email", None) for a in first[:3]] == ["ann@x.io", "bob@x.io", "cy@x.io"]
+        assert isinstance(first[3], PermissionDenied)
+        for secret in secrets:  # all come due together
+            _at, actor = cache._entries[secret]
+            cache._entries[secret] = (time.monotonic() - REFRESH_SECONDS - 0.1, actor)
+        assert [(await cache.actor(platform.engine, s)).email for s in secrets] == \
+            ["ann@x.io", "bob@x.io", "cy@x.io"]  # from the cache, refreshed behind
+        await asyncio.gather(*cache._lookups.values())
+        assert all(time.monotonic() - cache._entries[s][0] < 1 for s in secrets)
+
+    asyncio.run(scenario())
+    assert lookups == [[*secrets, "alef_nope"], secrets]
