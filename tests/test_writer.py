@@ -204,3 +204,25 @@ def test_the_duplicate_check_probes_the_index_whatever_the_statistics(platform, 
     assert "rows=19 loops=1" in plan.splitlines()[0]  # c1 to c19 are open
     assert "Index Scan using orders_client_order_id_open" in plan and "loops=20" in plan, plan
     assert "Hash" not in plan and "Bitmap" not in plan and "Seq Scan on orders" not in plan, plan
+
+
+def test_the_writer_plans_by_key_on_tables_without_statistics(platform) -> None:  # noqa: ANN001
+    """The writer's statements are planned in its first groups, when the tables may be new: the
+    update of a group's orders and the lock of orders to cancel must still probe the primary
+    key, not scan (and hash) every order in every group."""
+    import re
+
+    from alefctl.db.batches import _driver_sql
+    from alefctl.workflows.trading.ledger import UPDATE_ORDERS
+    from alefctl.workflows.trading.state import LOCK_ORDERS
+
+    conn = OrderWriter(platform.engine, LIMITS, lambda _: None)._connect()
+    try:
+        for sql in (UPDATE_ORDERS.sql, _driver_sql(LOCK_ORDERS)):
+            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)[bs]", sql)))
+            generic = re.sub(r"%\((\w+)\)[bs]", lambda m: f"${names.index(m[1]) + 1}", sql)  # noqa: B023
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql(
+                "EXPLAIN (GENERIC_PLAN, COSTS OFF) " + generic.replace("%", "%%")))
+            assert "orders_pkey" in plan and "Seq Scan" not in plan, plan
+    finally:
+        conn.close()
