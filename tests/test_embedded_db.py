@@ -10,7 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
+from alefctl.db.embedded import embedded_url
 from alefctl.db.schema import latest_version
 
 LATEST = latest_version()
@@ -38,6 +40,10 @@ def test_embedded_server_is_started_initialized_and_shared(home) -> None:  # noq
     status = json.loads(_run(home, "db", "status", "--json").stdout)
     assert status["embedded"] is True and status["schema_version"] == LATEST
     assert Path(status["location"]).is_dir()
+    server = create_engine(embedded_url(Path(status["location"])))
+    with server.connect() as conn:
+        assert conn.execute(text("SHOW wal_init_zero")).scalar_one() == "off"  # embedded.py
+    server.dispose()
 
     # A second process holds a connection (and so the server) while commands run beside it.
     holder_code = (

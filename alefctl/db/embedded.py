@@ -11,6 +11,13 @@ import os
 from pathlib import Path
 
 DATABASE_NAME = "alefctl"
+# Set on the embedded server each time alefctl starts it (ALTER SYSTEM keeps them in its data
+# directory). wal_init_zero off: a new WAL segment is created without first writing it full of
+# zeros. Under load a young database needs a new 16 MB segment every few seconds; PostgreSQL
+# writes and fsyncs it while holding the WAL write lock, and on a virtual disk that stalled every
+# commit behind it for 100-300 ms (blocks are then allocated as WAL is written, and each commit's
+# fdatasync makes them durable).
+SERVER_SETTINGS = "ALTER SYSTEM SET wal_init_zero = off; SELECT pg_reload_conf();"
 
 
 def running_socket_dir(pgdata: Path) -> Path | None:
@@ -48,6 +55,7 @@ def _start(pgdata: Path) -> Path:
     existing = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
     if "(1 row)" not in existing:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    server.psql(SERVER_SETTINGS)
     socket_dir = running_socket_dir(pgdata)
     if socket_dir is None:
         raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not report ready")
