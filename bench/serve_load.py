@@ -240,15 +240,18 @@ async def paced(port: int, keys: list[str], connections: int, rate: float, secon
         statuses[status] = statuses.get(status, 0) + 1
         idle.put_nowait(investor)
 
-    tasks = []
+    in_flight: set[asyncio.Future[None]] = set()  # only these: gathering every request of the
+    # run at its end stalled the generator while the last ones were answered
     start = time.perf_counter()
     for n in range(int(rate * seconds)):
         scheduled = start + n / rate
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        tasks.append(asyncio.ensure_future(one(scheduled)))
-    await asyncio.gather(*tasks)
+        task = asyncio.ensure_future(one(scheduled))
+        in_flight.add(task)
+        task.add_done_callback(in_flight.discard)
+    await asyncio.gather(*in_flight)
     elapsed = time.perf_counter() - start
     while not idle.empty():
         idle.get_nowait().connection.close()
