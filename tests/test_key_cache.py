@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from alefctl.errors import PermissionDenied
+from alefctl.errors import PermissionDenied, Unavailable
 from alefctl.server import auth
 from alefctl.server.auth import CACHE_SECONDS, REFRESH_SECONDS, KeyCache
 from alefctl.workflows.api_keys import create_api_key, revoke_api_key
@@ -108,3 +108,19 @@ def test_keys_asked_for_together_are_looked_up_in_one_batch(platform, lookups) -
 
     asyncio.run(scenario())
     assert lookups == [[*secrets, "alef_nope"], secrets]
+
+
+def test_a_failed_lookup_gives_each_caller_its_own_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(_db, _secrets):  # noqa: ANN001, ANN202
+        raise ConnectionError("database is down")
+
+    monkeypatch.setattr(auth, "_authenticate", down)
+    cache = KeyCache()
+
+    async def many() -> list:
+        return await asyncio.gather(*(cache.actor(None, "alef_k") for _ in range(3)),
+                                    return_exceptions=True)
+
+    errors = asyncio.run(many())
+    assert all(isinstance(e, Unavailable) and "database is down" in str(e) for e in errors)
+    assert len({id(e) for e in errors}) == 3 and not cache._entries  # nothing cached

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import Request
 
-from alefctl.errors import PermissionDenied
+from alefctl.errors import PermissionDenied, Unavailable
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.api_keys import invalid_key
+from alefctl.workflows.api_keys import authenticate_keys, invalid_key
 
 CACHE_SECONDS = 5.0  # a revoked key stops working within this time
 REFRESH_SECONDS = 4.0  # a key in use is looked up again in the background after this time
 MAX_ENTRIES = 10_000
+log = logging.getLogger("alefctl.server")
 
 
 class KeyCache:
@@ -30,9 +32,10 @@ class KeyCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[float, Actor]] = {}
-        # Keys asked for and not yet answered (on the event loop): an Actor, or the exception
-        # to raise; the keys not yet in a running lookup wait in _queued.
-        self._lookups: dict[str, asyncio.Future[Actor | Exception]] = {}
+        # Keys asked for and not yet answered (on the event loop), each to be answered with its
+        # Actor, None (not a valid key) or the lookup's failure; the keys not yet in a running
+        # lookup wait in _queued.
+        self._lookups: dict[str, asyncio.Future[Actor | Exception | None]] = {}
         self._queued: list[str] = []
         self._batches: asyncio.Task[None] | None = None
 
@@ -46,11 +49,14 @@ class KeyCache:
                     self._lookup(db, secret)
                 return entry[1]
         found = await asyncio.shield(self._lookup(db, secret))
-        if isinstance(found, Exception):
-            raise found
-        return found
+        if isinstance(found, Actor):
+            return found
+        # A new exception for each caller: one shared object would collect every caller's frames.
+        if found is None:
+            raise invalid_key()
+        raise Unavailable(f"API keys cannot be checked now: {found}")
 
-    def _lookup(self, db: Any, secret: str) -> asyncio.Future[Actor | Exception]:
+    def _lookup(self, db: Any, secret: str) -> asyncio.Future[Actor | Exception | None]:
         future = self._lookups.get(secret)
         if future is None:
             future = self._lookups[secret] = asyncio.get_running_loop().create_future()
@@ -68,7 +74,8 @@ class KeyCache:
                 try:
                     actors: dict[str, Actor] | Exception = await asyncio.to_thread(
                         _authenticate, db, secrets)
-                except Exception as exc:  # the database failed: those callers get the error
+                except Exception as exc:  # the database failed: those callers get a 503
+                    log.warning("looking up %d API keys failed: %r", len(secrets), exc)
                     actors = exc
                 for secret in secrets:
                     self._answer(secret, started, actors)
@@ -76,8 +83,8 @@ class KeyCache:
             self._batches = None
 
     def _answer(self, secret: str, started: float, actors: dict[str, Actor] | Exception) -> None:
-        found = actors if isinstance(actors, Exception) else actors.get(secret, invalid_key())
-        if isinstance(found, Exception):  # e.g. revoked: refuse from now on
+        found = actors if isinstance(actors, Exception) else actors.get(secret)
+        if not isinstance(found, Actor):  # e.g. revoked: refuse from now on
             self._entries.pop(secret, None)
         else:
             if len(self._entries) > MAX_ENTRIES:
@@ -87,8 +94,6 @@ class KeyCache:
 
 
 def _authenticate(db: Any, secrets: list[str]) -> dict[str, Actor]:
-    from alefctl.workflows.api_keys import authenticate_keys
-
     with db.begin() as conn:
         return authenticate_keys(conn, secrets, "api")
 
