@@ -240,8 +240,9 @@ async def paced(port: int, keys: list[str], connections: int, rate: float, secon
         statuses[status] = statuses.get(status, 0) + 1
         idle.put_nowait(investor)
 
-    in_flight: set[asyncio.Future[None]] = set()  # only these: gathering every request of the
-    # run at its end stalled the generator while the last ones were answered
+    # Only the requests in flight are awaited at the end: gathering every request of the run
+    # stalled the generator while the last ones were answered.
+    in_flight: set[asyncio.Future[None]] = set()
     start = time.perf_counter()
     for n in range(int(rate * seconds)):
         scheduled = start + n / rate

@@ -218,9 +218,10 @@ def test_the_writer_plans_by_key_on_tables_without_statistics(platform) -> None:
 
     conn = OrderWriter(platform.engine, LIMITS, lambda _: None)._connect()
     try:
+        placeholder = re.compile(r"%\((\w+)\)[bs]")  # psycopg's, named: generic plans take $n
         for sql in (UPDATE_ORDERS.sql, _driver_sql(LOCK_ORDERS)):
-            names = list(dict.fromkeys(re.findall(r"%\((\w+)\)[bs]", sql)))
-            generic = re.sub(r"%\((\w+)\)[bs]", lambda m: f"${names.index(m[1]) + 1}", sql)  # noqa: B023
+            names = list(dict.fromkeys(placeholder.findall(sql)))
+            generic = placeholder.sub(lambda m: f"${names.index(m[1]) + 1}", sql)  # noqa: B023
             plan = "\n".join(row[0] for row in conn.exec_driver_sql(
                 "EXPLAIN (GENERIC_PLAN, COSTS OFF) " + generic.replace("%", "%%")))
             assert "orders_pkey" in plan and "Seq Scan" not in plan, plan
