@@ -22,10 +22,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
 from alefctl.db.schema import init_schema
+from alefctl.ids import UUID_V7_SQL
 from alefctl.workflows.actor import Actor, resolve_actor
-from alefctl.workflows.dividends import UUID_V7_SQL, NewDividend, declare
-from alefctl.workflows.dividends_distribution import distribute
-from alefctl.workflows.dividends_review import approve, submit
+from alefctl.workflows.dividends.declaration import NewDividend, declare
+from alefctl.workflows.dividends.distribution import distribute
+from alefctl.workflows.dividends.review import approve, submit
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.wallet import deposit
 

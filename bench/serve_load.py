@@ -61,7 +61,7 @@ def build_platform(home: Path, investors: int) -> list[str]:
     from alefctl.workflows import businesses, kyc, lifecycle, offering, tokens, users, wallet
     from alefctl.workflows.actor import resolve_actor
     from alefctl.workflows.api_keys import create_api_key
-    from alefctl.workflows.deploy import deploy_token
+    from alefctl.workflows.onchain.deploy import deploy_token
 
     settings = load_settings()
     db = connect(settings)

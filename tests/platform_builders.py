@@ -92,9 +92,9 @@ def live_token(platform: Platform, client, symbol: str = "DATE",  # noqa: ANN001
 
     holders maps investor names (created with KYC, a wallet and $50,000) to tokens bought.
     """
-    from alefctl.workflows.deploy import deploy_token
     from alefctl.workflows.lifecycle import enable_secondary, start_offering
     from alefctl.workflows.offering import confirm_payments, subscribe
+    from alefctl.workflows.onchain.deploy import deploy_token
     from alefctl.workflows.tokens import get_token
 
     platform.draft_token(symbol, price=price, **token)

@@ -11,7 +11,7 @@ from platform_builders import Platform, live_token, wallet_for
 from sqlalchemy import text
 
 from alefctl.db.system_users import treasury_id
-from alefctl.workflows.minting import run_mint_jobs
+from alefctl.workflows.onchain.minting import run_mint_jobs
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import Token
 from alefctl.workflows.trading.books import load_books

@@ -14,7 +14,7 @@ from test_dividends import approved, draft_token, paying_token
 
 from alefctl.db.system_users import treasury_id
 from alefctl.ids import new_id
-from alefctl.workflows.dividends_distribution import distribute
+from alefctl.workflows.dividends.distribution import distribute
 from alefctl.workflows.invariants import INVARIANTS, run_checks
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
 from alefctl.workflows.offering import confirm_payments, credit_tokens, reject_allocation, subscribe

@@ -12,14 +12,20 @@ from sqlalchemy.exc import IntegrityError
 from alefctl.errors import Conflict, InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from alefctl.ids import new_id
 from alefctl.workflows.businesses import NewBusiness, register_business, review_business
-from alefctl.workflows.dividends import NewDividend, declare, get_dividend, list_dividends, list_payments
-from alefctl.workflows.dividends_distribution import (
+from alefctl.workflows.dividends.declaration import (
+    NewDividend,
+    declare,
+    get_dividend,
+    list_dividends,
+    list_payments,
+)
+from alefctl.workflows.dividends.distribution import (
     distribute,
     finish_distribution,
     pay_chunk,
     start_distribution,
 )
-from alefctl.workflows.dividends_review import approve, cancel, submit
+from alefctl.workflows.dividends.review import approve, cancel, submit
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.offering import credit_tokens
 from alefctl.workflows.tokens import NewToken, create_token, get_token

@@ -6,10 +6,10 @@ import pytest
 from platform_builders import wallet_for
 from sqlalchemy import text
 
-from alefctl.workflows.deploy import deploy_token
 from alefctl.workflows.lifecycle import start_offering
-from alefctl.workflows.minting import retry_failed, run_mint_jobs
 from alefctl.workflows.offering import confirm_payments, subscribe
+from alefctl.workflows.onchain.deploy import deploy_token
+from alefctl.workflows.onchain.minting import retry_failed, run_mint_jobs
 
 
 @pytest.fixture
@@ -116,9 +116,9 @@ def test_chain_commands(cli, platform, chain_client, confirmed, tmp_path) -> Non
 def test_token_dividend_is_minted_on_chain(platform, chain_client) -> None:  # noqa: ANN001
     from platform_builders import live_token
 
-    from alefctl.workflows.dividends import NewDividend, declare
-    from alefctl.workflows.dividends_distribution import distribute
-    from alefctl.workflows.dividends_review import approve, submit
+    from alefctl.workflows.dividends.declaration import NewDividend, declare
+    from alefctl.workflows.dividends.distribution import distribute
+    from alefctl.workflows.dividends.review import approve, submit
 
     token = live_token(platform, chain_client, "TDIV", {"alice": 30, "bob": 20})
     assert run_mint_jobs(platform.engine, chain_client).minted == 3  # two holders + treasury

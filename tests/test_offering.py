@@ -10,9 +10,9 @@ from platform_builders import live_token, wallet_for
 from sqlalchemy import text
 
 from alefctl.errors import Conflict, InsufficientFunds, InvalidInput, PermissionDenied
-from alefctl.workflows.deploy import deploy_token
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
 from alefctl.workflows.offering import confirm_payments, reject_allocation, subscribe
+from alefctl.workflows.onchain.deploy import deploy_token
 from alefctl.workflows.tokens import get_token
 
 

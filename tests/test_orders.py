@@ -121,8 +121,8 @@ def test_unapproved_investor_and_primary_token_are_refused(market, platform, cha
     platform.person("newbie", wallet=_wallet("newbie"))
     assert order(market, "newbie", "buy", 1, "10.00").json()["code"] == "permission_denied"
     platform.draft_token("PRIM")
-    from alefctl.workflows.deploy import deploy_token
     from alefctl.workflows.lifecycle import start_offering
+    from alefctl.workflows.onchain.deploy import deploy_token
 
     deploy_token(platform.engine, platform.admin, "PRIM", chain_client)
     with platform.engine.begin() as conn:

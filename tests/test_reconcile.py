@@ -10,7 +10,7 @@ from platform_builders import live_token, wallet_for
 from settlement_helpers import link_chain, minted_token, trade
 
 from alefctl.workflows.reconcile import reconcile
-from alefctl.workflows.settlement import run_settlement
+from alefctl.workflows.settlement.runner import run_settlement
 
 
 def _by_email(rows: list[dict]) -> dict[str, dict]:

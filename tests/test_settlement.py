@@ -10,9 +10,9 @@ from platform_builders import wallet_for
 from settlement_helpers import chain_tokens, db_tokens, link_chain, minted_token, trade, trade_state
 from sqlalchemy import text
 
-from alefctl.workflows.settlement import drain_settlement, run_settlement
-from alefctl.workflows.settlement_admin import retry_failed_settlements
-from alefctl.workflows.settlement_queue import claim_pending
+from alefctl.workflows.settlement.admin import retry_failed_settlements
+from alefctl.workflows.settlement.queue import claim_pending
+from alefctl.workflows.settlement.runner import drain_settlement, run_settlement
 
 ON_CHAIN_HISTORY = [(None, "pending", 0), ("pending", "processing", 1), ("processing", "settled", 1)]
 

@@ -11,7 +11,7 @@ from settlement_helpers import chain_tokens, db_tokens, minted_token, trade, tra
 
 import chain
 from alefctl.workflows.reconcile import reconcile
-from alefctl.workflows.settlement import run_settlement
+from alefctl.workflows.settlement.runner import run_settlement
 
 pytestmark = pytest.mark.anvil
 

@@ -16,7 +16,7 @@ from test_dividends import paying_token
 
 from alefctl.server import create_app
 from alefctl.settings import load_settings
-from alefctl.workflows.settlement import run_settlement
+from alefctl.workflows.settlement.runner import run_settlement
 
 
 def _failed_trade(platform, chain_client) -> str:  # noqa: ANN001

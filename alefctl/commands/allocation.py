@@ -52,7 +52,7 @@ def retry(allocation: Annotated[list[str] | None, typer.Argument(
     """Queue failed mints again for `alefctl chain work` (admin)."""
     from alefctl.errors import InvalidInput
     from alefctl.ids import parse_id
-    from alefctl.workflows.minting import retry_failed
+    from alefctl.workflows.onchain.minting import retry_failed
 
     if not allocation and not all_failed:
         raise InvalidInput("name allocation ids, or pass --all-failed")

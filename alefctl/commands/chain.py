@@ -33,7 +33,7 @@ def balance(token: Annotated[str, typer.Option(help="Token symbol or id.")],
             as_json: JsonOption = False) -> None:
     """A wallet's on-chain balance of a token, next to the database's."""
     from alefctl.chain_access import chain_errors, open_chain
-    from alefctl.workflows.chain_views import wallet_positions
+    from alefctl.workflows.onchain.views import wallet_positions
 
     with state.transaction() as (conn, _actor):
         positions = wallet_positions(conn, token, wallet)
@@ -51,7 +51,7 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
     import time
 
     from alefctl.chain_access import open_chain
-    from alefctl.workflows.minting import run_mint_jobs
+    from alefctl.workflows.onchain.minting import run_mint_jobs
 
     with open_chain(state.settings()) as client:
         while True:

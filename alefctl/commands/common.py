@@ -126,7 +126,7 @@ def info(message: str) -> None:
 def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:
     """Print data as JSON (--json) or through the human renderer."""
     if as_json:
-        from alefctl.db.audit import to_jsonable
+        from alefctl.jsonfmt import to_jsonable
 
         sys.stdout.write(json.dumps(to_jsonable(data), indent=2) + "\n")
     else:

@@ -23,7 +23,7 @@ from alefctl.commands.common import (
 )
 
 if TYPE_CHECKING:
-    from alefctl.workflows.dividends import Dividend
+    from alefctl.workflows.dividends.declaration import Dividend
 
 app = typer.Typer(help="Dividends: declare, submit, approve, distribute, cancel.",
                   no_args_is_help=True)
@@ -52,8 +52,8 @@ def declare(
     as_json: JsonOption = False,
 ) -> None:
     """Declare a draft dividend and snapshot the holders (the token's issuer; use --as)."""
-    from alefctl.workflows.dividends import NewDividend
-    from alefctl.workflows.dividends import declare as declare_dividend
+    from alefctl.workflows.dividends.declaration import NewDividend
+    from alefctl.workflows.dividends.declaration import declare as declare_dividend
 
     form = NewDividend(token, dividend_type, per_token_usd, per_token_qty, fee_pct,
                        parse_time(record_date, "record_date"), parse_time(payment_date, "payment_date"))
@@ -67,7 +67,7 @@ def declare(
 @command_errors
 def submit(dividend: DividendArg, as_json: JsonOption = False) -> None:
     """Submit a draft for admin approval (the token's issuer)."""
-    from alefctl.workflows.dividends_review import submit as submit_dividend
+    from alefctl.workflows.dividends.review import submit as submit_dividend
 
     _review(submit_dividend, dividend, as_json)
 
@@ -76,7 +76,7 @@ def submit(dividend: DividendArg, as_json: JsonOption = False) -> None:
 @command_errors
 def approve(dividend: DividendArg, as_json: JsonOption = False) -> None:
     """Approve a submitted dividend (an admin other than the declarer)."""
-    from alefctl.workflows.dividends_review import approve as approve_dividend
+    from alefctl.workflows.dividends.review import approve as approve_dividend
 
     _review(approve_dividend, dividend, as_json)
 
@@ -87,7 +87,7 @@ def cancel(dividend: DividendArg,
            reason: Annotated[str | None, typer.Option(help="Why it is cancelled.")] = None,
            yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Cancel a dividend before its distribution starts (the token's issuer, or an admin)."""
-    from alefctl.workflows.dividends_review import cancel as cancel_dividend
+    from alefctl.workflows.dividends.review import cancel as cancel_dividend
 
     confirm(f"Cancel dividend {dividend}? This cannot be undone.", yes)
     with state.transaction() as (conn, actor):
@@ -104,8 +104,8 @@ def distribute(
     as_json: JsonOption = False,
 ) -> None:
     """Pay an approved dividend to its holders (admin); safe to re-run after a failure."""
-    from alefctl.workflows.dividends import get_dividend
-    from alefctl.workflows.dividends_distribution import distribute as pay_out
+    from alefctl.workflows.dividends.declaration import get_dividend
+    from alefctl.workflows.dividends.distribution import distribute as pay_out
 
     with state.transaction() as (conn, actor):
         current = get_dividend(conn, actor, dividend)
@@ -128,7 +128,7 @@ def list_(token: Annotated[str | None, typer.Option(help="Only this token.")] = 
           status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
           as_json: JsonOption = False) -> None:
     """List dividends, newest first (admins: all; issuers: their tokens')."""
-    from alefctl.workflows.dividends import list_dividends
+    from alefctl.workflows.dividends.declaration import list_dividends
 
     with state.transaction() as (conn, actor):
         found = list_dividends(conn, actor, token, status)
@@ -142,7 +142,7 @@ def show(dividend: DividendArg,
          payments: Annotated[bool, typer.Option("--payments", help="Include every payment.")] = False,
          as_json: JsonOption = False) -> None:
     """Show a dividend's totals and progress; --payments adds each holder's payment."""
-    from alefctl.workflows.dividends import get_dividend, list_payments
+    from alefctl.workflows.dividends.declaration import get_dividend, list_payments
 
     with state.transaction() as (conn, actor):
         found = get_dividend(conn, actor, dividend)

@@ -40,7 +40,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
     import time
 
     from alefctl.errors import Unavailable
-    from alefctl.workflows.settlement import drain_settlement
+    from alefctl.workflows.settlement.runner import drain_settlement
 
     with _lazy_chain() as opener:
         while True:
@@ -63,7 +63,7 @@ def list_(status: Annotated[str | None, typer.Option(
           limit: Annotated[int, typer.Option(min=1, max=10_000, help="At most this many.")] = 100,
           as_json: JsonOption = False) -> None:
     """List trades with their settlement state: unsettled first, newest first (admin)."""
-    from alefctl.workflows.settlement_admin import list_settlement_trades
+    from alefctl.workflows.settlement.admin import list_settlement_trades
 
     with state.transaction() as (conn, actor):
         found = list_settlement_trades(conn, actor, status=status, token=token, user=user,
@@ -76,7 +76,7 @@ def list_(status: Annotated[str | None, typer.Option(
 @command_errors
 def show(trade: TradeArg, as_json: JsonOption = False) -> None:
     """Show a trade's settlement and every transition it went through (admin)."""
-    from alefctl.workflows.settlement_admin import get_settlement_trade
+    from alefctl.workflows.settlement.admin import get_settlement_trade
 
     with state.transaction() as (conn, actor):
         found = get_settlement_trade(conn, actor, trade)
@@ -97,7 +97,7 @@ def retry(trades: Annotated[list[str] | None, typer.Argument(
           as_json: JsonOption = False) -> None:
     """Put failed settlements back in the queue with their attempts reset (admin, audited)."""
     from alefctl.errors import InvalidInput
-    from alefctl.workflows.settlement_admin import retry_failed_settlements
+    from alefctl.workflows.settlement.admin import retry_failed_settlements
 
     if bool(trades) == all_failed:
         raise InvalidInput("name trade ids, or pass --all-failed (not both)")

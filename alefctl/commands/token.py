@@ -85,7 +85,7 @@ def show(token: TokenArg, as_json: JsonOption = False) -> None:
 def deploy(token: TokenArg, as_json: JsonOption = False) -> None:
     """Deploy the token's ERC-3643 suite (5 transactions); resumes after a failure (admin)."""
     from alefctl.chain_access import open_chain
-    from alefctl.workflows.deploy import deploy_token
+    from alefctl.workflows.onchain.deploy import deploy_token
 
     actor = state.actor()
     info(f"deploying {token}: IdentityRegistry, Compliance, SecurityToken, 2 agent grants")

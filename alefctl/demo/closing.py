@@ -8,12 +8,12 @@ from sqlalchemy.engine import Engine
 
 from alefctl.demo.offering import positions
 from alefctl.demo.report import DemoReport, acting
-from alefctl.workflows.dividends import NewDividend, declare
-from alefctl.workflows.dividends_distribution import distribute
-from alefctl.workflows.dividends_review import approve, submit
+from alefctl.workflows.dividends.declaration import NewDividend, declare
+from alefctl.workflows.dividends.distribution import distribute
+from alefctl.workflows.dividends.review import approve, submit
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.reconcile import reconcile
-from alefctl.workflows.settlement import drain_settlement
+from alefctl.workflows.settlement.runner import drain_settlement
 
 if TYPE_CHECKING:
     from chain import ChainClient

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from alefctl.demo.report import DemoReport, acting
 from alefctl.errors import AlefError
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
-from alefctl.workflows.minting import run_mint_jobs
 from alefctl.workflows.offering import confirm_payments, subscribe
+from alefctl.workflows.onchain.minting import run_mint_jobs
 
 if TYPE_CHECKING:
     from chain import ChainClient

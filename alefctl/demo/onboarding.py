@@ -10,8 +10,8 @@ from alefctl.demo.people import INVESTORS
 from alefctl.demo.report import DemoReport, acting
 from alefctl.pii import PiiCipher
 from alefctl.workflows.businesses import NewBusiness, register_business, review_business
-from alefctl.workflows.deploy import deploy_token
 from alefctl.workflows.kyc import KycSubmission, review_kyc, submit_kyc
+from alefctl.workflows.onchain.deploy import deploy_token
 from alefctl.workflows.tokens import NewToken, create_token
 
 if TYPE_CHECKING:

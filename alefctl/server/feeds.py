@@ -15,7 +15,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from alefctl.db.audit import json_text
+from alefctl.jsonfmt import json_text
 
 DEPTH_LEVELS = 20
 Message = tuple[str, dict[str, Any] | str]  # (channel, message data or its JSON text)

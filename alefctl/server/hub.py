@@ -11,7 +11,7 @@ import contextlib
 
 from fastapi import WebSocket
 
-from alefctl.db.audit import json_text
+from alefctl.jsonfmt import json_text
 from alefctl.server.feeds import Message
 
 SLOW_CLIENT_CLOSE = 4008

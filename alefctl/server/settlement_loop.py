@@ -55,8 +55,8 @@ class SettlementLoop:
 
     def tick(self) -> None:
         """One drain of the queue, then the backlog gauge; errors are logged, never raised."""
-        from alefctl.workflows.settlement import drain_settlement
-        from alefctl.workflows.settlement_queue import backlog
+        from alefctl.workflows.settlement.queue import backlog
+        from alefctl.workflows.settlement.runner import drain_settlement
 
         db = self.app.state.db
         try:

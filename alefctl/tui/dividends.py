@@ -11,9 +11,9 @@ from textual.widgets import DataTable, ProgressBar, Static
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.widgets import fill_table, selected_key, status_text
-from alefctl.workflows.dividends import Dividend, DividendPayment, list_dividends, list_payments
-from alefctl.workflows.dividends_distribution import DistributionProgress
-from alefctl.workflows.dividends_review import approve, cancel
+from alefctl.workflows.dividends.declaration import Dividend, DividendPayment, list_dividends, list_payments
+from alefctl.workflows.dividends.distribution import DistributionProgress
+from alefctl.workflows.dividends.review import approve, cancel
 
 PAYMENTS_SHOWN = 200
 

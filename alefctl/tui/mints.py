@@ -12,8 +12,8 @@ from textual.widgets import DataTable, Static
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal
 from alefctl.tui.widgets import fill_table, selected_key
-from alefctl.workflows.minting import retry_failed
 from alefctl.workflows.offering import Allocation, list_allocations
+from alefctl.workflows.onchain.minting import retry_failed
 
 
 class MintsScreen(ConsoleScreen):

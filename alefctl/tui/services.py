@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from alefctl.errors import AlefError, NotFound
+from alefctl.errors import AlefError
 from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
     from alefctl.pii import PiiCipher
     from alefctl.settings import Settings
     from alefctl.workflows.actor import Actor
-    from alefctl.workflows.dividends import Dividend
-    from alefctl.workflows.dividends_distribution import DistributionProgress
+    from alefctl.workflows.dividends.declaration import Dividend
+    from alefctl.workflows.dividends.distribution import DistributionProgress
     from chain import ChainClient
 
 T = TypeVar("T")
@@ -93,7 +93,7 @@ class ConsoleServices:
 
     def deploy(self, token_ref: str) -> dict[str, Any]:
         """Deploy the token's suite on the configured chain (long: five transactions)."""
-        from alefctl.workflows.deploy import deploy_token
+        from alefctl.workflows.onchain.deploy import deploy_token
 
         actor = self.actor()
         with self.open_chain() as client:
@@ -102,7 +102,7 @@ class ConsoleServices:
     def distribute(self, dividend_id: str,
                    on_progress: Callable[[DistributionProgress], None]) -> Dividend:
         """Pay a dividend in chunks, reporting progress after each."""
-        from alefctl.workflows.dividends_distribution import distribute
+        from alefctl.workflows.dividends.distribution import distribute
 
         return distribute(self.engine, self.actor(), dividend_id, on_progress=on_progress)
 
@@ -144,12 +144,9 @@ class ConsoleServices:
 
 
 def _settlement_admin() -> Any:
-    try:
-        from alefctl.workflows import settlement_admin
-    except ImportError:
-        raise NotFound("the settlement workflow (alefctl/workflows/settlement_admin.py) is not"
-                       " available in this installation") from None
-    return settlement_admin
+    from alefctl.workflows.settlement import admin
+
+    return admin
 
 
 def describe_error(exc: BaseException) -> str:

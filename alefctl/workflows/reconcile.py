@@ -25,9 +25,9 @@ from sqlalchemy.engine import Engine
 
 from alefctl.errors import Conflict
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.minting import MINT_WORKER_LOCK
+from alefctl.workflows.onchain.minting import MINT_WORKER_LOCK
 from alefctl.workflows.reconcile_db import Holder, TokenSnapshot, token_snapshot
-from alefctl.workflows.settlement_locks import TokenLocks
+from alefctl.workflows.settlement.locks import TokenLocks
 from alefctl.workflows.tokens import Token, get_token
 
 if TYPE_CHECKING:

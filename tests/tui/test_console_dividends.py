@@ -10,8 +10,8 @@ from tui_helpers import SIZE, rows, until
 
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.modals import ConfirmModal, TextModal
-from alefctl.workflows.dividends import NewDividend, declare
-from alefctl.workflows.dividends_review import submit
+from alefctl.workflows.dividends.declaration import NewDividend, declare
+from alefctl.workflows.dividends.review import submit
 from alefctl.workflows.wallet import deposit
 
 pytestmark = pytest.mark.asyncio

@@ -13,9 +13,9 @@ from tui_helpers import SIZE, rows, until
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.token_detail import TokenDetailScreen
-from alefctl.workflows.deploy import deploy_token
 from alefctl.workflows.lifecycle import start_offering
 from alefctl.workflows.offering import subscribe
+from alefctl.workflows.onchain.deploy import deploy_token
 
 pytestmark = pytest.mark.asyncio
 

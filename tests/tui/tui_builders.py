@@ -12,12 +12,12 @@ from sqlalchemy import text
 from alefctl.db.system_users import treasury_id
 from alefctl.ids import new_id
 from alefctl.workflows.businesses import NewBusiness, register_business
-from alefctl.workflows.deploy import deploy_token
-from alefctl.workflows.dividends import NewDividend, declare
-from alefctl.workflows.dividends_review import submit
+from alefctl.workflows.dividends.declaration import NewDividend, declare
+from alefctl.workflows.dividends.review import submit
 from alefctl.workflows.kyc import KycSubmission, submit_kyc
 from alefctl.workflows.lifecycle import start_offering
 from alefctl.workflows.offering import subscribe
+from alefctl.workflows.onchain.deploy import deploy_token
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.trading.books import load_books
 from alefctl.workflows.trading.funds import NotionalLimits

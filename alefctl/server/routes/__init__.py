@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Connection
 
-from alefctl.db.audit import json_text, to_jsonable
+from alefctl.jsonfmt import json_text, to_jsonable
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
 from alefctl.server.routes import out, transaction
-from alefctl.workflows import dividends, dividends_distribution, dividends_review
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.dividends import declaration as dividends
+from alefctl.workflows.dividends import distribution as dividends_distribution
+from alefctl.workflows.dividends import review as dividends_review
 
 router = APIRouter(prefix="/api/v1", tags=["dividends"])
 admin = role("admin")

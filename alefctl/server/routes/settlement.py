@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request
 
 from alefctl.server.auth import role
 from alefctl.server.routes import out, transaction
-from alefctl.workflows import settlement_admin
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.settlement import admin as settlement_admin
 
 router = APIRouter(prefix="/api/v1", tags=["settlement"])
 admin = role("admin")

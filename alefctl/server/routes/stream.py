@@ -7,8 +7,8 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from alefctl.db.audit import json_text
 from alefctl.errors import AlefError
+from alefctl.jsonfmt import json_text
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
 from alefctl.workflows.tokens import get_token

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from alefctl.db.audit import to_jsonable
 from alefctl.errors import Conflict, InvalidInput
 from alefctl.ids import new_id
+from alefctl.jsonfmt import to_jsonable
 from engine import MarketProtections, Surveillance
 
 REFUSAL_FIELDS = {"fat_finger_unconfirmed": "confirm_fat_finger",

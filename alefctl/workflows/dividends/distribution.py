@@ -39,10 +39,10 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InsufficientFunds, NotFound
-from alefctl.ids import new_id, parse_id
+from alefctl.ids import UUID_V7_SQL, new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.dividends import UUID_V7_SQL, Dividend, get_dividend
+from alefctl.workflows.dividends.declaration import Dividend, get_dividend
 from alefctl.workflows.transitions import DIVIDEND_FLOW, transition
 
 DEFAULT_CHUNK_SIZE = 10_000

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import parse_id
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.settlement_queue import move
+from alefctl.workflows.settlement.queue import move
 from alefctl.workflows.tokens import get_token
 
 SETTLEMENT_STATUSES = ("pending", "processing", "settled", "failed")

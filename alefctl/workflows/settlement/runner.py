@@ -23,60 +23,24 @@ import functools
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from alefctl.errors import AlefError, Unavailable
-from alefctl.workflows.settlement_chain import TokenRun, resolve, settle_jobs
-from alefctl.workflows.settlement_locks import TokenLocks
-from alefctl.workflows.settlement_queue import (
+from alefctl.workflows.settlement.locks import TokenLocks
+from alefctl.workflows.settlement.queue import (
     DEFAULT_BATCH_SIZE,
     SettlementJob,
     claim_pending,
     move,
     processing_groups,
 )
+from alefctl.workflows.settlement.report import SettlementReport
+from alefctl.workflows.settlement.transfers import TokenRun, resolve, settle_jobs
 
 if TYPE_CHECKING:
     from chain import ChainClient
-
-
-@dataclass
-class SettlementReport:
-    """What one run did; deferred trades stay pending for a later run or another runner."""
-
-    claimed: int = 0
-    settled_off_chain: int = 0
-    settled_on_chain: int = 0
-    retrying: int = 0
-    failed: int = 0
-    in_flight: int = 0
-    requeued: int = 0
-    deferred: int = 0
-    transactions: int = 0
-    chain_error: str | None = None
-    claimed_ids: set[uuid.UUID] = field(default_factory=set, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "claimed_ids"}
-
-    def add(self, other: SettlementReport) -> None:
-        """Add another run's counts to this one."""
-        for name, value in other.to_dict().items():
-            if isinstance(value, int):
-                setattr(self, name, getattr(self, name) + value)
-        self.chain_error = other.chain_error or self.chain_error
-        self.claimed_ids |= other.claimed_ids
-
-    def summary(self) -> str:
-        """One line for people and logs."""
-        line = (f"settled {self.settled_on_chain} on-chain, {self.settled_off_chain} off-chain;"
-                f" {self.retrying} to retry, {self.failed} failed, {self.in_flight} in flight,"
-                f" {self.requeued} re-queued, {self.deferred} deferred")
-        return line + (f" (chain: {self.chain_error})" if self.chain_error else "")
 
 
 class _Chain:

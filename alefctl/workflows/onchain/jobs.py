@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, text
 
-from alefctl.workflows.deploy import record_receipt
+from alefctl.workflows.onchain.journal import record_receipt
 
 if TYPE_CHECKING:
     from chain import ChainClient, TxReceipt

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from alefctl.errors import PermissionDenied
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.dividends import Dividend, get_dividend
+from alefctl.workflows.dividends.declaration import Dividend, get_dividend
 from alefctl.workflows.notifications import notify_role
 from alefctl.workflows.transitions import DIVIDEND_FLOW, transition
 

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
-from alefctl.workflows.chain_jobs import NATIONALITY_SQL, country_numeric
-from alefctl.workflows.deploy import record_sent
-from alefctl.workflows.dividends import UUID_V7_SQL
+from alefctl.ids import UUID_V7_SQL
+from alefctl.workflows.onchain.jobs import NATIONALITY_SQL, country_numeric
+from alefctl.workflows.onchain.journal import record_sent
 
 if TYPE_CHECKING:
     from chain import SentTransaction

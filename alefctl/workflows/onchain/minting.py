@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
-from alefctl.workflows.chain_jobs import (
+from alefctl.workflows.onchain.jobs import (
     country_numeric,
     record_outcome,
     register_wallets,
     tx_outcome,
 )
-from alefctl.workflows.deploy import record_receipt, record_sent
+from alefctl.workflows.onchain.journal import record_receipt, record_sent
 
 if TYPE_CHECKING:
     from chain import ChainClient, SentTransaction

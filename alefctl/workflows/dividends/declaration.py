@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from alefctl.ids import new_id, parse_id
+from alefctl.ids import UUID_V7_SQL, new_id, parse_id
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
@@ -38,16 +38,6 @@ PAYING_TOKEN_STATUSES = ("secondary", "paused", "matured")
 DEFAULT_DIVIDEND_FEE_PCT = Decimal("1.00")
 PER_TOKEN_USD_PLACES = 6  # dividend_declarations.per_token_usd is NUMERIC(20, 6)
 
-# A UUID v7 computed in SQL for set-based inserts (PostgreSQL 16 has no uuidv7()): 48 bits of
-# Unix milliseconds, version 7, variant 10, and 74 bits from random(). random() is a fast PRNG:
-# four times cheaper than gen_random_uuid() here; these ids must be unique (the primary key
-# sees to it), not unguessable.
-UUID_V7_SQL = (
-    "CAST(encode(int8send((floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint << 16)"
-    " | 28672 | floor(random() * 4096)::bigint) || int8send(-9223372036854775808"
-    " | (floor(random() * 2147483648)::bigint << 31) | floor(random() * 2147483648)::bigint),"
-    " 'hex') AS uuid)"
-)
 DIVIDEND_COLUMNS = (
     "d.id, d.token_id, t.symbol, b.owner_id AS issuer_id, d.dividend_type, d.per_token_usd,"
     " d.per_token_qty, d.record_date, d.payment_date, d.total_held, d.total_gross_usd, d.fee_pct,"

@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
-from alefctl.workflows.chain_jobs import record_outcome, register_wallets, tx_outcome
-from alefctl.workflows.deploy import record_receipt
-from alefctl.workflows.settlement_queue import SettlementJob, move, record_transaction
+from alefctl.workflows.onchain.jobs import record_outcome, register_wallets, tx_outcome
+from alefctl.workflows.onchain.journal import record_receipt
+from alefctl.workflows.settlement.queue import SettlementJob, move, record_transaction
+from alefctl.workflows.settlement.report import SettlementReport
 
 if TYPE_CHECKING:
-    from alefctl.workflows.settlement import SettlementReport
     from chain import ChainClient, SentTransaction
 
 

@@ -1,0 +1,1 @@
+"""Dividends: declaration (holder snapshot), review (four-eyes approval), distribution (payment)."""

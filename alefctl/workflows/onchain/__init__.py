@@ -1,0 +1,1 @@
+"""On-chain jobs: the transaction journal, deployment, identity registration and minting, views."""

@@ -1,0 +1,1 @@
+"""Settlement of trades: the queue in the database, per-token locks, on-chain transfers, runs, admin."""
