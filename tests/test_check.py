@@ -17,7 +17,8 @@ from alefctl.ids import new_id
 from alefctl.workflows.dividends.distribution import distribute
 from alefctl.workflows.invariants import INVARIANTS, run_checks
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
-from alefctl.workflows.offering import confirm_payments, credit_tokens, reject_allocation, subscribe
+from alefctl.workflows.money import credit_tokens
+from alefctl.workflows.offering import confirm_payments, reject_allocation, subscribe
 from alefctl.workflows.wallet import withdraw
 
 D = Decimal

@@ -27,7 +27,7 @@ from alefctl.workflows.dividends.distribution import (
 )
 from alefctl.workflows.dividends.review import approve, cancel, submit
 from alefctl.workflows.invariants import run_checks
-from alefctl.workflows.offering import credit_tokens
+from alefctl.workflows.money import credit_tokens
 from alefctl.workflows.tokens import NewToken, create_token, get_token
 from alefctl.workflows.wallet import deposit
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import Connection, text
 
+from alefctl.db import locks
 from alefctl.db.system_users import ensure_system_users
 
 MIGRATION_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
-INIT_LOCK_KEY = 0x616C6566  # "alef": one db init at a time per database
 COUNTED_TABLES = (
     "users", "businesses", "kyc_applications", "tokens", "token_allocations", "wallets",
     "wallet_transactions", "orders", "trades", "dividend_declarations", "audit_logs",
@@ -75,7 +75,7 @@ def current_version(conn: Connection) -> int:
 
 def init_schema(conn: Connection, migration_dir: Path | None = None) -> InitResult:
     """Bring the database to the newest version; idempotent and safe to run concurrently."""
-    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": INIT_LOCK_KEY})
+    locks.lock_xact(conn, locks.DB_INIT_XACT)
     version = current_version(conn)
     result = InitResult(version=version)
     if version == 0:

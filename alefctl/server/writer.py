@@ -18,14 +18,14 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
+from alefctl.db import locks
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, Unavailable
 from alefctl.server.feeds import group_report
 from alefctl.workflows.trading.books import load_books
-from alefctl.workflows.trading.control import BOOK_OWNER_LOCK
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
 from alefctl.workflows.trading.guards import MarketGuards
@@ -64,8 +64,7 @@ class OrderWriter:
     def start(self) -> None:
         """Own the books (one server per database), rebuild them, start taking commands."""
         self._owner = self.db.connect()
-        owned = self._owner.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
-                                    dict(zip("ab", BOOK_OWNER_LOCK, strict=True))).scalar_one()
+        owned = locks.try_lock(self._owner, locks.BOOK_OWNER)
         self._owner.commit()
         if not owned:
             self._owner.close()
@@ -81,8 +80,7 @@ class OrderWriter:
         self.queue.put(None)
         self._thread.join(timeout=10)
         self._conn.close()
-        self._owner.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
-                            dict(zip("ab", BOOK_OWNER_LOCK, strict=True)))
+        locks.unlock(self._owner, locks.BOOK_OWNER)
         self._owner.commit()
         self._owner.close()
 

@@ -13,19 +13,19 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+from alefctl.db import locks
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput
 from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.offering import credit_tokens
+from alefctl.workflows.money import Entry, credit_tokens, move_fiat
 from alefctl.workflows.tokens import Token, get_token
 from alefctl.workflows.trading.control import close_token_orders
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.transitions import TOKEN_FLOW, transition
 
 DEFAULT_OFFERING_DAYS = 30
-MATURE_DUE_LOCK_KEY = 0x616C6566_0002  # one `token mature-due` at a time
 
 
 def start_offering(conn: Connection, actor: Actor, token_ref: str, starts_at: datetime | None = None,
@@ -86,8 +86,7 @@ def mature_due(db: Engine, actor: Actor, limits: NotionalLimits,
     """Mature every trading token whose maturity date has passed; safe to run twice at once."""
     actor.require("admin")
     with db.begin() as conn:
-        if not conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"),
-                            {"k": MATURE_DUE_LOCK_KEY}).scalar_one():
+        if not locks.try_lock_xact(conn, locks.MATURE_DUE_XACT):
             return []
         due = list(conn.execute(text(
             "SELECT id FROM tokens WHERE status IN ('secondary', 'paused') AND maturity_date <= :now"
@@ -141,15 +140,8 @@ def _pay_out_escrow(conn: Connection, actor: Actor, token: Token,
                                   (token.issuer_id, proceeds, "proceeds")):
         if amount == 0:
             continue
-        balance = conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a,"
-                                    " updated_at = now() WHERE id = :u RETURNING fiat_balance"),
-                               {"a": amount, "u": user_id}).scalar_one()
-        conn.execute(text(
-            "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, status,"
-            " balance_after, reference_type, reference_id, created_by) VALUES (:id, :u, :t, :kind,"
-            " :a, 'completed', :b, 'token', :t, :by)"),
-            {"id": new_id(), "u": user_id, "t": token.id, "kind": kind, "a": amount, "b": balance,
-             "by": actor.user_id})
+        move_fiat(conn, user_id, amount, Entry(kind, token_id=token.id, reference=("token", token.id),
+                                               created_by=actor.user_id))
     conn.execute(text("UPDATE tokens SET escrow_balance = escrow_balance - :a WHERE id = :t"),
                  {"a": raised, "t": token.id})
     actor.audit(conn, "token.pay_out_escrow", "token", token.id,

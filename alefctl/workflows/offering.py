@@ -24,6 +24,7 @@ from alefctl.errors import Conflict, InsufficientFunds, InvalidInput, Permission
 from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.money import Entry, complete_pending, credit_tokens, move_fiat, refund_pending
 from alefctl.workflows.tokens import Token, get_token
 from alefctl.workflows.validation import whole_number
 
@@ -81,21 +82,16 @@ def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | st
     conn.execute(text("UPDATE tokens SET tokens_reserved = tokens_reserved + :q, escrow_balance ="
                       " escrow_balance + :amount, updated_at = now() WHERE id = :t"),
                  {"q": qty, "amount": amount, "t": token.id})
-    conn.execute(text("UPDATE users SET fiat_balance = fiat_balance - :a, updated_at = now()"
-                      " WHERE id = :u"), {"a": amount, "u": actor.user_id})
-    allocation_id, transaction_id = new_id(), new_id()
-    conn.execute(text(
-        "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, quantity, status,"
-        " reference_type, reference_id, created_by) VALUES (:id, :u, :t, 'token_buy', :a, :q,"
-        " 'pending', 'token_allocation', :alloc, :u)"),
-        {"id": transaction_id, "u": actor.user_id, "t": token.id, "a": -amount, "q": qty,
-         "alloc": allocation_id})
+    allocation_id = new_id()
+    payment = move_fiat(conn, actor.user_id, -amount, Entry(
+        "token_buy", token_id=token.id, quantity=qty, reference=("token_allocation", allocation_id),
+        created_by=actor.user_id), status="pending")
     conn.execute(text(
         "INSERT INTO token_allocations (id, token_id, user_id, quantity, price_per_token, amount,"
         " allocation_type, status, wallet_transaction_id) VALUES (:id, :t, :u, :q, :p, :a,"
         " 'primary', 'pending_payment', :wt)"),
         {"id": allocation_id, "t": token.id, "u": actor.user_id, "q": qty,
-         "p": token.price_per_token, "a": amount, "wt": transaction_id})
+         "p": token.price_per_token, "a": amount, "wt": payment.transaction_id})
     actor.audit(conn, "offering.subscribe", "token_allocation", allocation_id,
                 after={"token": token.symbol, "quantity": qty, "amount": amount})
     return get_allocation(conn, str(allocation_id))
@@ -125,9 +121,7 @@ def confirm_payments(conn: Connection, actor: Actor, token_ref: str,
         {"q": quantity, "a": amount, "t": token.id})
     for row in sorted(confirmed, key=lambda r: r.user_id):
         credit_tokens(conn, row.user_id, token.id, row.quantity)
-    conn.execute(text("UPDATE wallet_transactions SET status = 'completed', updated_at = now()"
-                      " WHERE id = ANY(:ids)"),
-                 {"ids": [row.wallet_transaction_id for row in confirmed]})
+    complete_pending(conn, [row.wallet_transaction_id for row in confirmed])
     actor.audit(conn, "offering.confirm_payment", "token", token.id,
                 after={"allocations": [row.id for row in confirmed], "quantity": quantity,
                        "amount": amount})
@@ -150,13 +144,9 @@ def reject_allocation(conn: Connection, actor: Actor, allocation_ref: str, reaso
     conn.execute(text("UPDATE tokens SET tokens_reserved = tokens_reserved - :q, escrow_balance ="
                       " escrow_balance - :a, updated_at = now() WHERE id = :t"),
                  {"q": current.quantity, "a": current.amount, "t": current.token_id})
-    conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at = now()"
-                      " WHERE id = :u"), {"a": current.amount, "u": current.user_id})
     # The pending payment never completed: cancelling it is the refund, so each user's
     # non-cancelled ledger rows keep adding up to their balance.
-    conn.execute(text("UPDATE wallet_transactions SET status = 'cancelled', description ="
-                      " 'allocation rejected: refunded', updated_at = now() WHERE id = :id"),
-                 {"id": row.wallet_transaction_id})
+    refund_pending(conn, row.wallet_transaction_id, "allocation rejected: refunded")
     actor.audit(conn, "offering.reject_allocation", "token_allocation", current.id,
                 before={"status": current.status}, after={"status": "rejected", "reason": reason})
     return get_allocation(conn, str(current.id))
@@ -185,14 +175,6 @@ def list_allocations(conn: Connection, token_ref: str | None = None, status: str
         " AND (CAST(:o AS text) IS NULL OR a.on_chain_status = :o) ORDER BY a.created_at, a.id"),
         {"t": token_id, "s": status, "o": on_chain_status})
     return [Allocation(**row._mapping) for row in rows]
-
-
-def credit_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
-    """Add tokens to a user's wallet, creating the wallet row if needed."""
-    conn.execute(text(
-        "INSERT INTO wallets (id, user_id, token_id, balance) VALUES (:id, :u, :t, :q)"
-        " ON CONFLICT (user_id, token_id) DO UPDATE SET balance = wallets.balance + EXCLUDED.balance,"
-        " updated_at = now()"), {"id": new_id(), "u": user_id, "t": token_id, "q": quantity})
 
 
 def _check_offering_open(token: Token, now: datetime) -> None:

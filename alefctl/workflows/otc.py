@@ -20,6 +20,7 @@ from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id, parse_id
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.money import return_free_fiat
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading import funds
@@ -66,7 +67,7 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
                          {"t": market.id}).scalar_one()
     if request.price is not None and Decimal(str(request.price)) != price:
         raise InvalidInput(f"{market.symbol} trades OTC at {price} only", field="price")
-    trader = funds.eligible_trader(conn, actor.user_id)
+    trader = funds.eligible_trader(conn, actor.user_id, treasury_id(conn))
     total = price * request.quantity
     funds.check_notional(trader, total, limits)
     locked_fiat, locked_quantity = Decimal("0.00"), 0
@@ -129,8 +130,7 @@ def reject_otc_order(conn: Connection, actor: Actor, otc_ref: str, reason: str |
         if not reason or not reason.strip():
             raise InvalidInput("a rejection needs a reason", field="reason")
     if otc["locked_fiat"]:
-        conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a WHERE id = :u"),
-                     {"a": otc["locked_fiat"], "u": otc["user_id"]})
+        return_free_fiat(conn, otc["user_id"], otc["locked_fiat"])
     if otc["locked_quantity"]:
         conn.execute(text("UPDATE wallets SET locked_balance = locked_balance - :q WHERE"
                           " user_id = :u AND token_id = :t"),

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from alefctl.db import locks
 from alefctl.errors import Conflict
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.onchain.minting import MINT_WORKER_LOCK
 from alefctl.workflows.reconcile_db import Holder, TokenSnapshot, token_snapshot
 from alefctl.workflows.settlement.locks import TokenLocks
 from alefctl.workflows.tokens import Token, get_token
@@ -73,7 +73,7 @@ def reconcile(db: Engine, actor: Actor, client: ChainClient,
                 results.append(_reconcile_token(db, client, token))
             finally:
                 locks.release_all()
-                lock_conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), _mint_key())
+                locks.unlock(lock_conn, locks.MINT_WORKER)
                 lock_conn.commit()
     return results
 
@@ -163,10 +163,6 @@ def _whole(units: int, decimals: int) -> Decimal:
     return value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
 
 
-def _mint_key() -> dict[str, int]:
-    return dict(zip("ab", MINT_WORKER_LOCK, strict=True))
-
-
 def _hold_mint_worker(lock_conn: Any) -> None:
     """Wait for the allocation mint worker to finish its run, and keep it out until released."""
     from alefctl.errors import Unavailable
@@ -174,7 +170,7 @@ def _hold_mint_worker(lock_conn: Any) -> None:
     try:
         lock_conn.execute(text("SELECT set_config('lock_timeout', :t, true)"),
                           {"t": f"{int(LOCK_TIMEOUT_S * 1000)}ms"})
-        lock_conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), _mint_key())
+        locks.lock(lock_conn, locks.MINT_WORKER)
     except Exception as error:
         lock_conn.rollback()
         raise Unavailable("the allocation mint worker is still running; try again") from error

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InsufficientFunds
-from alefctl.ids import new_id
 from alefctl.money import format_usd, parse_amount
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.money import Entry, move_fiat
 from alefctl.workflows.users import get_user
 
 
@@ -108,21 +108,10 @@ def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10)
 
 def _move(conn: Connection, actor: Actor, user_id: uuid.UUID, email: str, kind: str,
           signed_amount: Decimal, reference: str | None) -> Movement:
-    balance_after = conn.execute(
-        text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at = now()"
-             " WHERE id = :u RETURNING fiat_balance"),
-        {"a": signed_amount, "u": user_id},
-    ).scalar_one()
-    transaction_id = new_id()
-    conn.execute(
-        text(
-            "INSERT INTO wallet_transactions (id, user_id, type, amount, status, balance_after,"
-            " description, created_by) VALUES (:id, :u, :type, :a, 'completed', :after, :ref, :by)"
-        ),
-        {"id": transaction_id, "u": user_id, "type": kind, "a": signed_amount,
-         "after": balance_after, "ref": reference, "by": actor.user_id},
-    )
-    movement = Movement(transaction_id, user_id, email, kind, abs(signed_amount), balance_after)
+    posted = move_fiat(conn, user_id, signed_amount,
+                       Entry(kind, description=reference, created_by=actor.user_id))
+    movement = Movement(posted.transaction_id, user_id, email, kind, abs(signed_amount),
+                        posted.balance_after)
     actor.audit(conn, f"wallet.{kind}", "user", user_id, after=movement.to_dict())
     return movement
 

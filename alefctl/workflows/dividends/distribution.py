@@ -37,12 +37,15 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+from alefctl.db import locks
+from alefctl.db.locks import USERS_IN_LOCK_ORDER
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InsufficientFunds, NotFound
-from alefctl.ids import UUID_V7_SQL, new_id, parse_id
+from alefctl.ids import UUID_V7_SQL, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.dividends.declaration import Dividend, get_dividend
+from alefctl.workflows.money import CREDIT_DUE_SQL, DUE_LEDGER_COLUMNS, RECORD_DUE_SQL, Entry, move_fiat
 from alefctl.workflows.transitions import DIVIDEND_FLOW, transition
 
 DEFAULT_CHUNK_SIZE = 10_000
@@ -52,46 +55,31 @@ CLAIM_SQL = (
     "SELECT id, user_id FROM dividend_payments WHERE dividend_id = :d AND status = 'pending'"
     " AND user_id > :after ORDER BY user_id LIMIT :n FOR UPDATE SKIP LOCKED"
 )
-# Rows of the holders, locked in one order (the treasury first, then by user id) before crediting.
+# Rows of the holders, locked in the lock order (db.locks) before crediting, after the treasury.
 LOCK_HOLDERS_SQL = {
     "fiat": "SELECT 1 FROM users u JOIN unnest(CAST(:users AS uuid[])) c(id) ON u.id = c.id"
-            " ORDER BY u.id <> :treasury, u.id FOR UPDATE OF u",
+            f" ORDER BY {USERS_IN_LOCK_ORDER.format(user='u.id')} FOR UPDATE OF u",
     "stablecoin": "SELECT 1 FROM user_balances b JOIN unnest(CAST(:users AS uuid[])) c(id)"
                   " ON b.user_id = c.id AND b.currency = 'USDC'"
-                  " ORDER BY b.user_id <> :treasury, b.user_id FOR UPDATE OF b",
+                  f" ORDER BY {USERS_IN_LOCK_ORDER.format(user='b.user_id')} FOR UPDATE OF b",
     "token": "SELECT 1 FROM wallets w JOIN unnest(CAST(:users AS uuid[])) c(id)"
              " ON w.user_id = c.id AND w.token_id = :token"
-             " ORDER BY w.user_id <> :treasury, w.user_id FOR UPDATE OF w",
+             f" ORDER BY {USERS_IN_LOCK_ORDER.format(user='w.user_id')} FOR UPDATE OF w",
 }
-# The credit of each type: a data-modifying CTE returning (user_id, balance_after).
-CREDIT_SQL = {
-    "fiat": "UPDATE users u SET fiat_balance = u.fiat_balance + due.net_amount, updated_at = now()"
-            " FROM due WHERE u.id = due.user_id RETURNING u.id AS user_id,"
-            " u.fiat_balance AS balance_after",
-    "stablecoin": "INSERT INTO user_balances (user_id, currency, balance) SELECT user_id, 'USDC',"
-                  " net_amount FROM due ON CONFLICT (user_id, currency) DO UPDATE SET balance ="
-                  " user_balances.balance + EXCLUDED.balance, updated_at = now()"
-                  " RETURNING user_id, balance AS balance_after",
+# The credit of each type: a data-modifying CTE returning (user_id, balance_after). Token dividends
+# are new tokens minted to the holders (see above), not money.
+CREDIT_SQL = CREDIT_DUE_SQL | {
     "token": f"INSERT INTO wallets (id, user_id, token_id, balance) SELECT {UUID_V7_SQL}, user_id,"
              " :token, token_quantity FROM due ON CONFLICT (user_id, token_id) DO UPDATE SET"
              " balance = wallets.balance + EXCLUDED.balance, updated_at = now()"
              " RETURNING user_id, CAST(NULL AS numeric) AS balance_after",
-}
-# currency, amount and quantity of each holder's wallet transaction.
-LEDGER_COLUMNS = {
-    "fiat": "'USD', due.net_amount, NULL",
-    "stablecoin": "'USDC', due.net_amount, NULL",
-    "token": "'TOKEN', 0, due.token_quantity",
 }
 PAY_SQL = (
     "WITH due AS MATERIALIZED (SELECT p.id AS payment_id, p.user_id, p.net_amount,"
     f" p.token_quantity, {UUID_V7_SQL} AS transaction_id FROM unnest(CAST(:ids AS uuid[])) c(id)"
     " JOIN dividend_payments p ON p.id = c.id WHERE p.status = 'pending'),"
     " credited AS ({credit}),"
-    " recorded AS (INSERT INTO wallet_transactions (id, user_id, token_id, type, currency, amount,"
-    " quantity, status, balance_after, reference_type, reference_id)"
-    " SELECT due.transaction_id, due.user_id, :token, 'dividend', {ledger}, 'completed',"
-    " credited.balance_after, 'dividend_declaration', :d FROM due JOIN credited USING (user_id))"
+    f" recorded AS ({RECORD_DUE_SQL})"
     " UPDATE dividend_payments p SET status = 'paid', paid_at = now(),"
     " wallet_transaction_id = due.transaction_id, on_chain_status = {on_chain}"
     " FROM due WHERE p.id = due.payment_id"
@@ -185,12 +173,15 @@ def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAUL
     if not claimed:
         return PaidChunk(0, None)
     kind = row.dividend_type
+    treasury = treasury_id(conn)
+    locks.lock_treasury(conn, treasury)  # the gate: an order group may be crediting these holders
     conn.execute(text(LOCK_HOLDERS_SQL[kind]), {"users": [c.user_id for c in claimed],
-                                                 "treasury": treasury_id(conn), "token": row.token_id})
+                                                 "treasury": treasury, "token": row.token_id})
     on_chain = "'pending'" if kind == "token" else "NULL"
-    sql = PAY_SQL.format(credit=CREDIT_SQL[kind], ledger=LEDGER_COLUMNS[kind], on_chain=on_chain)
+    sql = PAY_SQL.format(credit=CREDIT_SQL[kind], ledger=DUE_LEDGER_COLUMNS[kind], on_chain=on_chain)
     paid = conn.execute(text(sql), {"ids": [c.id for c in claimed], "d": dividend_id,
-                                    "token": row.token_id}).rowcount
+                                    "token": row.token_id, "kind": "dividend",
+                                    "ref_type": "dividend_declaration", "ref_id": dividend_id}).rowcount
     if paid != len(claimed):
         raise Conflict(f"paid {paid} of {len(claimed)} claimed payments; nothing was kept")
     return PaidChunk(paid, claimed[-1].user_id)
@@ -219,14 +210,7 @@ def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
 def _book(conn: Connection, actor: Actor, dividend: Dividend, user_id: uuid.UUID,
           signed_amount: Decimal, kind: str) -> None:
     """Move fiat for one user and write its wallet transaction (amount signed from the user's side)."""
-    if signed_amount == 0:
-        return
-    balance = conn.execute(text("UPDATE users SET fiat_balance = fiat_balance + :a,"
-                                " updated_at = now() WHERE id = :u RETURNING fiat_balance"),
-                           {"a": signed_amount, "u": user_id}).scalar_one()
-    conn.execute(text(
-        "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, status,"
-        " balance_after, reference_type, reference_id, created_by) VALUES (:id, :u, :t, :kind,"
-        " :a, 'completed', :b, 'dividend_declaration', :d, :by)"),
-        {"id": new_id(), "u": user_id, "t": dividend.token_id, "kind": kind, "a": signed_amount,
-         "b": balance, "d": dividend.id, "by": actor.user_id})
+    if signed_amount != 0:
+        move_fiat(conn, user_id, signed_amount, Entry(
+            kind, token_id=dividend.token_id, reference=("dividend_declaration", dividend.id),
+            created_by=actor.user_id))

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alefctl.chain_access import chain_errors
+from alefctl.db import locks
 from alefctl.errors import Conflict
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from chain import ChainClient, SentTransaction
 
 DEPLOY_PURPOSE = "deploy:"
-DEPLOY_LOCK = 0x616C6566_0003
 
 
 def deploy_token(db: Engine, actor: Actor, token_ref: str, client: ChainClient) -> dict[str, Any]:
@@ -37,8 +37,7 @@ def deploy_token(db: Engine, actor: Actor, token_ref: str, client: ChainClient) 
         try:
             result, deployed = _deploy(db, actor, token, client)
         finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:k, :t)"),
-                              {"k": DEPLOY_LOCK >> 32, "t": _lock_id(token.id)})
+            locks.unlock(lock_conn, locks.token_key(locks.DEPLOY_CLASS, token.id))
             lock_conn.commit()
     return {"token": deployed.to_dict(), "already_deployed": False,
             "steps": [{"step": s.step, "tx_hash": s.tx_hash, "gas_used": s.gas_used}
@@ -70,8 +69,7 @@ def _start(lock_conn: Connection, token_ref: str) -> Token:
         return token
     if token.status != "draft":
         raise Conflict(f"{token.symbol} is {token.status}; only a draft token is deployed")
-    got = lock_conn.execute(text("SELECT pg_try_advisory_lock(:k, :t)"),
-                            {"k": DEPLOY_LOCK >> 32, "t": _lock_id(token.id)}).scalar_one()
+    got = locks.try_lock(lock_conn, locks.token_key(locks.DEPLOY_CLASS, token.id))
     lock_conn.commit()
     if not got:
         raise Conflict(f"{token.symbol} is being deployed by another process")
@@ -101,7 +99,3 @@ def _store_addresses(conn: Connection, actor: Actor, token: Token, result: Any,
         "contract_address": result.token, "identity_registry_addr": result.identity_registry,
         "compliance_addr": result.compliance, "gas_used": result.total_gas_used})
     return get_token(conn, str(token.id))
-
-
-def _lock_id(token_id: uuid.UUID) -> int:
-    return token_id.int & 0x7FFFFFFF

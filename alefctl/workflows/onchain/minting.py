@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+from alefctl.db import locks
 from alefctl.workflows.onchain.jobs import (
     country_numeric,
     record_outcome,
@@ -33,7 +34,6 @@ from alefctl.workflows.onchain.journal import record_receipt, record_sent
 if TYPE_CHECKING:
     from chain import ChainClient, SentTransaction
 
-MINT_WORKER_LOCK = (0x616C6566, 4)
 HOLDER_COLUMNS = (
     "u.wallet_address, u.country, t.contract_address, t.identity_registry_addr, t.decimals,"
     " (SELECT k.nationality FROM kyc_applications k WHERE k.user_id = u.id AND k.status ="
@@ -84,8 +84,7 @@ class MintReport:
 def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> MintReport:
     """Recover in-flight mints, then mint up to `limit` jobs of each kind."""
     with db.connect() as lock_conn:
-        if not lock_conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
-                                 dict(zip("ab", MINT_WORKER_LOCK, strict=True))).scalar_one():
+        if not locks.try_lock(lock_conn, locks.MINT_WORKER):
             lock_conn.commit()
             return MintReport(busy=True)
         lock_conn.commit()
@@ -95,8 +94,7 @@ def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> MintR
                 _run_source(db, client, source, limit, report)
             return report
         finally:
-            lock_conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
-                              dict(zip("ab", MINT_WORKER_LOCK, strict=True)))
+            locks.unlock(lock_conn, locks.MINT_WORKER)
             lock_conn.commit()
 
 

@@ -12,14 +12,13 @@ import uuid
 
 from sqlalchemy import Connection, text
 
+from alefctl.db import locks
 from alefctl.errors import Unavailable
 
-SETTLEMENT_LOCK_CLASS = 0x616C6507  # "ale" + issue 7; two-int advisory keys: (class, token)
 
-
-def lock_key(token_id: uuid.UUID) -> dict[str, int]:
-    """The advisory lock key of a token (a collision only makes two tokens take turns)."""
-    return {"a": SETTLEMENT_LOCK_CLASS, "b": token_id.int & 0x7FFFFFFF}
+def lock_key(token_id: uuid.UUID) -> locks.AdvisoryKey:
+    """The settlement lock of a token."""
+    return locks.token_key(locks.SETTLEMENT_CLASS, token_id)
 
 
 class TokenLocks:
@@ -33,8 +32,7 @@ class TokenLocks:
         """Take a token's lock if no one holds it."""
         if token_id in self.held:
             return True
-        got = self.conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
-                                lock_key(token_id)).scalar_one()
+        got = locks.try_lock(self.conn, lock_key(token_id))
         self.conn.commit()
         if got:
             self.held.add(token_id)
@@ -46,7 +44,7 @@ class TokenLocks:
             # Local to this transaction; the session-level advisory lock outlives its commit.
             self.conn.execute(text("SELECT set_config('lock_timeout', :t, true)"),
                               {"t": f"{int(timeout_s * 1000)}ms"})
-            self.conn.execute(text("SELECT pg_advisory_lock(:a, :b)"), lock_key(token_id))
+            locks.lock(self.conn, lock_key(token_id))
         except Exception as error:
             self.conn.rollback()
             raise Unavailable(f"the token is being settled; lock not free within {timeout_s:g}s"
@@ -56,10 +54,7 @@ class TokenLocks:
 
     def check(self, token_id: uuid.UUID) -> None:
         """Raise unless this session still holds the token's lock (checked before a broadcast)."""
-        held = self.conn.execute(text(
-            "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-            " AND pid = pg_backend_pid() AND classid::bigint = :a AND objid::bigint = :b"
-            " AND objsubid = 2)"), lock_key(token_id)).scalar_one()
+        held = locks.held_here(self.conn, lock_key(token_id))
         self.conn.commit()
         if not held:
             raise Unavailable("the settlement lock of the token was lost; nothing broadcast")
@@ -68,7 +63,7 @@ class TokenLocks:
         """Let another runner have the token."""
         if token_id in self.held:
             self.held.discard(token_id)
-            self.conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"), lock_key(token_id))
+            locks.unlock(self.conn, lock_key(token_id))
             self.conn.commit()
 
     def release_all(self) -> None:

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
+from alefctl.db import locks
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Unavailable
 from alefctl.workflows.actor import Actor
@@ -26,7 +27,6 @@ from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
 
-BOOK_OWNER_LOCK = (0x616C6566, 5)
 CHANNEL = "alef_trading"
 CLOSED_STATUSES = ("matured", "delisted")
 
@@ -35,15 +35,13 @@ CLOSED_STATUSES = ("matured", "delisted")
 def books_unowned(db: Engine) -> Iterator[bool]:
     """Yields True (holding the owner lock) when no server owns the books, else False."""
     with db.connect() as conn:
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:a, :b)"),
-                           dict(zip("ab", BOOK_OWNER_LOCK, strict=True))).scalar_one()
+        got = locks.try_lock(conn, locks.BOOK_OWNER)
         conn.commit()
         try:
             yield bool(got)
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:a, :b)"),
-                             dict(zip("ab", BOOK_OWNER_LOCK, strict=True)))
+                locks.unlock(conn, locks.BOOK_OWNER)
                 conn.commit()
 
 

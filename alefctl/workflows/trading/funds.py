@@ -9,8 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.db.locks import USERS_IN_LOCK_ORDER
 from alefctl.errors import Conflict, InsufficientFunds, PermissionDenied
 from alefctl.money import format_usd
+from alefctl.workflows.money import take_free_fiat
 
 
 @dataclass(frozen=True)
@@ -33,20 +35,24 @@ class NotionalLimits:
                 "professional": self.professional}.get(accreditation, self.retail)
 
 
+# The treasury comes first, with the traders: it is the gate of balance changes (db.locks).
 LOCK_TRADERS = text(
     "SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
-    " accreditation_status, fiat_balance FROM users WHERE id = ANY(:ids) ORDER BY id FOR UPDATE")
+    " accreditation_status, fiat_balance FROM users WHERE id = ANY(:ids) OR id = :treasury"
+    f" ORDER BY {USERS_IN_LOCK_ORDER.format(user='id')} FOR UPDATE")
 TOKENS_BY_REF = "symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs)"  # a symbol or an id
 _LOCK_WALLETS = ("SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
-                 " WHERE user_id = ANY(:users) AND {tokens} ORDER BY id FOR UPDATE")
+                 " WHERE user_id = ANY(:users) AND {tokens} ORDER BY user_id, token_id FOR UPDATE")
 LOCK_WALLETS = text(_LOCK_WALLETS.format(tokens="token_id = ANY(:tokens)"))
 LOCK_WALLETS_BY_TOKEN_REF = text(_LOCK_WALLETS.format(
     tokens=f"token_id IN (SELECT id FROM tokens WHERE {TOKENS_BY_REF})"))
 
 
-def lock_traders(conn: Connection, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
-    """Investors' rows by id, locked until commit (one statement for a whole group)."""
-    return {row.id: row for row in conn.execute(LOCK_TRADERS, {"ids": user_ids})}
+def lock_traders(conn: Connection, user_ids: list[uuid.UUID],
+                 treasury_id: uuid.UUID) -> dict[uuid.UUID, Any]:
+    """Investors' rows by id (and the treasury's), locked until commit, in one statement."""
+    return {row.id: row for row in conn.execute(LOCK_TRADERS, {"ids": user_ids,
+                                                               "treasury": treasury_id})}
 
 
 def lock_free_tokens(conn: Connection, user_ids: list[uuid.UUID],
@@ -74,9 +80,9 @@ def check_trader(user: Any) -> None:
         raise Conflict("set a wallet address before trading", field="wallet_address")
 
 
-def eligible_trader(conn: Connection, user_id: uuid.UUID) -> Any:
+def eligible_trader(conn: Connection, user_id: uuid.UUID, treasury_id: uuid.UUID) -> Any:
     """The investor's row, locked; refuses anyone the spec does not let trade."""
-    user = lock_traders(conn, [user_id])[user_id]
+    user = lock_traders(conn, [user_id], treasury_id)[user_id]
     check_trader(user)
     return user
 
@@ -113,10 +119,7 @@ def refuse_tokens(quantity: int, free_tokens: int) -> None:
 
 def lock_fiat(conn: Connection, user_id: uuid.UUID, amount: Decimal) -> None:
     """Move money from the free balance into an order."""
-    locked = conn.execute(text(
-        "UPDATE users SET fiat_balance = fiat_balance - :a, updated_at = now()"
-        " WHERE id = :u AND fiat_balance >= :a RETURNING id"), {"a": amount, "u": user_id}).first()
-    if locked is None:
+    if not take_free_fiat(conn, user_id, amount):
         refuse_fiat(amount, conn.execute(text("SELECT fiat_balance FROM users WHERE id = :u"),
                                          {"u": user_id}).scalar_one())
 

@@ -112,7 +112,8 @@ class OrderGroup:
         if refs:
             steps["markets"] = trip.read(LOCK_MARKETS, {"refs": refs})
         if user_ids:
-            steps["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids})
+            steps["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids,
+                                                               "treasury": self.ledger.treasury_id})
         if user_ids and refs:
             steps["wallets"] = trip.read(funds.LOCK_WALLETS_BY_TOKEN_REF,
                                          {"users": user_ids, "refs": refs})
@@ -239,7 +240,7 @@ class OrderGroup:
 
     def _trader(self, user_id: uuid.UUID) -> Any:
         if user_id not in self.traders:
-            self.traders.update(funds.lock_traders(self.conn, [user_id]))
+            self.traders.update(funds.lock_traders(self.conn, [user_id], self.ledger.treasury_id))
         return self.traders[user_id]
 
     def _free_fiat(self, user_id: uuid.UUID) -> Decimal:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 from alefctl.db.batches import RoundTrip, insert_rows, row_set
 from alefctl.ids import new_id
 from alefctl.money import cents_down
+from alefctl.workflows.money import CREDIT_FIAT_ROWS, RECORD_TRADE_ROWS
 from alefctl.workflows.trading.state import OrderState
 
 _ORDER_CHANGES = {"filled_quantity": "bigint", "locked_fiat": "numeric", "locked_quantity": "bigint",
@@ -43,15 +44,6 @@ INSERT_TRADES = insert_rows(
 INSERT_TRADE_HISTORY = row_set(
     "INSERT INTO trade_settlement_history (id, trade_id, from_status, to_status)"
     " SELECT v.id, v.trade_id, NULL, 'pending' FROM {rows}", id="uuid", trade_id="uuid")
-INSERT_LEDGER = row_set(
-    "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, quantity, status,"
-    " reference_type, reference_id) SELECT v.id, v.user_id, v.token_id, v.type, v.amount,"
-    " v.quantity, 'completed', 'trade', v.trade_id FROM {rows}",
-    id="uuid", user_id="uuid", token_id="uuid", type="text", amount="numeric", quantity="bigint",
-    trade_id="uuid")
-CREDIT_FIAT = row_set(
-    "UPDATE users u SET fiat_balance = u.fiat_balance + v.amount, updated_at = now()"
-    " FROM {rows} WHERE u.id = v.user_id", user_id="uuid", amount="numeric")
 # Existing wallets take the deltas; a wallet that does not exist yet (it only ever receives
 # tokens) is inserted, or, if another transaction has just inserted it, updated.
 MOVE_TOKENS = row_set(
@@ -149,8 +141,8 @@ class GroupLedger:
             (INSERT_HISTORY, self.history),
             (INSERT_TRADES, self.trades),
             (INSERT_TRADE_HISTORY, [{"id": new_id(), "trade_id": t["id"]} for t in self.trades]),
-            (INSERT_LEDGER, self.ledger_rows),
-            (CREDIT_FIAT, [{"user_id": u, "amount": a}
+            (RECORD_TRADE_ROWS, self.ledger_rows),
+            (CREDIT_FIAT_ROWS, [{"user_id": u, "amount": a}
                            for u, a in sorted(self.fiat_credits.items()) if a]),
             (MOVE_TOKENS, [{"id": new_id(), "user_id": u, "token_id": t, "balance": b, "locked": lk}
                            for (u, t), (b, lk) in sorted(self.token_moves.items()) if b or lk]),
