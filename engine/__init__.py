@@ -1,6 +1,6 @@
 """Pure in-memory matching engine: one price-time priority book per token.
 
-Standard library plus sortedcontainers only; no I/O, no clock (time is passed in).
+Standard library only; no I/O, no clock (time is passed in).
 """
 
 from engine.book import OrderBook

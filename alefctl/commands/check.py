@@ -21,18 +21,9 @@ def check(
     (stdout; --json gives {"ok": false, "checks": [{"name", "ok", "description", "violations",
     "truncated"}]}). Usage errors exit 2, an unreachable database 6. Read-only and safe for cron.
     """
-    from sqlalchemy import text
+    from alefctl.workflows.invariants import run_checks_in_snapshot
 
-    from alefctl.workflows.actor import resolve_actor
-    from alefctl.workflows.invariants import run_checks
-
-    with state.engine().connect() as conn:
-        # One snapshot for every check, so that a concurrent transfer cannot look like a break.
-        conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin():
-            conn.execute(text("SET TRANSACTION READ ONLY"))
-            actor = resolve_actor(conn, state.settings().actor, "cli")
-            results = run_checks(conn, actor, only)
+    results = run_checks_in_snapshot(state.engine(), state.settings().actor, only)
     failed = [result for result in results if not result.ok]
     data = {"ok": not failed, "checks": [result.to_dict() for result in results]}
 

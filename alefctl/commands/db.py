@@ -44,13 +44,14 @@ def init(as_json: JsonOption = False) -> None:
 def status(as_json: JsonOption = False) -> None:
     """Show where the database is, its schema version and row counts."""
     from alefctl.db.connection import is_embedded
+    from alefctl.db.probes import server_version
     from alefctl.db.schema import current_version, table_counts
 
     settings = state.settings()
     with state.engine(check_schema=False).connect() as conn:
         version = current_version(conn)
         counts = table_counts(conn) if version else {}
-        server = conn.exec_driver_sql("SHOW server_version").scalar_one()
+        server = server_version(conn)
     data = {
         "embedded": is_embedded(settings),
         "location": str(settings.pgdata) if is_embedded(settings) else "ALEF_DATABASE_URL",

@@ -12,11 +12,12 @@ other in a circle:
 5. orders, by id.
 
 The treasury's row is also the gate of set-based balance changes. A transaction that changes
-the balances of users it cannot all lock up front (an order group credits makers it only meets
-while matching; a dividend chunk credits its holders) locks the treasury before any other user
-or balance row: `lock_treasury`, or the order writer's trader lock, which includes it. Two such
-transactions therefore never hold rows the other waits for: the second waits at the gate
-(tests/test_lock_order.py runs an order group and a dividend payment at once).
+the balances of users it cannot all lock up front locks the treasury before any other user or
+balance row: an order group (it credits makers it only meets while matching) exclusively, with
+its traders; a dividend chunk (it credits its holders) shared, with `lock_treasury`, so that
+chunks of one distribution still run side by side on their disjoint holders. An order group and
+a dividend chunk therefore never hold rows the other waits for: the second waits at the gate
+(tests/test_lock_order.py runs both at once).
 
 Advisory locks. Session locks belong to a connection kept for that purpose; `*_xact` locks end
 with their transaction. Two-int keys are (class, object); a per-object lock (a token's) has a
@@ -57,9 +58,10 @@ SETTLEMENT_CLASS = 0x616C6507  # one settlement runner (or reconcile) per token 
 USERS_IN_LOCK_ORDER = "{user} <> :treasury, {user}"  # format with the user id column
 
 
-def lock_treasury(conn: Connection, treasury_id: uuid.UUID) -> None:
+def lock_treasury(conn: Connection, treasury_id: uuid.UUID, *, shared: bool = False) -> None:
     """Pass the gate of balance changes: lock the treasury's row until commit."""
-    conn.execute(text("SELECT 1 FROM users WHERE id = :t FOR UPDATE"), {"t": treasury_id})
+    mode = "SHARE" if shared else "UPDATE"
+    conn.execute(text(f"SELECT 1 FROM users WHERE id = :t FOR {mode}"), {"t": treasury_id})
 
 
 def token_key(lock_class: int, token_id: uuid.UUID) -> AdvisoryKey:

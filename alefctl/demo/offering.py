@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from alefctl.demo.report import DemoReport, acting
@@ -13,6 +12,7 @@ from alefctl.errors import AlefError
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
 from alefctl.workflows.offering import confirm_payments, subscribe
 from alefctl.workflows.onchain.minting import run_mint_jobs
+from alefctl.workflows.onchain.views import holder_balances
 
 if TYPE_CHECKING:
     from chain import ChainClient
@@ -51,10 +51,7 @@ def primary_offering(engine: Engine, report: DemoReport, client: ChainClient,
 def positions(engine: Engine, client: ChainClient, token: dict) -> list[dict]:
     """Each holder's balance in the database next to balanceOf on the chain."""
     with engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT u.email, u.wallet_address, w.balance FROM wallets w JOIN users u"
-            " ON u.id = w.user_id WHERE w.token_id = :t AND w.balance > 0 ORDER BY u.email"),
-            {"t": token["id"]}).all()
+        rows = holder_balances(conn, token["id"])
     unit = 10 ** token["decimals"]
     return [{"email": r.email, "wallet": r.wallet_address, "db_balance": r.balance,
              "chain_balance": client.balance_of(token["contract_address"], r.wallet_address) // unit}

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
-from alefctl.workflows.trading.control import CHANNEL
+from alefctl.workflows.trading.control import LISTEN_SQL
 
 log = logging.getLogger("alefctl.listener")
 
@@ -41,7 +41,7 @@ class TradingListener:
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
-                    conn.execute(f"LISTEN {CHANNEL}")
+                    conn.execute(LISTEN_SQL)
                     self.listening.set()
                     while not self.stopping.is_set():
                         for note in conn.notifies(timeout=0.5):

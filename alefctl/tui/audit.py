@@ -10,10 +10,10 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Input, Static
 
-from alefctl.tui import queries
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import TextViewModal
 from alefctl.tui.widgets import fill_table
+from alefctl.workflows import dashboard
 
 FILTERS = (("actor", "actor email contains"), ("action", "action contains (e.g. kyc.)"),
            ("object", "object type or id contains"))
@@ -44,7 +44,7 @@ class AuditScreen(ConsoleScreen):
     def reload(self) -> None:
         actor, action, object_ref = (self.query_one(f"#filter-{name}", Input).value
                                      for name, _ in FILTERS)
-        self.run_call(self.services.read, queries.audit_log, actor, action, object_ref,
+        self.run_call(self.services.read, dashboard.audit_log, actor, action, object_ref,
                       done=self.show_rows, group="load", exclusive=True)
 
     def on_input_changed(self) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from alefctl.tui import queries
+from alefctl.workflows import dashboard
 from alefctl.workflows.orders import recent_trades
 from alefctl.workflows.tokens import get_token, list_tokens
 from alefctl.workflows.trading.books import load_book
@@ -60,7 +60,7 @@ def load_market(conn: Connection, symbol: str) -> MarketView:
     return MarketView(token.symbol, token.status, token.trading_mode, levels(depth.bids),
                       levels(depth.asks), None if last is None else last * tick,
                       recent_trades(conn, token.id, TRADES_SHOWN),
-                      queries.open_orders(conn, token.id))
+                      dashboard.open_orders(conn, token.id))
 
 
 def market_symbols(conn: Connection) -> list[str]:

@@ -9,9 +9,9 @@ from textual.app import ComposeResult
 from textual.containers import Grid
 from textual.widgets import DataTable, Static
 
-from alefctl.tui import queries
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.widgets import CountTile, fill_table, when
+from alefctl.workflows import dashboard
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -31,9 +31,9 @@ TILES = (
 )
 
 
-def overview_data(conn: Connection) -> tuple[queries.Attention, list[dict[str, Any]]]:
+def overview_data(conn: Connection) -> tuple[dashboard.Attention, list[dict[str, Any]]]:
     """The counts and the latest audit rows, in one transaction."""
-    return queries.attention(conn), queries.audit_log(conn, limit=RECENT_ACTIVITY)
+    return dashboard.attention(conn), dashboard.audit_log(conn, limit=RECENT_ACTIVITY)
 
 
 class OverviewScreen(ConsoleScreen):
@@ -63,7 +63,7 @@ class OverviewScreen(ConsoleScreen):
         self.run_call(self.services.read, overview_data, done=self.show_counts,
                       on_error=self.show_problem, group="poll", exclusive=True)
 
-    def show_counts(self, data: tuple[queries.Attention, list[dict[str, Any]]]) -> None:
+    def show_counts(self, data: tuple[dashboard.Attention, list[dict[str, Any]]]) -> None:
         """Put fresh counts on the tiles, and the latest audit rows below."""
         counts, activity = data
         fill_table(self.query_one("#activity", DataTable), (
@@ -73,7 +73,7 @@ class OverviewScreen(ConsoleScreen):
             self.query_one(f"#tile-{field}", CountTile).show(getattr(counts, field))
         self.query_one("#overview-status", Static).update(
             f"[dim]updated {when(datetime.now().astimezone())} UTC · every {POLL_SECONDS:g} s ·"
-            f" stuck: unsettled after {queries.STUCK_AFTER_MINUTES} min · enter on a count opens"
+            f" stuck: unsettled after {dashboard.STUCK_AFTER_MINUTES} min · enter on a count opens"
             " its queue[/dim]")
 
     def show_problem(self, message: str) -> None:

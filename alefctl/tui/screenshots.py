@@ -14,7 +14,9 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
-from alefctl.commands.common import state
+from alefctl.db import connect
+from alefctl.db.guard import ensure_schema_current
+from alefctl.settings import load_settings
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.services import ConsoleServices
 
@@ -35,8 +37,10 @@ async def settle(pilot: Pilot) -> None:
 def take(out_dir: Path, market_symbol: str | None, actor: str | None,
          every_screen: bool = False) -> list[Path]:
     """Run the console headless and save the screenshots; returns their paths."""
-    state.configure(home=None, config=None, actor=actor)
-    services = ConsoleServices.from_settings(state.settings(), state.engine())
+    settings = load_settings(None, home=None, actor=actor)
+    engine = connect(settings)
+    ensure_schema_current(engine, settings)
+    services = ConsoleServices.from_settings(settings, engine)
     app = AlefConsole(services)
     saved: list[Path] = []
 

@@ -12,8 +12,8 @@ from textual.widgets import DataTable, Static
 
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal
-from alefctl.tui.queries import STUCK_AFTER_MINUTES
 from alefctl.tui.widgets import fill_table, selected_key, status_text
+from alefctl.workflows.dashboard import STUCK_AFTER_MINUTES
 
 POLL_SECONDS = 2.0
 

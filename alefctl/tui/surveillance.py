@@ -8,9 +8,9 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
-from alefctl.tui import queries
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.widgets import fill_table
+from alefctl.workflows import dashboard
 
 
 class SurveillanceScreen(ConsoleScreen):
@@ -29,7 +29,7 @@ class SurveillanceScreen(ConsoleScreen):
         yield breakers
 
     def reload(self) -> None:
-        self.run_call(self.services.read, queries.surveillance, done=self.show_events,
+        self.run_call(self.services.read, dashboard.surveillance, done=self.show_events,
                       group="load", exclusive=True)
 
     def show_events(self, events: tuple[list[dict[str, Any]], list[dict[str, Any]]]) -> None:

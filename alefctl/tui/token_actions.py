@@ -55,7 +55,7 @@ class TokenActions(ConsoleScreen):
                          f", {r['total_gas_used']:,} gas"))
 
     def _poll_deploy(self) -> None:
-        from alefctl.tui.queries import deploy_transactions
+        from alefctl.workflows.dashboard import deploy_transactions
 
         if self.view is not None:
             self.run_call(self.services.read, deploy_transactions, self.view.token.id,

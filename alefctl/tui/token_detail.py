@@ -11,9 +11,9 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.widgets import DataTable, ProgressBar, Static
 
-from alefctl.tui import queries
 from alefctl.tui.token_actions import TokenActions
 from alefctl.tui.widgets import cell_text, fill_table
+from alefctl.workflows import dashboard
 from alefctl.workflows.offering import Allocation, list_allocations
 from alefctl.workflows.tokens import Token, get_token
 
@@ -44,9 +44,9 @@ class TokenView:
 def load_token_view(conn: Connection, symbol: str) -> TokenView:
     """The token, its holder count, pending allocations and deployment transactions."""
     token = get_token(conn, symbol)
-    return TokenView(token, queries.holder_count(conn, token.id),
+    return TokenView(token, dashboard.holder_count(conn, token.id),
                      list_allocations(conn, str(token.id), status="pending_payment"),
-                     queries.deploy_transactions(conn, token.id))
+                     dashboard.deploy_transactions(conn, token.id))
 
 
 class TokenDetailScreen(TokenActions):

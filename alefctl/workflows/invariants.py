@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
 
 from alefctl.errors import InvalidInput
 from alefctl.workflows.actor import Actor
@@ -205,3 +206,16 @@ def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None) -
         results.append(CheckResult(invariant.name, invariant.description,
                                    [dict(row) for row in rows[:MAX_ROWS]], len(rows) > MAX_ROWS))
     return results
+
+
+def run_checks_in_snapshot(engine: Engine, actor_email: str | None,
+                           names: list[str] | None = None) -> list[CheckResult]:
+    """run_checks in one read-only REPEATABLE READ snapshot, so that a concurrent transfer
+    cannot look like a break."""
+    from alefctl.workflows.actor import resolve_actor
+
+    with engine.connect() as conn:
+        conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            conn.execute(text("SET TRANSACTION READ ONLY"))
+            return run_checks(conn, resolve_actor(conn, actor_email, "cli"), names)

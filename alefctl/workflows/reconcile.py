@@ -64,15 +64,15 @@ def reconcile(db: Engine, actor: Actor, client: ChainClient,
         actor.require("admin")
         tokens = _tokens(conn, token_ref)
     with db.connect() as lock_conn:
-        locks = TokenLocks(lock_conn)
+        token_locks = TokenLocks(lock_conn)
         results = []
         for token in tokens:
             try:
                 _hold_mint_worker(lock_conn)
-                locks.wait(token.id, LOCK_TIMEOUT_S)
+                token_locks.wait(token.id, LOCK_TIMEOUT_S)
                 results.append(_reconcile_token(db, client, token))
             finally:
-                locks.release_all()
+                token_locks.release_all()
                 locks.unlock(lock_conn, locks.MINT_WORKER)
                 lock_conn.commit()
     return results

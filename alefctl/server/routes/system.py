@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
 
+from alefctl.db.probes import ping
 from alefctl.server.problems import problem
 
 router = APIRouter(tags=["system"])
@@ -21,7 +21,7 @@ def ready(request: Request) -> dict | Response:
     """The database answers and the books are loaded."""
     try:
         with request.app.state.db.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            ping(conn)
     except Exception as exc:  # any failure means not ready
         return problem(503, "unavailable", f"database unavailable: {type(exc).__name__}")
     return {"status": "ready"}

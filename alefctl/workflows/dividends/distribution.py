@@ -174,7 +174,7 @@ def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAUL
         return PaidChunk(0, None)
     kind = row.dividend_type
     treasury = treasury_id(conn)
-    locks.lock_treasury(conn, treasury)  # the gate: an order group may be crediting these holders
+    locks.lock_treasury(conn, treasury, shared=True)  # the gate: an order group may be crediting them
     conn.execute(text(LOCK_HOLDERS_SQL[kind]), {"users": [c.user_id for c in claimed],
                                                  "treasury": treasury, "token": row.token_id})
     on_chain = "'pending'" if kind == "token" else "NULL"

@@ -49,3 +49,11 @@ def wallet_positions(conn: Connection, token_ref: str, wallet: str) -> WalletPos
         " AND u.wallet_address = :a"), {"t": token.id, "a": address}).one()
     return WalletPosition(token.symbol, address, token.contract_address, token.decimals,
                           int(row.balance), int(row.locked))
+
+
+def holder_balances(conn: Connection, token_id: Any) -> list[Any]:
+    """Every holder of a token with a positive balance: email, wallet address, balance."""
+    return list(conn.execute(text(
+        "SELECT u.email, u.wallet_address, w.balance FROM wallets w JOIN users u"
+        " ON u.id = w.user_id WHERE w.token_id = :t AND w.balance > 0 ORDER BY u.email"),
+        {"t": token_id}).all())

@@ -28,6 +28,7 @@ from alefctl.workflows.trading.group import CancelOrder, OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
 
 CHANNEL = "alef_trading"
+LISTEN_SQL = f"LISTEN {CHANNEL}"  # run by the server's listener on its own connection
 CLOSED_STATUSES = ("matured", "delisted")
 
 

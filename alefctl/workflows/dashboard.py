@@ -1,7 +1,6 @@
-"""Read-only views the console shows and no workflow offers yet (counts, queues, the audit log).
+"""Read-only views of the admins' dashboard: counts of what needs attention, queues, the audit log.
 
-Nothing here writes or decides: each function is one SELECT. If another front end needs one,
-it belongs in alefctl/workflows/ and the console should call it from there.
+Nothing here writes or decides: each function is one SELECT, for any front end.
 """
 
 from __future__ import annotations
