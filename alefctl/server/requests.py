@@ -10,6 +10,7 @@ from sqlalchemy import text
 from alefctl.workflows.actor import resolve_actor
 from alefctl.workflows.trading.control import CLOSED_STATUSES, open_order_ids
 from alefctl.workflows.trading.group import CancelOrder
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 
 def handle_request(app: FastAPI, request: dict[str, Any]) -> None:
@@ -35,7 +36,7 @@ def close_orders_of_closed_tokens(app: FastAPI) -> None:
     with app.state.db.connect() as conn:
         token_ids = conn.execute(text(
             "SELECT DISTINCT o.token_id FROM orders o JOIN tokens t ON t.id = o.token_id WHERE"
-            " t.status = ANY(:closed) AND o.status IN ('open', 'partially_filled', 'pending_stop')"),
+            f" t.status = ANY(:closed) AND o.status IN {OPEN_STATUSES_SQL}"),
             {"closed": list(CLOSED_STATUSES)}).scalars().all()
     for token_id in token_ids:
         handle_request(app, {"kind": "token_closed", "token_id": token_id})

@@ -5,4 +5,5 @@ funds.py   eligibility and locking of money or tokens, in the group's transactio
 group.py   one group: token rows locked, commands run through the books, events applied
 ledger.py  trade settlement in the database, accumulated and written once per group
 books.py   books rebuilt from open orders and pending stops, in time priority
+vocabulary.py  sides, order types, time in force, STP modes and statuses, declared once
 """

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from engine import BookSnapshot, OrderBook, PendingStop, RestingOrder
 
 TRADED_STATUSES = ("secondary", "paused")
@@ -20,7 +21,7 @@ def load_book(conn: Connection, token_id: uuid.UUID) -> OrderBook:
     rows = conn.execute(text(
         "SELECT id, user_id, side, order_type, time_in_force, stp_mode, price, stop_price,"
         " quantity - filled_quantity AS remaining, locked_fiat, status FROM orders"
-        " WHERE token_id = :t AND status IN ('open', 'partially_filled', 'pending_stop')"
+        f" WHERE token_id = :t AND status IN {OPEN_STATUSES_SQL}"
         " ORDER BY engine_seq, created_at, id"), {"t": token_id}).all()
     resting = tuple(RestingOrder(r.id, r.user_id, r.side, _ticks(r.price, tick), r.remaining)
                     for r in rows if r.status != "pending_stop")
@@ -44,8 +45,8 @@ def load_books(conn: Connection) -> dict[uuid.UUID, OrderBook]:
     """Every book the server runs: tokens on the order book, and any with open orders."""
     token_ids = conn.execute(text(
         "SELECT id FROM tokens WHERE (status = ANY(:traded) AND trading_mode = 'full_orderbook')"
-        " OR id IN (SELECT token_id FROM orders WHERE status IN ('open', 'partially_filled',"
-        " 'pending_stop')) ORDER BY id"), {"traded": list(TRADED_STATUSES)}).scalars().all()
+        f" OR id IN (SELECT token_id FROM orders WHERE status IN {OPEN_STATUSES_SQL}) ORDER BY id"),
+        {"traded": list(TRADED_STATUSES)}).scalars().all()
     return {token_id: load_book(conn, token_id) for token_id in token_ids}
 
 

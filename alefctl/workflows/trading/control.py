@@ -25,6 +25,7 @@ from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
+from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES, OPEN_STATUSES_SQL
 
 BOOK_OWNER_LOCK = (0x616C6566, 5)
 CHANNEL = "alef_trading"
@@ -56,8 +57,8 @@ def notify(conn: Connection, request: dict[str, Any]) -> None:
 def open_order_ids(conn: Connection, token_id: uuid.UUID) -> list[uuid.UUID]:
     """A token's open orders and pending stops."""
     return list(conn.execute(text(
-        "SELECT id FROM orders WHERE token_id = :t AND status IN ('open', 'partially_filled',"
-        " 'pending_stop') ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
+        f"SELECT id FROM orders WHERE token_id = :t AND status IN {OPEN_STATUSES_SQL}"
+        " ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
 
 
 def cancel_orders(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
@@ -98,7 +99,7 @@ def _await_finished(db: Engine, order_ids: list[uuid.UUID], wait_s: float) -> li
         with db.connect() as conn:
             rows = conn.execute(text("SELECT id, status, cancel_reason FROM orders"
                                      " WHERE id = ANY(:ids)"), {"ids": order_ids}).all()
-        if all(r.status in ("filled", "cancelled") for r in rows):
+        if all(r.status in FINISHED_STATUSES for r in rows):
             return [dict(r._mapping) for r in rows]
         if time.monotonic() > deadline:
             raise Unavailable("the running server did not confirm the cancel in time;"

@@ -26,6 +26,7 @@ from alefctl.workflows.trading.books import load_book
 from alefctl.workflows.trading.guards import MarketGuards
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import LOCK_ORDERS, OrderState, load_orders, order_states
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from engine.events import named
 
 
@@ -69,7 +70,7 @@ OPEN_BY_CLIENT_ID = text(
     " CAST(:client_ids AS text[])) AS k(user_id, client_order_id) CROSS JOIN LATERAL"
     " (SELECT id, user_id, client_order_id FROM orders WHERE user_id = k.user_id"
     " AND client_order_id = k.client_order_id"
-    " AND status IN ('open', 'partially_filled', 'pending_stop') LIMIT 1) AS o")
+    f" AND status IN {OPEN_STATUSES_SQL} LIMIT 1) AS o")
 LOCK_MARKETS = text(
     "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
