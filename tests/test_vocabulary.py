@@ -66,3 +66,18 @@ def test_no_other_module_spells_the_open_statuses() -> None:
                             path.read_text())
                and path.name != "vocabulary.py"]
     assert spelled == []
+
+
+def test_the_order_body_is_the_workflows_request_and_documents_the_vocabulary() -> None:
+    from alefctl.server.routes import body_schema, parse_body
+    from alefctl.workflows.orders import OrderRequest
+
+    body = body_schema(OrderRequest)["requestBody"]["content"]["application/json"]["schema"]
+    fields = body["properties"]
+    assert fields["side"]["enum"] == list(vocabulary.SIDES)
+    assert fields["order_type"]["enum"] == list(vocabulary.ORDER_TYPES)
+    assert fields["time_in_force"]["enum"] == list(vocabulary.TIME_IN_FORCE)
+    assert fields["self_trade_prevention"]["enum"] == list(vocabulary.STP_MODES)
+    assert body["required"] == ["token_id", "side", "quantity"]
+    parsed = parse_body(OrderRequest, b'{"token_id": "DATE", "side": "buy", "quantity": 3}')
+    assert parsed == OrderRequest("DATE", "buy", vocabulary.DEFAULT_ORDER_TYPE, 3)

@@ -11,13 +11,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Connection, text
 
 from alefctl.errors import InvalidInput, NotFound
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.vocabulary import (
+    DEFAULT_ORDER_TYPE,
     DEFAULT_STP_MODE,
     DEFAULT_TIME_IN_FORCE,
     ORDER_TYPES,
@@ -36,19 +38,28 @@ ORDER_COLUMNS = (
 )
 
 
+def _one_of(words: tuple[str, ...]) -> Any:
+    """The JSON schema of a text field that takes these words (checked by check_order_shape,
+    which names the field that is wrong)."""
+    return Field(json_schema_extra={"enum": list(words)})
+
+
+# Also the JSON body of POST /api/v1/orders, validated by pydantic (server/routes/orders.py;
+# the docstring is its OpenAPI description): there the token is `token_id`, and order_type may
+# be left out (a limit order). In Python every field up to quantity is given.
 @dataclass(frozen=True)
 class OrderRequest:
-    """A new order as the investor sends it (prices in USD, as strings or Decimals)."""
+    """A new order; prices are USD strings on the token's tick grid."""
 
-    token: str
-    side: str
-    order_type: str
+    token: Annotated[str, Field(alias="token_id", description="token symbol or id")]
+    side: Annotated[str, _one_of(SIDES)]
+    order_type: Annotated[str, _one_of(ORDER_TYPES), Field(default=DEFAULT_ORDER_TYPE)]
     quantity: int
     price: Decimal | None = None
     stop_price: Decimal | None = None
-    time_in_force: str = DEFAULT_TIME_IN_FORCE
+    time_in_force: Annotated[str, _one_of(TIME_IN_FORCE)] = DEFAULT_TIME_IN_FORCE
     client_order_id: str | None = None
-    self_trade_prevention: str = DEFAULT_STP_MODE
+    self_trade_prevention: Annotated[str, _one_of(STP_MODES)] = DEFAULT_STP_MODE
     confirm_fat_finger: bool = False
     confirm_nav_deviation: bool = False
 

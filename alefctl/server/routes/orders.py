@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -22,23 +21,7 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 admin = role("admin")
 
 
-class OrderBody(BaseModel):
-    """A new order; prices are USD strings on the token's tick grid."""
-
-    token_id: str = Field(description="token symbol or id")
-    side: str
-    order_type: str = "limit"
-    quantity: int
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
-    time_in_force: str = "GTC"
-    client_order_id: str | None = None
-    self_trade_prevention: str = "cancel_taker"
-    confirm_fat_finger: bool = False
-    confirm_nav_deviation: bool = False
-
-
-@router.post("/orders", status_code=201, openapi_extra=body_schema(OrderBody),
+@router.post("/orders", status_code=201, openapi_extra=body_schema(orders.OrderRequest),
              responses={200: {"description": "the original order, for a resent client_order_id"}})
 async def place(request: Request) -> Response:
     """Place an order; 201 with its fills, or 200 with the original for a resent client_order_id."""
@@ -50,14 +33,7 @@ async def place_order(app: Any, authorization: str, body: bytes) -> Response:
     """The place route, for FastAPI and for the order fast path (server/order_path.py)."""
     actor = await bearer_actor(app, authorization)
     actor.require("investor")
-    fields = parse_body(OrderBody, body)
-    order = orders.OrderRequest(
-        token=fields.token_id, side=fields.side, order_type=fields.order_type,
-        quantity=fields.quantity, price=fields.price, stop_price=fields.stop_price,
-        time_in_force=fields.time_in_force, client_order_id=fields.client_order_id,
-        self_trade_prevention=fields.self_trade_prevention,
-        confirm_fat_finger=fields.confirm_fat_finger,
-        confirm_nav_deviation=fields.confirm_nav_deviation)
+    order = parse_body(orders.OrderRequest, body)
     orders.check_order_shape(order)
     metrics = app.state.metrics
     started = time.perf_counter()
