@@ -55,7 +55,7 @@ def test_a_failed_commit_leaves_the_book_and_open_orders_as_the_database(platfor
 
         def state(books: dict) -> tuple:
             token_id = next(iter(books))
-            return token_id, books[token_id].snapshot(), dict(writer.open_orders)
+            return token_id, books[token_id].snapshot(), dict(writer.books.open_orders)
 
         token_id, snapshot, open_orders = writer.call(state).result(timeout=10)
         with platform.engine.connect() as conn:

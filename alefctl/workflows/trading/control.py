@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Unavailable
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
@@ -84,7 +85,7 @@ def close_token_orders(db: Engine, actor: Actor, token_id: uuid.UUID,
 def _cancel_directly(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
                      limits: NotionalLimits) -> list[dict[str, Any]]:
     with db.begin() as conn:
-        group = OrderGroup(conn, {}, limits, treasury_id(conn), MonotonicClock())
+        group = OrderGroup(conn, Books(), limits, treasury_id(conn), MonotonicClock())
         outcomes = [group.run(CancelOrder(actor, str(order_id))) for order_id in order_ids]
         group.flush()
     for outcome in outcomes:

@@ -55,6 +55,12 @@ class OrderState:
         """Filled or cancelled: nothing of it rests or waits any more."""
         return self.status in FINISHED_STATUSES
 
+    def mark_committed(self) -> None:
+        """Its group committed: it is no longer new, and the fills of later requests start in a
+        new list (the outcomes sent back keep theirs)."""
+        self.is_new = False
+        self.trades = []
+
     def row(self) -> dict[str, Any]:
         """Values for INSERT or UPDATE of the orders table."""
         return {
