@@ -21,7 +21,7 @@ from alefctl.server.problems import install_problem_handlers
 from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
 from alefctl.server.routes import businesses, dividends, kyc, orders, settlement, stream, system, tokens
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
-from alefctl.server.writer import OrderWriter
+from alefctl.server.writer import OrderWriter, Writer
 from alefctl.server.writer_process import WriterProcess
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -85,7 +85,7 @@ class AlefAPI(FastAPI):
         await self._fast_path(scope, receive, send)
 
 
-def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter | WriterProcess:
+def _start_writer(app: FastAPI, settings: Settings) -> Writer:
     """The order writer (a process of its own unless settings say a thread), publishing each
     committed group to the WebSocket hub."""
     loop = asyncio.get_running_loop()
@@ -97,11 +97,12 @@ def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter | WriterProce
         app.state.metrics.commit_time.observe(report["commit"])
         loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
 
-    options = {"grouped": settings.server.group_commit, "max_group": settings.server.max_group}
+    grouped, max_group = settings.server.group_commit, settings.server.max_group
+    writer: Writer
     if settings.server.writer_process:
-        writer: OrderWriter | WriterProcess = WriterProcess(settings, publish, **options)
+        writer = WriterProcess(settings, publish, grouped=grouped, max_group=max_group)
     else:
         writer = OrderWriter(app.state.db, NotionalLimits.from_settings(settings.trading), publish,
-                             **options)
+                             grouped=grouped, max_group=max_group)
     writer.start()
     return writer

@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
@@ -39,6 +39,27 @@ Command = PlaceOrder | CancelOrder
 # CPU per order in the load bench, and growing with the table). Off, a sequential scan is only
 # chosen where no index can serve.
 KEYED_PLANS = "SET enable_seqscan = off"
+
+
+class Writer(Protocol):
+    """An order writer as the server uses it: OrderWriter (a thread in the server's process) or
+    writer_process.WriterProcess (a process of its own). The server's uses are typed against it."""
+
+    def start(self) -> None:
+        """Own the books and rebuild them; then take commands."""
+
+    def stop(self) -> None:
+        """Finish the queued commands, then stop and let another server own the books."""
+
+    def submit(self, command: Command) -> Future[Any]:
+        """Queue an order command; the Future resolves after its group commits."""
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run fn(books, *args) where the books are: books by token id, read-only; fn must be a
+        module-level function (it may cross to the writer process)."""
+
+    def depth(self) -> int:
+        """Commands (and calls) waiting for the writer."""
 
 
 class OrderWriter:
