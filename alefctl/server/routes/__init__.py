@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection
 
 from alefctl.jsonfmt import json_text, to_jsonable
+from alefctl.server.state import server_state
 
 M = TypeVar("M")
 _ADAPTERS: dict[type, TypeAdapter[Any]] = {}
@@ -19,7 +20,7 @@ _ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
 def transaction(request: Request) -> AbstractContextManager[Connection]:
     """One database transaction for one workflow step."""
-    return request.app.state.db.begin()
+    return server_state(request).db.begin()
 
 
 def out(result: Any) -> Any:

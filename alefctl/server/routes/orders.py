@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from starlette.applications import Starlette
 
 from alefctl.server.auth import bearer_actor, current_actor, role
 from alefctl.server.routes import body_schema, out, parse_body, render, transaction
+from alefctl.server.state import server_state
 from alefctl.workflows import orders, otc
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
@@ -29,16 +30,17 @@ async def place(request: Request) -> Response:
                              await request.body())
 
 
-async def place_order(app: Any, authorization: str, body: bytes) -> Response:
+async def place_order(app: Starlette, authorization: str, body: bytes) -> Response:
     """The place route, for FastAPI and for the order fast path (server/order_path.py)."""
-    actor = await bearer_actor(app, authorization)
+    state = server_state(app)
+    actor = await bearer_actor(state, authorization)
     actor.require("investor")
     order = parse_body(orders.OrderRequest, body)
     orders.check_order_shape(order)
-    metrics = app.state.metrics
+    metrics = state.metrics
     started = time.perf_counter()
     try:
-        result = await asyncio.wrap_future(app.state.writer.submit(PlaceOrder(actor, order)))
+        result = await asyncio.wrap_future(state.writer.submit(PlaceOrder(actor, order)))
     except Exception:
         metrics.orders.labels("refused").inc()
         raise
@@ -69,11 +71,12 @@ async def cancel(order_id: str, request: Request) -> Response:
     return await cancel_order(request.app, request.headers.get("authorization", ""), order_id)
 
 
-async def cancel_order(app: Any, authorization: str, order_id: str) -> Response:
+async def cancel_order(app: Starlette, authorization: str, order_id: str) -> Response:
     """The cancel route, for FastAPI and for the order fast path (server/order_path.py)."""
-    actor = await bearer_actor(app, authorization)
+    state = server_state(app)
+    actor = await bearer_actor(state, authorization)
     actor.require("investor", "admin")
-    return render(await asyncio.wrap_future(app.state.writer.submit(CancelOrder(actor, order_id))))
+    return render(await asyncio.wrap_future(state.writer.submit(CancelOrder(actor, order_id))))
 
 
 @router.get("/orderbook/{token_id}")
@@ -83,7 +86,7 @@ async def order_book(token_id: str, request: Request, levels: int = 20,
     with transaction(request) as conn:
         token = get_token(conn, token_id)
 
-    found = await asyncio.wrap_future(request.app.state.writer.call(
+    found = await asyncio.wrap_future(server_state(request).writer.call(
         depth_and_last, token.id, max(1, min(levels, 500))))
     bids, asks, last = ((), (), None) if found is None else (*found[0], found[1])
     tick = token.tick_size
