@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -29,28 +29,34 @@ from alefctl.workflows.trading.funds import NotionalLimits
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from alefctl.pii import PiiCipher
     from alefctl.settings import Settings
     from chain import ChainClient
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def create_app(settings: Settings, db: Engine | None = None, *,
                chain_opener: Callable[[], ChainClient] | None = None) -> FastAPI:
     """Build the server; it connects (or uses `db`) when it starts. `chain_opener` replaces
     open_chain for the settlement loop (tests give theirs)."""
+    app = AlefAPI(title="alefctl", version=__version__, lifespan=_lifespan(settings, db, chain_opener),
+                  description="Investor order API and platform endpoints of alefctl.")
+    install_problem_handlers(app)
+    for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
+        app.include_router(module.router)
+    return app
+
+
+def _lifespan(settings: Settings, db: Engine | None,
+              chain_opener: Callable[[], ChainClient] | None) -> Lifespan:
+    """Start the server's state, the trading listener and the settlement loop; stop them in
+    reverse order."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from alefctl.db import connect
-        from alefctl.db.guard import ensure_schema_current
-        from alefctl.pii import load_cipher
-
-        owns_engine = db is None
-        engine = db or connect(settings)
-        ensure_schema_current(engine, settings)
-        state = _start(settings, engine, load_cipher(settings), chain_opener)
+        state = _start(settings, db, chain_opener)
         store_server_state(app, state)
-        listener = TradingListener(engine, lambda request: handle_request(state, request))
+        listener = TradingListener(state.db, lambda request: handle_request(state, request))
         listener.start()
         close_orders_of_closed_tokens(state)
         start_settlement_loop(state)
@@ -60,15 +66,10 @@ def create_app(settings: Settings, db: Engine | None = None, *,
             stop_settlement_loop(state)
             listener.stop()
             state.writer.stop()
-            if owns_engine:
-                engine.dispose()
+            if db is None:  # the server's own engine
+                state.db.dispose()
 
-    app = AlefAPI(title="alefctl", version=__version__, lifespan=lifespan,
-                  description="Investor order API and platform endpoints of alefctl.")
-    install_problem_handlers(app)
-    for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
-        app.include_router(module.router)
-    return app
+    return lifespan
 
 
 class AlefAPI(FastAPI):
@@ -85,13 +86,22 @@ class AlefAPI(FastAPI):
         await self._fast_path(scope, receive, send)
 
 
-def _start(settings: Settings, db: Engine, cipher: PiiCipher,
+def _start(settings: Settings, db: Engine | None,
            chain_opener: Callable[[], ChainClient] | None) -> ServerState:
-    """The server's state, with its order writer started."""
+    """The server's state: its database (connected unless given) with the current schema, and
+    its order writer started."""
+    from alefctl.db import connect
+    from alefctl.db.guard import ensure_schema_current
+    from alefctl.pii import load_cipher
+
+    engine = db or connect(settings)
+    ensure_schema_current(engine, settings)
+    cipher = load_cipher(settings)
     metrics, hub, feeds = Metrics(), Hub(), BookFeeds()
-    writer = _start_writer(settings, db, _publisher(metrics, hub, feeds))
-    return ServerState(settings=settings, db=db, cipher=cipher, writer=writer, key_cache=KeyCache(),
-                       metrics=metrics, hub=hub, feeds=feeds, chain_opener=chain_opener)
+    writer = _start_writer(settings, engine, _publisher(metrics, hub, feeds))
+    return ServerState(settings=settings, db=engine, cipher=cipher, writer=writer,
+                       key_cache=KeyCache(), metrics=metrics, hub=hub, feeds=feeds,
+                       chain_opener=chain_opener)
 
 
 def _publisher(metrics: Metrics, hub: Hub, feeds: BookFeeds) -> Callable[[dict], None]:
