@@ -25,7 +25,7 @@ from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import LOCK_ORDERS, OrderState, load_orders, order_states
-from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL, STOP_TYPES
 from engine.events import named
 
 
@@ -191,7 +191,7 @@ class OrderGroup:
             stop_price=request.stop_price, time_in_force=request.time_in_force,
             stp_mode=request.self_trade_prevention, client_order_id=request.client_order_id,
             created_at=self.clock(), is_new=True,
-            status="pending_stop" if request.order_type.startswith("stop") else "open")
+            status="pending_stop" if request.order_type in STOP_TYPES else "open")
         cap = self._lock_funds(order, trader, market)
         last_before = book.last_price
         raw = book.submit(order.id, order.user_id, order.side, order.order_type, order.quantity,
