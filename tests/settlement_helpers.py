@@ -14,7 +14,7 @@ from alefctl.db.system_users import treasury_id
 from alefctl.workflows.onchain.minting import run_mint_jobs
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import Token
-from alefctl.workflows.trading.books import load_books
+from alefctl.workflows.trading.books import Books, load_books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
 
@@ -38,7 +38,7 @@ def place(platform: Platform, who: str, symbol: str, side: str, quantity: int,
     """An order through the real order path (the server's group writer, in-process)."""
     investor = platform.actor(f"{who}@x.io")
     with platform.engine.begin() as conn:
-        group = OrderGroup(conn, load_books(conn), LIMITS, treasury_id(conn),
+        group = OrderGroup(conn, Books(load_books(conn)), LIMITS, treasury_id(conn),
                            lambda: datetime.now(UTC))
         outcome = group.run(PlaceOrder(investor, OrderRequest(symbol, side, "limit", quantity,
                                                               D(price))))

@@ -32,12 +32,12 @@ def failures(platform) -> dict[str, list[dict]]:  # noqa: ANN001
 def place(platform, who, side: str, quantity: int, price: str) -> dict:  # noqa: ANN001
     """An order through the real order path (the server's group writer, in-process)."""
     from alefctl.workflows.orders import OrderRequest
-    from alefctl.workflows.trading.books import load_books
+    from alefctl.workflows.trading.books import Books, load_books
     from alefctl.workflows.trading.funds import NotionalLimits
     from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
 
     with platform.engine.begin() as conn:
-        group = OrderGroup(conn, load_books(conn), NotionalLimits(D(500), D(5000), D(50000)),
+        group = OrderGroup(conn, Books(load_books(conn)), NotionalLimits(D(500), D(5000), D(50000)),
                            treasury_id(conn), lambda: datetime.now(UTC))
         outcome = group.run(PlaceOrder(who, OrderRequest("DATE", side, "limit", quantity, D(price))))
         assert not isinstance(outcome, Exception), outcome

@@ -16,6 +16,7 @@ from alefctl.workflows.dividends.declaration import NewDividend, declare
 from alefctl.workflows.dividends.distribution import pay_chunk, start_distribution
 from alefctl.workflows.dividends.review import approve, submit
 from alefctl.workflows.orders import OrderRequest
+from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
 from alefctl.workflows.trading.state import MonotonicClock
@@ -26,7 +27,7 @@ LIMITS = NotionalLimits(Decimal(500), Decimal(5000), Decimal(50000))
 
 def _place(engine, actor, request: OrderRequest) -> dict:  # noqa: ANN001
     with engine.begin() as conn:
-        group = OrderGroup(conn, {}, LIMITS, treasury_id(conn), MonotonicClock())
+        group = OrderGroup(conn, Books(), LIMITS, treasury_id(conn), MonotonicClock())
         group.prepare([PlaceOrder(actor, request)])
         outcome = group.run(PlaceOrder(actor, request))
         group.flush()
@@ -58,7 +59,7 @@ def test_an_order_group_and_a_dividend_payment_never_deadlock(platform, chain_cl
         buy = PlaceOrder(tom, OrderRequest("DATE", "buy", "limit", 5, Decimal("10.00")))
         try:
             with engine.begin() as conn:
-                group = OrderGroup(conn, {}, LIMITS, treasury_id(conn), MonotonicClock())
+                group = OrderGroup(conn, Books(), LIMITS, treasury_id(conn), MonotonicClock())
                 group.prepare([buy])
                 prepared.set()
                 time.sleep(1.0)  # the payment now holds what it could lock, or waits at the gate

@@ -217,12 +217,13 @@ def test_cancel_without_a_server_applies_directly(platform, chain_client) -> Non
     alice = platform.actor("alice@x.io")
     from alefctl.db.system_users import treasury_id
     from alefctl.workflows.orders import OrderRequest
+    from alefctl.workflows.trading.books import Books
     from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
     from alefctl.workflows.trading.state import MonotonicClock
 
     limits = NotionalLimits(D(500), D(5000), D(50000))
     with platform.engine.begin() as conn:  # an order placed by a server that has since stopped
-        group = OrderGroup(conn, {}, limits, treasury_id(conn), MonotonicClock())
+        group = OrderGroup(conn, Books(), limits, treasury_id(conn), MonotonicClock())
         placed = group.run(PlaceOrder(alice, OrderRequest("DATE", "sell", "limit", 7, D("12.00"))))
         group.flush()
     assert balances_of(platform, "alice") == (7,)

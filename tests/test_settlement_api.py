@@ -15,6 +15,7 @@ from sqlalchemy import text
 from test_dividends import paying_token
 
 from alefctl.server import create_app
+from alefctl.server.state import server_state
 from alefctl.settings import load_settings
 from alefctl.workflows.settlement.runner import run_settlement
 
@@ -94,8 +95,7 @@ def test_dividend_routes_declare_to_distribute(api, platform) -> None:  # noqa: 
 @contextmanager
 def _server(engine, db_url, home, platform, opener=None, **server) -> Iterator[Api]:  # noqa: ANN001, ANN003
     settings = load_settings(home=home, database={"url": db_url}, server=server)
-    app = create_app(settings, engine)
-    app.state.chain_opener = opener  # the session's chain, not one in <home>/chain
+    app = create_app(settings, engine, chain_opener=opener)  # the session's chain, not <home>/chain's
     with TestClient(app) as client:
         yield Api(client, engine, platform.admin)
 
@@ -120,6 +120,6 @@ def test_the_server_settles_in_the_background(engine, db_url, tmp_path, platform
 
 def test_the_loop_can_be_switched_off(engine, db_url, tmp_path, platform) -> None:  # noqa: ANN001
     with _server(engine, db_url, tmp_path / "home", platform, settlement_loop=False) as server:
-        assert server.client.app.state.settlement_loop is None
+        assert server_state(server.client.app).settlement_loop is None
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM trades")).scalar_one() == 0

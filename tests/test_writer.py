@@ -55,7 +55,7 @@ def test_a_failed_commit_leaves_the_book_and_open_orders_as_the_database(platfor
 
         def state(books: dict) -> tuple:
             token_id = next(iter(books))
-            return token_id, books[token_id].snapshot(), dict(writer.open_orders)
+            return token_id, books[token_id].snapshot(), dict(writer.books.open_orders)
 
         token_id, snapshot, open_orders = writer.call(state).result(timeout=10)
         with platform.engine.connect() as conn:
@@ -227,3 +227,19 @@ def test_the_writer_plans_by_key_on_tables_without_statistics(platform) -> None:
             assert "orders_pkey" in plan and "Seq Scan" not in plan, plan
     finally:
         conn.close()
+
+
+def test_both_writers_have_the_writer_interface() -> None:
+    """The server types its writer against writer.Writer (mypy checks the classes; this checks
+    that nothing of it is missing or differently called, where mypy is not run)."""
+    import inspect
+
+    from alefctl.server.writer import Writer
+    from alefctl.server.writer_process import WriterProcess
+
+    members = [name for name in vars(Writer) if not name.startswith("_")]
+    assert members == ["start", "stop", "submit", "call", "depth"]
+    for writer_class in (OrderWriter, WriterProcess):
+        for name in members:
+            assert (inspect.signature(getattr(writer_class, name)).parameters.keys()
+                    == inspect.signature(getattr(Writer, name)).parameters.keys()), (writer_class, name)

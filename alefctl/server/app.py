@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI
@@ -21,7 +21,8 @@ from alefctl.server.problems import install_problem_handlers
 from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
 from alefctl.server.routes import businesses, dividends, kyc, orders, settlement, stream, system, tokens
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
-from alefctl.server.writer import OrderWriter
+from alefctl.server.state import ServerState, store_server_state
+from alefctl.server.writer import OrderWriter, Writer
 from alefctl.server.writer_process import WriterProcess
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -29,46 +30,46 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from alefctl.settings import Settings
+    from chain import ChainClient
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
-def create_app(settings: Settings, db: Engine | None = None) -> FastAPI:
-    """Build the server; it connects (or uses `db`) when it starts."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        from alefctl.db import connect
-        from alefctl.db.guard import ensure_schema_current
-        from alefctl.pii import load_cipher
-
-        owns_engine = db is None
-        app.state.db = db or connect(settings)
-        ensure_schema_current(app.state.db, settings)
-        app.state.cipher = load_cipher(settings)
-        app.state.writer = _start_writer(app, settings)
-        listener = TradingListener(app.state.db, lambda request: handle_request(app, request))
-        listener.start()
-        close_orders_of_closed_tokens(app)
-        start_settlement_loop(app, settings)
-        try:
-            yield
-        finally:
-            stop_settlement_loop(app)
-            listener.stop()
-            app.state.writer.stop()
-            if owns_engine:
-                app.state.db.dispose()
-
-    app = AlefAPI(title="alefctl", version=__version__, lifespan=lifespan,
+def create_app(settings: Settings, db: Engine | None = None, *,
+               chain_opener: Callable[[], ChainClient] | None = None) -> FastAPI:
+    """Build the server; it connects (or uses `db`) when it starts. `chain_opener` replaces
+    open_chain for the settlement loop (tests give theirs)."""
+    app = AlefAPI(title="alefctl", version=__version__, lifespan=_lifespan(settings, db, chain_opener),
                   description="Investor order API and platform endpoints of alefctl.")
-    app.state.settings = settings
-    app.state.key_cache = KeyCache()
-    app.state.metrics = Metrics()
-    app.state.hub = Hub()
-    app.state.feeds = BookFeeds()
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
         app.include_router(module.router)
     return app
+
+
+def _lifespan(settings: Settings, db: Engine | None,
+              chain_opener: Callable[[], ChainClient] | None) -> Lifespan:
+    """Start the server's state, the trading listener and the settlement loop; stop them in
+    reverse order."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = _start(settings, db, chain_opener)
+        store_server_state(app, state)
+        listener = TradingListener(state.db, lambda request: handle_request(state, request))
+        listener.start()
+        close_orders_of_closed_tokens(state)
+        start_settlement_loop(state)
+        try:
+            yield
+        finally:
+            stop_settlement_loop(state)
+            listener.stop()
+            state.writer.stop()
+            if db is None:  # the server's own engine
+                state.db.dispose()
+
+    return lifespan
 
 
 class AlefAPI(FastAPI):
@@ -85,23 +86,47 @@ class AlefAPI(FastAPI):
         await self._fast_path(scope, receive, send)
 
 
-def _start_writer(app: FastAPI, settings: Settings) -> OrderWriter | WriterProcess:
-    """The order writer (a process of its own unless settings say a thread), publishing each
-    committed group to the WebSocket hub."""
+def _start(settings: Settings, db: Engine | None,
+           chain_opener: Callable[[], ChainClient] | None) -> ServerState:
+    """The server's state: its database (connected unless given) with the current schema, and
+    its order writer started."""
+    from alefctl.db import connect
+    from alefctl.db.guard import ensure_schema_current
+    from alefctl.pii import load_cipher
+
+    engine = db or connect(settings)
+    ensure_schema_current(engine, settings)
+    cipher = load_cipher(settings)
+    metrics, hub, feeds = Metrics(), Hub(), BookFeeds()
+    writer = _start_writer(settings, engine, _publisher(metrics, hub, feeds))
+    return ServerState(settings=settings, db=engine, cipher=cipher, writer=writer,
+                       key_cache=KeyCache(), metrics=metrics, hub=hub, feeds=feeds,
+                       chain_opener=chain_opener)
+
+
+def _publisher(metrics: Metrics, hub: Hub, feeds: BookFeeds) -> Callable[[dict], None]:
+    """What the order writer calls with each committed group's report (from its thread): the
+    metrics, and the group's messages broadcast to the WebSocket hub on the event loop."""
     loop = asyncio.get_running_loop()
 
     def publish(report: dict) -> None:
-        messages = app.state.feeds.messages(report)
-        app.state.metrics.trades.inc(len(report["trades"]))
-        app.state.metrics.group_size.observe(report["size"])
-        app.state.metrics.commit_time.observe(report["commit"])
-        loop.call_soon_threadsafe(app.state.hub.broadcast, messages)
+        messages = feeds.messages(report)
+        metrics.trades.inc(len(report["trades"]))
+        metrics.group_size.observe(report["size"])
+        metrics.commit_time.observe(report["commit"])
+        loop.call_soon_threadsafe(hub.broadcast, messages)
 
-    options = {"grouped": settings.server.group_commit, "max_group": settings.server.max_group}
+    return publish
+
+
+def _start_writer(settings: Settings, db: Engine, publish: Callable[[dict], None]) -> Writer:
+    """The order writer (a process of its own unless settings say a thread), started."""
+    grouped, max_group = settings.server.group_commit, settings.server.max_group
+    writer: Writer
     if settings.server.writer_process:
-        writer: OrderWriter | WriterProcess = WriterProcess(settings, publish, **options)
+        writer = WriterProcess(settings, publish, grouped=grouped, max_group=max_group)
     else:
-        writer = OrderWriter(app.state.db, NotionalLimits.from_settings(settings.trading), publish,
-                             **options)
+        writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading), publish,
+                             grouped=grouped, max_group=max_group)
     writer.start()
     return writer

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import Request
 
 from alefctl.errors import PermissionDenied, Unavailable
+from alefctl.server.state import ServerState, server_state
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.api_keys import authenticate_keys, invalid_key
 
@@ -98,19 +99,19 @@ def _authenticate(db: Any, secrets: list[str]) -> dict[str, Actor]:
         return authenticate_keys(conn, secrets, "api")
 
 
-async def bearer_actor(app: Any, authorization: str) -> Actor:
+async def bearer_actor(state: ServerState, authorization: str) -> Actor:
     """The caller of an Authorization header, or 401 problem (cache hits stay on the loop)."""
     scheme, _, secret = authorization.partition(" ")
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
         raise PermissionDenied("missing bearer API key (Authorization: Bearer alef_...)",
                                code="unauthenticated")
-    return await app.state.key_cache.actor(app.state.db, secret)
+    return await state.key_cache.actor(state.db, secret)
 
 
 async def current_actor(request: Request) -> Actor:
     """FastAPI dependency: the authenticated caller, or 401 problem."""
-    return await bearer_actor(request.app, request.headers.get("authorization", ""))
+    return await bearer_actor(server_state(request), request.headers.get("authorization", ""))
 
 
 def role(*roles: str) -> Callable[[Request], Awaitable[Actor]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ Message = tuple[str, dict[str, Any] | str]  # (channel, message data or its JSON
 Levels = dict[tuple[str, Decimal], int]  # (side, price) -> quantity
 
 
-def book_levels(books: dict[uuid.UUID, Any], token_id: uuid.UUID, tick: Decimal) -> Levels | None:
+def book_levels(books: Mapping[uuid.UUID, Any], token_id: uuid.UUID, tick: Decimal) -> Levels | None:
     """The top levels of a token's book in USD prices, or None if the server runs no such book
     (a writer call: it runs where the books are)."""
     book = books.get(token_id)
@@ -34,7 +35,7 @@ def book_levels(books: dict[uuid.UUID, Any], token_id: uuid.UUID, tick: Decimal)
     return levels
 
 
-def group_report(group: Any, books: dict[uuid.UUID, Any]) -> dict[str, Any]:
+def group_report(group: Any, books: Mapping[uuid.UUID, Any]) -> dict[str, Any]:
     """A committed group as plain data: trade and order messages, and the touched books' levels."""
     trades: list[Message] = []
     for trade in group.ledger.trades:

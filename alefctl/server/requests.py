@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import FastAPI
 from sqlalchemy import text
 
+from alefctl.server.state import ServerState
 from alefctl.workflows.actor import resolve_actor
 from alefctl.workflows.trading.control import CLOSED_STATUSES, open_order_ids
 from alefctl.workflows.trading.group import CancelOrder
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 
-def handle_request(app: FastAPI, request: dict[str, Any]) -> None:
+def handle_request(state: ServerState, request: dict[str, Any]) -> None:
     """cancel: one order for its requester; token_closed: every open order of the token."""
-    db = app.state.db
-    with db.begin() as conn:
+    with state.db.begin() as conn:
         if request.get("kind") == "cancel":
             email = conn.execute(text("SELECT email FROM users WHERE id = :u"),
                                  {"u": request["actor_id"]}).scalar_one()
@@ -27,15 +27,15 @@ def handle_request(app: FastAPI, request: dict[str, Any]) -> None:
         else:
             return
     for actor, order_id in orders:
-        app.state.writer.submit(CancelOrder(actor, order_id))
+        state.writer.submit(CancelOrder(actor, order_id))
 
 
-def close_orders_of_closed_tokens(app: FastAPI) -> None:
+def close_orders_of_closed_tokens(state: ServerState) -> None:
     """At start: cancel orders left open on tokens that matured or were delisted meanwhile."""
-    with app.state.db.connect() as conn:
+    with state.db.connect() as conn:
         token_ids = conn.execute(text(
             "SELECT DISTINCT o.token_id FROM orders o JOIN tokens t ON t.id = o.token_id WHERE"
-            " t.status = ANY(:closed) AND o.status IN ('open', 'partially_filled', 'pending_stop')"),
+            f" t.status = ANY(:closed) AND o.status IN {OPEN_STATUSES_SQL}"),
             {"closed": list(CLOSED_STATUSES)}).scalars().all()
     for token_id in token_ids:
-        handle_request(app, {"kind": "token_closed", "token_id": token_id})
+        handle_request(state, {"kind": "token_closed", "token_id": token_id})

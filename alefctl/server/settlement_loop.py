@@ -4,7 +4,7 @@ Every settings.server.settlement_interval_s it drains the settlement queue (the 
 `alefctl settlement run`, so a cron run beside it is safe) and sets the settlement backlog
 gauge. It starts at once, so trades a previous process left 'processing' are recovered on
 start. Disabled by settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false).
-The chain is opened on first on-chain work (app.state.chain_opener, if set, replaces
+The chain is opened on first on-chain work (the server state's chain_opener, if set, replaces
 open_chain) and closed on stop if the loop opened it.
 """
 
@@ -13,12 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from alefctl.settings import Settings
+    from alefctl.server.state import ServerState
     from chain import ChainClient
 
 log = logging.getLogger("alefctl.settlement")
@@ -28,13 +26,13 @@ STOP_TIMEOUT_S = 30.0
 class SettlementLoop:
     """One thread running the settlement processor every interval until stopped."""
 
-    def __init__(self, app: FastAPI, settings: Settings,
-                 opener: Callable[[], ChainClient] | None = None) -> None:
-        self.app = app
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        settings = state.settings
         self.interval = settings.server.settlement_interval_s
         self.batch_size = settings.server.settlement_batch_size
         self.settings = settings
-        self.opener = opener
+        self.opener: Callable[[], ChainClient] | None = state.chain_opener
         self.client: ChainClient | None = None
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, name="settlement-loop", daemon=True)
@@ -58,7 +56,7 @@ class SettlementLoop:
         from alefctl.workflows.settlement.queue import backlog
         from alefctl.workflows.settlement.runner import drain_settlement
 
-        db = self.app.state.db
+        db = self.state.db
         try:
             report = drain_settlement(db, self._chain, batch_size=self.batch_size,
                                       stopping=self.stopped.is_set)
@@ -68,7 +66,7 @@ class SettlementLoop:
             log.exception("settlement run failed; retrying next period")
         try:
             with db.connect() as conn:
-                self.app.state.metrics.settlement_backlog.set(backlog(conn))
+                self.state.metrics.settlement_backlog.set(backlog(conn))
         except Exception:
             log.exception("settlement backlog not measured")
 
@@ -88,17 +86,14 @@ class SettlementLoop:
             self.stopped.wait(self.interval)
 
 
-def start_settlement_loop(app: FastAPI, settings: Settings) -> None:
-    """Start the loop unless settings.server.settlement_loop is false; kept in app.state."""
-    loop: Any = None
-    if settings.server.settlement_loop:
-        loop = SettlementLoop(app, settings, getattr(app.state, "chain_opener", None))
-        loop.start()
-    app.state.settlement_loop = loop
+def start_settlement_loop(state: ServerState) -> None:
+    """Start the loop unless settings.server.settlement_loop is false; kept in the state."""
+    if state.settings.server.settlement_loop:
+        state.settlement_loop = SettlementLoop(state)
+        state.settlement_loop.start()
 
 
-def stop_settlement_loop(app: FastAPI) -> None:
+def stop_settlement_loop(state: ServerState) -> None:
     """Stop the loop if it runs."""
-    loop = getattr(app.state, "settlement_loop", None)
-    if loop is not None:
-        loop.stop()
+    if state.settlement_loop is not None:
+        state.settlement_loop.stop()

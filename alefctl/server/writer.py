@@ -4,8 +4,8 @@ Commands queue up while a group commits; the next group takes all of them (up to
 runs them through the books and writes them in one transaction, so a busy book is bound by CPU,
 not by one fsync per order. With grouped=False every command has a transaction of its own (the
 spec's behaviour, kept as a setting for comparison). If a group's transaction fails, the books
-it touched are dropped (they reload from the database on next use) and its commands are retried
-one by one, so memory and database never disagree and one bad command fails alone.
+it touched are restored (workflows/trading/books.py: Books) and its commands are retried one by
+one, so memory and database never disagree and one bad command fails alone.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
@@ -25,11 +25,10 @@ from alefctl.db import locks
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, Unavailable
 from alefctl.server.feeds import group_report
-from alefctl.workflows.trading.books import load_books
+from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
-from alefctl.workflows.trading.guards import MarketGuards
-from alefctl.workflows.trading.state import MonotonicClock, OrderState
+from alefctl.workflows.trading.state import MonotonicClock
 
 log = logging.getLogger("alefctl.writer")
 Command = PlaceOrder | CancelOrder
@@ -42,9 +41,30 @@ Command = PlaceOrder | CancelOrder
 KEYED_PLANS = "SET enable_seqscan = off"
 
 
+class Writer(Protocol):
+    """An order writer as the server uses it: OrderWriter (a thread in the server's process) or
+    writer_process.WriterProcess (a process of its own). The server's uses are typed against it."""
+
+    def start(self) -> None:
+        """Own the books and rebuild them; then take commands."""
+
+    def stop(self) -> None:
+        """Finish the queued commands, then stop and let another server own the books."""
+
+    def submit(self, command: Command) -> Future[Any]:
+        """Queue an order command; the Future resolves after its group commits."""
+
+    def call(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        """Run fn(books, *args) where the books are: books by token id, read-only; fn must be a
+        module-level function (it may cross to the writer process)."""
+
+    def depth(self) -> int:
+        """Commands (and calls) waiting for the writer."""
+
+
 class OrderWriter:
-    """Owns the books; `submit` returns a Future of the command's outcome; `publish` gets each
-    committed group's report (feeds.group_report, with its size and its COMMIT's time)."""
+    """Owns the books (Books); `submit` returns a Future of the command's outcome; `publish` gets
+    each committed group's report (feeds.group_report, with its size and its COMMIT's time)."""
 
     def __init__(self, db: Engine, limits: NotionalLimits, publish: Callable[[Any], None],
                  *, grouped: bool = True, max_group: int = 256):
@@ -54,11 +74,7 @@ class OrderWriter:
         self.max_group = max_group if grouped else 1
         self.clock = MonotonicClock()
         self.queue: queue.Queue[tuple[Command, Future[Any]] | None] = queue.Queue()
-        self.books: dict[Any, Any] = {}
-        # The state of open orders as the last groups committed them: the writer is the only
-        # one to change open orders while it owns the books, so makers and cancels need no read.
-        self.open_orders: dict[Any, OrderState] = {}
-        self.guards = MarketGuards()
+        self.books = Books()
         self._thread = threading.Thread(target=self._loop, name="order-writer", daemon=True)
 
     def start(self) -> None:
@@ -70,7 +86,7 @@ class OrderWriter:
             self._owner.close()
             raise Conflict("another alefctl serve already owns the order books of this database")
         with self.db.connect() as conn:
-            self.books = load_books(conn)
+            self.books.rebuild(conn)
             self.treasury = treasury_id(conn)
         self._conn = self._connect()
         self._thread.start()
@@ -134,7 +150,7 @@ class OrderWriter:
         commands = [(c, f) for c, f in batch if isinstance(c, PlaceOrder | CancelOrder)]
         for fn, future in batch:
             if not isinstance(fn, PlaceOrder | CancelOrder):
-                _resolve(future, fn, self.books)
+                _resolve(future, fn, self.books.by_token)
         if commands:
             self._commit(commands)
 
@@ -143,8 +159,7 @@ class OrderWriter:
         conn = self._conn
         try:
             with conn.begin():
-                group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock,
-                                   self.guards, self.open_orders)
+                group = OrderGroup(conn, self.books, self.limits, self.treasury, self.clock)
                 group.prepare([command for command, _ in commands])
                 outcomes = [group.run(command) for command, _ in commands]
                 group.flush()
@@ -153,10 +168,8 @@ class OrderWriter:
         except Exception as exc:  # a failed commit: memory must follow the database again
             if conn.invalidated or conn.closed:
                 self._conn = self._connect()
-            for market in (group.markets.values() if group else ()):
-                self.books.pop(market.id, None)
-            for order_id in (group.orders if group else ()):  # changed in memory, not committed
-                self.open_orders.pop(order_id, None)
+            if group is not None:
+                self.books.restore(group)
             if len(commands) > 1:
                 for single in commands:
                     self._commit([single])
@@ -164,30 +177,20 @@ class OrderWriter:
             log.exception("order command failed to commit")
             commands[0][1].set_exception(Unavailable(f"the order could not be committed: {exc}"))
             return
-        self._keep_open(group.orders.values())
+        self.books.apply(group)
         for (_, future), outcome in zip(commands, outcomes, strict=True):
             if isinstance(outcome, Exception):
                 future.set_exception(outcome)
             else:
                 future.set_result(outcome)
         try:
-            self.publish(group_report(group, self.books) | {
+            self.publish(group_report(group, self.books.by_token) | {
                 "size": len(commands), "commit": commit_seconds})
         except Exception:  # market data must never stop the order path
             log.exception("publishing a committed group failed")
 
-    def _keep_open(self, orders: Any) -> None:
-        """Remember the committed state of the group's open orders, forget finished ones."""
-        for order in orders:
-            if order.is_finished:
-                self.open_orders.pop(order.id, None)
-            else:
-                order.is_new = False
-                order.trades = []  # a new list: the outcomes sent back keep theirs
-                self.open_orders[order.id] = order
 
-
-def _resolve(future: Future[Any], fn: Callable[[dict[Any, Any]], Any], books: dict[Any, Any]) -> None:
+def _resolve(future: Future[Any], fn: Callable[[Mapping[Any, Any]], Any], books: Mapping[Any, Any]) -> None:
     try:
         future.set_result(fn(books))
     except Exception as exc:  # reported to the caller, not raised in the writer

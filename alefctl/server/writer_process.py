@@ -1,4 +1,4 @@
-"""The order writer in a process of its own, with the interface of OrderWriter.
+"""The order writer in a process of its own, with the interface of OrderWriter (writer.Writer).
 
 In one process the writer's matching and database round trips share the GIL with the HTTP
 event loop, and under load each waits for the other; in its own process the writer has a core
@@ -21,9 +21,12 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alefctl.errors import AlefError, Unavailable
+
+if TYPE_CHECKING:
+    from alefctl.server.writer import Command
 
 log = logging.getLogger("alefctl.writer")
 START_TIMEOUT_S = 120
@@ -79,7 +82,7 @@ class WriterProcess:
         self._reader.join(timeout=5)
         self._pipe.close()
 
-    def submit(self, command: Any) -> Future[Any]:
+    def submit(self, command: Command) -> Future[Any]:
         """Queue an order command; the Future resolves after its group commits."""
         return self._request("command", command)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
+
 # A settlement still pending or processing after this long is shown as stuck (display only).
 STUCK_AFTER_MINUTES = 5
 ATTENTION_SQL = f"""
@@ -82,7 +84,7 @@ def open_orders(conn: Connection, token_id: uuid.UUID, limit: int = 200) -> list
     rows = conn.execute(text(
         "SELECT o.id, u.email, o.side, o.order_type, o.price, o.stop_price, o.quantity,"
         " o.filled_quantity, o.status, o.created_at FROM orders o JOIN users u ON u.id = o.user_id"
-        " WHERE o.token_id = :t AND o.status IN ('open', 'partially_filled', 'pending_stop')"
+        f" WHERE o.token_id = :t AND o.status IN {OPEN_STATUSES_SQL}"
         " ORDER BY o.engine_seq, o.created_at, o.id LIMIT :limit"), {"t": token_id, "limit": limit})
     return [dict(row._mapping) for row in rows]
 

@@ -24,9 +24,10 @@ from sqlalchemy.engine import Engine
 
 from alefctl.errors import InvalidInput
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 MAX_ROWS = 100  # offending rows reported per check
-OPEN_ORDER = "('open', 'partially_filled', 'pending_stop')"
+OPEN_ORDER = OPEN_STATUSES_SQL
 OPEN_OTC = "('pending', 'approved')"
 
 

@@ -11,18 +11,25 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field
 from sqlalchemy import Connection, text
 
 from alefctl.errors import InvalidInput, NotFound
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.trading.vocabulary import (
+    DEFAULT_ORDER_TYPE,
+    DEFAULT_STP_MODE,
+    DEFAULT_TIME_IN_FORCE,
+    ORDER_TYPES,
+    PRICED_TYPES,
+    SIDES,
+    STOP_TYPES,
+    STP_MODES,
+    TIME_IN_FORCE,
+)
 
-SIDES = ("buy", "sell")
-ORDER_TYPES = ("limit", "market", "stop_loss", "stop_limit")
-TIME_IN_FORCE = ("GTC", "IOC", "FOK")
-STP_MODES = ("none", "cancel_taker", "cancel_maker", "cancel_both")
-OPEN_STATUSES = ("open", "partially_filled", "pending_stop")
 ORDER_COLUMNS = (
     "o.id, o.user_id, t.symbol, o.token_id, o.client_order_id, o.side, o.order_type,"
     " o.time_in_force, o.price, o.stop_price, o.quantity, o.filled_quantity,"
@@ -31,19 +38,28 @@ ORDER_COLUMNS = (
 )
 
 
+def _one_of(words: tuple[str, ...]) -> Any:
+    """The JSON schema of a text field that takes these words (checked by check_order_shape,
+    which names the field that is wrong)."""
+    return Field(json_schema_extra={"enum": list(words)})
+
+
+# Also the JSON body of POST /api/v1/orders, validated by pydantic (server/routes/orders.py;
+# the docstring is its OpenAPI description): there the token is `token_id`, and order_type may
+# be left out (a limit order). In Python every field up to quantity is given.
 @dataclass(frozen=True)
 class OrderRequest:
-    """A new order as the investor sends it (prices in USD, as strings or Decimals)."""
+    """A new order; prices are USD strings on the token's tick grid."""
 
-    token: str
-    side: str
-    order_type: str
+    token: Annotated[str, Field(alias="token_id", description="token symbol or id")]
+    side: Annotated[str, _one_of(SIDES)]
+    order_type: Annotated[str, _one_of(ORDER_TYPES), Field(default=DEFAULT_ORDER_TYPE)]
     quantity: int
     price: Decimal | None = None
     stop_price: Decimal | None = None
-    time_in_force: str = "GTC"
+    time_in_force: Annotated[str, _one_of(TIME_IN_FORCE)] = DEFAULT_TIME_IN_FORCE
     client_order_id: str | None = None
-    self_trade_prevention: str = "cancel_taker"
+    self_trade_prevention: Annotated[str, _one_of(STP_MODES)] = DEFAULT_STP_MODE
     confirm_fat_finger: bool = False
     confirm_nav_deviation: bool = False
 
@@ -51,19 +67,19 @@ class OrderRequest:
 def check_order_shape(order: OrderRequest) -> None:
     """Pre-flight of the spec: side, quantity, type and the prices each type needs."""
     if order.side not in SIDES:
-        raise InvalidInput("side must be buy or sell", field="side")
+        raise InvalidInput(f"side must be {_either(SIDES)}", field="side")
     if order.order_type not in ORDER_TYPES:
         raise InvalidInput(f"order_type must be one of {', '.join(ORDER_TYPES)}",
                            field="order_type")
     if not isinstance(order.quantity, int) or order.quantity <= 0:
         raise InvalidInput("quantity must be a whole number above zero", field="quantity")
     if order.time_in_force not in TIME_IN_FORCE:
-        raise InvalidInput("time_in_force must be GTC, IOC or FOK", field="time_in_force")
+        raise InvalidInput(f"time_in_force must be {_either(TIME_IN_FORCE)}", field="time_in_force")
     if order.self_trade_prevention not in STP_MODES:
         raise InvalidInput(f"self_trade_prevention must be one of {', '.join(STP_MODES)}",
                            field="self_trade_prevention")
-    needs_price = order.order_type in ("limit", "stop_limit")
-    needs_stop = order.order_type in ("stop_loss", "stop_limit")
+    needs_price = order.order_type in PRICED_TYPES
+    needs_stop = order.order_type in STOP_TYPES
     if needs_price != (order.price is not None):
         raise InvalidInput(f"a {order.order_type} order {'needs' if needs_price else 'takes no'}"
                            " price", field="price")
@@ -72,6 +88,11 @@ def check_order_shape(order: OrderRequest) -> None:
                            " stop_price", field="stop_price")
     if order.client_order_id is not None and not 0 < len(order.client_order_id) <= 64:
         raise InvalidInput("client_order_id must be 1-64 characters", field="client_order_id")
+
+
+def _either(words: tuple[str, ...]) -> str:
+    """`a, b or c`."""
+    return f"{', '.join(words[:-1])} or {words[-1]}"
 
 
 def to_ticks(price: Decimal | str | None, tick_size: Decimal, *, field: str = "price") -> int | None:

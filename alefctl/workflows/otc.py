@@ -26,6 +26,7 @@ from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import MonotonicClock, OrderState
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.side, o.quantity, o.price,"
                " o.total, o.locked_fiat, o.locked_quantity, o.status, o.rejection_reason,"
@@ -42,8 +43,8 @@ def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
     if mode not in ("full_orderbook", "fixed_price_otc"):
         raise InvalidInput("mode must be full_orderbook or fixed_price_otc", field="mode")
     open_orders = conn.execute(text(
-        "SELECT (SELECT count(*) FROM orders WHERE token_id = :t AND status IN ('open',"
-        " 'partially_filled', 'pending_stop')) + (SELECT count(*) FROM otc_orders WHERE"
+        f"SELECT (SELECT count(*) FROM orders WHERE token_id = :t AND status IN {OPEN_STATUSES_SQL})"
+        " + (SELECT count(*) FROM otc_orders WHERE"
         " token_id = :t AND status = 'pending')"), {"t": token.id}).scalar_one()
     if open_orders:
         raise Conflict(f"{token.symbol} has {open_orders} open orders: cancel them first")

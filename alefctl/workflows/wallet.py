@@ -13,6 +13,7 @@ from alefctl.errors import Conflict, InsufficientFunds
 from alefctl.money import format_usd, parse_amount
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, move_fiat
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from alefctl.workflows.users import get_user
 
 
@@ -82,7 +83,7 @@ def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10)
     locked = conn.execute(
         text(
             "SELECT coalesce(sum(locked_fiat), 0) FROM orders WHERE user_id = :u"
-            " AND status IN ('open', 'partially_filled', 'pending_stop')"
+            f" AND status IN {OPEN_STATUSES_SQL}"
         ),
         {"u": user.id},
     ).scalar_one()

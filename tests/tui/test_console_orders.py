@@ -15,6 +15,7 @@ from alefctl.tui.app import AlefConsole
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.otc import set_trading_mode
+from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
 from alefctl.workflows.trading.state import MonotonicClock
@@ -26,7 +27,7 @@ LIMITS = NotionalLimits(Decimal(500), Decimal(5000), Decimal(50000))
 def placed(platform, who: str, side: str, quantity: int, price: str) -> dict:  # noqa: ANN001
     """An order placed through the order group, as a (now stopped) server would have."""
     with platform.engine.begin() as conn:
-        group = OrderGroup(conn, {}, LIMITS, treasury_id(conn), MonotonicClock())
+        group = OrderGroup(conn, Books(), LIMITS, treasury_id(conn), MonotonicClock())
         outcome = group.run(PlaceOrder(platform.actor(f"{who}@x.io"),
                                        OrderRequest("DATE", side, "limit", quantity, Decimal(price))))
         group.flush()

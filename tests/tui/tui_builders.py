@@ -19,7 +19,7 @@ from alefctl.workflows.lifecycle import start_offering
 from alefctl.workflows.offering import subscribe
 from alefctl.workflows.onchain.deploy import deploy_token
 from alefctl.workflows.orders import OrderRequest
-from alefctl.workflows.trading.books import load_books
+from alefctl.workflows.trading.books import Books, load_books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
 from alefctl.workflows.wallet import deposit
@@ -31,7 +31,8 @@ def place(platform, who: str, symbol: str, side: str, quantity: int, price: str)
     """A limit order through the server's group writer, in-process, committed."""
     investor = platform.actor(f"{who}@x.io")
     with platform.engine.begin() as conn:
-        group = OrderGroup(conn, load_books(conn), LIMITS, treasury_id(conn), lambda: datetime.now(UTC))
+        group = OrderGroup(conn, Books(load_books(conn)), LIMITS, treasury_id(conn),
+                           lambda: datetime.now(UTC))
         outcome = group.run(PlaceOrder(investor, OrderRequest(symbol, side, "limit", quantity,
                                                               Decimal(price))))
         assert not isinstance(outcome, Exception), outcome

@@ -8,17 +8,19 @@ from typing import Any, TypeVar
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from pydantic import BaseModel, ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection
 
 from alefctl.jsonfmt import json_text, to_jsonable
+from alefctl.server.state import server_state
 
-M = TypeVar("M", bound=BaseModel)
+M = TypeVar("M")
+_ADAPTERS: dict[type, TypeAdapter[Any]] = {}
 
 
 def transaction(request: Request) -> AbstractContextManager[Connection]:
     """One database transaction for one workflow step."""
-    return request.app.state.db.begin()
+    return server_state(request).db.begin()
 
 
 def out(result: Any) -> Any:
@@ -28,10 +30,18 @@ def out(result: Any) -> Any:
     return to_jsonable(result.to_dict() if hasattr(result, "to_dict") else result)
 
 
-def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+def _adapter(model: type[M]) -> TypeAdapter[M]:
+    """Pydantic's validator of a body model (a pydantic model or a dataclass), built once."""
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(model)
+    return adapter
+
+
+def body_schema(model: type) -> dict[str, Any]:
     """OpenAPI text of a JSON body that a hot route parses itself (see parse_body)."""
     return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": model.model_json_schema()}}}}
+        "application/json": {"schema": _adapter(model).json_schema()}}}}
 
 
 def parse_body(model: type[M], raw: bytes) -> M:
@@ -40,7 +50,7 @@ def parse_body(model: type[M], raw: bytes) -> M:
     The order routes parse for themselves: FastAPI's body and dependency machinery costs more
     per request than the order does in the writer."""
     try:
-        return model.model_validate_json(raw or b"null")
+        return _adapter(model).validate_json(raw or b"null")
     except ValidationError as exc:
         raise RequestValidationError(
             [error | {"loc": ("body", *error["loc"])} for error in exc.errors()]) from None

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
 from alefctl.server.routes import out, transaction
+from alefctl.server.state import server_state
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.dividends import declaration as dividends
 from alefctl.workflows.dividends import distribution as dividends_distribution
@@ -91,4 +92,4 @@ def approve(dividend_id: str, request: Request, actor: Actor = Depends(admin)) -
 @router.post("/admin/dividends/{dividend_id}/distribute")
 def distribute(dividend_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
     """Pay an approved dividend to its holders; safe to call again after a failure."""
-    return out(dividends_distribution.distribute(request.app.state.db, actor, dividend_id))
+    return out(dividends_distribution.distribute(server_state(request).db, actor, dividend_id))

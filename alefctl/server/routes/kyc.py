@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
 from alefctl.server.routes import out, transaction
+from alefctl.server.state import server_state
 from alefctl.workflows import kyc
 from alefctl.workflows.actor import Actor
 
@@ -42,7 +43,7 @@ def submit(body: KycBody, request: Request, actor: Actor = Depends(current_actor
     form = kyc.KycSubmission(body.full_name, body.nationality, body.document_type,
                              body.document_number, body.date_of_birth)
     with transaction(request) as conn:
-        return out(kyc.submit_kyc(conn, actor, form, request.app.state.cipher))
+        return out(kyc.submit_kyc(conn, actor, form, server_state(request).cipher))
 
 
 @router.get("/admin/kyc")
@@ -56,7 +57,7 @@ def queue(request: Request, status: str | None = None, actor: Actor = Depends(re
 def detail(application_id: str, request: Request, actor: Actor = Depends(reviewer)) -> dict:
     """Full details with personal data; the first view starts the review."""
     with transaction(request) as conn:
-        return out(kyc.open_kyc(conn, actor, application_id, request.app.state.cipher))
+        return out(kyc.open_kyc(conn, actor, application_id, server_state(request).cipher))
 
 
 @router.post("/admin/kyc/{application_id}/review")

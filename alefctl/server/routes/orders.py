@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from decimal import Decimal
-from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
+from starlette.applications import Starlette
 
 from alefctl.server.auth import bearer_actor, current_actor, role
 from alefctl.server.routes import body_schema, out, parse_body, render, transaction
+from alefctl.server.state import server_state
 from alefctl.workflows import orders, otc
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
@@ -22,23 +22,7 @@ router = APIRouter(prefix="/api/v1", tags=["orders"])
 admin = role("admin")
 
 
-class OrderBody(BaseModel):
-    """A new order; prices are USD strings on the token's tick grid."""
-
-    token_id: str = Field(description="token symbol or id")
-    side: str
-    order_type: str = "limit"
-    quantity: int
-    price: Decimal | None = None
-    stop_price: Decimal | None = None
-    time_in_force: str = "GTC"
-    client_order_id: str | None = None
-    self_trade_prevention: str = "cancel_taker"
-    confirm_fat_finger: bool = False
-    confirm_nav_deviation: bool = False
-
-
-@router.post("/orders", status_code=201, openapi_extra=body_schema(OrderBody),
+@router.post("/orders", status_code=201, openapi_extra=body_schema(orders.OrderRequest),
              responses={200: {"description": "the original order, for a resent client_order_id"}})
 async def place(request: Request) -> Response:
     """Place an order; 201 with its fills, or 200 with the original for a resent client_order_id."""
@@ -46,23 +30,17 @@ async def place(request: Request) -> Response:
                              await request.body())
 
 
-async def place_order(app: Any, authorization: str, body: bytes) -> Response:
+async def place_order(app: Starlette, authorization: str, body: bytes) -> Response:
     """The place route, for FastAPI and for the order fast path (server/order_path.py)."""
-    actor = await bearer_actor(app, authorization)
+    state = server_state(app)
+    actor = await bearer_actor(state, authorization)
     actor.require("investor")
-    fields = parse_body(OrderBody, body)
-    order = orders.OrderRequest(
-        token=fields.token_id, side=fields.side, order_type=fields.order_type,
-        quantity=fields.quantity, price=fields.price, stop_price=fields.stop_price,
-        time_in_force=fields.time_in_force, client_order_id=fields.client_order_id,
-        self_trade_prevention=fields.self_trade_prevention,
-        confirm_fat_finger=fields.confirm_fat_finger,
-        confirm_nav_deviation=fields.confirm_nav_deviation)
+    order = parse_body(orders.OrderRequest, body)
     orders.check_order_shape(order)
-    metrics = app.state.metrics
+    metrics = state.metrics
     started = time.perf_counter()
     try:
-        result = await asyncio.wrap_future(app.state.writer.submit(PlaceOrder(actor, order)))
+        result = await asyncio.wrap_future(state.writer.submit(PlaceOrder(actor, order)))
     except Exception:
         metrics.orders.labels("refused").inc()
         raise
@@ -93,11 +71,12 @@ async def cancel(order_id: str, request: Request) -> Response:
     return await cancel_order(request.app, request.headers.get("authorization", ""), order_id)
 
 
-async def cancel_order(app: Any, authorization: str, order_id: str) -> Response:
+async def cancel_order(app: Starlette, authorization: str, order_id: str) -> Response:
     """The cancel route, for FastAPI and for the order fast path (server/order_path.py)."""
-    actor = await bearer_actor(app, authorization)
+    state = server_state(app)
+    actor = await bearer_actor(state, authorization)
     actor.require("investor", "admin")
-    return render(await asyncio.wrap_future(app.state.writer.submit(CancelOrder(actor, order_id))))
+    return render(await asyncio.wrap_future(state.writer.submit(CancelOrder(actor, order_id))))
 
 
 @router.get("/orderbook/{token_id}")
@@ -107,7 +86,7 @@ async def order_book(token_id: str, request: Request, levels: int = 20,
     with transaction(request) as conn:
         token = get_token(conn, token_id)
 
-    found = await asyncio.wrap_future(request.app.state.writer.call(
+    found = await asyncio.wrap_future(server_state(request).writer.call(
         depth_and_last, token.id, max(1, min(levels, 500))))
     bids, asks, last = ((), (), None) if found is None else (*found[0], found[1])
     tick = token.tick_size

@@ -11,7 +11,8 @@ from alefctl.errors import AlefError
 from alefctl.jsonfmt import json_text
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
-from alefctl.workflows.tokens import get_token
+from alefctl.server.state import ServerState, server_state
+from alefctl.workflows.tokens import Token, get_token
 
 router = APIRouter(prefix="/api/v1")
 UNAUTHORIZED_CLOSE = 4001
@@ -20,12 +21,12 @@ UNAUTHORIZED_CLOSE = 4001
 @router.websocket("/ws")
 async def stream(socket: WebSocket) -> None:
     """Authenticate (Authorization header or ?api_key=), then serve subscribe messages."""
-    app = socket.app
+    state = server_state(socket)
     header = socket.headers.get("authorization", "")
     secret = header.partition(" ")[2].strip() or socket.query_params.get("api_key", "")
     await socket.accept()
     try:
-        actor = await app.state.key_cache.actor(app.state.db, secret)
+        actor = await state.key_cache.actor(state.db, secret)
     except AlefError as error:
         await socket.close(UNAUTHORIZED_CLOSE, error.message[:120])
         return
@@ -34,17 +35,17 @@ async def stream(socket: WebSocket) -> None:
     try:
         while True:
             request = await socket.receive_json()
-            await _handle(app, client, request)
+            await _handle(state, client, request)
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away: unsubscribe below
     finally:
-        app.state.hub.unsubscribe(client)
+        state.hub.unsubscribe(client)
         client.offer(None)
         with contextlib.suppress(Exception):
             await pump
 
 
-async def _handle(app, client: Client, request: dict) -> None:  # noqa: ANN001
+async def _handle(state: ServerState, client: Client, request: dict) -> None:
     op, channel = request.get("op"), str(request.get("channel", ""))
     if op not in ("subscribe", "unsubscribe", "snapshot"):
         client.offer(json_text({"type": "error",
@@ -57,28 +58,27 @@ async def _handle(app, client: Client, request: dict) -> None:  # noqa: ANN001
         client.offer(json_text({"type": "error", "detail": f"unknown channel {channel!r}"}))
         return
     if op == "unsubscribe":
-        app.state.hub.unsubscribe(client, channel)
+        state.hub.unsubscribe(client, channel)
         return
     if op == "subscribe":
-        app.state.hub.subscribe(client, channel)
+        state.hub.subscribe(client, channel)
     if kind == "book":
-        client.offer(await _snapshot(app, symbol))
+        client.offer(await _snapshot(state, symbol))
     client.offer(json_text({"type": "subscribed", "channel": channel}))
 
 
-async def _snapshot(app, symbol: str) -> str:  # noqa: ANN001
-    def load() -> object:
-        with app.state.db.begin() as conn:
+async def _snapshot(state: ServerState, symbol: str) -> str:
+    def load() -> Token:
+        with state.db.begin() as conn:
             return get_token(conn, symbol)
 
     try:
         token = await asyncio.to_thread(load)
     except AlefError as error:
         return json_text({"type": "error", "detail": error.message})
-    feeds = app.state.feeds
+    feeds = state.feeds
     if not feeds.published(token.symbol):  # nothing traded since the server started
-        levels = await asyncio.wrap_future(app.state.writer.call(book_levels, token.id,
-                                                                 token.tick_size))
+        levels = await asyncio.wrap_future(state.writer.call(book_levels, token.id, token.tick_size))
         if levels is not None and not feeds.published(token.symbol):
             feeds.update(token.symbol, levels)
     return feeds.snapshot(token.symbol)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 
 from alefctl.db.probes import ping
 from alefctl.server.problems import problem
+from alefctl.server.state import server_state
 
 router = APIRouter(tags=["system"])
 
@@ -20,7 +21,7 @@ def health() -> dict:
 def ready(request: Request) -> dict | Response:
     """The database answers and the books are loaded."""
     try:
-        with request.app.state.db.connect() as conn:
+        with server_state(request).db.connect() as conn:
             ping(conn)
     except Exception as exc:  # any failure means not ready
         return problem(503, "unavailable", f"database unavailable: {type(exc).__name__}")
@@ -32,6 +33,6 @@ def metrics(request: Request) -> Response:
     """Prometheus text exposition of this server's metrics."""
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-    request.app.state.metrics.queue_depth.set(request.app.state.writer.depth())
-    return Response(generate_latest(request.app.state.metrics.registry),
-                    media_type=CONTENT_TYPE_LATEST)
+    state = server_state(request)
+    state.metrics.queue_depth.set(state.writer.depth())
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from alefctl.server.auth import current_actor, role
 from alefctl.server.routes import out, transaction
+from alefctl.server.state import server_state
 from alefctl.workflows import lifecycle, offering, tokens
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
@@ -60,7 +61,7 @@ class ConfirmBody(BaseModel):
 def create(body: TokenBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
     """Create a draft token (issuer of an active business)."""
     form = tokens.NewToken(**body.model_dump())
-    fee = request.app.state.settings.trading.default_fee_bps
+    fee = server_state(request).settings.trading.default_fee_bps
     with transaction(request) as conn:
         return out(tokens.create_token(conn, actor, form, fee))
 
@@ -109,7 +110,7 @@ def confirm_payment(token_id: str, request: Request, body: ConfirmBody | None = 
 @router.post("/admin/tokens/{token_id}/enable-secondary")
 def enable_secondary(token_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
     """Go live: order book trading, treasury allocation, proceeds paid out."""
-    fee_pct = request.app.state.settings.trading.success_fee_pct
+    fee_pct = server_state(request).settings.trading.success_fee_pct
     with transaction(request) as conn:
         return out(lifecycle.enable_secondary(conn, actor, token_id, fee_pct))
 
@@ -119,7 +120,8 @@ def change_status(token_id: str, action: str, request: Request,
                   actor: Actor = Depends(admin)) -> dict:
     """pause, resume, mature or delist (the last two cancel the token's open orders)."""
     if action in ("mature", "delist"):
-        limits = NotionalLimits.from_settings(request.app.state.settings.trading)
-        return out(lifecycle.retire(request.app.state.db, actor, token_id, action, limits))
+        state = server_state(request)
+        limits = NotionalLimits.from_settings(state.settings.trading)
+        return out(lifecycle.retire(state.db, actor, token_id, action, limits))
     with transaction(request) as conn:
         return out(lifecycle.change_status(conn, actor, token_id, action))

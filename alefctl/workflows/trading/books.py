@@ -1,16 +1,85 @@
-"""Books rebuilt from the database, the truth: open orders and pending stops in priority order."""
+"""The books of the order path: their state in memory, which must follow the database, and
+their rebuild from the database, the truth (open orders and pending stops in priority order)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.workflows.trading.guards import MarketGuards
+from alefctl.workflows.trading.state import OrderState
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from engine import BookSnapshot, OrderBook, PendingStop, RestingOrder
 
+if TYPE_CHECKING:
+    from alefctl.workflows.trading.group import OrderGroup
+
 TRADED_STATUSES = ("secondary", "paused")
+
+
+class Books:
+    """The order path's state in memory, with one owner (the server's order writer; a command
+    run without a server starts from an empty one): every book the server runs, the open orders
+    as the last committed groups left them, and the market guards kept across groups.
+
+    Groups read it and load books into it; only what committed is kept, and what a failed commit
+    touched is restored from the database, so memory and database never disagree (DESIGN.md
+    section 5)."""
+
+    def __init__(self, books: dict[uuid.UUID, OrderBook] | None = None) -> None:
+        self._books = {} if books is None else books
+        # The owner is the only one to change open orders while it owns the books, so the makers
+        # and cancels of later groups need no read.
+        self._open_orders: dict[uuid.UUID, OrderState] = {}
+        self.guards = MarketGuards()
+
+    @property
+    def by_token(self) -> Mapping[uuid.UUID, OrderBook]:
+        """The books run now, by token id (for readers: feeds.book_levels, depth_and_last)."""
+        return self._books
+
+    @property
+    def open_orders(self) -> Mapping[uuid.UUID, OrderState]:
+        """The open orders kept from committed groups, by id."""
+        return self._open_orders
+
+    def rebuild(self, conn: Connection) -> None:
+        """Every book from the database, and no open order kept (at start)."""
+        self._books = load_books(conn)
+        self._open_orders = {}
+
+    def book(self, conn: Connection, token_id: uuid.UUID) -> OrderBook:
+        """A token's book, loaded from the database if it is not run yet (the token went live
+        since, or its book was dropped after a failed commit)."""
+        book = self._books.get(token_id)
+        if book is None:
+            book = self._books[token_id] = load_book(conn, token_id)
+        return book
+
+    def open_order(self, order_id: uuid.UUID) -> OrderState | None:
+        """An open order as an earlier group committed it, if kept."""
+        return self._open_orders.get(order_id)
+
+    def apply(self, group: OrderGroup) -> None:
+        """A group committed: keep the state of its open orders, forget its finished ones."""
+        for order in group.orders.values():
+            if order.is_finished:
+                self._open_orders.pop(order.id, None)
+            else:
+                order.mark_committed()
+                self._open_orders[order.id] = order
+
+    def restore(self, group: OrderGroup) -> None:
+        """A group failed to commit: drop the books it ran (each is reloaded from the database
+        when next used) and forget its orders, changed in memory and not in the database."""
+        for token_id in group.token_ids():
+            self._books.pop(token_id, None)
+        for order_id in group.orders:
+            self._open_orders.pop(order_id, None)
 
 
 def load_book(conn: Connection, token_id: uuid.UUID) -> OrderBook:
@@ -20,7 +89,7 @@ def load_book(conn: Connection, token_id: uuid.UUID) -> OrderBook:
     rows = conn.execute(text(
         "SELECT id, user_id, side, order_type, time_in_force, stp_mode, price, stop_price,"
         " quantity - filled_quantity AS remaining, locked_fiat, status FROM orders"
-        " WHERE token_id = :t AND status IN ('open', 'partially_filled', 'pending_stop')"
+        f" WHERE token_id = :t AND status IN {OPEN_STATUSES_SQL}"
         " ORDER BY engine_seq, created_at, id"), {"t": token_id}).all()
     resting = tuple(RestingOrder(r.id, r.user_id, r.side, _ticks(r.price, tick), r.remaining)
                     for r in rows if r.status != "pending_stop")
@@ -44,12 +113,12 @@ def load_books(conn: Connection) -> dict[uuid.UUID, OrderBook]:
     """Every book the server runs: tokens on the order book, and any with open orders."""
     token_ids = conn.execute(text(
         "SELECT id FROM tokens WHERE (status = ANY(:traded) AND trading_mode = 'full_orderbook')"
-        " OR id IN (SELECT token_id FROM orders WHERE status IN ('open', 'partially_filled',"
-        " 'pending_stop')) ORDER BY id"), {"traded": list(TRADED_STATUSES)}).scalars().all()
+        f" OR id IN (SELECT token_id FROM orders WHERE status IN {OPEN_STATUSES_SQL}) ORDER BY id"),
+        {"traded": list(TRADED_STATUSES)}).scalars().all()
     return {token_id: load_book(conn, token_id) for token_id in token_ids}
 
 
-def depth_and_last(books: dict[uuid.UUID, OrderBook], token_id: uuid.UUID,
+def depth_and_last(books: Mapping[uuid.UUID, OrderBook], token_id: uuid.UUID,
                    levels: int) -> tuple[Any, int | None] | None:
     """A book's depth (top levels) and last price in ticks, or None if no such book is run
     (a writer call: it runs where the books are)."""

@@ -23,9 +23,11 @@ from alefctl.db import locks
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Unavailable
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
+from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES, OPEN_STATUSES_SQL
 
 CHANNEL = "alef_trading"
 LISTEN_SQL = f"LISTEN {CHANNEL}"  # run by the server's listener on its own connection
@@ -55,8 +57,8 @@ def notify(conn: Connection, request: dict[str, Any]) -> None:
 def open_order_ids(conn: Connection, token_id: uuid.UUID) -> list[uuid.UUID]:
     """A token's open orders and pending stops."""
     return list(conn.execute(text(
-        "SELECT id FROM orders WHERE token_id = :t AND status IN ('open', 'partially_filled',"
-        " 'pending_stop') ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
+        f"SELECT id FROM orders WHERE token_id = :t AND status IN {OPEN_STATUSES_SQL}"
+        " ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
 
 
 def cancel_orders(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
@@ -82,7 +84,7 @@ def close_token_orders(db: Engine, actor: Actor, token_id: uuid.UUID,
 def _cancel_directly(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
                      limits: NotionalLimits) -> list[dict[str, Any]]:
     with db.begin() as conn:
-        group = OrderGroup(conn, {}, limits, treasury_id(conn), MonotonicClock())
+        group = OrderGroup(conn, Books(), limits, treasury_id(conn), MonotonicClock())
         outcomes = [group.run(CancelOrder(actor, str(order_id))) for order_id in order_ids]
         group.flush()
     for outcome in outcomes:
@@ -97,7 +99,7 @@ def _await_finished(db: Engine, order_ids: list[uuid.UUID], wait_s: float) -> li
         with db.connect() as conn:
             rows = conn.execute(text("SELECT id, status, cancel_reason FROM orders"
                                      " WHERE id = ANY(:ids)"), {"ids": order_ids}).all()
-        if all(r.status in ("filled", "cancelled") for r in rows):
+        if all(r.status in FINISHED_STATUSES for r in rows):
             return [dict(r._mapping) for r in rows]
         if time.monotonic() > deadline:
             raise Unavailable("the running server did not confirm the cancel in time;"

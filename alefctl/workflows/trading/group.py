@@ -1,8 +1,8 @@
 """One group of order commands in one transaction (DESIGN.md section 5).
 
 Every check that can refuse a command runs before the command changes anything, so a refused
-command leaves no trace and the rest of the group goes on. The books are the caller's; if the
-transaction fails, the caller rebuilds them from the database (books.py).
+command leaves no trace and the rest of the group goes on. The books are the caller's (books.Books):
+after the commit the caller applies the group to them, and if the transaction fails, restores them.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from alefctl.ids import new_id
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
-from alefctl.workflows.trading.books import load_book
-from alefctl.workflows.trading.guards import MarketGuards
+from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import LOCK_ORDERS, OrderState, load_orders, order_states
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL, STOP_TYPES
 from engine.events import named
 
 
@@ -69,7 +69,7 @@ OPEN_BY_CLIENT_ID = text(
     " CAST(:client_ids AS text[])) AS k(user_id, client_order_id) CROSS JOIN LATERAL"
     " (SELECT id, user_id, client_order_id FROM orders WHERE user_id = k.user_id"
     " AND client_order_id = k.client_order_id"
-    " AND status IN ('open', 'partially_filled', 'pending_stop') LIMIT 1) AS o")
+    f" AND status IN {OPEN_STATUSES_SQL} LIMIT 1) AS o")
 LOCK_MARKETS = text(
     "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
@@ -78,14 +78,11 @@ LOCK_MARKETS = text(
 class OrderGroup:
     """Runs commands through the books; `flush` writes everything in the same transaction."""
 
-    def __init__(self, conn: Connection, books: dict[uuid.UUID, Any], limits: funds.NotionalLimits,
-                 treasury_id: uuid.UUID, clock: Callable[[], datetime],
-                 guards: MarketGuards | None = None,
-                 open_orders: dict[uuid.UUID, OrderState] | None = None):
+    def __init__(self, conn: Connection, books: Books, limits: funds.NotionalLimits,
+                 treasury_id: uuid.UUID, clock: Callable[[], datetime]):
         self.conn = conn
-        self.open_orders = {} if open_orders is None else open_orders
         self.books = books
-        self.guards = guards or MarketGuards()
+        self.guards = books.guards
         self.limits = limits
         self.clock = clock
         self.ledger = GroupLedger(treasury_id)
@@ -135,6 +132,10 @@ class OrderGroup:
         if client_ids:
             self.open_by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
 
+    def token_ids(self) -> set[uuid.UUID]:
+        """The tokens whose books the group ran (their rows locked)."""
+        return {market.id for market in self.markets.values()}
+
     def lock_markets(self, token_refs: set[str]) -> None:
         """Lock the token rows (spec step 2), in id order; each stays locked until commit."""
         wanted = sorted(ref for ref in token_refs if ref not in self.markets)
@@ -178,7 +179,7 @@ class OrderGroup:
         duplicate = self._open_duplicate(actor.user_id, request.client_order_id)
         if duplicate is not None:
             return duplicate.public(market.symbol) | {"duplicate": True}
-        book = self.books[market.id]
+        book = self.books.book(self.conn, market.id)
         now = self.clock().timestamp()
         nav = None if market.nav_per_token is None else int(market.nav_per_token / market.tick_size)
         self.guards.check(market.id, book, price, nav, now, request.confirm_fat_finger,
@@ -191,7 +192,7 @@ class OrderGroup:
             stop_price=request.stop_price, time_in_force=request.time_in_force,
             stp_mode=request.self_trade_prevention, client_order_id=request.client_order_id,
             created_at=self.clock(), is_new=True,
-            status="pending_stop" if request.order_type.startswith("stop") else "open")
+            status="pending_stop" if request.order_type in STOP_TYPES else "open")
         cap = self._lock_funds(order, trader, market)
         last_before = book.last_price
         raw = book.submit(order.id, order.user_id, order.side, order.order_type, order.quantity,
@@ -214,7 +215,7 @@ class OrderGroup:
         if order.is_finished:
             raise Conflict(f"order is already {order.status}")
         market = self._market(str(order.token_id), trading=False)
-        events = [named(event) for event in self.books[market.id].cancel(order.id)]
+        events = [named(event) for event in self.books.book(self.conn, market.id).cancel(order.id)]
         if events and events[0].kind == "rejected":
             raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
         self._apply(market, events)
@@ -225,8 +226,7 @@ class OrderGroup:
         market = self.markets.get(token_ref)
         if market is None:
             raise NotFound(f"token not found: {token_ref}")
-        if market.id not in self.books:  # went live since the server started, or was dropped
-            self.books[market.id] = load_book(self.conn, market.id)
+        self.books.book(self.conn, market.id)  # loaded here if not run yet, even if refused below
         if not trading:
             return market
         if market.trading_mode == "primary_subscription":
@@ -304,21 +304,22 @@ class OrderGroup:
         return self.orders.get(order_id)
 
     def _load_orders(self, order_ids: set[uuid.UUID | None]) -> None:
-        """Bring orders into the group: from the open orders the caller kept from earlier groups
-        (see OrderWriter), else from the database, locked, in one statement."""
+        """Bring orders into the group: from the open orders the books kept from earlier groups,
+        else from the database, locked, in one statement."""
         missing = self._uncached_orders(order_ids)
         if missing:
             self.orders.update(load_orders(self.conn, missing))
 
     def _uncached_orders(self, order_ids: set[uuid.UUID | None]) -> list[uuid.UUID]:
-        """Take the orders the caller kept from earlier groups into the group; the ids of the
+        """Take the orders the books kept from earlier groups into the group; the ids of the
         rest (to load), sorted."""
         missing = []
         for order_id in order_ids:
             if order_id is None or order_id in self.orders:
                 continue
-            if order_id in self.open_orders:
-                self.orders[order_id] = self.open_orders[order_id]
+            kept = self.books.open_order(order_id)
+            if kept is not None:
+                self.orders[order_id] = kept
             else:
                 missing.append(order_id)
         return sorted(missing)

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES
+
 LOAD_COLUMNS = (
     "id, user_id, token_id, client_order_id, side, order_type, time_in_force, stp_mode, price,"
     " stop_price, quantity, filled_quantity, locked_fiat, locked_quantity, status, cancel_reason,"
@@ -51,7 +53,13 @@ class OrderState:
     @property
     def is_finished(self) -> bool:
         """Filled or cancelled: nothing of it rests or waits any more."""
-        return self.status in ("filled", "cancelled")
+        return self.status in FINISHED_STATUSES
+
+    def mark_committed(self) -> None:
+        """Its group committed: it is no longer new, and the fills of later requests start in a
+        new list (the outcomes sent back keep theirs)."""
+        self.is_new = False
+        self.trades = []
 
     def row(self) -> dict[str, Any]:
         """Values for INSERT or UPDATE of the orders table."""
