@@ -15,6 +15,17 @@ from sqlalchemy.sql.elements import TextClause
 from alefctl.db.arrays import encode_array
 
 
+def plan_by_key(conn: Connection) -> None:
+    """Make a connection's plans find rows by key (the order writer's connection).
+
+    PostgreSQL plans a statement once per connection and keeps the plan; the writer's are planned
+    in its first groups, when the tables may be new and their statistics empty. Planned so, the
+    update of a group's orders scanned and hashed the whole orders table in every group until the
+    next ANALYZE (a third of the database's CPU per order in the load bench, and growing with the
+    table). Off, a sequential scan is only chosen where no index can serve."""
+    conn.exec_driver_sql("SET enable_seqscan = off")
+
+
 class RoundTrip:
     """Statements sent together in one psycopg pipeline: one round trip to the server for all of
     them, run in this order in the caller's transaction (its BEGIN included). After an error

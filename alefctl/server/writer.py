@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
+from alefctl.db.batches import plan_by_key
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, Unavailable
 from alefctl.server.feeds import group_report
@@ -32,13 +33,6 @@ from alefctl.workflows.trading.state import MonotonicClock
 
 log = logging.getLogger("alefctl.writer")
 Command = PlaceOrder | CancelOrder
-# Every statement of the writer finds its rows by key. PostgreSQL plans a statement once per
-# connection and keeps the plan; the writer's are planned in its first groups, when the tables
-# may be new and their statistics empty. Planned so, the update of a group's orders scanned and
-# hashed the whole orders table in every group until the next ANALYZE (a third of the database's
-# CPU per order in the load bench, and growing with the table). Off, a sequential scan is only
-# chosen where no index can serve.
-KEYED_PLANS = "SET enable_seqscan = off"
 
 
 class Writer(Protocol):
@@ -103,7 +97,7 @@ class OrderWriter:
     def _connect(self) -> Connection:
         """The writer's own connection (no pool checkout per group), planning by key."""
         conn = self.db.connect()
-        conn.exec_driver_sql(KEYED_PLANS)
+        plan_by_key(conn)
         conn.commit()
         return conn
 

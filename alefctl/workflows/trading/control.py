@@ -61,6 +61,29 @@ def open_order_ids(conn: Connection, token_id: uuid.UUID) -> list[uuid.UUID]:
         " ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
 
 
+def requested_cancels(conn: Connection, request: dict[str, Any]) -> list[tuple[Actor, str]]:
+    """The orders a request sent by `notify` cancels, each with who cancels it: `cancel`, one
+    order for its requester; `token_closed`, every open order of the token, by the operator."""
+    from alefctl.workflows.actor import resolve_actor
+
+    if request.get("kind") == "cancel":
+        email = conn.execute(text("SELECT email FROM users WHERE id = :u"),
+                             {"u": request["actor_id"]}).scalar_one()
+        return [(resolve_actor(conn, email, "cli"), str(request["order_id"]))]
+    if request.get("kind") == "token_closed":
+        operator = resolve_actor(conn, None, "worker")
+        return [(operator, str(order_id)) for order_id in open_order_ids(conn, request["token_id"])]
+    return []
+
+
+def closed_tokens_with_open_orders(conn: Connection) -> list[uuid.UUID]:
+    """Tokens that matured or were delisted while orders of theirs stayed open."""
+    return list(conn.execute(text(
+        "SELECT DISTINCT o.token_id FROM orders o JOIN tokens t ON t.id = o.token_id WHERE"
+        f" t.status = ANY(:closed) AND o.status IN {OPEN_STATUSES_SQL}"),
+        {"closed": list(CLOSED_STATUSES)}).scalars())
+
+
 def cancel_orders(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
                   limits: NotionalLimits, wait_s: float = 5.0) -> list[dict[str, Any]]:
     """Cancel orders (their owner or an admin), with or without a running server."""
