@@ -1,6 +1,6 @@
 """One exception tree for every workflow; each error knows its exit code and HTTP status.
 
-Exit codes (DESIGN.md section 6): 0 success, 1 failure, 2 usage, 3 not found, 4 permission,
+Exit codes (README, "Commands"): 0 success, 1 failure, 2 usage, 3 not found, 4 permission,
 5 conflict / wrong state, 6 chain or database unavailable (safe to retry).
 """
 

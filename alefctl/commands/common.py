@@ -1,4 +1,4 @@
-"""Conventions shared by every command (DESIGN.md section 6), in one place.
+"""Conventions shared by every command (README, "Commands"), in one place.
 
 Data goes to stdout (a table, or the documented JSON shape with --json); messages go to stderr.
 Expected errors print one line and exit with their code; nothing prompts without a terminal.

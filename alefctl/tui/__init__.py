@@ -1,1 +1,1 @@
-"""alefctl console: the admins' Textual dashboard over the workflows (DESIGN.md section 1)."""
+"""alefctl console: the admins' Textual dashboard over the workflows (docs/architecture.md, "Layers")."""

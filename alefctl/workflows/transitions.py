@@ -33,7 +33,7 @@ KYC_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "approve": (("pending", "in_review"), "approved"),
     "reject": (("pending", "in_review"), "rejected"),
 }
-# distributing -> distributed is also gated on every payment being paid (dividends_distribution).
+# distributing -> distributed is also gated on every payment being paid (dividends/distribution.py).
 DIVIDEND_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "submit": (("draft",), "pending_approval"),
     "approve": (("pending_approval",), "approved"),

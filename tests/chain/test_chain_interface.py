@@ -21,7 +21,7 @@ AGENT_ROLE = [
     "transferOwnership(address)",
 ]
 
-# ../shared/reference/erc3643-interface.md, written out: signature -> return types ("" for none,
+# The ERC-3643 (T-REX) interface the contracts must offer, written out: signature -> return types ("" for none,
 # None where the reference gives no return type).
 REFERENCE_FUNCTIONS: dict[str, dict[str, str | None]] = {
     "SecurityToken": {

@@ -10,8 +10,8 @@ one is charged for money no holder receives. Below the cent, per_token_usd * tot
 carry dust (per_token_usd has 6 decimals) that no `usd` column can hold; it never moves.
 
 Token dividends carry no USD amounts and no fee: each holder receives per_token_qty * balance new
-tokens (see dividends_distribution for why they are minted).
-Review (submit, approve, cancel) is in dividends_review; paying is in dividends_distribution.
+tokens (see distribution.py for why they are minted).
+Review (submit, approve, cancel) is in review.py; paying is in distribution.py.
 """
 
 from __future__ import annotations

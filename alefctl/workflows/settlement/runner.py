@@ -2,7 +2,7 @@
 
 One run (`run_settlement`), safe to start from any number of processes at once:
 1. Recovery first: trades left 'processing' by a run that died are resolved by asking the chain
-   about their recorded hash (settlement_chain.resolve): mined -> settled; reverted or never
+   about their recorded hash (transfers.resolve): mined -> settled; reverted or never
    reached the chain -> the attempt failed; still in the node -> left alone, and that token
    sends nothing new this run.
 2. Claim: up to batch_size pending trades with settlement_attempts < 5, oldest first,
@@ -10,10 +10,10 @@ One run (`run_settlement`), safe to start from any number of processes at once:
    seller's wallet missing) settles them at once, settlement_type 'off_chain'. On-chain trades
    move to 'processing' only for tokens whose settlement lock this runner holds; the others stay
    pending for the runner that holds it.
-3. Send: one checked forcedTransfer / batchForcedTransfer per token (settlement_chain).
+3. Send: one checked forcedTransfer / batchForcedTransfer per token (transfers.py).
 
 Two runners never claim the same trade (SKIP LOCKED, then 'processing'), and a token's lock
-(settlement_locks) is held from claim to receipt, so a runner's recovery never touches a transfer
+(settlement/locks.py) is held from claim to receipt, so a runner's recovery never touches a transfer
 another live runner is about to broadcast. Every transition is in trade_settlement_history.
 """
 

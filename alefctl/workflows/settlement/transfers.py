@@ -1,7 +1,7 @@
 """The on-chain side of settlement: check, send one batchForcedTransfer per token, resolve.
 
 All trades handled here are 'processing' and their token's settlement lock is held by this
-runner (settlement.py), so nobody else sends or resolves transfers of that token meanwhile.
+runner (runner.py), so nobody else sends or resolves transfers of that token meanwhile.
 
 - Before sending, every seller's free balance (balanceOf - frozen) must cover what it gives, in
   batch order (a buyer's receipt counts for a later sale): a forcedTransfer would otherwise
@@ -11,7 +11,7 @@ runner (settlement.py), so nobody else sends or resolves transfers of that token
 - The hash and nonce are committed before broadcast. A batch that reverts is retried trade by
   trade (each checked again), so one bad trade fails alone.
 - An error after the hash was recorded never re-queues blindly: the chain is asked what became
-  of the transaction (chain_jobs.tx_outcome); unsure (node unreachable, timeout) -> left
+  of the transaction (onchain/jobs.tx_outcome); unsure (node unreachable, timeout) -> left
   'processing' for the next run's recovery.
 """
 

@@ -27,8 +27,8 @@ class Books:
     as the last committed groups left them, and the market guards kept across groups.
 
     Groups read it and load books into it; only what committed is kept, and what a failed commit
-    touched is restored from the database, so memory and database never disagree (DESIGN.md
-    section 5)."""
+    touched is restored from the database, so memory and database never disagree (docs/architecture.md,
+    "The order path")."""
 
     def __init__(self, books: dict[uuid.UUID, OrderBook] | None = None) -> None:
         self._books = {} if books is None else books

@@ -1,4 +1,4 @@
-"""One group of order commands in one transaction (DESIGN.md section 5).
+"""One group of order commands in one transaction (docs/architecture.md, "The order path").
 
 Every check that can refuse a command runs before the command changes anything, so a refused
 command leaves no trace and the rest of the group goes on. The books are the caller's (books.Books):
