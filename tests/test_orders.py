@@ -255,6 +255,23 @@ def test_websocket_book_snapshot_then_deltas_and_private_orders(market) -> None:
         assert mine["order"]["status"] == "open"
 
 
+def test_websocket_private_orders_are_the_subscribers_alone(market) -> None:  # noqa: ANN001
+    with market.client.websocket_connect(f"/api/v1/ws?api_key={market.key('alice@x.io')}") as alice:
+        alice.send_json({"op": "subscribe", "channel": "orders"})
+        subscribed = alice.receive_json()
+        alice_id = subscribed["channel"].partition(":")[2]
+    with market.client.websocket_connect(f"/api/v1/ws?api_key={market.key('carol@x.io')}") as socket:
+        socket.send_json({"op": "subscribe", "channel": f"orders:{alice_id}"})
+        refused = socket.receive_json()
+        assert (refused["type"], refused["code"]) == ("error", "forbidden")
+        socket.send_json({"op": "subscribe", "channel": "orders"})  # carol's own: still hers
+        assert socket.receive_json()["type"] == "subscribed"
+        order(market, "alice", "sell", 1, "12.00")
+        order(market, "carol", "buy", 1, "9.00")
+        mine = socket.receive_json()
+        assert mine["type"] == "order" and mine["order"]["side"] == "buy"
+
+
 def test_websocket_refuses_a_bad_key(market) -> None:  # noqa: ANN001
     from starlette.websockets import WebSocketDisconnect
 

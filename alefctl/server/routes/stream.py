@@ -57,6 +57,10 @@ async def _handle(state: ServerState, client: Client, request: dict) -> None:
     if kind not in ("book", "trades", "orders") or not symbol:
         client.offer(json_text({"type": "error", "detail": f"unknown channel {channel!r}"}))
         return
+    if kind == "orders" and symbol != client.user_id:  # a user's orders are theirs alone
+        client.offer(json_text({"type": "error", "code": "forbidden",
+                                "detail": "orders channels are private: subscribe to 'orders'"}))
+        return
     if op == "unsubscribe":
         state.hub.unsubscribe(client, channel)
         return
