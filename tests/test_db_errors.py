@@ -31,12 +31,19 @@ def test_refused_connection_is_unavailable_everywhere() -> None:
 
 
 def test_a_refused_statement_is_a_plain_error(engine: Engine) -> None:
-    exc = _raised(engine, "SELECT 1/0")
+    exc = _raised(engine, "SELECT * FROM no_such_table")
     translated = database_error(exc)
     assert type(translated) is AlefError and translated.exit_code == 1
-    assert translated.message == "database refused the change: division by zero"
+    assert translated.message.startswith("database refused the change: relation")
     assert describe_error(exc) == translated.message
     assert problem_for(exc).status_code == 500  # never the database's text to an HTTP client
+
+
+def test_a_refused_value_is_bad_input_over_http(engine: Engine) -> None:
+    exc = _raised(engine, "SELECT CAST(9223372036854775807 AS bigint) + 1")
+    assert type(database_error(exc)) is AlefError  # the commands keep exit 1
+    response = problem_for(exc)
+    assert response.status_code == 422 and b"invalid_input" in response.body
 
 
 def test_other_exceptions_are_not_translated() -> None:

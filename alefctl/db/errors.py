@@ -42,6 +42,14 @@ def is_outage(exc: BaseException) -> bool:
     return isinstance(exc, PoolTimeout)
 
 
+def is_refused_value(exc: BaseException) -> bool:
+    """True when the database refused a value as data (SQLSTATE class 22: a number out of
+    range, a text too long or holding NUL, a bad time): the input's fault, not the server's."""
+    import psycopg
+
+    return isinstance(_origin(exc), psycopg.DataError)
+
+
 def first_line(exc: object) -> str:
     """The first line of an exception's text, or its type's name when it has none."""
     text = str(exc).strip()

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from alefctl.db.errors import database_error
+from alefctl.db.errors import database_error, is_refused_value
 from alefctl.errors import AlefError, Unavailable
 
 PROBLEM_JSON = "application/problem+json"
@@ -29,8 +29,10 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
 def problem_for(exc: Exception) -> JSONResponse:
     """The problem response of any error a request can raise (unexpected ones are logged, 500).
 
-    A database outage is 503 `unavailable` (db/errors.py decides what an outage is); any other
-    database error is unexpected here: bad input is refused before it reaches the database."""
+    A database outage is 503 `unavailable` (db/errors.py decides what an outage is). Bad input
+    is refused before it reaches the database (server/edge.py); a value the database refuses
+    all the same (say a product of two numbers past BIGINT) is 422 too, and logged. Any other
+    database error is unexpected: 500."""
     if isinstance(exc, AlefError):
         status = 401 if exc.code == "unauthenticated" else exc.http_status
         extra = {"field": exc.field} if exc.field else {}
@@ -39,6 +41,10 @@ def problem_for(exc: Exception) -> JSONResponse:
     if isinstance(translated, Unavailable):
         log.warning("database unavailable: %s", translated.message)
         return problem_for(translated)
+    if translated is not None and is_refused_value(exc):
+        log.warning("the database refused a value of a request: %s", translated.message)
+        return problem(422, "invalid_input",
+                       "a value in the request is out of the range the platform can store")
     if isinstance(exc, RequestValidationError):
         errors = [{"field": ".".join(str(p) for p in e["loc"][1:]), "message": e["msg"]}
                   for e in exc.errors()]

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
 from alefctl.server.auth import bearer_actor, current_actor, role
+from alefctl.server.edge import EdgeRoute, check_value
 from alefctl.server.routes import body_schema, out, parse_body, render, transaction
 from alefctl.workflows import orders, otc
 from alefctl.workflows.actor import Actor
@@ -18,7 +19,7 @@ from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading.books import depth_and_last
 from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
 
-router = APIRouter(prefix="/api/v1", tags=["orders"])
+router = APIRouter(prefix="/api/v1", tags=["orders"], route_class=EdgeRoute)
 admin = role("admin")
 
 
@@ -97,6 +98,7 @@ async def cancel_order(app: Any, authorization: str, order_id: str) -> Response:
     """The cancel route, for FastAPI and for the order fast path (server/order_path.py)."""
     actor = await bearer_actor(app, authorization)
     actor.require("investor", "admin")
+    check_value(order_id, "order_id")
     return render(await asyncio.wrap_future(app.state.writer.submit(CancelOrder(actor, order_id))))
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from alefctl.errors import AlefError
 from alefctl.jsonfmt import json_text
+from alefctl.server.edge import check_value
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
 from alefctl.workflows.tokens import get_token
@@ -68,6 +69,7 @@ async def _handle(app, client: Client, request: dict) -> None:  # noqa: ANN001
 
 async def _snapshot(app, symbol: str) -> str:  # noqa: ANN001
     def load() -> object:
+        check_value(symbol, "channel")  # the edge's rules, as on every HTTP route
         with app.state.db.begin() as conn:
             return get_token(conn, symbol)
 

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from alefctl.server.auth import current_actor, role
+from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.workflows import lifecycle, offering, tokens
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
-router = APIRouter(prefix="/api/v1", tags=["tokens"])
+router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=EdgeRoute)
 admin = role("admin")
 
 
