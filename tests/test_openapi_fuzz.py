@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from conftest import _create_database
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from platform_builders import build_platform, live_token
@@ -39,10 +38,10 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(pg_base_url: str, template_db: str, chain_client,  # noqa: ANN001
+def served(new_database, chain_client,  # noqa: ANN001
            tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """The app under uvicorn on a loopback port, with a live token (FUZZ) and an investor."""
-    db_url = _create_database(pg_base_url, template_db)
+    db_url = new_database()
     engine = create_engine(db_url)
     platform = build_platform(engine)
     live_token(platform, chain_client, "FUZZ", {"ivy": 50})
