@@ -37,7 +37,7 @@ def connect(settings: Settings) -> Engine:
     """Create the process's engine; fails with Unavailable if the server cannot be reached."""
     from sqlalchemy import create_engine
 
-    from alefctl.db.errors import database_error, is_outage
+    from alefctl.db.errors import database_error
 
     engine = create_engine(
         database_url(settings),
@@ -48,7 +48,8 @@ def connect(settings: Settings) -> Engine:
     try:
         engine.connect().close()  # fail here, with a clear message, if the server is unreachable
     except Exception as exc:
-        if not is_outage(exc):
+        translated = database_error(exc)
+        if not isinstance(translated, Unavailable):
             raise
-        raise database_error(exc) from exc  # type: ignore[misc]
+        raise translated from exc
     return engine
