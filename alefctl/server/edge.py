@@ -8,8 +8,9 @@ here before the route runs, and refused with 422 `invalid_input` naming the fiel
 - text: no NUL character (PostgreSQL text cannot hold one) and valid Unicode (no lone
   surrogates, which cannot be encoded as UTF-8);
 - integers: within BIGINT (64-bit signed);
-- decimals: finite, below 10**14 in magnitude (the narrowest NUMERIC column with a whole part,
-  NUMERIC(20, 6), holds 14 digits) and at most 18 decimal places;
+- decimals: finite, below 10^14 in magnitude (the narrowest NUMERIC column with a whole part,
+  NUMERIC(20, 6), holds 14 digits), and zero or at least 10^-18 (a 1E-400 has no business in
+  any column);
 - times: with a time zone, and within the years a datetime can hold once converted to UTC.
 
 EdgeRoute applies the rules to every FastAPI route; the routes that parse their own bodies (the
@@ -32,38 +33,48 @@ from pydantic import BaseModel
 from alefctl.errors import InvalidInput
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1
-DECIMAL_LIMIT = Decimal(10) ** 14
-DECIMAL_MAX_PLACES = 18
+DECIMAL_DIGITS = 14  # whole digits at most
+DECIMAL_PLACES = 18  # the smallest magnitude: 10^-18
+DECIMAL_LIMIT = Decimal(10) ** DECIMAL_DIGITS
 
 
 def check_value(value: Any, field: str) -> None:
     """Refuse (InvalidInput naming the field) a value the database could not take; containers
     (models, lists, dicts) are checked item by item."""
+    _check(value, field)
+
+
+# `where` names a value as (container's where, key), made into "body.items.0" only for an
+# error: the order fast path checks every order, and most orders are fine.
+Where = str | tuple[Any, Any]
+
+
+def _check(value: Any, where: Where) -> None:
     if isinstance(value, str):
-        _check_text(value, field)
-    elif isinstance(value, bool) or value is None:
+        if "\x00" in value or not (value.isascii() or _encodable(value)):
+            raise _invalid(where, "must be text without NUL characters, in valid Unicode")
+    elif value is None or isinstance(value, bool):
         return
     elif isinstance(value, int):
         if not BIGINT_MIN <= value <= BIGINT_MAX:
-            raise InvalidInput(f"{field} is out of range (a 64-bit integer)", field=field)
+            raise _invalid(where, "is out of range (a 64-bit integer)")
     elif isinstance(value, Decimal):
-        _check_decimal(value, field)
-    elif isinstance(value, float):
-        if not (math.isfinite(value) and abs(value) < DECIMAL_LIMIT):
-            raise InvalidInput(f"{field} must be a finite number below {DECIMAL_LIMIT:,.0f}",
-                               field=field)
-    elif isinstance(value, datetime):
-        _check_time(value, field)
+        _check_decimal(value, where)
     elif isinstance(value, BaseModel):
         for name, item in value.__dict__.items():
-            check_value(item, f"{field}.{name}" if field else name)
+            _check(item, (where, name))
+    elif isinstance(value, float):
+        if not (math.isfinite(value) and abs(value) < DECIMAL_LIMIT):
+            raise _invalid(where, f"must be a finite number below {DECIMAL_LIMIT:,.0f}")
+    elif isinstance(value, datetime):
+        _check_time(value, where)
     elif isinstance(value, list | tuple | set | frozenset):
         for index, item in enumerate(value):
-            check_value(item, f"{field}.{index}")
+            _check(item, (where, index))
     elif isinstance(value, Mapping):
         for key, item in value.items():
-            check_value(key, field)
-            check_value(item, f"{field}.{key}")
+            _check(key, where)
+            _check(item, (where, key))
 
 
 def check_arguments(arguments: Mapping[str, Any]) -> None:
@@ -103,31 +114,43 @@ def checked_endpoint(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     return checked
 
 
-def _check_text(value: str, field: str) -> None:
-    if "\x00" in value:
-        raise InvalidInput(f"{field} must not contain a NUL character", field=field)
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InvalidInput(f"{field} is not valid Unicode text", field=field) from None
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
-def _check_decimal(value: Decimal, field: str) -> None:
+def _check_decimal(value: Decimal, where: Where) -> None:
     if not value.is_finite():
-        raise InvalidInput(f"{field} must be a finite number", field=field)
-    if abs(value) >= DECIMAL_LIMIT:
-        raise InvalidInput(f"{field} is out of range (below {DECIMAL_LIMIT:,.0f})", field=field)
-    exponent = value.normalize().as_tuple().exponent  # 1.50000 has two places, not five
-    if isinstance(exponent, int) and exponent < -DECIMAL_MAX_PLACES:
-        raise InvalidInput(f"{field} has more than {DECIMAL_MAX_PLACES} decimal places",
-                           field=field)
+        raise _invalid(where, "must be a finite number")
+    if value.is_zero():
+        return
+    magnitude = value.adjusted()  # the power of ten of the first digit: 1234.5 is 3
+    if magnitude >= DECIMAL_DIGITS:
+        raise _invalid(where, f"is out of range (below 10^{DECIMAL_DIGITS})")
+    if magnitude < -DECIMAL_PLACES:
+        raise _invalid(where, f"is too small (zero, or at least 10^-{DECIMAL_PLACES})")
 
 
-def _check_time(value: datetime, field: str) -> None:
+def _check_time(value: datetime, where: Where) -> None:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidInput(f"{field} needs a time zone (e.g. 2030-01-31T12:00:00Z)", field=field)
+        raise _invalid(where, "needs a time zone (e.g. 2030-01-31T12:00:00Z)")
     try:
         value.astimezone(UTC)
     except OverflowError:
-        raise InvalidInput(f"{field} is out of range", field=field) from None
+        raise _invalid(where, "is out of range") from None
+
+
+def _invalid(where: Where, problem: str) -> InvalidInput:
+    field = _name(where)
+    return InvalidInput(f"{field} {problem}", field=field)
+
+
+def _name(where: Where) -> str:
+    if isinstance(where, str):
+        return where
+    parent, key = where
+    head = _name(parent)
+    return f"{head}.{key}" if head else str(key)
