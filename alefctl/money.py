@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 
 from alefctl.errors import InvalidInput
 
@@ -32,5 +32,8 @@ def cents_down(amount: Decimal) -> Decimal:
 
 
 def format_usd(amount: Decimal) -> str:
-    """Render an amount as '1,234.56'."""
-    return f"{amount.quantize(CENT):,}"
+    """Render an amount as '1,234.56' (any size: a refusal quoting a huge order notional must
+    not fail for want of the default context's 28 digits)."""
+    with localcontext() as context:
+        context.prec = max(context.prec, amount.adjusted() + 3)
+        return f"{amount.quantize(CENT):,}"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from eth_utils import to_checksum_address
 
 from chain import calls
-from chain.deploy import OnSent, deploy_suite
+from chain.deploy import OnMined, OnSent, deploy_suite
 from chain.results import DeployResult, SentTransaction, TxReceipt
 from chain.views import ChainViews
 
@@ -45,9 +45,10 @@ class ChainClient(ChainViews):
         *,
         recorded_hashes: dict[str, str] | None = None,
         on_sent: OnSent | None = None,
+        on_mined: OnMined | None = None,
     ) -> DeployResult:
         """Deploy the suite in the spec's five transactions; resumes from recorded_hashes."""
-        return deploy_suite(self, name, symbol, decimals, recorded_hashes, on_sent)
+        return deploy_suite(self, name, symbol, decimals, recorded_hashes, on_sent, on_mined)
 
     # ---- identities ----
 

@@ -5,6 +5,8 @@ compliance), whose constructor binds the compliance and the registry to the toke
 IR.addAgent(signer); token.addAgent(signer). The caller gets each transaction through
 `on_sent(step, sent)` before it is waited for, records its hash, and after a crash passes the
 recorded hashes back as `recorded_hashes`: steps already mined are reused, not sent again.
+`on_mined(step, receipt)` reports each step's successful receipt (a reused one too) as soon as
+it is known, so the caller can show a deployment's progress.
 """
 
 from __future__ import annotations
@@ -22,15 +24,21 @@ if TYPE_CHECKING:
 DEPLOY_STEPS = ("identity_registry", "compliance", "token", "identity_registry_agent", "token_agent")
 
 OnSent = Callable[[str, SentTransaction], None]
+OnMined = Callable[[str, TxReceipt], None]
 
 
 class _SuiteDeployment:
     def __init__(
-        self, client: ChainViews, recorded_hashes: Mapping[str, str], on_sent: OnSent | None
+        self,
+        client: ChainViews,
+        recorded_hashes: Mapping[str, str],
+        on_sent: OnSent | None,
+        on_mined: OnMined | None = None,
     ) -> None:
         self.client = client
         self.recorded_hashes = recorded_hashes
         self.on_sent = on_sent
+        self.on_mined = on_mined
         self.steps: list[DeployStep] = []
 
     def run(self, step: str, build_call: Callable[[], ContractCall]) -> TxReceipt:
@@ -41,6 +49,8 @@ class _SuiteDeployment:
             if self.on_sent is not None:
                 self.on_sent(step, sent)
             receipt = self.client.wait(sent)
+        if self.on_mined is not None:
+            self.on_mined(step, receipt)
         self.steps.append(DeployStep(step, receipt.tx_hash, receipt.gas_used))
         return receipt
 
@@ -71,9 +81,10 @@ def deploy_suite(
     decimals: int,
     recorded_hashes: Mapping[str, str] | None = None,
     on_sent: OnSent | None = None,
+    on_mined: OnMined | None = None,
 ) -> DeployResult:
     """Deploy (or finish deploying) IdentityRegistry, Compliance and SecurityToken."""
-    deployment = _SuiteDeployment(client, recorded_hashes or {}, on_sent)
+    deployment = _SuiteDeployment(client, recorded_hashes or {}, on_sent, on_mined)
     identity_registry = _address(deployment.run("identity_registry", calls.deploy_identity_registry))
     compliance = _address(deployment.run("compliance", lambda: calls.deploy_compliance(identity_registry)))
     token = _address(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,12 @@ def _create_database(pg_base_url: str, template: str | None) -> str:
         conn.execute(text(f"CREATE DATABASE {name}{suffix}"))
     admin.dispose()
     return _admin_url(pg_base_url, name)
+
+
+@pytest.fixture(scope="session")
+def new_database(pg_base_url: str, template_db: str) -> Callable[[], str]:
+    """Makes a fresh database with the current schema (for fixtures wider than one test)."""
+    return lambda: _create_database(pg_base_url, template_db)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alefctl.errors import AlefError, InvalidInput, Unavailable
+from alefctl.errors import AlefError, InvalidInput
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -96,18 +96,19 @@ def command_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from sqlalchemy.exc import DBAPIError, OperationalError
-
         try:
             return fn(*args, **kwargs)
         except AlefError as exc:
             fail(exc)
-        except OperationalError as exc:
-            fail(Unavailable(f"database unavailable: {_first_line(exc.orig)}"))
-        except DBAPIError as exc:
-            fail(AlefError(f"database refused the change: {_first_line(exc.orig)}"))
         except KeyboardInterrupt:
             fail(AlefError("interrupted"))
+        except Exception as exc:
+            from alefctl.db.errors import database_error
+
+            translated = database_error(exc)
+            if translated is None:
+                raise
+            fail(translated)
 
     return wrapper  # type: ignore[return-value]
 
@@ -171,11 +172,6 @@ def confirm(question: str, yes: bool) -> None:
         raise InvalidInput(f"{question} Refusing without a terminal: pass --yes to confirm.")
     if not typer.confirm(question, default=False, err=True):
         raise AlefError("cancelled")
-
-
-def _first_line(exc: object) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def parse_time(raw: str | None, field: str) -> Any:

@@ -36,7 +36,8 @@ def database_url(settings: Settings) -> str:
 def connect(settings: Settings) -> Engine:
     """Create the process's engine; fails with Unavailable if the server cannot be reached."""
     from sqlalchemy import create_engine
-    from sqlalchemy.exc import OperationalError
+
+    from alefctl.db.errors import database_error
 
     engine = create_engine(
         database_url(settings),
@@ -46,10 +47,9 @@ def connect(settings: Settings) -> Engine:
     )
     try:
         engine.connect().close()  # fail here, with a clear message, if the server is unreachable
-    except OperationalError as exc:
-        raise Unavailable(f"database unavailable: {_first_line(exc.orig)}") from exc
+    except Exception as exc:
+        translated = database_error(exc)
+        if not isinstance(translated, Unavailable):
+            raise
+        raise translated from exc
     return engine
-
-
-def _first_line(exc: object) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -94,6 +94,14 @@ def try_lock_xact(conn: Connection, key: int) -> bool:
     return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar_one())
 
 
+def is_held(conn: Connection, key: AdvisoryKey) -> bool:
+    """Whether any session holds a two-int lock."""
+    return bool(conn.execute(text(
+        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+        " AND classid::bigint = :a AND objid::bigint = :b AND objsubid = 2)"),
+        key.params()).scalar_one())
+
+
 def held_here(conn: Connection, key: AdvisoryKey) -> bool:
     """Whether this session holds a two-int lock (pg_locks keeps the key as classid, objid)."""
     return bool(conn.execute(text(

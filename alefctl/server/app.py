@@ -38,7 +38,7 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 def create_app(settings: Settings, db: Engine | None = None, *,
                chain_opener: Callable[[], ChainClient] | None = None) -> FastAPI:
     """Build the server; it connects (or uses `db`) when it starts. `chain_opener` replaces
-    open_chain for the settlement loop (tests give theirs)."""
+    open_chain for the settlement loop and deployments (tests give theirs)."""
     app = AlefAPI(title="alefctl", version=__version__, lifespan=_lifespan(settings, db, chain_opener),
                   description="Investor order API and platform endpoints of alefctl.")
     install_problem_handlers(app)

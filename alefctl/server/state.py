@@ -7,7 +7,7 @@ read it through `server_state`, not as attributes of Starlette's untyped `app.st
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from alefctl.pii import PiiCipher
     from alefctl.server.auth import KeyCache
+    from alefctl.server.deploys import Deployments
     from alefctl.server.feeds import BookFeeds
     from alefctl.server.hub import Hub
     from alefctl.server.metrics import Metrics
@@ -41,6 +42,13 @@ class ServerState:
     feeds: BookFeeds  # the book depth last published per token
     chain_opener: Callable[[], ChainClient] | None = None  # replaces open_chain (tests)
     settlement_loop: SettlementLoop | None = None  # None when switched off
+    deployments: Deployments = field(default_factory=lambda: _deployments())  # started over HTTP
+
+
+def _deployments() -> Deployments:
+    from alefctl.server.deploys import Deployments
+
+    return Deployments()
 
 
 def store_server_state(app: Starlette, state: ServerState) -> None:

@@ -151,17 +151,11 @@ def _settlement_admin() -> Any:
 
 def describe_error(exc: BaseException) -> str:
     """One line for a notification: the workflow's message, or what the database said."""
-    from sqlalchemy.exc import DBAPIError, OperationalError
+    from alefctl.db.errors import database_error, first_line
 
     if isinstance(exc, AlefError):
         return exc.message
-    if isinstance(exc, OperationalError):
-        return f"database unavailable: {_first_line(exc.orig)}"
-    if isinstance(exc, DBAPIError):
-        return f"database refused the change: {_first_line(exc.orig)}"
-    return f"unexpected {type(exc).__name__}: {_first_line(exc)}"
-
-
-def _first_line(exc: object) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    translated = database_error(exc)
+    if translated is not None:
+        return translated.message
+    return f"unexpected {type(exc).__name__}: {first_line(exc)}"

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection
 
 from alefctl.jsonfmt import json_text, to_jsonable
+from alefctl.server.edge import check_value
 from alefctl.server.state import server_state
 
 M = TypeVar("M")
@@ -48,12 +49,15 @@ def parse_body(model: type[M], raw: bytes) -> M:
     """A JSON body checked against its model, refused as FastAPI would (422, same problem).
 
     The order routes parse for themselves: FastAPI's body and dependency machinery costs more
-    per request than the order does in the writer."""
+    per request than the order does in the writer. The edge rules (server/edge.py) apply here
+    as on every FastAPI route."""
     try:
-        return _adapter(model).validate_json(raw or b"null")
+        parsed = _adapter(model).validate_json(raw or b"null")
     except ValidationError as exc:
         raise RequestValidationError(
             [error | {"loc": ("body", *error["loc"])} for error in exc.errors()]) from None
+    check_value(parsed, "")
+    return parsed
 
 
 def render(result: Any, status_code: int = 200) -> Response:

@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
 from alefctl.server.auth import current_actor, role
+from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.workflows import businesses
 from alefctl.workflows.actor import Actor
 
-router = APIRouter(prefix="/api/v1", tags=["businesses"])
+router = APIRouter(prefix="/api/v1", tags=["businesses"], route_class=EdgeRoute)
 issuer_or_admin = role("issuer", "admin")
 admin = role("admin")
 

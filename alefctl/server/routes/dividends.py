@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
+from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.server.state import server_state
 from alefctl.workflows.actor import Actor
@@ -16,7 +17,7 @@ from alefctl.workflows.dividends import declaration as dividends
 from alefctl.workflows.dividends import distribution as dividends_distribution
 from alefctl.workflows.dividends import review as dividends_review
 
-router = APIRouter(prefix="/api/v1", tags=["dividends"])
+router = APIRouter(prefix="/api/v1", tags=["dividends"], route_class=EdgeRoute)
 admin = role("admin")
 
 

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from alefctl.server.auth import current_actor, role
+from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.server.state import server_state
 from alefctl.workflows import kyc
 from alefctl.workflows.actor import Actor
 
-router = APIRouter(prefix="/api/v1", tags=["kyc"])
+router = APIRouter(prefix="/api/v1", tags=["kyc"], route_class=EdgeRoute)
 reviewer = role("kyc_reviewer", "admin")
 
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 
 from alefctl.server.auth import bearer_actor, current_actor, role
+from alefctl.server.edge import EdgeRoute, check_value
 from alefctl.server.routes import body_schema, out, parse_body, render, transaction
 from alefctl.server.state import server_state
 from alefctl.workflows import orders, otc
@@ -18,7 +19,7 @@ from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading.books import depth_and_last
 from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
 
-router = APIRouter(prefix="/api/v1", tags=["orders"])
+router = APIRouter(prefix="/api/v1", tags=["orders"], route_class=EdgeRoute)
 admin = role("admin")
 
 
@@ -76,6 +77,7 @@ async def cancel_order(app: Starlette, authorization: str, order_id: str) -> Res
     state = server_state(app)
     actor = await bearer_actor(state, authorization)
     actor.require("investor", "admin")
+    check_value(order_id, "order_id")
     return render(await asyncio.wrap_future(state.writer.submit(CancelOrder(actor, order_id))))
 
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 
 from alefctl.server.auth import role
+from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.settlement import admin as settlement_admin
 
-router = APIRouter(prefix="/api/v1", tags=["settlement"])
+router = APIRouter(prefix="/api/v1", tags=["settlement"], route_class=EdgeRoute)
 admin = role("admin")
 
 

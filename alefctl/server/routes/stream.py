@@ -9,6 +9,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from alefctl.errors import AlefError
 from alefctl.jsonfmt import json_text
+from alefctl.server.edge import check_value
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
 from alefctl.server.state import ServerState, server_state
@@ -73,6 +74,7 @@ async def _handle(state: ServerState, client: Client, request: dict) -> None:
 
 async def _snapshot(state: ServerState, symbol: str) -> str:
     def load() -> Token:
+        check_value(symbol, "channel")  # the edge's rules, as on every HTTP route
         with state.db.begin() as conn:
             return get_token(conn, symbol)
 

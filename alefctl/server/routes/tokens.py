@@ -5,17 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from alefctl.server.auth import current_actor, role
-from alefctl.server.routes import out, transaction
+from alefctl.server.edge import EdgeRoute
+from alefctl.server.routes import out, render, transaction
 from alefctl.server.state import server_state
 from alefctl.workflows import lifecycle, offering, tokens
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
-router = APIRouter(prefix="/api/v1", tags=["tokens"])
+router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=EdgeRoute)
 admin = role("admin")
 
 
@@ -113,6 +114,24 @@ def enable_secondary(token_id: str, request: Request, actor: Actor = Depends(adm
     fee_pct = server_state(request).settings.trading.success_fee_pct
     with transaction(request) as conn:
         return out(lifecycle.enable_secondary(conn, actor, token_id, fee_pct))
+
+
+@router.post("/admin/tokens/{token_id}/deploy", status_code=202,
+             responses={200: {"description": "deployed already: nothing started"}})
+def deploy(token_id: str, request: Request, actor: Actor = Depends(admin)) -> Response:
+    """Deploy the token's ERC-3643 suite (5 transactions) in the background, or resume a
+    deployment that stopped; 202 with its state (status deploying), 200 if deployed already."""
+    server = server_state(request)
+    state = server.deployments.start(server, actor, token_id)
+    return render(out(state), 200 if state["status"] == "deployed" else 202)
+
+
+@router.get("/admin/tokens/{token_id}/deploy")
+def deploy_progress(token_id: str, request: Request, _actor: Actor = Depends(admin)) -> dict:
+    """The deployment's state: status (not_deployed, deploying, failed, incomplete, deployed),
+    each transaction recorded or mined, the addresses once deployed, the error of a failure."""
+    server = server_state(request)
+    return out(server.deployments.state(server, token_id))
 
 
 @router.post("/admin/tokens/{token_id}/{action}")
