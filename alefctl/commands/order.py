@@ -15,6 +15,7 @@ from alefctl.commands.common import (
     emit_list,
     emit_object,
     info,
+    requires,
     state,
 )
 
@@ -25,6 +26,7 @@ COLUMNS = ("id", "symbol", "side", "order_type", "price", "quantity", "filled_qu
 
 @app.command("list")
 @command_errors
+@requires("order.read")
 def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = None,
           status: Annotated[str | None, typer.Option(help="Order status.")] = None,
           as_json: JsonOption = False) -> None:
@@ -38,6 +40,7 @@ def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = Non
 
 @app.command("show")
 @command_errors
+@requires("order.read")
 def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonOption = False) -> None:
     """One order (admins: any order)."""
     from alefctl.workflows.orders import get_order
@@ -49,6 +52,7 @@ def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonO
 
 @app.command("cancel")
 @command_errors
+@requires("order.cancel")
 def cancel(order: Annotated[str, typer.Argument(help="Order id.")], yes: YesOption = False,
            as_json: JsonOption = False) -> None:
     """Cancel an open order; its funds come back. Goes through the server when one runs."""

@@ -21,8 +21,8 @@ AGENT_ROLE = [
     "transferOwnership(address)",
 ]
 
-# The ERC-3643 (T-REX) interface the contracts must offer, written out: signature -> return types ("" for none,
-# None where the reference gives no return type).
+# The ERC-3643 (T-REX) interface the contracts must offer, written out: signature -> return
+# types ("" for none, None where the reference gives no return type).
 REFERENCE_FUNCTIONS: dict[str, dict[str, str | None]] = {
     "SecurityToken": {
         "mint(address,uint256)": "",
