@@ -37,14 +37,11 @@ def root(
         "--home", help="Data directory (ALEF_HOME).", show_default=False)] = None,
     config: Annotated[Path | None, typer.Option(
         "--config", help="TOML settings file (ALEF_CONFIG).", show_default=False)] = None,
-    actor: Annotated[str | None, typer.Option(
-        "--as", help="Act as this user (email); default: the system operator (ALEF_ACTOR).",
-        show_default=False)] = None,
     version: Annotated[bool, typer.Option(
         "--version", callback=_print_version, is_eager=True, help="Print the version.")] = False,
 ) -> None:
     """Operations toolkit for tokenized securities."""
-    state.configure(home=home, config=config, actor=actor)
+    state.configure(home=home, config=config)
 
 
 register(app)

@@ -98,9 +98,9 @@ class Settings(BaseSettings):
     )
 
     home: Path = Field(default_factory=default_home, description="data directory")
-    actor: str | None = Field(
-        None, description="email of the user commands act as; unset means the system operator"
-    )
+    api_key: SecretStr | None = Field(
+        None, description="API key commands and the console act with (cron, scripts); unset: the"
+        " credentials file written by `alefctl login`")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     chain: ChainSettings = Field(default_factory=ChainSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
@@ -131,6 +131,11 @@ class Settings(BaseSettings):
     def pgdata(self) -> Path:
         """Directory of the embedded PostgreSQL cluster."""
         return self.home / "pgdata"
+
+    @property
+    def credentials_file(self) -> Path:
+        """Where `alefctl login` keeps the API key of this data directory's user."""
+        return self.home / "credentials"
 
     @property
     def chain_dir(self) -> Path:

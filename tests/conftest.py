@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
+FIRST_ADMIN: dict[str, str] = {}  # the template's first admin: its API key
 TEMPLATE_DB = "alef_template"
 
 
@@ -42,8 +43,9 @@ def pg_base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def template_db(pg_base_url: str) -> str:
-    """A database with the schema applied, copied by every test."""
+    """A database with the schema applied and its first admin, copied by every test."""
     from alefctl.db.schema import init_schema
+    from alefctl.workflows.api_keys import bootstrap_admin
 
     admin = create_engine(_admin_url(pg_base_url, "postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -53,6 +55,7 @@ def template_db(pg_base_url: str) -> str:
     engine = create_engine(_admin_url(pg_base_url, TEMPLATE_DB))
     with engine.begin() as conn:
         init_schema(conn)
+        _email, FIRST_ADMIN["api_key"] = bootstrap_admin(conn, "admin@localhost")  # type: ignore[misc]
     engine.dispose()
     return TEMPLATE_DB
 
@@ -97,26 +100,39 @@ def engine(db_url: str) -> Iterator[Engine]:
 def cli_env(db_url: str, tmp_path: Path) -> dict[str, str]:
     """Environment for commands: this test's database and a private data directory."""
     return {"ALEF_HOME": str(tmp_path / "home"), "ALEF_DATABASE_URL": db_url,
-            "ALEF_ACTOR": "", "ALEF_CONFIG": ""}
+            "ALEF_API_KEY": FIRST_ADMIN["api_key"], "ALEF_CONFIG": ""}
 
 
 class Cli:
-    """Runs alefctl commands in-process with Typer's CliRunner."""
+    """Runs alefctl commands in-process with Typer's CliRunner, as the first admin (admin@localhost)
+    unless made to act as another user with `as_user`."""
 
     def __init__(self, env: dict[str, str]):
         self.env = env
         self.runner = CliRunner()
+
+    def as_user(self, email: str) -> Cli:
+        """The same commands acting with a new API key of that user."""
+        from alefctl.workflows.actor import resolve_actor
+        from alefctl.workflows.api_keys import create_api_key
+
+        engine = create_engine(self.env["ALEF_DATABASE_URL"])
+        with engine.begin() as conn:
+            operator = resolve_actor(conn, None, "cli")
+            _key, secret = create_api_key(conn, operator, email, "test")
+        engine.dispose()
+        return Cli({**self.env, "ALEF_API_KEY": secret})
 
     def __call__(self, *args: str, input: str | None = None, **env: str) -> Result:
         from alefctl.cli import app
 
         return self.runner.invoke(app, list(args), env={**self.env, **env}, input=input)
 
-    def json(self, *args: str, **env: str):  # noqa: ANN201 - parsed JSON
+    def json(self, *args: str, input: str | None = None, **env: str):  # noqa: ANN201 - parsed JSON
         """Run with --json, assert success, return the parsed output."""
         import json
 
-        result = self(*args, "--json", **env)
+        result = self(*args, "--json", input=input, **env)
         assert result.exit_code == 0, result.stderr
         return json.loads(result.stdout)
 

@@ -21,7 +21,8 @@ def test_key_is_shown_once_and_stored_hashed(cli, investor, db_url) -> None:  # 
     assert secret.startswith("alef_") and created["key_prefix"] == secret[:13]
     engine = create_engine(db_url)
     with engine.begin() as conn:
-        stored = conn.execute(text("SELECT key_hash FROM api_keys")).scalar_one()
+        stored = conn.execute(text("SELECT k.key_hash FROM api_keys k JOIN users u ON u.id = k.user_id"
+                                   " WHERE u.email = :e"), {"e": investor}).scalar_one()
         assert secret not in stored
         actor = authenticate(conn, secret)
         assert actor.email == investor and actor.role == "investor" and actor.source == "api"
@@ -55,7 +56,7 @@ def test_unknown_key_and_foreign_keys(cli, investor) -> None:  # noqa: ANN001
     assert cli("user", "api-key", "revoke", "alef_missing1", "--yes").exit_code == 3
     assert cli("user", "api-key", "revoke", "not-a-uuid", "--yes").exit_code == 3
     cli("user", "create", "--email", "other@x.io", "--name", "O")
-    result = cli("--as", investor, "user", "api-key", "create", "other@x.io")
+    result = cli.as_user(investor)("user", "api-key", "create", "other@x.io")
     assert result.exit_code == 4
-    own = cli("--as", investor, "user", "api-key", "create", investor)
+    own = cli.as_user(investor)("user", "api-key", "create", investor)
     assert own.exit_code == 0

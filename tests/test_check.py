@@ -212,5 +212,5 @@ def test_check_command_exit_codes_and_json(platform, base, cli) -> None:  # noqa
     only = cli.json("check", "--only", "dollars_conserved")
     assert [c["name"] for c in only["checks"]] == ["dollars_conserved"]
     assert cli("check", "--only", "nonsense").exit_code == 2
-    investor = cli("check", ALEF_ACTOR="alice@x.io")
+    investor = cli.as_user("alice@x.io")("check")
     assert investor.exit_code == 4

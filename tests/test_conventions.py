@@ -46,16 +46,17 @@ def test_unknown_command_is_a_usage_error(cli) -> None:  # noqa: ANN001
 def test_db_status_and_init_json(cli) -> None:  # noqa: ANN001
     status = cli.json("db", "status")
     assert status["schema_version"] == LATEST and status["embedded"] is False
-    assert status["counts"]["users"] == 2
+    assert status["counts"]["users"] == 3  # the treasury, the system operator, the first admin
     init = cli.json("db", "init")
-    assert init == {"version": LATEST, "applied": [], "created_users": []}
+    assert init == {"version": LATEST, "applied": [], "created_users": [], "first_admin": None}
 
 
 def test_external_database_without_schema_is_refused(cli, empty_db_url) -> None:  # noqa: ANN001
     result = cli("user", "list", ALEF_DATABASE_URL=empty_db_url)
     assert result.exit_code == 5 and "alefctl db init" in result.stderr
     assert cli.json("db", "init", ALEF_DATABASE_URL=empty_db_url)["version"] == LATEST
-    assert cli("user", "list", ALEF_DATABASE_URL=empty_db_url).exit_code == 0
+    # the first admin's key, saved by db init, is this user's credentials from now on
+    assert cli("user", "list", ALEF_DATABASE_URL=empty_db_url, ALEF_API_KEY="").exit_code == 0
 
 
 def test_unreachable_database_is_exit_6(cli) -> None:  # noqa: ANN001

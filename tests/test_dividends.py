@@ -440,15 +440,15 @@ def test_payments_a_dying_runner_lets_go_of_are_picked_up(platform) -> None:  # 
 
 def test_dividend_commands(cli, platform) -> None:  # noqa: ANN001
     paying_token(platform, {"alice": 10, "bob": 30})
-    issuer = {"ALEF_ACTOR": platform.issuer.email}
-    made = cli.json("dividend", "declare", "DATE", "--type", "fiat", "--per-token-usd", "0.5",
-                    "--fee-pct", "2", **issuer)
+    issuer = cli.as_user(platform.issuer.email)
+    made = issuer.json("dividend", "declare", "DATE", "--type", "fiat", "--per-token-usd", "0.5",
+                       "--fee-pct", "2")
     assert (made["status"], made["total_gross_usd"], made["funding_usd"]) == ("draft", "20.00", "20.00")
     ref = made["id"]
-    assert cli.json("dividend", "submit", ref, **issuer)["status"] == "pending_approval"
-    refused = cli("dividend", "approve", ref, **issuer)
-    assert refused.exit_code == 4 and "declared" in refused.stderr
-    assert cli.json("dividend", "approve", ref, ALEF_ACTOR="admin@x.io")["status"] == "approved"
+    assert issuer.json("dividend", "submit", ref)["status"] == "pending_approval"
+    refused = issuer("dividend", "approve", ref)
+    assert refused.exit_code == 4 and "needs role admin" in refused.stderr  # and never the declarer
+    assert cli.as_user("admin@x.io").json("dividend", "approve", ref)["status"] == "approved"
     no_tty = cli("dividend", "distribute", ref)
     assert no_tty.exit_code == 2 and "--yes" in no_tty.stderr
     paid = cli("dividend", "distribute", ref, "--yes", "--chunk-size", "1", "--json")
@@ -469,8 +469,8 @@ def test_dividend_commands(cli, platform) -> None:  # noqa: ANN001
 
 def test_cancel_command_asks_first(cli, platform) -> None:  # noqa: ANN001
     paying_token(platform, {"alice": 10})
-    ref = cli.json("dividend", "declare", "DATE", "--type", "token", "--per-token-qty", "1",
-                   ALEF_ACTOR=platform.issuer.email)["id"]
+    ref = cli.as_user(platform.issuer.email).json("dividend", "declare", "DATE", "--type", "token",
+                                                  "--per-token-qty", "1")["id"]
     assert cli("dividend", "cancel", ref).exit_code == 2
     out = cli.json("dividend", "cancel", ref, "--yes", "--reason", "typo")
     assert (out["status"], out["cancel_reason"]) == ("cancelled", "typo")

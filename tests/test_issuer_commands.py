@@ -6,21 +6,21 @@ from platform_builders import wallet_for
 
 
 def test_business_token_offering_commands(cli, platform, chain_client, tmp_path) -> None:  # noqa: ANN001
-    business = cli.json("--as", "issuer@x.io", "business", "register", "--name", "Palm Co",
+    business = cli.as_user("issuer@x.io").json("business", "register", "--name", "Palm Co",
                         "--registration-number", "P-1", "--country", "ae", "--industry", "dates",
                         "--alef-allocation-pct", "5")
     assert business["status"] == "pending"
-    assert cli("--as", "issuer@x.io", "business", "approve", business["id"]).exit_code == 4
+    assert cli.as_user("issuer@x.io")("business", "approve", business["id"]).exit_code == 4
     assert cli("business", "reject", business["id"], "--reason", "").exit_code == 2
-    assert cli.json("--as", "admin@x.io", "business", "approve", business["id"])["status"] == "active"
-    again = cli("--as", "admin@x.io", "business", "approve", business["id"])
+    assert cli.as_user("admin@x.io").json("business", "approve", business["id"])["status"] == "active"
+    again = cli.as_user("admin@x.io")("business", "approve", business["id"])
     assert again.exit_code == 5 and "cannot approve: the business is active" in again.stderr
 
-    bad = cli("--as", "issuer@x.io", "token", "create", "--business", business["id"], "--name",
+    bad = cli.as_user("issuer@x.io")("token", "create", "--business", business["id"], "--name",
               "Palm", "--symbol", "PALM", "--supply", "1000", "--price", "5.00", "--primary-pct",
               "80", "--team-pct", "10")
     assert bad.exit_code == 2 and "must equal 100" in bad.stderr
-    token = cli.json("--as", "issuer@x.io", "token", "create", "--business", business["id"],
+    token = cli.as_user("issuer@x.io").json("token", "create", "--business", business["id"],
                      "--name", "Palm", "--symbol", "PALM", "--supply", "1000", "--price", "5.00",
                      "--primary-pct", "80", "--team-pct", "20")
     assert token["status"] == "draft" and token["primary_cap"] == 800
@@ -33,9 +33,9 @@ def test_business_token_offering_commands(cli, platform, chain_client, tmp_path)
     assert cli.json("token", "start-offering", "PALM")["status"] == "primary"
 
     investor = platform.approved("ivy", wallet=wallet_for("ivy"), fiat="1000")
-    allocation = cli.json("--as", investor.email, "token", "subscribe", "PALM", "--quantity", "10")
+    allocation = cli.as_user(investor.email).json("token", "subscribe", "PALM", "--quantity", "10")
     assert allocation["amount"] == "50.00" and allocation["status"] == "pending_payment"
-    assert cli("--as", investor.email, "token", "subscribe", "PALM", "--quantity", "1000").exit_code == 5
+    assert cli.as_user(investor.email)("token", "subscribe", "PALM", "--quantity", "1000").exit_code == 5
     confirmed = cli.json("token", "confirm-payment", "PALM")
     assert [a["status"] for a in confirmed] == ["confirmed"]
     assert cli.json("allocation", "list", "--token", "PALM")[0]["on_chain_status"] == "pending"

@@ -112,20 +112,20 @@ def test_only_reviewers_and_admins_see_the_queue(platform) -> None:  # noqa: ANN
 def test_kyc_commands(cli) -> None:  # noqa: ANN001
     cli("user", "create", "--email", "rev@x.io", "--name", "Rev", "--role", "kyc_reviewer")
     cli("user", "create", "--email", "inv@x.io", "--name", "Inv")
-    submitted = cli.json("--as", "inv@x.io", "kyc", "submit", "--full-name", "Inv Estor",
+    submitted = cli.as_user("inv@x.io").json("kyc", "submit", "--full-name", "Inv Estor",
                          "--nationality", "ae", "--document-type", "passport",
                          "--document-number", "A99887766", "--date-of-birth", "1990-02-03")
     assert submitted["document_number"] == "••••7766"
-    again = cli("--as", "inv@x.io", "kyc", "submit", "--full-name", "I", "--nationality", "AE",
+    again = cli.as_user("inv@x.io")("kyc", "submit", "--full-name", "I", "--nationality", "AE",
                 "--document-type", "passport", "--document-number", "X1")
     assert again.exit_code == 5
-    queue = cli.json("--as", "rev@x.io", "kyc", "list")
+    queue = cli.as_user("rev@x.io").json("kyc", "list")
     assert [a["id"] for a in queue] == [submitted["id"]]
-    assert cli("--as", "inv@x.io", "kyc", "list").exit_code == 4
-    shown = cli.json("--as", "rev@x.io", "kyc", "show", submitted["id"])
+    assert cli.as_user("inv@x.io")("kyc", "list").exit_code == 4
+    shown = cli.as_user("rev@x.io").json("kyc", "show", submitted["id"])
     assert shown["document_number"] == "A99887766" and shown["status"] == "in_review"
-    assert cli("--as", "rev@x.io", "kyc", "reject", submitted["id"], "--reason", "").exit_code == 2
-    approved = cli.json("--as", "rev@x.io", "kyc", "approve", submitted["id"], "--level", "3")
+    assert cli.as_user("rev@x.io")("kyc", "reject", submitted["id"], "--reason", "").exit_code == 2
+    approved = cli.as_user("rev@x.io").json("kyc", "approve", submitted["id"], "--level", "3")
     assert approved["status"] == "approved" and approved["kyc_level"] == 3
     assert cli("kyc", "show", "not-an-id").exit_code == 2
 

@@ -153,7 +153,7 @@ def test_readme_line_is_a_valid_command(argv: tuple[str, ...], tmp_path: Path) -
     problems = walk(argv)
     assert not problems, "; ".join(problems)
     result = CliRunner().invoke(app, [*argv, "--help"], env={
-        "ALEF_HOME": str(tmp_path), "ALEF_CONFIG": "", "ALEF_ACTOR": ""})
+        "ALEF_HOME": str(tmp_path), "ALEF_CONFIG": "", "ALEF_API_KEY": ""})
     assert result.exit_code == 0, result.output
     assert "Usage" in result.stdout
 

@@ -68,7 +68,7 @@ def test_a_transfer_the_database_does_not_know_is_a_break(platform, chain_client
     assert human.exit_code == 1
     assert "unknown_holders" in human.stdout and "break(s)" in human.stderr
     assert cli("reconcile", "--token", "NOPE").exit_code == 3
-    assert cli("reconcile", ALEF_ACTOR="alice@x.io").exit_code == 4
+    assert cli.as_user("alice@x.io")("reconcile").exit_code == 4
 
 
 def test_items_that_may_be_on_chain_widen_the_accepted_range() -> None:

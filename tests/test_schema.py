@@ -157,7 +157,8 @@ def test_audit_log_is_append_only(engine: Engine, statement: str) -> None:
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO audit_logs (id, action, object_type, source)"
                           " VALUES (:id, 'test', 'none', 'cli')"), {"id": new_id()})
+        rows = conn.execute(text("SELECT count(*) FROM audit_logs")).scalar_one()
     with pytest.raises(DBAPIError, match="append-only"), engine.begin() as conn:
         conn.execute(text(statement))
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT count(*) FROM audit_logs")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM audit_logs")).scalar_one() == rows

@@ -233,7 +233,7 @@ def test_settlement_commands(cli, platform, chain_client, market, tmp_path) -> N
     human = cli("settlement", "list", "--token", "SET")
     assert human.exit_code == 0 and "failed" in human.stdout
     assert cli("settlement", "retry").exit_code == 2
-    assert cli("settlement", "list", ALEF_ACTOR="carol@x.io").exit_code == 4
+    assert cli.as_user("carol@x.io")("settlement", "list").exit_code == 4
     assert cli("settlement", "show", "01900000-0000-7000-8000-000000000000").exit_code == 3
     chain_client.unfreeze_partial_tokens(market.contract_address, wallet_for("alice"), 95 * 10**18)
     assert cli.json("settlement", "retry", "--all-failed")["retried"] == [blocked]

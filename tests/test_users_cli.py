@@ -39,7 +39,7 @@ def test_create_writes_an_audit_row(cli, db_url) -> None:  # noqa: ANN001
                                 " JOIN users u ON u.id = a.actor_id WHERE a.object_id = :id"),
                            {"id": created["id"]}).one()
     engine.dispose()
-    assert (row.action, row.source, row.actor) == ("user.create", "cli", "operator@system.alefctl")
+    assert (row.action, row.source, row.actor) == ("user.create", "cli", "admin@localhost")
 
 
 def test_unknown_user_is_exit_3(cli) -> None:  # noqa: ANN001
@@ -77,14 +77,16 @@ def test_duplicates_are_conflicts(cli) -> None:  # noqa: ANN001
 
 def test_only_admins_create_users(cli) -> None:  # noqa: ANN001
     assert _create(cli, "inv@x.io").exit_code == 0
-    result = cli("--as", "inv@x.io", "user", "create", "--email", "z@x.io", "--name", "Z")
+    result = cli.as_user("inv@x.io")("user", "create", "--email", "z@x.io", "--name", "Z")
     assert result.exit_code == 4
     assert "needs role admin" in result.stderr
 
 
-def test_unknown_actor_is_exit_3(cli) -> None:  # noqa: ANN001
-    result = cli("--as", "ghost@x.io", "user", "list")
-    assert result.exit_code == 3 and "acting user not found" in result.stderr
+def test_a_command_needs_a_valid_key(cli) -> None:  # noqa: ANN001
+    for key in ("alef_nope", ""):
+        result = cli("user", "list", ALEF_API_KEY=key)
+        assert result.exit_code == 4, result.stderr
+        assert "alefctl login" in result.stderr and result.stdout == ""
 
 
 def test_activate_deactivate(cli) -> None:  # noqa: ANN001
@@ -95,7 +97,7 @@ def test_activate_deactivate(cli) -> None:  # noqa: ANN001
     assert off["is_activated"] is False and off["changed"] is True
     again = cli.json("user", "deactivate", "f@x.io", "--yes")
     assert again["changed"] is False  # already done is success
-    blocked = cli("--as", "f@x.io", "user", "list")
+    blocked = cli.as_user("f@x.io")("user", "list")
     assert blocked.exit_code == 4 and "deactivated" in blocked.stderr
     on = cli.json("user", "activate", "f@x.io")
     assert on["is_activated"] is True

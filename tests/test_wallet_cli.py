@@ -57,10 +57,10 @@ def test_overdraft_is_refused_and_nothing_moves(cli, investor) -> None:  # noqa:
 
 def test_unknown_user_and_permissions(cli, investor) -> None:  # noqa: ANN001
     assert cli("wallet", "deposit", "--user", "no@x.io", "--amount", "5").exit_code == 3
-    denied = cli("--as", investor, "wallet", "deposit", "--user", investor, "--amount", "5")
+    denied = cli.as_user(investor)("wallet", "deposit", "--user", investor, "--amount", "5")
     assert denied.exit_code == 4
-    assert cli("--as", investor, "wallet", "show", "--user", investor).exit_code == 0
-    assert cli("--as", investor, "wallet", "show", "--user", "treasury@system.alefctl").exit_code == 4
+    assert cli.as_user(investor)("wallet", "show", "--user", investor).exit_code == 0
+    assert cli.as_user(investor)("wallet", "show", "--user", "treasury@system.alefctl").exit_code == 4
 
 
 def test_withdraw_needs_confirmation_without_a_terminal(cli, investor) -> None:  # noqa: ANN001

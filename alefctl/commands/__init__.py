@@ -6,6 +6,7 @@ import typer
 
 from alefctl.commands import (
     allocation,
+    auth,
     business,
     chain,
     config,
@@ -28,6 +29,9 @@ from alefctl.commands.settlement import app as settlement_app
 
 def register(app: typer.Typer) -> None:
     """Attach every command group to the root app."""
+    app.command("login")(auth.login)
+    app.command("logout")(auth.logout)
+    app.command("whoami")(auth.whoami)
     app.add_typer(db.app, name="db")
     app.add_typer(config.app, name="config")
     app.add_typer(user.app, name="user")

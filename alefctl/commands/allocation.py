@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, state
+from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, requires, state
 
 app = typer.Typer(help="Allocations: list, reject, retry failed mints.", no_args_is_help=True)
 COLUMNS = ("id", "symbol", "email", "quantity", "amount", "allocation_type", "status",
@@ -15,6 +15,7 @@ COLUMNS = ("id", "symbol", "email", "quantity", "amount", "allocation_type", "st
 
 @app.command("list")
 @command_errors
+@requires("allocation.read")
 def list_(
     token: Annotated[str | None, typer.Option(help="Token symbol or id.")] = None,
     status: Annotated[str | None, typer.Option(help="pending_payment, confirmed, rejected.")] = None,
@@ -32,6 +33,7 @@ def list_(
 
 @app.command("reject")
 @command_errors
+@requires("allocation.reject")
 def reject(allocation: Annotated[str, typer.Argument(help="Allocation id.")],
            reason: Annotated[str, typer.Option(help="Why.")], as_json: JsonOption = False) -> None:
     """Reject a pending allocation and refund the investor in full (admin)."""
@@ -45,6 +47,7 @@ def reject(allocation: Annotated[str, typer.Argument(help="Allocation id.")],
 
 @app.command("retry")
 @command_errors
+@requires("mint.retry")
 def retry(allocation: Annotated[list[str] | None, typer.Argument(
               help="Allocation ids; none with --all-failed.")] = None,
           all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed mint.")] = False,

@@ -6,7 +6,16 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, emit_object, info, state
+from alefctl.commands.common import (
+    JsonOption,
+    command_errors,
+    emit,
+    emit_list,
+    emit_object,
+    info,
+    requires,
+    state,
+)
 
 app = typer.Typer(help="Businesses: register, list, approve, reject.", no_args_is_help=True)
 BusinessArg = Annotated[str, typer.Argument(help="Business id.")]
@@ -15,6 +24,7 @@ COLUMNS = ("id", "company_name", "country", "industry", "alef_allocation_pct", "
 
 @app.command("register")
 @command_errors
+@requires("business.register")
 def register(
     name: Annotated[str, typer.Option("--name", help="Company name.")],
     registration_number: Annotated[str, typer.Option(help="Company registration number.")],
@@ -36,6 +46,7 @@ def register(
 
 @app.command("list")
 @command_errors
+@requires("business.read")
 def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
           as_json: JsonOption = False) -> None:
     """List businesses (admins: all; issuers: their own)."""
@@ -48,6 +59,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 
 @app.command("show")
 @command_errors
+@requires("business.read")
 def show(business: BusinessArg, as_json: JsonOption = False) -> None:
     """Show one business."""
     from alefctl.workflows.businesses import get_business
@@ -59,6 +71,7 @@ def show(business: BusinessArg, as_json: JsonOption = False) -> None:
 
 @app.command("approve")
 @command_errors
+@requires("business.review")
 def approve(business: BusinessArg, as_json: JsonOption = False) -> None:
     """Approve a business: it becomes active and may create tokens (admin)."""
     _review(business, True, None, as_json)
@@ -66,6 +79,7 @@ def approve(business: BusinessArg, as_json: JsonOption = False) -> None:
 
 @app.command("reject")
 @command_errors
+@requires("business.review")
 def reject(business: BusinessArg, reason: Annotated[str, typer.Option(help="Why.")],
            as_json: JsonOption = False) -> None:
     """Reject a business with a reason (admin)."""

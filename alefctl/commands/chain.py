@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, state
+from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, requires, state
 
 app = typer.Typer(help="Chain: status, local anvil node, balances, on-chain jobs.",
                   no_args_is_help=True)
@@ -14,6 +14,7 @@ app = typer.Typer(help="Chain: status, local anvil node, balances, on-chain jobs
 
 @app.command("status")
 @command_errors
+@requires("chain.status")
 def status(as_json: JsonOption = False) -> None:
     """Chain id, latest block, signer and its balance."""
     from alefctl.chain_access import chain_errors, open_chain
@@ -28,6 +29,7 @@ def status(as_json: JsonOption = False) -> None:
 
 @app.command("balance")
 @command_errors
+@requires("chain.balance")
 def balance(token: Annotated[str, typer.Option(help="Token symbol or id.")],
             wallet: Annotated[str, typer.Option(help="Wallet address.")],
             as_json: JsonOption = False) -> None:
@@ -44,6 +46,7 @@ def balance(token: Annotated[str, typer.Option(help="Token symbol or id.")],
 
 @app.command("work")
 @command_errors
+@requires("chain.work")
 def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (cron).")] = False,
          interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
          as_json: JsonOption = False) -> None:

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, info, requires, state, table
 
 
 @command_errors
+@requires("check.run")
 def check(
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="Run only this check (repeatable).")] = None,
@@ -23,7 +24,7 @@ def check(
     """
     from alefctl.workflows.invariants import run_checks_in_snapshot
 
-    results = run_checks_in_snapshot(state.engine(), state.settings().actor, only)
+    results = run_checks_in_snapshot(state.engine(), state.actor(), only)
     failed = [result for result in results if not result.ok]
     data = {"ok": not failed, "checks": [result.to_dict() for result in results]}
 

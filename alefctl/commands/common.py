@@ -19,7 +19,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from alefctl.errors import AlefError, InvalidInput
+from alefctl.errors import AlefError, InvalidInput, PermissionDenied
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -34,23 +34,26 @@ YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for con
 stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
+FIRST_ADMIN_EMAIL = "admin@localhost"
 
 
 class State:
-    """Per-invocation flags, and the settings and engine built from them on first use."""
+    """Per-invocation flags, and the settings, engine and acting user built from them on first use."""
 
     def __init__(self) -> None:
         self.flags: dict[str, Any] = {}
         self.config_file: Path | None = None
         self._settings: Settings | None = None
         self._engine: Engine | None = None
+        self._actor: Actor | None = None
 
-    def configure(self, *, home: Path | None, config: Path | None, actor: str | None) -> None:
+    def configure(self, *, home: Path | None, config: Path | None) -> None:
         """Record the root options; called by the root callback on every invocation."""
-        self.flags = {"home": home, "actor": actor}
+        self.flags = {"home": home}
         self.config_file = config
         self._settings = None
         self._engine = None
+        self._actor = None
 
     def settings(self) -> Settings:
         """The settings, built once."""
@@ -61,7 +64,8 @@ class State:
         return self._settings
 
     def engine(self, *, check_schema: bool = True) -> Engine:
-        """The database engine; checks the schema is current (creating it on a new embedded db)."""
+        """The database engine; checks the schema is current (creating it on a new embedded db,
+        with its first admin, whose key becomes this user's credentials)."""
         if self._engine is None:
             from alefctl.db import connect
 
@@ -70,22 +74,71 @@ class State:
                 from alefctl.db.guard import ensure_schema_current
 
                 ensure_schema_current(self._engine, self.settings())
+                _first_use(self._engine, self.settings())
         return self._engine
 
-    def actor(self) -> Actor:
-        """The acting user, for workflows that manage their own transactions."""
-        from alefctl.workflows.actor import resolve_actor
+    def actor(self, *, check_schema: bool = True) -> Actor:
+        """The user this command acts as: the owner of ALEF_API_KEY or of the saved credentials."""
+        if self._actor is None:
+            from alefctl.credentials import api_key
+            from alefctl.workflows.api_keys import authenticate
 
-        with self.engine().begin() as conn:
-            return resolve_actor(conn, self.settings().actor, "cli")
+            engine = self.engine(check_schema=check_schema)  # a first use saves a key first
+            secret, origin = api_key(self.settings())
+            if secret is None:
+                raise PermissionDenied("no identity: run `alefctl login` (it reads an API key) or"
+                                       " set ALEF_API_KEY", code="unauthenticated")
+            with engine.begin() as conn:
+                try:
+                    self._actor = authenticate(conn, secret, "cli")
+                except PermissionDenied as error:
+                    raise PermissionDenied(f"{error.message} (from {origin}); run `alefctl login`",
+                                           code="unauthenticated") from None
+        return self._actor
 
     @contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Actor]]:
-        """One database transaction and the acting user (--as, ALEF_ACTOR, else the operator)."""
-        from alefctl.workflows.actor import resolve_actor
-
+        """One database transaction and the acting user."""
+        actor = self.actor()
         with self.engine().begin() as conn:
-            yield conn, resolve_actor(conn, self.settings().actor, "cli")
+            yield conn, actor
+
+
+def _first_use(engine: Engine, settings: Settings) -> None:
+    """On alefctl's own (embedded) database, a machine's first command creates the first admin
+    and keeps its key as this user's credentials, so the machine's owner needs no login."""
+    from alefctl.credentials import api_key, save_key
+    from alefctl.db.connection import is_embedded
+    from alefctl.workflows.api_keys import bootstrap_admin
+
+    if not is_embedded(settings) or api_key(settings)[0] is not None:
+        return
+    with engine.begin() as conn:
+        created = bootstrap_admin(conn, FIRST_ADMIN_EMAIL)
+    if created is not None:
+        path = save_key(settings, created[1], created[0])
+        info(f"created the first admin {created[0]}; its API key is saved in {path}")
+
+
+def requires(action: str, *, check_schema: bool = True) -> Callable[[F], F]:
+    """A command that acts as someone: it needs an identity (exit 4 without one) whose role the
+    policy (workflows/policy.py) allows for the action; the roles are shown in --help. A command
+    that looks at the schema itself (db status) asks for the identity without upgrading it."""
+    from alefctl.workflows import policy
+
+    roles = policy.roles_for(action)
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            policy.require(state.actor(check_schema=check_schema), action)
+            return fn(*args, **kwargs)
+
+        wrapper.__doc__ = f"{(fn.__doc__ or '').rstrip()}\n\nRole: {', '.join(roles)}."
+        wrapper.alef_action = action  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 state = State()

@@ -2,31 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Any
+
 import typer
 
 from alefctl.commands.common import (
+    FIRST_ADMIN_EMAIL,
     JsonOption,
     command_errors,
     emit,
     fields,
     info,
+    requires,
     state,
+    stdout,
     table,
 )
+from alefctl.workflows import policy
 
 app = typer.Typer(help="Database: schema, status, embedded server.", no_args_is_help=True)
 
 
 @app.command("init")
 @command_errors
-def init(as_json: JsonOption = False) -> None:
-    """Create the schema or apply pending migrations, and the system users (idempotent)."""
+def init(
+    admin_email: Annotated[str, typer.Option(
+        help="Email of the first admin, created (with an API key, printed once) when no person"
+             " is an admin yet.")] = FIRST_ADMIN_EMAIL,
+    as_json: JsonOption = False,
+) -> None:
+    """Create the schema or apply pending migrations, the system users and the first admin
+    (idempotent). Once a platform has an admin, upgrading it needs an admin or operator."""
     from alefctl.db.schema import init_schema
+    from alefctl.workflows.api_keys import bootstrap_admin, first_admin_needed
 
-    with state.engine(check_schema=False).begin() as conn:
+    engine = state.engine(check_schema=False)
+    with engine.begin() as conn:
+        bootstrap = first_admin_needed(conn)
+    if not bootstrap:
+        policy.require(state.actor(check_schema=False), "db.init")
+    with engine.begin() as conn:
         result = init_schema(conn)
-    data = {"version": result.version, "applied": result.applied,
-            "created_users": result.created_users}
+        created = bootstrap_admin(conn, admin_email) if bootstrap else None
+    data: dict[str, Any] = {"version": result.version, "applied": result.applied,
+                            "created_users": result.created_users, "first_admin": None}
+    if created is not None:
+        data["first_admin"] = _keep_first_admin(*created)
 
     def render() -> None:
         if result.applied:
@@ -35,12 +56,30 @@ def init(as_json: JsonOption = False) -> None:
             info(f"created system user {email}")
         info(f"schema at version {result.version}"
              + ("" if result.applied else " (already up to date)"))
+        if created is not None:
+            first = data["first_admin"]
+            stdout.print(f"first admin {first['email']}, API key (shown once): {first['api_key']}")
+            info(first["note"])
 
     emit(data, as_json, render)
 
 
+def _keep_first_admin(email: str, secret: str) -> dict[str, Any]:
+    """Save the first admin's key as this user's credentials, unless some are saved already."""
+    from alefctl.credentials import save_key, saved_key
+
+    settings = state.settings()
+    if saved_key(settings) is None:
+        note = f"its key is saved in {save_key(settings, secret, email)}: commands act as it"
+    else:
+        note = (f"credentials already exist in {settings.credentials_file}: keep this key, or"
+                " `alefctl login` with it")
+    return {"email": email, "api_key": secret, "note": note}
+
+
 @app.command("status")
 @command_errors
+@requires("db.status", check_schema=False)
 def status(as_json: JsonOption = False) -> None:
     """Show where the database is, its schema version and row counts."""
     from alefctl.db.connection import is_embedded

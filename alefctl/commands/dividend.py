@@ -17,6 +17,7 @@ from alefctl.commands.common import (
     fields,
     info,
     parse_time,
+    requires,
     state,
     stderr,
     table,
@@ -36,6 +37,7 @@ PAYMENT_COLUMNS = ("email", "token_balance", "gross_amount", "fee_amount", "net_
 
 @app.command("declare")
 @command_errors
+@requires("dividend.declare")
 def declare(
     token: Annotated[str, typer.Argument(help="Token symbol or id.")],
     dividend_type: Annotated[str, typer.Option("--type", help="fiat, stablecoin or token.")],
@@ -65,6 +67,7 @@ def declare(
 
 @app.command("submit")
 @command_errors
+@requires("dividend.submit")
 def submit(dividend: DividendArg, as_json: JsonOption = False) -> None:
     """Submit a draft for admin approval (the token's issuer)."""
     from alefctl.workflows.dividends.review import submit as submit_dividend
@@ -74,6 +77,7 @@ def submit(dividend: DividendArg, as_json: JsonOption = False) -> None:
 
 @app.command("approve")
 @command_errors
+@requires("dividend.approve")
 def approve(dividend: DividendArg, as_json: JsonOption = False) -> None:
     """Approve a submitted dividend (an admin other than the declarer)."""
     from alefctl.workflows.dividends.review import approve as approve_dividend
@@ -83,6 +87,7 @@ def approve(dividend: DividendArg, as_json: JsonOption = False) -> None:
 
 @app.command("cancel")
 @command_errors
+@requires("dividend.cancel")
 def cancel(dividend: DividendArg,
            reason: Annotated[str | None, typer.Option(help="Why it is cancelled.")] = None,
            yes: YesOption = False, as_json: JsonOption = False) -> None:
@@ -97,6 +102,7 @@ def cancel(dividend: DividendArg,
 
 @app.command("distribute")
 @command_errors
+@requires("dividend.distribute")
 def distribute(
     dividend: DividendArg,
     chunk_size: Annotated[int, typer.Option(min=1, help="Payments per transaction.")] = 10_000,
@@ -124,6 +130,7 @@ def distribute(
 
 @app.command("list")
 @command_errors
+@requires("dividend.read")
 def list_(token: Annotated[str | None, typer.Option(help="Only this token.")] = None,
           status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
           as_json: JsonOption = False) -> None:
@@ -138,6 +145,7 @@ def list_(token: Annotated[str | None, typer.Option(help="Only this token.")] = 
 
 @app.command("show")
 @command_errors
+@requires("dividend.read")
 def show(dividend: DividendArg,
          payments: Annotated[bool, typer.Option("--payments", help="Include every payment.")] = False,
          as_json: JsonOption = False) -> None:

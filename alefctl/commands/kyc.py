@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, emit_object, info, state
+from alefctl.commands.common import (
+    JsonOption,
+    command_errors,
+    emit,
+    emit_list,
+    emit_object,
+    info,
+    requires,
+    state,
+)
 
 app = typer.Typer(help="KYC: submit, review queue, approve or reject.", no_args_is_help=True)
 AppArg = Annotated[str, typer.Argument(help="Application id.")]
@@ -17,6 +26,7 @@ QUEUE_COLUMNS = ("id", "email", "status", "full_name", "nationality", "document_
 
 @app.command("submit")
 @command_errors
+@requires("kyc.submit")
 def submit(
     full_name: Annotated[str, typer.Option(help="Legal name as on the document.")],
     nationality: Annotated[str, typer.Option(help="ISO country code, e.g. AE.")],
@@ -44,6 +54,7 @@ def submit(
 
 @app.command("list")
 @command_errors
+@requires("kyc.review")
 def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
           as_json: JsonOption = False) -> None:
     """The review queue, oldest first (document numbers masked)."""
@@ -56,6 +67,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 
 @app.command("show")
 @command_errors
+@requires("kyc.review")
 def show(application: AppArg, as_json: JsonOption = False) -> None:
     """Full application with personal data; the first view moves it to in_review."""
     from alefctl.pii import load_cipher
@@ -68,6 +80,7 @@ def show(application: AppArg, as_json: JsonOption = False) -> None:
 
 @app.command("approve")
 @command_errors
+@requires("kyc.review")
 def approve(application: AppArg,
             level: Annotated[int, typer.Option(help="KYC level 1-3 (3 institutional).")] = 2,
             notes: Annotated[str | None, typer.Option(help="Review notes.")] = None,
@@ -78,6 +91,7 @@ def approve(application: AppArg,
 
 @app.command("reject")
 @command_errors
+@requires("kyc.review")
 def reject(application: AppArg,
            reason: Annotated[str, typer.Option(help="Why (shown to the applicant).")],
            notes: Annotated[str | None, typer.Option(help="Internal notes.")] = None,

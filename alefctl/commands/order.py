@@ -15,8 +15,10 @@ from alefctl.commands.common import (
     emit_list,
     emit_object,
     info,
+    requires,
     state,
 )
+from alefctl.workflows import policy
 
 app = typer.Typer(help="Orders: list, show, cancel (reaches a running server).",
                   no_args_is_help=True)
@@ -25,6 +27,7 @@ COLUMNS = ("id", "symbol", "side", "order_type", "price", "quantity", "filled_qu
 
 @app.command("list")
 @command_errors
+@requires("order.read")
 def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = None,
           status: Annotated[str | None, typer.Option(help="Order status.")] = None,
           as_json: JsonOption = False) -> None:
@@ -38,17 +41,20 @@ def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = Non
 
 @app.command("show")
 @command_errors
+@requires("order.read")
 def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonOption = False) -> None:
     """One order (admins: any order)."""
     from alefctl.workflows.orders import get_order
 
     with state.transaction() as (conn, actor):
-        found = get_order(conn, order, owner=None if actor.role == "admin" else actor.user_id)
+        owner = None if policy.may(actor, "order.read.others") else actor.user_id
+        found = get_order(conn, order, owner=owner)
     emit_object(f"order {order}", found, as_json)
 
 
 @app.command("cancel")
 @command_errors
+@requires("order.cancel")
 def cancel(order: Annotated[str, typer.Argument(help="Order id.")], yes: YesOption = False,
            as_json: JsonOption = False) -> None:
     """Cancel an open order; its funds come back. Goes through the server when one runs."""

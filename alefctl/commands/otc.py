@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, state
+from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, requires, state
+from alefctl.workflows import policy
 
 app = typer.Typer(help="OTC orders of fixed-price tokens: list, approve, reject.",
                   no_args_is_help=True)
@@ -16,19 +17,21 @@ COLUMNS = ("id", "symbol", "email", "side", "quantity", "price", "total", "statu
 
 @app.command("list")
 @command_errors
+@requires("otc.read")
 def list_(status: Annotated[str | None, typer.Option(help="Default: pending.")] = "pending",
           as_json: JsonOption = False) -> None:
     """OTC orders, oldest first."""
     from alefctl.workflows.otc import list_otc_orders
 
     with state.transaction() as (conn, actor):
-        actor.require("admin")
+        policy.require(actor, "otc.read")
         found = list_otc_orders(conn, status)
     emit_list("OTC orders", COLUMNS, found, as_json)
 
 
 @app.command("approve")
 @command_errors
+@requires("otc.review")
 def approve(otc: OtcArg, as_json: JsonOption = False) -> None:
     """Execute an OTC order against the treasury at the token's OTC price (admin)."""
     from alefctl.workflows.otc import approve_otc_order
@@ -40,6 +43,7 @@ def approve(otc: OtcArg, as_json: JsonOption = False) -> None:
 
 @app.command("reject")
 @command_errors
+@requires("otc.review")
 def reject(otc: OtcArg, reason: Annotated[str, typer.Option(help="Why.")],
            as_json: JsonOption = False) -> None:
     """Reject an OTC order; its locked funds come back (admin)."""

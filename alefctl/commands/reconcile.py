@@ -6,13 +6,14 @@ from typing import Annotated, Any
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, info, requires, state, table
 
 BREAK_COLUMNS = ("symbol", "kind", "email", "wallet", "db_balance", "chain_balance", "detail")
 FLIGHT_COLUMNS = ("symbol", "email", "db_balance", "chain_balance", "explained_by")
 
 
 @command_errors
+@requires("reconcile.run")
 def reconcile(
     token: Annotated[str | None, typer.Option(help="Only this token (symbol or id).")] = None,
     as_json: JsonOption = False,

@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import command_errors, info, state
+from alefctl.commands.common import command_errors, info, requires, state
 
 
 @command_errors
+@requires("server.run")
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, state, table
+from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, requires, state, table
 
 if TYPE_CHECKING:
     from chain import ChainClient
@@ -24,6 +24,7 @@ HISTORY_COLUMNS = ("created_at", "from_status", "to_status", "attempt", "tx_hash
 
 @app.command("run")
 @command_errors
+@requires("settlement.run")
 def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (cron).")] = False,
         interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 5.0,
         batch_size: Annotated[int, typer.Option(min=1, help="Trades per batch (one transfer"
@@ -55,6 +56,7 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
 
 @app.command("list")
 @command_errors
+@requires("settlement.read")
 def list_(status: Annotated[str | None, typer.Option(
               help="pending, processing, settled or failed.")] = None,
           token: Annotated[str | None, typer.Option(help="Only this token (symbol or id).")] = None,
@@ -74,6 +76,7 @@ def list_(status: Annotated[str | None, typer.Option(
 
 @app.command("show")
 @command_errors
+@requires("settlement.read")
 def show(trade: TradeArg, as_json: JsonOption = False) -> None:
     """Show a trade's settlement and every transition it went through (admin)."""
     from alefctl.workflows.settlement.admin import get_settlement_trade
@@ -90,6 +93,7 @@ def show(trade: TradeArg, as_json: JsonOption = False) -> None:
 
 @app.command("retry")
 @command_errors
+@requires("settlement.retry")
 def retry(trades: Annotated[list[str] | None, typer.Argument(
               help="Trade ids; none with --all-failed.")] = None,
           all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed trade.")

@@ -16,6 +16,7 @@ from alefctl.commands.common import (
     emit_object,
     info,
     parse_time,
+    requires,
     state,
     table,
 )
@@ -29,6 +30,7 @@ LIST_COLUMNS = ("symbol", "name", "status", "trading_mode", "total_supply", "tok
 
 @app.command("create")
 @command_errors
+@requires("token.create")
 def create(
     business: Annotated[str, typer.Option(help="Business id (must be active).")],
     name: Annotated[str, typer.Option("--name", help="Token name.")],
@@ -59,6 +61,7 @@ def create(
 
 @app.command("list")
 @command_errors
+@requires("token.read")
 def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
           as_json: JsonOption = False) -> None:
     """List tokens with status and trading mode."""
@@ -71,6 +74,7 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 
 @app.command("show")
 @command_errors
+@requires("token.read")
 def show(token: TokenArg, as_json: JsonOption = False) -> None:
     """Show a token: supply, sold, raised, contract addresses."""
     from alefctl.workflows.tokens import get_token
@@ -82,6 +86,7 @@ def show(token: TokenArg, as_json: JsonOption = False) -> None:
 
 @app.command("deploy")
 @command_errors
+@requires("token.deploy")
 def deploy(token: TokenArg, as_json: JsonOption = False) -> None:
     """Deploy the token's ERC-3643 suite (5 transactions); resumes after a failure (admin)."""
     from alefctl.chain_access import open_chain
@@ -105,6 +110,7 @@ def deploy(token: TokenArg, as_json: JsonOption = False) -> None:
 
 @app.command("start-offering")
 @command_errors
+@requires("token.lifecycle")
 def start_offering(
     token: TokenArg,
     starts_at: Annotated[str | None, typer.Option(help="ISO-8601; default now.")] = None,
@@ -123,6 +129,7 @@ def start_offering(
 
 @app.command("subscribe")
 @command_errors
+@requires("token.subscribe")
 def subscribe(token: TokenArg, quantity: Annotated[str, typer.Option(help="Tokens to buy.")],
               as_json: JsonOption = False) -> None:
     """Subscribe to a primary offering (investor; use --as)."""
@@ -137,6 +144,7 @@ def subscribe(token: TokenArg, quantity: Annotated[str, typer.Option(help="Token
 
 @app.command("confirm-payment")
 @command_errors
+@requires("offering.confirm_payment")
 def confirm_payment(
     token: TokenArg,
     allocation: Annotated[list[str] | None, typer.Option(
@@ -155,6 +163,7 @@ def confirm_payment(
 
 @app.command("enable-secondary")
 @command_errors
+@requires("token.lifecycle")
 def enable_secondary(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Go live: order book trading, treasury allocation, proceeds paid out (admin)."""
     from alefctl.workflows.lifecycle import enable_secondary as go_live
@@ -169,6 +178,7 @@ def enable_secondary(token: TokenArg, yes: YesOption = False, as_json: JsonOptio
 
 @app.command("trading-mode")
 @command_errors
+@requires("token.trading_mode")
 def trading_mode(token: TokenArg,
                  mode: Annotated[str, typer.Option(help="full_orderbook or fixed_price_otc.")],
                  otc_price: Annotated[str | None, typer.Option(help="OTC price, USD.")] = None,
@@ -183,6 +193,7 @@ def trading_mode(token: TokenArg,
 
 @app.command("set-nav")
 @command_errors
+@requires("token.set_nav")
 def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per token, USD.")],
             as_of: Annotated[str | None, typer.Option(help="ISO-8601; default now.")] = None,
             as_json: JsonOption = False) -> None:
@@ -195,7 +206,6 @@ def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per toke
 
 
 def _status_command(action: str, destructive: bool, doc: str) -> None:
-    @command_errors
     def run(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
         from alefctl.workflows.lifecycle import change_status, retire
         from alefctl.workflows.trading.funds import NotionalLimits
@@ -211,7 +221,7 @@ def _status_command(action: str, destructive: bool, doc: str) -> None:
         emit(moved.to_dict(), as_json, lambda: info(f"{moved.symbol} is {moved.status}"))
 
     run.__doc__ = doc
-    app.command(action)(run)
+    app.command(action)(command_errors(requires("token.lifecycle")(run)))
 
 
 _status_command("pause", False, "Pause trading of a token (admin).")
@@ -222,6 +232,7 @@ _status_command("delist", True, "Delist a token (admin).")
 
 @app.command("mature-due")
 @command_errors
+@requires("token.mature_due")
 def mature_due(as_json: JsonOption = False) -> None:
     """Mature every token past its maturity date (for cron; safe to run twice at once)."""
     from alefctl.workflows.lifecycle import mature_due as mature_all

@@ -15,6 +15,7 @@ from alefctl.commands.common import (
     emit_list,
     emit_object,
     info,
+    requires,
     state,
 )
 
@@ -30,10 +31,12 @@ LIST_COLUMNS = ("email", "role", "kyc_status", "is_activated", "wallet_address",
 
 @app.command("create")
 @command_errors
+@requires("user.create")
 def create(
     email: Annotated[str, typer.Option(help="Login email (unique).")],
     name: Annotated[str, typer.Option("--name", help="Full legal name.")],
-    role: Annotated[str, typer.Option(help="investor, issuer, admin or kyc_reviewer.")] = "investor",
+    role: Annotated[str, typer.Option(
+        help="investor, issuer, admin, kyc_reviewer or operator (cron and services).")] = "investor",
     wallet: Annotated[str | None, typer.Option(help="EVM wallet address (0x...).")] = None,
     country: Annotated[str | None, typer.Option(help="ISO country code of residence.")] = None,
     as_json: JsonOption = False,
@@ -48,6 +51,7 @@ def create(
 
 @app.command("list")
 @command_errors
+@requires("user.list")
 def list_(
     role: Annotated[str | None, typer.Option(help="Only users of this role.")] = None,
     as_json: JsonOption = False,
@@ -62,6 +66,7 @@ def list_(
 
 @app.command("show")
 @command_errors
+@requires("user.show")
 def show(user: UserArg, as_json: JsonOption = False) -> None:
     """Show one user."""
     from alefctl.workflows.users import get_user
@@ -73,6 +78,7 @@ def show(user: UserArg, as_json: JsonOption = False) -> None:
 
 @app.command("activate")
 @command_errors
+@requires("user.activate")
 def activate(user: UserArg, as_json: JsonOption = False) -> None:
     """Allow a user to act on the platform again (admin)."""
     _set_activation(user, True, as_json)
@@ -80,6 +86,7 @@ def activate(user: UserArg, as_json: JsonOption = False) -> None:
 
 @app.command("deactivate")
 @command_errors
+@requires("user.activate")
 def deactivate(user: UserArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Stop a user from acting on the platform (admin)."""
     confirm(f"Deactivate {user}?", yes)
@@ -98,6 +105,7 @@ def _set_activation(user: str, activated: bool, as_json: bool) -> None:
 
 @keys_app.command("create")
 @command_errors
+@requires("api_key.manage")
 def key_create(
     user: UserArg,
     name: Annotated[str, typer.Option(help="What the key is for.")] = "default",
@@ -118,6 +126,7 @@ def key_create(
 
 @keys_app.command("revoke")
 @command_errors
+@requires("api_key.manage")
 def key_revoke(
     key: Annotated[str, typer.Argument(help="Key id or prefix (alef_...).")],
     yes: YesOption = False,
@@ -135,6 +144,7 @@ def key_revoke(
 
 @keys_app.command("list")
 @command_errors
+@requires("api_key.manage")
 def key_list(user: UserArg, as_json: JsonOption = False) -> None:
     """List a user's API keys (prefixes only)."""
     from alefctl.workflows.api_keys import list_api_keys

@@ -14,6 +14,7 @@ from alefctl.commands.common import (
     emit,
     fields,
     info,
+    requires,
     state,
     table,
 )
@@ -27,6 +28,7 @@ ReferenceOpt = Annotated[str | None, typer.Option(help="Bank reference or note."
 
 @app.command("deposit")
 @command_errors
+@requires("wallet.deposit")
 def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
             as_json: JsonOption = False) -> None:
     """Credit a user's fiat balance with money received (admin)."""
@@ -40,6 +42,7 @@ def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
 
 @app.command("withdraw")
 @command_errors
+@requires("wallet.withdraw")
 def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
              yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Pay money out of a user's fiat balance (admin); never below zero."""
@@ -54,6 +57,7 @@ def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
 
 @app.command("show")
 @command_errors
+@requires("wallet.show")
 def show(user: UserOpt, as_json: JsonOption = False) -> None:
     """Show a user's fiat, stablecoin and token balances and recent movements."""
     from alefctl.workflows.wallet import show_wallet

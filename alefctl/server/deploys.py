@@ -17,6 +17,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from alefctl.errors import AlefError
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.deploy import check_deployable, deploy_token, record_deploy_failure
 from alefctl.workflows.onchain.deployment import deployment_state
@@ -46,7 +47,7 @@ class Deployments:
     def start(self, server: ServerState, actor: Actor, token_ref: str) -> dict[str, Any]:
         """Start deploying (or resuming) a draft token unless it is deployed or under way;
         returns its state. NotFound, PermissionDenied and Conflict are raised at once."""
-        actor.require("admin")
+        policy.require(actor, "token.deploy")
         with server.db.begin() as conn:
             token = get_token(conn, token_ref)
         check_deployable(token)

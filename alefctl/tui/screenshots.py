@@ -14,11 +14,13 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.worker import WorkerCancelled
 
+from alefctl.credentials import api_key
 from alefctl.db import connect
 from alefctl.db.guard import ensure_schema_current
 from alefctl.settings import load_settings
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.services import ConsoleServices
+from alefctl.workflows.api_keys import authenticate
 
 SIZE = (160, 46)
 OTHER_SCREENS = ("kyc", "businesses", "tokens", "settlement", "dividends", "audit", "mints",
@@ -34,13 +36,17 @@ async def settle(pilot: Pilot) -> None:
     await pilot.pause()
 
 
-def take(out_dir: Path, market_symbol: str | None, actor: str | None,
-         every_screen: bool = False) -> list[Path]:
+def take(out_dir: Path, market_symbol: str | None, every_screen: bool = False) -> list[Path]:
     """Run the console headless and save the screenshots; returns their paths."""
-    settings = load_settings(None, home=None, actor=actor)
+    settings = load_settings(None)
     engine = connect(settings)
     ensure_schema_current(engine, settings)
-    services = ConsoleServices.from_settings(settings, engine)
+    secret, _origin = api_key(settings)
+    if secret is None:
+        raise SystemExit("no identity: run `alefctl login` or set ALEF_API_KEY")
+    with engine.begin() as conn:
+        actor = authenticate(conn, secret, "console")
+    services = ConsoleServices.from_settings(settings, engine, actor.email)
     app = AlefConsole(services)
     saved: list[Path] = []
 
@@ -74,11 +80,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", type=Path, help="directory for the SVG files")
     parser.add_argument("--market", help="token symbol for the market screen (default: the first)")
-    parser.add_argument("--as", dest="actor", help="act as this user (email)")
     parser.add_argument("--all", action="store_true", help="also every other screen")
     args = parser.parse_args()
     args.out_dir.mkdir(parents=True, exist_ok=True)
-    for path in take(args.out_dir, args.market, args.actor, args.all):
+    for path in take(args.out_dir, args.market, args.all):
         print(path)
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from alefctl.errors import AlefError
+from alefctl.workflows import policy
 from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class ConsoleServices:
     """The database, the chain and the acting user the console works with."""
 
     engine: Engine
-    actor_email: str | None
+    actor_email: str
     cipher: Callable[[], PiiCipher]
     open_chain: Callable[[], AbstractContextManager[ChainClient]]
     success_fee_pct: Decimal
@@ -47,12 +48,12 @@ class ConsoleServices:
         Decimal(500), Decimal(5000), Decimal(50000)))
 
     @classmethod
-    def from_settings(cls, settings: Settings, engine: Engine) -> ConsoleServices:
-        """Services on the configured database and chain, acting as settings.actor."""
+    def from_settings(cls, settings: Settings, engine: Engine, actor_email: str) -> ConsoleServices:
+        """Services on the configured database and chain, acting as the (authenticated) user."""
         from alefctl.chain_access import open_chain
         from alefctl.pii import load_cipher
 
-        return cls(engine, settings.actor, lambda: load_cipher(settings),
+        return cls(engine, actor_email, lambda: load_cipher(settings),
                    lambda: open_chain(settings), settings.trading.success_fee_pct,
                    NotionalLimits.from_settings(settings.trading))
 
@@ -131,7 +132,7 @@ class ConsoleServices:
         from alefctl.workflows.otc import list_otc_orders
 
         with self.transaction() as (conn, actor):
-            actor.require("admin")
+            policy.require(actor, "otc.read")
             return list_otc_orders(conn, "pending")
 
     def decide_otc(self, otc_id: str, approve: bool, reason: str | None = None) -> dict[str, Any]:

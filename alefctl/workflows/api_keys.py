@@ -11,11 +11,12 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.db import locks
 from alefctl.errors import Conflict, NotFound, PermissionDenied
 from alefctl.ids import new_id
-from alefctl.workflows import validation
+from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.users import get_user
+from alefctl.workflows.users import NewUser, create_user, get_user
 
 KEY_PREFIX = "alef_"
 PREFIX_LENGTH = 13  # "alef_" + 8 characters: enough to name a key in lists and logs
@@ -46,7 +47,7 @@ def create_api_key(conn: Connection, actor: Actor, user_ref: str, name: str) -> 
     """Create a key for a user (admins, or users for themselves); returns (record, secret)."""
     user = get_user(conn, user_ref)
     if actor.user_id != user.id:
-        actor.require("admin")
+        policy.require(actor, "api_key.manage.others")
     if user.is_system:
         raise Conflict(f"{user.email} is a system user and cannot have API keys")
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -85,7 +86,7 @@ def revoke_api_key(conn: Connection, actor: Actor, key_ref: str) -> tuple[ApiKey
         raise NotFound(f"API key not found: {key_ref}")
     key = ApiKey(**row._mapping)
     if actor.user_id != key.user_id:
-        actor.require("admin")
+        policy.require(actor, "api_key.manage.others")
     if key.revoked_at is not None:
         return key, False
     revoked_at = conn.execute(
@@ -100,7 +101,7 @@ def list_api_keys(conn: Connection, actor: Actor, user_ref: str) -> list[ApiKey]
     """A user's keys, newest first (admins, or the user)."""
     user = get_user(conn, user_ref)
     if actor.user_id != user.id:
-        actor.require("admin")
+        policy.require(actor, "api_key.manage.others")
     rows = conn.execute(
         text(
             "SELECT id, user_id, name, key_prefix, created_at, revoked_at FROM api_keys"
@@ -149,3 +150,25 @@ def _uuid_or_missing(raw: str) -> uuid.UUID:
         return uuid.UUID(raw)
     except ValueError:
         raise NotFound(f"API key not found: {raw}") from None
+
+
+def bootstrap_admin(conn: Connection, email: str) -> tuple[str, str] | None:
+    """The first admin of a new platform, with an API key, when no person is an admin yet;
+    returns (email, secret), else None. Created by the system operator, so it is audited."""
+    from alefctl.workflows.actor import resolve_actor
+
+    locks.lock_xact(conn, locks.DB_INIT_XACT)  # two first uses at once create one admin
+    if not first_admin_needed(conn):
+        return None
+    operator = resolve_actor(conn, None, "cli")
+    admin = create_user(conn, operator, NewUser(email, "Administrator", "admin"))
+    _key, secret = create_api_key(conn, operator, admin.email, "first admin")
+    return admin.email, secret
+
+
+def first_admin_needed(conn: Connection) -> bool:
+    """True while no person is an active admin (a new platform, or no schema yet)."""
+    if conn.execute(text("SELECT to_regclass('users')")).scalar() is None:
+        return True
+    return conn.execute(text("SELECT 1 FROM users WHERE role = 'admin' AND NOT is_system"
+                             " AND is_activated LIMIT 1")).first() is None

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alefctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alefctl.ids import new_id, parse_id
-from alefctl.workflows import validation
+from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.transitions import BUSINESS_FLOW, transition
 from alefctl.workflows.validation import percentage
@@ -60,7 +60,7 @@ class NewBusiness:
 
 def register_business(conn: Connection, actor: Actor, form: NewBusiness) -> Business:
     """Register a business (issuers with approved KYC of level 2 or more); status pending."""
-    actor.require("issuer")
+    policy.require(actor, "business.register")
     level, status = conn.execute(
         text("SELECT kyc_level, kyc_status FROM users WHERE id = :u"), {"u": actor.user_id}
     ).one()
@@ -102,7 +102,7 @@ def get_business(conn: Connection, ref: str, *, for_update: bool = False) -> Bus
 
 def list_businesses(conn: Connection, actor: Actor, status: str | None = None) -> list[Business]:
     """Admins see every business; issuers see their own."""
-    owner = None if actor.role == "admin" else actor.user_id
+    owner = None if policy.may(actor, "business.read.others") else actor.user_id
     rows = conn.execute(text(
         f"SELECT {COLUMNS} FROM businesses WHERE (CAST(:owner AS uuid) IS NULL OR owner_id = :owner)"
         " AND (CAST(:status AS text) IS NULL OR status = :status) ORDER BY created_at, id"),
@@ -113,7 +113,7 @@ def list_businesses(conn: Connection, actor: Actor, status: str | None = None) -
 def review_business(conn: Connection, actor: Actor, ref: str, *, approve: bool,
                     reason: str | None = None) -> Business:
     """Approve (status active) or reject with a reason (admins only)."""
-    actor.require("admin")
+    policy.require(actor, "business.review")
     business_id = parse_id(ref, field="business")
     changes: dict[str, Any] = {"reviewed_by": actor.user_id,
                                "reviewed_at": datetime.now().astimezone()}

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alefctl.errors import InvalidInput
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
@@ -195,7 +196,7 @@ INVARIANTS: tuple[Invariant, ...] = (
 
 def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None) -> list[CheckResult]:
     """Run every invariant (or the named ones) and return each with its offending rows (admins)."""
-    actor.require("admin")
+    policy.require(actor, "check.run")
     unknown = sorted(set(names or ()) - {inv.name for inv in INVARIANTS})
     if unknown:
         raise InvalidInput(f"unknown check: {', '.join(unknown)}", field="names")
@@ -209,14 +210,12 @@ def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None) -
     return results
 
 
-def run_checks_in_snapshot(engine: Engine, actor_email: str | None,
+def run_checks_in_snapshot(engine: Engine, actor: Actor,
                            names: list[str] | None = None) -> list[CheckResult]:
     """run_checks in one read-only REPEATABLE READ snapshot, so that a concurrent transfer
     cannot look like a break."""
-    from alefctl.workflows.actor import resolve_actor
-
     with engine.connect() as conn:
         conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             conn.execute(text("SET TRANSACTION READ ONLY"))
-            return run_checks(conn, resolve_actor(conn, actor_email, "cli"), names)
+            return run_checks(conn, actor, names)

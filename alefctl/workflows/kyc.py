@@ -12,13 +12,12 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InvalidInput, PermissionDenied
 from alefctl.ids import new_id, parse_id
 from alefctl.pii import PiiCipher, mask
-from alefctl.workflows import validation
+from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.notifications import notify_role
 from alefctl.workflows.transitions import KYC_FLOW, transition
 
 DOCUMENT_TYPES = ("passport", "emirates_id", "national_id", "drivers_license")
-REVIEWERS = ("kyc_reviewer", "admin")
 STATUSES = ("pending", "in_review", "approved", "rejected")
 FATCA_BLOCKED_NATIONALITIES = ("US", "USA")
 APPLICATION_COLUMNS = (
@@ -112,7 +111,7 @@ def submit_kyc(conn: Connection, actor: Actor, form: KycSubmission, cipher: PiiC
 
 def list_kyc(conn: Connection, actor: Actor, status: str | None = None) -> list[KycApplication]:
     """The review queue, oldest submission first; document numbers masked."""
-    actor.require(*REVIEWERS)
+    policy.require(actor, "kyc.review")
     if status is not None and status not in STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}", field="status")
     rows = conn.execute(
@@ -126,7 +125,7 @@ def list_kyc(conn: Connection, actor: Actor, status: str | None = None) -> list[
 
 def open_kyc(conn: Connection, actor: Actor, application_ref: str, cipher: PiiCipher) -> KycApplication:
     """Full details with decrypted PII for reviewers; the first view starts the review."""
-    actor.require(*REVIEWERS)
+    policy.require(actor, "kyc.review")
     application = _load(conn, parse_id(application_ref, field="application"), cipher=None)
     if application.user_id == actor.user_id:
         raise PermissionDenied("reviewers may not open their own KYC application")
@@ -143,7 +142,7 @@ def review_kyc(conn: Connection, actor: Actor, application_ref: str, *, approve:
                kyc_level: int = 2, reason: str | None = None,
                notes: str | None = None) -> KycApplication:
     """Approve (with a level) or reject (with a reason); the user row changes in the same step."""
-    actor.require(*REVIEWERS)
+    policy.require(actor, "kyc.review")
     application_id = parse_id(application_ref, field="application")
     current = _load(conn, application_id, cipher=None, for_update=True)
     if current.user_id == actor.user_id:

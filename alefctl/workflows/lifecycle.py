@@ -18,6 +18,7 @@ from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput
 from alefctl.ids import new_id
 from alefctl.money import cents_down
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, credit_tokens, move_fiat
 from alefctl.workflows.tokens import Token, get_token
@@ -31,7 +32,7 @@ DEFAULT_OFFERING_DAYS = 30
 def start_offering(conn: Connection, actor: Actor, token_ref: str, starts_at: datetime | None = None,
                    ends_at: datetime | None = None) -> Token:
     """Open the primary offering of a deployed token (admins only)."""
-    actor.require("admin")
+    policy.require(actor, "token.lifecycle")
     token = get_token(conn, token_ref, for_update=True)
     if token.contract_address is None:
         raise Conflict(f"{token.symbol} is not deployed yet: run `alefctl token deploy` first")
@@ -46,7 +47,7 @@ def start_offering(conn: Connection, actor: Actor, token_ref: str, starts_at: da
 def enable_secondary(conn: Connection, actor: Actor, token_ref: str,
                      success_fee_pct: Decimal) -> dict[str, Any]:
     """Go live: order book trading, the treasury's allocation, and the proceeds paid out."""
-    actor.require("admin")
+    policy.require(actor, "token.lifecycle")
     token = get_token(conn, token_ref, for_update=True)
     if token.tokens_reserved:
         raise Conflict(f"{token.symbol} has {token.tokens_reserved} tokens awaiting payment"
@@ -64,7 +65,7 @@ def enable_secondary(conn: Connection, actor: Actor, token_ref: str,
 
 def change_status(conn: Connection, actor: Actor, token_ref: str, action: str) -> Token:
     """pause, resume, mature or delist a token (admins only); see retire() for the last two."""
-    actor.require("admin")
+    policy.require(actor, "token.lifecycle")
     if action not in ("pause", "resume", "mature", "delist"):
         raise InvalidInput(f"unknown token action: {action}", field="action")
     return _move(conn, actor, get_token(conn, token_ref, for_update=True), action)
@@ -84,7 +85,7 @@ def retire(db: Engine, actor: Actor, token_ref: str, action: str,
 def mature_due(db: Engine, actor: Actor, limits: NotionalLimits,
                now: datetime | None = None) -> list[Token]:
     """Mature every trading token whose maturity date has passed; safe to run twice at once."""
-    actor.require("admin")
+    policy.require(actor, "token.mature_due")
     with db.begin() as conn:
         if not locks.try_lock_xact(conn, locks.MATURE_DUE_XACT):
             return []

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InsufficientFunds, InvalidInput, PermissionDenied
 from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, complete_pending, credit_tokens, move_fiat, refund_pending
 from alefctl.workflows.tokens import Token, get_token
@@ -63,7 +64,7 @@ class Allocation:
 def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | str,
               now: datetime | None = None) -> Allocation:
     """An investor subscribes: fiat into escrow, a pending allocation; never oversells."""
-    actor.require("investor")
+    policy.require(actor, "token.subscribe")
     qty = whole_number(quantity, field="quantity", minimum=1)
     # Every check before any write, token row first (lock order: token, then user).
     token = get_token(conn, token_ref, for_update=True)
@@ -100,7 +101,7 @@ def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | st
 def confirm_payments(conn: Connection, actor: Actor, token_ref: str,
                      allocation_refs: list[str] | None = None) -> list[Allocation]:
     """Confirm pending allocations (all of a token, or the chosen ones); queues their mints."""
-    actor.require("admin")
+    policy.require(actor, "offering.confirm_payment")
     token = get_token(conn, token_ref, for_update=True)
     chosen = [parse_id(ref, field="allocation") for ref in allocation_refs or []]
     confirmed = conn.execute(text(
@@ -130,7 +131,7 @@ def confirm_payments(conn: Connection, actor: Actor, token_ref: str,
 
 def reject_allocation(conn: Connection, actor: Actor, allocation_ref: str, reason: str) -> Allocation:
     """Reject a pending allocation and refund the investor in full (admins only)."""
-    actor.require("admin")
+    policy.require(actor, "allocation.reject")
     if not reason or not reason.strip():
         raise InvalidInput("a rejection needs a reason", field="reason")
     current = get_allocation(conn, allocation_ref)

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id, parse_id
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import return_free_fiat
 from alefctl.workflows.orders import OrderRequest
@@ -36,7 +37,7 @@ OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.side, o.quanti
 def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
                      otc_price: str | Decimal | None = None) -> dict[str, Any]:
     """Switch a live token between the order book and fixed-price OTC (admins only)."""
-    actor.require("admin")
+    policy.require(actor, "token.trading_mode")
     token = get_token(conn, token_ref, for_update=True)
     if token.status not in ("secondary", "paused"):
         raise Conflict(f"{token.symbol} is {token.status}; only a trading token changes mode")
@@ -89,7 +90,7 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
 
 def approve_otc_order(conn: Connection, actor: Actor, otc_ref: str) -> dict[str, Any]:
     """Execute a pending OTC order against the treasury at the OTC price (admins only)."""
-    actor.require("admin")
+    policy.require(actor, "otc.review")
     otc = _pending(conn, otc_ref)
     token = get_token(conn, str(otc["token_id"]), for_update=True)
     treasury = treasury_id(conn)
@@ -127,7 +128,7 @@ def reject_otc_order(conn: Connection, actor: Actor, otc_ref: str, reason: str |
         if otc["user_id"] != actor.user_id:
             raise NotFound(f"OTC order not found: {otc_ref}")
     else:
-        actor.require("admin")
+        policy.require(actor, "otc.review")
         if not reason or not reason.strip():
             raise InvalidInput("a rejection needs a reason", field="reason")
     if otc["locked_fiat"]:

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
 from alefctl.errors import Conflict
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.reconcile_db import Holder, TokenSnapshot, token_snapshot
 from alefctl.workflows.settlement.locks import TokenLocks
@@ -61,7 +62,7 @@ def reconcile(db: Engine, actor: Actor, client: ChainClient,
               token_ref: str | None = None) -> list[TokenReconciliation]:
     """Compare every deployed token (or one) with the chain (admins)."""
     with db.begin() as conn:
-        actor.require("admin")
+        policy.require(actor, "reconcile.run")
         tokens = _tokens(conn, token_ref)
     with db.connect() as lock_conn:
         token_locks = TokenLocks(lock_conn)

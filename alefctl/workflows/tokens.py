@@ -14,7 +14,7 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id
 from alefctl.money import parse_amount
-from alefctl.workflows import validation
+from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.businesses import get_business
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
@@ -99,7 +99,7 @@ class NewToken:
 
 def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps: int) -> Token:
     """Create a draft token for the actor's active business; every error names its field."""
-    actor.require("issuer")
+    policy.require(actor, "token.create")
     business = get_business(conn, form.business_id)
     if business.owner_id != actor.user_id:
         raise NotFound(f"business not found: {form.business_id}")
@@ -173,7 +173,7 @@ def set_nav(conn: Connection, actor: Actor, ref: str, nav: str | Decimal,
     """Record the token's net asset value per token (admins, or the issuer)."""
     token = get_token(conn, ref, for_update=True)
     if actor.user_id != token.issuer_id:
-        actor.require("admin")
+        policy.require(actor, "token.set_nav.others")
     value = positive_decimal(nav, field="nav")
     when = as_of or datetime.now().astimezone()
     conn.execute(text("INSERT INTO nav_history (id, token_id, nav_per_token, as_of, created_by)"

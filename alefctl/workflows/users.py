@@ -13,10 +13,10 @@ from sqlalchemy.exc import IntegrityError
 
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id
-from alefctl.workflows import validation
+from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
 
-ROLES = ("investor", "issuer", "admin", "kyc_reviewer")
+ROLES = ("investor", "issuer", "admin", "kyc_reviewer", "operator")
 USER_COLUMNS = (
     "id, email, full_name, role, is_system, is_activated, country, kyc_status, kyc_level,"
     " accreditation_status, fatca_status, wallet_address, fiat_balance, created_at"
@@ -60,7 +60,7 @@ class NewUser:
 
 def create_user(conn: Connection, actor: Actor, new: NewUser) -> User:
     """Create a user (admins only); email and wallet address must be unused."""
-    actor.require("admin")
+    policy.require(actor, "user.create")
     if new.role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)} (got {new.role!r})", field="role")
     params = {
@@ -114,7 +114,7 @@ def list_users(conn: Connection, *, role: str | None = None, limit: int = 500) -
 
 def set_activation(conn: Connection, actor: Actor, ref: str, activated: bool) -> tuple[User, bool]:
     """Activate or deactivate a user (admins only); returns (user, changed)."""
-    actor.require("admin")
+    policy.require(actor, "user.activate")
     user = get_user(conn, ref, for_update=True)
     if user.is_system:
         raise Conflict(f"{user.email} is a system user and cannot be changed")

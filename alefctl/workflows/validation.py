@@ -7,7 +7,7 @@ from decimal import Decimal, InvalidOperation
 
 from alefctl.errors import InvalidInput
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s.][^@\s]*$")  # a domain may be a host name (admin@localhost)
 HEX_ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 

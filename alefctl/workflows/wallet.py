@@ -11,6 +11,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InsufficientFunds
 from alefctl.money import format_usd, parse_amount
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, move_fiat
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
@@ -53,7 +54,7 @@ class WalletView:
 def deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
             reference: str | None = None) -> Movement:
     """Credit fiat received from outside the platform (admins only)."""
-    actor.require("admin")
+    policy.require(actor, "wallet.deposit")
     value = parse_amount(amount)
     user = get_user(conn, user_ref, for_update=True)
     if not user.is_activated:
@@ -64,7 +65,7 @@ def deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal
 def withdraw(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
              reference: str | None = None) -> Movement:
     """Pay fiat out of the platform (admins only); never below a zero balance."""
-    actor.require("admin")
+    policy.require(actor, "wallet.withdraw")
     value = parse_amount(amount)
     user = get_user(conn, user_ref, for_update=True)
     if user.fiat_balance < value:
@@ -79,7 +80,7 @@ def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10)
     """A user's balances (admins, or the user)."""
     user = get_user(conn, user_ref)
     if actor.user_id != user.id:
-        actor.require("admin")
+        policy.require(actor, "wallet.show.others")
     locked = conn.execute(
         text(
             "SELECT coalesce(sum(locked_fiat), 0) FROM orders WHERE user_id = :u"

@@ -13,7 +13,7 @@ from alefctl.server.auth import bearer_actor, current_actor, role
 from alefctl.server.edge import EdgeRoute, check_value
 from alefctl.server.routes import body_schema, out, parse_body, render, transaction
 from alefctl.server.state import server_state
-from alefctl.workflows import orders, otc
+from alefctl.workflows import orders, otc, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading.books import depth_and_last
@@ -35,7 +35,7 @@ async def place_order(app: Starlette, authorization: str, body: bytes) -> Respon
     """The place route, for FastAPI and for the order fast path (server/order_path.py)."""
     state = server_state(app)
     actor = await bearer_actor(state, authorization)
-    actor.require("investor")
+    policy.require(actor, "order.place")
     order = parse_body(orders.OrderRequest, body)
     orders.check_order_shape(order)
     metrics = state.metrics
@@ -61,7 +61,7 @@ def list_own(request: Request, status: str | None = None, token: str | None = No
 @router.get("/orders/{order_id}")
 def show(order_id: str, request: Request, actor: Actor = Depends(current_actor)) -> dict:
     """One of the caller's orders (admins: any order)."""
-    owner = None if actor.role == "admin" else actor.user_id
+    owner = None if policy.may(actor, "order.read.others") else actor.user_id
     with transaction(request) as conn:
         return out(orders.get_order(conn, order_id, owner=owner))
 
@@ -76,7 +76,7 @@ async def cancel_order(app: Starlette, authorization: str, order_id: str) -> Res
     """The cancel route, for FastAPI and for the order fast path (server/order_path.py)."""
     state = server_state(app)
     actor = await bearer_actor(state, authorization)
-    actor.require("investor", "admin")
+    policy.require(actor, "order.cancel")
     check_value(order_id, "order_id")
     return render(await asyncio.wrap_future(state.writer.submit(CancelOrder(actor, order_id))))
 

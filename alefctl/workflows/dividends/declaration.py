@@ -26,6 +26,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alefctl.ids import UUID_V7_SQL, new_id, parse_id
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
@@ -154,7 +155,7 @@ class DividendPayment:
 
 def declare(conn: Connection, actor: Actor, form: NewDividend, now: datetime | None = None) -> Dividend:
     """Declare a draft dividend: the issuer of the token only; snapshots its holders now."""
-    actor.require("issuer")
+    policy.require(actor, "dividend.declare")
     token = get_token(conn, form.token, for_update=True)
     if token.issuer_id != actor.user_id:
         raise PermissionDenied(f"only the issuer of {token.symbol} may declare its dividends")
@@ -186,7 +187,7 @@ def get_dividend(conn: Connection, actor: Actor, ref: str, *, for_update: bool =
     lock = " FOR UPDATE OF d" if for_update else ""
     row = conn.execute(text(f"SELECT {DIVIDEND_COLUMNS} FROM {DIVIDEND_FROM} WHERE d.id = :id{lock}"),
                        {"id": parse_id(ref, field="dividend")}).first()
-    if row is None or (actor.role != "admin" and row.issuer_id != actor.user_id):
+    if row is None or (row.issuer_id != actor.user_id and not policy.may(actor, "dividend.read.others")):
         raise NotFound(f"dividend not found: {ref}")
     return Dividend(**row._mapping)
 
@@ -194,11 +195,11 @@ def get_dividend(conn: Connection, actor: Actor, ref: str, *, for_update: bool =
 def list_dividends(conn: Connection, actor: Actor, token_ref: str | None = None,
                    status: str | None = None) -> list[Dividend]:
     """Declarations, newest first: all for admins, their own tokens' for issuers."""
-    actor.require("admin", "issuer")
+    policy.require(actor, "dividend.read")
     if status is not None and status not in DIVIDEND_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(DIVIDEND_STATUSES)}", field="status")
     token_id = get_token(conn, token_ref).id if token_ref else None
-    issuer_id = None if actor.role == "admin" else actor.user_id
+    issuer_id = None if policy.may(actor, "dividend.read.others") else actor.user_id
     rows = conn.execute(text(
         f"SELECT {DIVIDEND_COLUMNS} FROM {DIVIDEND_FROM}"
         " WHERE (CAST(:t AS uuid) IS NULL OR d.token_id = :t)"

@@ -43,6 +43,7 @@ from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InsufficientFunds, NotFound
 from alefctl.ids import UUID_V7_SQL, parse_id
 from alefctl.money import format_usd
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.dividends.declaration import Dividend, get_dividend
 from alefctl.workflows.money import CREDIT_DUE_SQL, DUE_LEDGER_COLUMNS, RECORD_DUE_SQL, Entry, move_fiat
@@ -126,7 +127,7 @@ def distribute(engine: Engine, actor: Actor, ref: str, chunk_size: int = DEFAULT
 
 def start_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
     """approved -> distributing: the issuer funds net + fee, the treasury gets the fee (admins)."""
-    actor.require("admin")
+    policy.require(actor, "dividend.distribute")
     current = get_dividend(conn, actor, ref)
     if current.status in ("distributing", "distributed"):
         return current  # already funded: resume without waiting for a runner's chunk
@@ -160,7 +161,7 @@ def start_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
 def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAULT_CHUNK_SIZE,
               after_user_id: uuid.UUID | None = None) -> PaidChunk:
     """Pay up to chunk_size pending payments of a distributing declaration, by holder id (admins)."""
-    actor.require("admin")
+    policy.require(actor, "dividend.distribute")
     dividend_id = parse_id(ref, field="dividend")
     row = conn.execute(text("SELECT status, dividend_type, token_id FROM dividend_declarations"
                             " WHERE id = :d FOR SHARE"), {"d": dividend_id}).first()
@@ -189,7 +190,7 @@ def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAUL
 
 def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
     """distributing -> distributed once every payment is paid; else returns it still distributing."""
-    actor.require("admin")
+    policy.require(actor, "dividend.distribute")
     dividend = get_dividend(conn, actor, ref, for_update=True)
     # The lock waits for runners still paying (they hold the row FOR SHARE); count afresh after it.
     pending = conn.execute(text("SELECT count(*) FROM dividend_payments WHERE dividend_id = :d"

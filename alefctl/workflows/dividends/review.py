@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import Connection
 
 from alefctl.errors import PermissionDenied
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.dividends.declaration import Dividend, get_dividend
 from alefctl.workflows.notifications import notify_role
@@ -36,7 +37,7 @@ def approve(conn: Connection, actor: Actor, ref: str) -> Dividend:
     if actor.user_id == dividend.declared_by:
         raise PermissionDenied("the person who declared a dividend may not approve it;"
                                " another admin must")
-    actor.require("admin")
+    policy.require(actor, "dividend.approve")
     return _move(conn, actor, dividend, "approve", approved_by=actor.user_id,
                  approved_at=datetime.now().astimezone())
 
@@ -45,7 +46,7 @@ def cancel(conn: Connection, actor: Actor, ref: str, reason: str | None = None) 
     """Cancel a declaration before its distribution starts (the token's issuer, or an admin)."""
     dividend = get_dividend(conn, actor, ref, for_update=True)
     if actor.user_id != dividend.issuer_id:
-        actor.require("admin")
+        policy.require(actor, "dividend.cancel.others")
     return _move(conn, actor, dividend, "cancel", cancelled_at=datetime.now().astimezone(),
                  cancel_reason=(reason or "").strip() or None)
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from alefctl.chain_access import chain_errors
 from alefctl.db import locks
 from alefctl.errors import AlefError, Conflict
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
 from alefctl.workflows.tokens import Token, get_token
@@ -34,7 +35,7 @@ log = logging.getLogger("alefctl.deploy")
 
 def deploy_token(db: Engine, actor: Actor, token_ref: str, client: ChainClient) -> dict[str, Any]:
     """Deploy (or finish deploying) a draft token's suite; returns addresses and gas."""
-    actor.require("admin")
+    policy.require(actor, "token.deploy")
     with db.connect() as lock_conn:
         token = _start(lock_conn, token_ref)
         if token.contract_address is not None:

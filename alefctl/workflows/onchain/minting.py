@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
+from alefctl.workflows import policy
 from alefctl.workflows.onchain.jobs import (
     country_numeric,
     record_outcome,
@@ -113,7 +114,7 @@ def _run_source(db: Engine, client: ChainClient, source: MintSource, limit: int,
 
 def retry_failed(conn: Connection, actor: Any, allocation_ids: list[uuid.UUID] | None) -> int:
     """Put failed mints back in the queue (admins only); returns how many."""
-    actor.require("admin")
+    policy.require(actor, "mint.retry")
     rows = conn.execute(text(
         "UPDATE token_allocations SET on_chain_status = 'pending', on_chain_error = NULL,"
         " updated_at = now() WHERE on_chain_status = 'failed' AND status = 'confirmed'"

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import parse_id
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.settlement.queue import move
 from alefctl.workflows.tokens import get_token
@@ -58,7 +59,7 @@ def list_settlement_trades(conn: Connection, actor: Actor, *, status: str | None
                            token: str | None = None, user: str | None = None,
                            limit: int = 100) -> list[SettlementTrade]:
     """Trades with their settlement state: unsettled first, newest first (admins)."""
-    actor.require("admin")
+    policy.require(actor, "settlement.read")
     if status is not None and status not in SETTLEMENT_STATUSES:
         raise InvalidInput(f"status must be one of {', '.join(SETTLEMENT_STATUSES)}", field="status")
     if not 1 <= limit <= 10_000:
@@ -76,7 +77,7 @@ def list_settlement_trades(conn: Connection, actor: Actor, *, status: str | None
 
 def get_settlement_trade(conn: Connection, actor: Actor, ref: str) -> dict[str, Any]:
     """One trade's settlement state and every transition it went through (admins)."""
-    actor.require("admin")
+    policy.require(actor, "settlement.read")
     trade_id = parse_id(ref, field="trade")
     row = conn.execute(text(f"SELECT {TRADE_COLUMNS} FROM {TRADE_FROM} WHERE tr.id = :id"),
                        {"id": trade_id}).first()
@@ -92,7 +93,7 @@ def get_settlement_trade(conn: Connection, actor: Actor, ref: str) -> dict[str, 
 def retry_failed_settlements(conn: Connection, actor: Actor,
                              trade_refs: list[str] | None) -> list[uuid.UUID]:
     """failed -> pending with attempts reset, audited (admins); None retries every failed trade."""
-    actor.require("admin")
+    policy.require(actor, "settlement.retry")
     ids = None if trade_refs is None else [parse_id(ref, field="trade") for ref in trade_refs]
     rows = conn.execute(text(
         "SELECT id, settlement_status, settlement_attempts, settlement_error FROM trades"

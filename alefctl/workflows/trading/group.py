@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from alefctl.db.batches import RoundTrip
 from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
@@ -210,7 +211,8 @@ class OrderGroup:
     def _cancel(self, command: CancelOrder) -> dict[str, Any]:
         order_id = _order_id(command.order_id)
         order = None if order_id is None else self._order(order_id)
-        if order is None or (order.user_id != command.actor.user_id and command.actor.role != "admin"):
+        others = order is not None and order.user_id != command.actor.user_id
+        if order is None or (others and not policy.may(command.actor, "order.cancel.others")):
             raise NotFound(f"order not found: {command.order_id}")
         if order.is_finished:
             raise Conflict(f"order is already {order.status}")

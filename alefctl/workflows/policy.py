@@ -1,0 +1,76 @@
+"""Who may do what: the one table of actions and the roles that may take them.
+
+Every workflow asks `require(actor, action)` before it acts, and every command names its action
+(`alefctl.commands.common.requires`), so the CLI, the console, HTTP and the workers share one
+answer; `alefctl <group> <verb> --help` prints the roles from here. Object rules (a user's own
+wallet, orders and keys) are the workflow's: an action ending in `.others` is the right to do to
+another user's object what anyone may do to their own.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from alefctl.errors import PermissionDenied
+
+if TYPE_CHECKING:
+    from alefctl.workflows.actor import Actor
+
+ROLES = ("investor", "issuer", "kyc_reviewer", "operator", "admin")
+ANYONE = ROLES
+ADMIN = ("admin",)
+JOBS = ("operator", "admin")  # cron and service accounts: workers, jobs and read-only checks
+REVIEWERS = ("kyc_reviewer", "admin")
+ISSUER = ("issuer",)
+INVESTOR = ("investor",)
+
+ACTIONS: dict[str, tuple[str, ...]] = {
+    # the database and the jobs an operator runs
+    "db.init": JOBS, "db.status": JOBS, "check.run": JOBS, "reconcile.run": JOBS,
+    "chain.status": JOBS, "chain.balance": JOBS, "chain.work": JOBS,
+    "settlement.run": JOBS, "token.mature_due": JOBS, "server.run": JOBS,
+    # people and money
+    "user.create": ADMIN, "user.list": ADMIN, "user.show": ADMIN, "user.activate": ADMIN,
+    "api_key.manage": ANYONE, "api_key.manage.others": ADMIN,
+    "wallet.show": ANYONE, "wallet.show.others": ADMIN,
+    "wallet.deposit": ADMIN, "wallet.withdraw": ADMIN,
+    "kyc.submit": ("investor", "issuer"), "kyc.review": REVIEWERS,
+    # businesses, tokens and their offering
+    "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,
+    "business.read.others": ADMIN,
+    "token.create": ISSUER, "token.read": ANYONE, "token.deploy": ADMIN,
+    "token.lifecycle": ADMIN, "token.trading_mode": ADMIN,
+    "token.set_nav": ("admin", "issuer"), "token.set_nav.others": ADMIN,
+    "token.subscribe": INVESTOR, "offering.confirm_payment": ADMIN,
+    "allocation.read": ADMIN, "allocation.reject": ADMIN, "mint.retry": ADMIN,
+    # trading
+    "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
+    "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
+    "otc.read": ADMIN, "otc.review": ADMIN,
+    "settlement.read": ADMIN, "settlement.retry": ADMIN,
+    # dividends
+    "dividend.declare": ISSUER, "dividend.submit": ISSUER, "dividend.read": ("admin", "issuer"),
+    "dividend.read.others": ADMIN,
+    "dividend.approve": ADMIN, "dividend.cancel": ("admin", "issuer"), "dividend.cancel.others": ADMIN,
+    "dividend.distribute": ADMIN,
+    # the console
+    "console.open": ("admin", "issuer", "kyc_reviewer"),
+}
+
+
+def roles_for(action: str) -> tuple[str, ...]:
+    """The roles that may take an action (KeyError for an action nobody declared)."""
+    return ACTIONS[action]
+
+
+def may(actor: Actor, action: str) -> bool:
+    """Whether the actor's role may take the action."""
+    return actor.role in roles_for(action)
+
+
+def require(actor: Actor, action: str) -> None:
+    """Raise PermissionDenied unless the actor's role may take the action."""
+    roles = roles_for(action)
+    if actor.role not in roles:
+        raise PermissionDenied(
+            f"{actor.email} ({actor.role}) may not do this ({action}); needs role {' or '.join(roles)}")
