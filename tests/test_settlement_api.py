@@ -68,7 +68,7 @@ def test_dividend_routes_declare_to_distribute(api, platform) -> None:  # noqa: 
     assert (dividend["status"], dividend["holder_count"], dividend["total_gross_usd"]) == (
         "draft", 2, "100.00")
     path = f"/api/v1/dividends/{dividend['id']}"
-    assert api.call("GET", path, investor.email).status_code == 404
+    assert api.call("GET", path, investor.email).status_code == 403  # dividends: issuers and admins
     assert api.call("POST", f"{path}/submit", "issuer@x.io").json()["status"] == "pending_approval"
     admin_path = f"/api/v1/admin/dividends/{dividend['id']}"
     assert api.call("POST", f"{admin_path}/approve", "issuer@x.io").status_code == 403

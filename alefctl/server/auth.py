@@ -12,6 +12,7 @@ from fastapi import Request
 
 from alefctl.errors import PermissionDenied, Unavailable
 from alefctl.server.state import ServerState, server_state
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.api_keys import authenticate_keys, invalid_key
 
@@ -114,12 +115,14 @@ async def current_actor(request: Request) -> Actor:
     return await bearer_actor(server_state(request), request.headers.get("authorization", ""))
 
 
-def role(*roles: str) -> Callable[[Request], Awaitable[Actor]]:
-    """FastAPI dependency factory: the caller, who must have one of the roles."""
+def acting(action: str) -> Callable[[Request], Awaitable[Actor]]:
+    """FastAPI dependency factory: the caller, whose role the policy allows for the action
+    (workflows/policy.py); the action is kept on the dependency for the authorization tests."""
 
     async def dependency(request: Request) -> Actor:
         actor = await current_actor(request)
-        actor.require(*roles)
+        policy.require(actor, action)
         return actor
 
+    dependency.alef_action = action  # type: ignore[attr-defined]
     return dependency

@@ -1,4 +1,4 @@
-"""Who is acting, from which front end, and the role checks every workflow uses."""
+"""Who is acting and from which front end (what they may do: workflows/policy.py)."""
 
 from __future__ import annotations
 
@@ -22,13 +22,6 @@ class Actor:
     email: str
     role: str
     source: str
-
-    def require(self, *roles: str) -> None:
-        """Raise PermissionDenied unless the actor has one of the roles."""
-        if self.role not in roles:
-            raise PermissionDenied(
-                f"{self.email} ({self.role}) may not do this; needs role {' or '.join(roles)}"
-            )
 
     def audit(self, conn: Connection, action: str, object_type: str, object_id, **changes) -> None:  # noqa: ANN001
         """Write the audit row for an action taken by this actor."""

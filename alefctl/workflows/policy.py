@@ -44,7 +44,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "token.subscribe": INVESTOR, "offering.confirm_payment": ADMIN,
     "allocation.read": ADMIN, "allocation.reject": ADMIN, "mint.retry": ADMIN,
     # trading
-    "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
+    "market.read": ANYONE, "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
     "otc.read": ADMIN, "otc.review": ADMIN,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,

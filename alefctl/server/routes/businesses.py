@@ -8,15 +8,13 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from alefctl.server.auth import current_actor, role
+from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.workflows import businesses
 from alefctl.workflows.actor import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["businesses"], route_class=EdgeRoute)
-issuer_or_admin = role("issuer", "admin")
-admin = role("admin")
 
 
 class BusinessBody(BaseModel):
@@ -37,7 +35,8 @@ class BusinessDecision(BaseModel):
 
 
 @router.post("/businesses", status_code=201)
-def register(body: BusinessBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+def register(body: BusinessBody, request: Request,
+             actor: Actor = Depends(acting("business.register"))) -> dict:
     """Register a business (issuer with KYC level 2)."""
     form = businesses.NewBusiness(body.company_name, body.registration_number, body.country,
                                   body.industry, body.alef_allocation_pct)
@@ -47,7 +46,7 @@ def register(body: BusinessBody, request: Request, actor: Actor = Depends(curren
 
 @router.get("/businesses")
 def list_all(request: Request, status: str | None = None,
-             actor: Actor = Depends(issuer_or_admin)) -> list:
+             actor: Actor = Depends(acting("business.read"))) -> list:
     """Businesses: all for admins, their own for issuers."""
     with transaction(request) as conn:
         return out(businesses.list_businesses(conn, actor, status))
@@ -55,7 +54,7 @@ def list_all(request: Request, status: str | None = None,
 
 @router.patch("/admin/businesses/{business_id}")
 def decide(business_id: str, body: BusinessDecision, request: Request,
-           actor: Actor = Depends(admin)) -> dict:
+           actor: Actor = Depends(acting("business.review"))) -> dict:
     """Approve (status active) or reject with a reason."""
     with transaction(request) as conn:
         return out(businesses.review_business(conn, actor, business_id,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from alefctl.server.auth import current_actor, role
+from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.server.state import server_state
@@ -18,7 +18,6 @@ from alefctl.workflows.dividends import distribution as dividends_distribution
 from alefctl.workflows.dividends import review as dividends_review
 
 router = APIRouter(prefix="/api/v1", tags=["dividends"], route_class=EdgeRoute)
-admin = role("admin")
 
 
 class DividendBody(BaseModel):
@@ -40,7 +39,7 @@ class CancelBody(BaseModel):
 
 
 @router.post("/dividends", status_code=201)
-def declare(body: DividendBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+def declare(body: DividendBody, request: Request, actor: Actor = Depends(acting("dividend.declare"))) -> dict:
     """Declare a draft dividend and snapshot the holders (the token's issuer)."""
     form = dividends.NewDividend(body.token_id, body.dividend_type, body.per_token_usd,
                                  body.per_token_qty, body.fee_pct, body.record_date,
@@ -51,7 +50,7 @@ def declare(body: DividendBody, request: Request, actor: Actor = Depends(current
 
 @router.get("/dividends")
 def list_all(request: Request, token: str | None = None, status: str | None = None,
-             actor: Actor = Depends(current_actor)) -> list:
+             actor: Actor = Depends(acting("dividend.read"))) -> list:
     """Dividends, newest first: all for admins, their own tokens' for issuers."""
     with transaction(request) as conn:
         return out(dividends.list_dividends(conn, actor, token, status))
@@ -59,7 +58,7 @@ def list_all(request: Request, token: str | None = None, status: str | None = No
 
 @router.get("/dividends/{dividend_id}")
 def show(dividend_id: str, request: Request, payments: bool = False,
-         actor: Actor = Depends(current_actor)) -> dict:
+         actor: Actor = Depends(acting("dividend.read"))) -> dict:
     """One dividend's totals and progress; ?payments=true adds each holder's payment."""
     with transaction(request) as conn:
         data = out(dividends.get_dividend(conn, actor, dividend_id))
@@ -69,7 +68,7 @@ def show(dividend_id: str, request: Request, payments: bool = False,
 
 
 @router.post("/dividends/{dividend_id}/submit")
-def submit(dividend_id: str, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+def submit(dividend_id: str, request: Request, actor: Actor = Depends(acting("dividend.submit"))) -> dict:
     """Send a draft for approval (the token's issuer)."""
     with transaction(request) as conn:
         return out(dividends_review.submit(conn, actor, dividend_id))
@@ -77,20 +76,21 @@ def submit(dividend_id: str, request: Request, actor: Actor = Depends(current_ac
 
 @router.post("/dividends/{dividend_id}/cancel")
 def cancel(dividend_id: str, request: Request, body: CancelBody | None = None,
-           actor: Actor = Depends(current_actor)) -> dict:
+           actor: Actor = Depends(acting("dividend.cancel"))) -> dict:
     """Cancel before distribution (the token's issuer, or an admin)."""
     with transaction(request) as conn:
         return out(dividends_review.cancel(conn, actor, dividend_id, body.reason if body else None))
 
 
 @router.post("/admin/dividends/{dividend_id}/approve")
-def approve(dividend_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
+def approve(dividend_id: str, request: Request, actor: Actor = Depends(acting("dividend.approve"))) -> dict:
     """Approve a submitted dividend (an admin other than the declarer)."""
     with transaction(request) as conn:
         return out(dividends_review.approve(conn, actor, dividend_id))
 
 
 @router.post("/admin/dividends/{dividend_id}/distribute")
-def distribute(dividend_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
+def distribute(dividend_id: str, request: Request,
+               actor: Actor = Depends(acting("dividend.distribute"))) -> dict:
     """Pay an approved dividend to its holders; safe to call again after a failure."""
     return out(dividends_distribution.distribute(server_state(request).db, actor, dividend_id))

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
-from alefctl.server.auth import current_actor, role
+from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.server.state import server_state
@@ -16,7 +16,6 @@ from alefctl.workflows import kyc
 from alefctl.workflows.actor import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["kyc"], route_class=EdgeRoute)
-reviewer = role("kyc_reviewer", "admin")
 
 
 class KycBody(BaseModel):
@@ -39,7 +38,7 @@ class ReviewBody(BaseModel):
 
 
 @router.post("/kyc", status_code=201)
-def submit(body: KycBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+def submit(body: KycBody, request: Request, actor: Actor = Depends(acting("kyc.submit"))) -> dict:
     """Submit the caller's KYC application."""
     form = kyc.KycSubmission(body.full_name, body.nationality, body.document_type,
                              body.document_number, body.date_of_birth)
@@ -48,14 +47,14 @@ def submit(body: KycBody, request: Request, actor: Actor = Depends(current_actor
 
 
 @router.get("/admin/kyc")
-def queue(request: Request, status: str | None = None, actor: Actor = Depends(reviewer)) -> list:
+def queue(request: Request, status: str | None = None, actor: Actor = Depends(acting("kyc.review"))) -> list:
     """The review queue, oldest first; document numbers masked."""
     with transaction(request) as conn:
         return out(kyc.list_kyc(conn, actor, status))
 
 
 @router.get("/admin/kyc/{application_id}")
-def detail(application_id: str, request: Request, actor: Actor = Depends(reviewer)) -> dict:
+def detail(application_id: str, request: Request, actor: Actor = Depends(acting("kyc.review"))) -> dict:
     """Full details with personal data; the first view starts the review."""
     with transaction(request) as conn:
         return out(kyc.open_kyc(conn, actor, application_id, server_state(request).cipher))
@@ -63,7 +62,7 @@ def detail(application_id: str, request: Request, actor: Actor = Depends(reviewe
 
 @router.post("/admin/kyc/{application_id}/review")
 def review(application_id: str, body: ReviewBody, request: Request,
-           actor: Actor = Depends(reviewer)) -> dict:
+           actor: Actor = Depends(acting("kyc.review"))) -> dict:
     """Approve with a level, or reject with a reason."""
     with transaction(request) as conn:
         return out(kyc.review_kyc(conn, actor, application_id, approve=body.decision == "approve",

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
-from alefctl.server.auth import current_actor, role
+from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, render, transaction
 from alefctl.server.state import server_state
@@ -17,7 +17,6 @@ from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
 router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=EdgeRoute)
-admin = role("admin")
 
 
 class TokenBody(BaseModel):
@@ -59,7 +58,7 @@ class ConfirmBody(BaseModel):
 
 
 @router.post("/tokens", status_code=201)
-def create(body: TokenBody, request: Request, actor: Actor = Depends(current_actor)) -> dict:
+def create(body: TokenBody, request: Request, actor: Actor = Depends(acting("token.create"))) -> dict:
     """Create a draft token (issuer of an active business)."""
     form = tokens.NewToken(**body.model_dump())
     fee = server_state(request).settings.trading.default_fee_bps
@@ -69,14 +68,14 @@ def create(body: TokenBody, request: Request, actor: Actor = Depends(current_act
 
 @router.get("/tokens")
 def list_all(request: Request, status: str | None = None,
-             _actor: Actor = Depends(current_actor)) -> list:
+             _actor: Actor = Depends(acting("token.read"))) -> list:
     """Every token."""
     with transaction(request) as conn:
         return out(tokens.list_tokens(conn, status))
 
 
 @router.get("/tokens/{token_id}")
-def show(token_id: str, request: Request, _actor: Actor = Depends(current_actor)) -> dict:
+def show(token_id: str, request: Request, _actor: Actor = Depends(acting("token.read"))) -> dict:
     """One token by id or symbol."""
     with transaction(request) as conn:
         return out(tokens.get_token(conn, token_id))
@@ -84,7 +83,7 @@ def show(token_id: str, request: Request, _actor: Actor = Depends(current_actor)
 
 @router.post("/tokens/{token_id}/subscribe", status_code=201)
 def subscribe(token_id: str, body: SubscribeBody, request: Request,
-              actor: Actor = Depends(current_actor)) -> dict:
+              actor: Actor = Depends(acting("token.subscribe"))) -> dict:
     """Subscribe to the primary offering (investor)."""
     with transaction(request) as conn:
         return out(offering.subscribe(conn, actor, token_id, body.quantity))
@@ -92,7 +91,7 @@ def subscribe(token_id: str, body: SubscribeBody, request: Request,
 
 @router.post("/admin/tokens/{token_id}/start-offering")
 def start_offering(token_id: str, request: Request, body: OfferingWindow | None = None,
-                   actor: Actor = Depends(admin)) -> dict:
+                   actor: Actor = Depends(acting("token.lifecycle"))) -> dict:
     """Open the primary offering."""
     window = body or OfferingWindow()
     with transaction(request) as conn:
@@ -101,7 +100,7 @@ def start_offering(token_id: str, request: Request, body: OfferingWindow | None 
 
 @router.post("/admin/tokens/{token_id}/confirm-payment")
 def confirm_payment(token_id: str, request: Request, body: ConfirmBody | None = None,
-                    actor: Actor = Depends(admin)) -> list:
+                    actor: Actor = Depends(acting("offering.confirm_payment"))) -> list:
     """Confirm pending allocations; their mints are queued."""
     chosen = body.allocation_ids if body else None
     with transaction(request) as conn:
@@ -109,7 +108,8 @@ def confirm_payment(token_id: str, request: Request, body: ConfirmBody | None = 
 
 
 @router.post("/admin/tokens/{token_id}/enable-secondary")
-def enable_secondary(token_id: str, request: Request, actor: Actor = Depends(admin)) -> dict:
+def enable_secondary(token_id: str, request: Request,
+                     actor: Actor = Depends(acting("token.lifecycle"))) -> dict:
     """Go live: order book trading, treasury allocation, proceeds paid out."""
     fee_pct = server_state(request).settings.trading.success_fee_pct
     with transaction(request) as conn:
@@ -118,7 +118,7 @@ def enable_secondary(token_id: str, request: Request, actor: Actor = Depends(adm
 
 @router.post("/admin/tokens/{token_id}/deploy", status_code=202,
              responses={200: {"description": "deployed already: nothing started"}})
-def deploy(token_id: str, request: Request, actor: Actor = Depends(admin)) -> Response:
+def deploy(token_id: str, request: Request, actor: Actor = Depends(acting("token.deploy"))) -> Response:
     """Deploy the token's ERC-3643 suite (5 transactions) in the background, or resume a
     deployment that stopped; 202 with its state (status deploying), 200 if deployed already."""
     server = server_state(request)
@@ -127,7 +127,7 @@ def deploy(token_id: str, request: Request, actor: Actor = Depends(admin)) -> Re
 
 
 @router.get("/admin/tokens/{token_id}/deploy")
-def deploy_progress(token_id: str, request: Request, _actor: Actor = Depends(admin)) -> dict:
+def deploy_progress(token_id: str, request: Request, _actor: Actor = Depends(acting("token.deploy"))) -> dict:
     """The deployment's state: status (not_deployed, deploying, failed, incomplete, deployed),
     each transaction recorded or mined, the addresses once deployed, the error of a failure."""
     server = server_state(request)
@@ -136,7 +136,7 @@ def deploy_progress(token_id: str, request: Request, _actor: Actor = Depends(adm
 
 @router.post("/admin/tokens/{token_id}/{action}")
 def change_status(token_id: str, action: str, request: Request,
-                  actor: Actor = Depends(admin)) -> dict:
+                  actor: Actor = Depends(acting("token.lifecycle"))) -> dict:
     """pause, resume, mature or delist (the last two cancel the token's open orders)."""
     if action in ("mature", "delist"):
         state = server_state(request)
