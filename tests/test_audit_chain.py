@@ -1,6 +1,6 @@
-"""The audit log's hash chain: sealed at commit, verified by db/audit.py, which names the first
-row changed or deleted behind the triggers' back; concurrent audited transactions still leave
-one valid chain."""
+"""The audit log's hash chain: sealed at commit, verified by `alefctl audit verify`, which names
+the first row changed or deleted behind the triggers' back; `alefctl audit list` for
+investigators; concurrent audited transactions still leave one valid chain."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def audited(platform, engine):  # noqa: ANN001, ANN201
     return platform
 
 
-def test_real_actions_leave_an_intact_chain(audited, engine) -> None:  # noqa: ANN001
+def test_real_actions_leave_an_intact_chain(audited, engine, cli) -> None:  # noqa: ANN001
     rows = chain(engine)
     assert [seq for seq, _, _ in rows] == list(range(1, len(rows) + 1))
     assert {"user.create", "kyc.submit", "kyc.approve", "wallet.deposit"} <= {a for *_, a in rows}
@@ -65,30 +65,10 @@ def test_real_actions_leave_an_intact_chain(audited, engine) -> None:  # noqa: A
                             {"n": len(rows)}).scalar_one()
     assert head.seq == len(rows) and bytes(head.hash) == bytes(last)
     assert bytes(first) == audit.GENESIS
-    report = verify(engine)
-    assert report.ok and report.rows == len(rows) and report.head_hash == bytes(last).hex()
-
-
-def test_verify_names_a_changed_row(audited, engine) -> None:  # noqa: ANN001
-    seq, row_id, _ = chain(engine)[4]
-    behind_the_triggers(engine, "UPDATE audit_logs SET after = jsonb_set(after, '{amount}',"
-                        " '\"1.00\"') WHERE seq = :s", s=seq)
-    report = verify(engine)
-    assert not report.ok and report.rows == seq - 1
-    assert (report.first_break.kind, report.first_break.seq, report.first_break.id) == (
-        "changed", seq, row_id)
-
-
-def test_verify_names_a_deleted_row(audited, engine) -> None:  # noqa: ANN001
-    rows = chain(engine)
-    seq, row_id, _ = rows[3]
-    with engine.begin() as conn:
-        conn.execute(text("ALTER TABLE audit_logs DISABLE TRIGGER ALL"))
-        conn.execute(text("DELETE FROM audit_logs WHERE seq = :s"), {"s": seq})
-        conn.execute(text("ALTER TABLE audit_logs ENABLE TRIGGER ALL"))
-    broken = verify(engine).first_break
-    assert broken is not None
-    assert (broken.kind, broken.seq, broken.missing, broken.id) == ("deleted", seq, 1, rows[4][1])
+    report = cli.json("audit", "verify")
+    assert report == {"ok": True, "rows": len(rows), "first_break": None,
+                      "head": {"seq": len(rows), "hash": bytes(last).hex()}}
+    assert cli("audit", "verify").exit_code == 0
 
 
 def test_python_and_the_database_hash_the_same_message(engine, platform) -> None:  # noqa: ANN001
@@ -107,6 +87,20 @@ def test_python_and_the_database_hash_the_same_message(engine, platform) -> None
     assert verify(engine).ok
 
 
+def test_verify_names_a_changed_row(audited, engine, cli) -> None:  # noqa: ANN001
+    seq, row_id, _ = chain(engine)[4]
+    behind_the_triggers(engine, "UPDATE audit_logs SET after = jsonb_set(after, '{amount}',"
+                        " '\"1.00\"') WHERE seq = :s", s=seq)
+    result = cli("audit", "verify", "--json")
+    assert result.exit_code == 1
+    found = json.loads(result.stdout)
+    assert found["ok"] is False and found["rows"] == seq - 1
+    assert found["first_break"]["kind"] == "changed"
+    assert (found["first_break"]["seq"], found["first_break"]["id"]) == (seq, row_id)
+    human = cli("audit", "verify")
+    assert human.exit_code == 1 and f"#{seq} ({row_id})" in human.stderr
+
+
 @pytest.mark.parametrize("column", ["actor_id", "created_at", "source", "object_id", "before"])
 def test_any_field_of_the_content_is_covered(audited, engine, column) -> None:  # noqa: ANN001
     changes = {"actor_id": "actor_id = NULL", "created_at": "created_at = created_at + interval"
@@ -116,6 +110,21 @@ def test_any_field_of_the_content_is_covered(audited, engine, column) -> None:  
     behind_the_triggers(engine, f"UPDATE audit_logs SET {changes[column]} WHERE seq = :s", s=seq)
     broken = verify(engine).first_break
     assert broken is not None and (broken.kind, broken.seq) == ("changed", seq)
+
+
+def test_verify_names_a_deleted_row(audited, engine, cli) -> None:  # noqa: ANN001
+    rows = chain(engine)
+    seq, row_id, _ = rows[3]
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE audit_logs DISABLE TRIGGER ALL"))
+        conn.execute(text("DELETE FROM audit_logs WHERE seq = :s"), {"s": seq})
+        conn.execute(text("ALTER TABLE audit_logs ENABLE TRIGGER ALL"))
+    found = cli("audit", "verify", "--json")
+    assert found.exit_code == 1
+    broken = json.loads(found.stdout)["first_break"]
+    assert (broken["kind"], broken["seq"], broken["missing"]) == ("deleted", seq, 1)
+    assert broken["id"] == rows[4][1]  # the first row after the gap
+    assert f"#{seq}..#{seq}" in broken["message"] and rows[2][1] in broken["message"]
 
 
 def test_verify_catches_the_last_rows_deleted(audited, engine) -> None:  # noqa: ANN001
@@ -287,3 +296,35 @@ def test_the_migration_seals_the_rows_written_before_it(empty_db_url, tmp_path) 
         engine.dispose()
 
 
+def test_list_filters_for_investigators(audited, cli) -> None:  # noqa: ANN001
+    everything = cli.json("audit", "list")
+    assert set(everything[0]) == {"id", "created_at", "actor_email", "action", "object_type",
+                                  "object_id", "before", "after", "source"}
+    times = [datetime.fromisoformat(row["created_at"]) for row in everything]
+    assert times == sorted(times, reverse=True)  # newest first
+
+    deposits = cli.json("audit", "list", "--action", "wallet.")
+    assert [r["action"] for r in deposits] == ["wallet.deposit", "wallet.deposit"]
+    assert [r["after"]["email"] for r in deposits] == ["ben@x.io", "ann@x.io"]
+
+    by_reviewer = cli.json("audit", "list", "--actor", "Reviewer@x.io")
+    assert by_reviewer and {r["actor_email"] for r in by_reviewer} == {"reviewer@x.io"}
+    assert {r["action"] for r in by_reviewer} == {"kyc.approve"}
+    assert cli.json("audit", "list", "--actor", "review") == []  # a whole email, not a fragment
+
+    assert len(cli.json("audit", "list", "--limit", "3")) == 3
+    assert cli.json("audit", "list", "--since", "2999-01-01") == []
+    cut = everything[2]["created_at"]
+    recent = cli.json("audit", "list", "--since", cut)
+    assert recent and all(datetime.fromisoformat(r["created_at"]) >= times[2] for r in recent)
+    assert len(recent) < len(everything)
+
+    table = cli("audit", "list", "--action", "kyc.")
+    assert table.exit_code == 0 and "kyc.submit" in table.stdout
+
+
+def test_list_and_verify_are_for_admins(audited, cli) -> None:  # noqa: ANN001
+    assert cli("--as", "ann@x.io", "audit", "list").exit_code == 4
+    assert cli("--as", "ann@x.io", "audit", "verify").exit_code == 4
+    assert cli("audit", "list", "--since", "yesterday").exit_code == 2
+    assert cli("audit", "list", "--limit", "0").exit_code == 2
