@@ -21,6 +21,10 @@ one UPDATE of the new audit row (its chain columns) and one of the head, all ins
 database at commit: no extra round trip. Sealing in write_audit instead would hold the head
 from the audit row to the commit and put it in the middle of every lock order.
 
+Audited transactions run at READ COMMITTED, as every workflow's do: under REPEATABLE READ the
+seal's lock of the head would fail with a serialization error whenever another audited
+transaction committed after the snapshot was taken.
+
 write_audit itself only inserts: the database seals every row, whoever inserts it, so no path
 can add an unsealed row (only a superuser who disables the triggers can, and verify reports it).
 """
