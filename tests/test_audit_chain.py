@@ -284,6 +284,8 @@ def test_the_migration_seals_the_rows_written_before_it(empty_db_url, tmp_path) 
         with engine.begin() as conn:
             resolve_actor(conn, None, "cli").audit(conn, "new.0", "none", None)
         assert "0003_audit_chain" in applied
+        with engine.begin() as conn:  # applied again (schema_migrations lost its row): no change
+            conn.connection.driver_connection.execute((MIGRATIONS / "0003_audit_chain.sql").read_text())
         rows = chain(engine)
         assert [a for *_, a in rows][:1] == ["old.1"] and [a for *_, a in rows][1] == "old.3"
         assert [a for *_, a in rows][-1] == "new.0"

@@ -5,9 +5,10 @@
 --   row_hash   sha256(prev_hash || audit_chain_message(row))
 --
 -- The message is canonical text, hashed as UTF-8. For each field, in this order: '-' when it is
--- NULL, else its length in characters, ':' and its text. Fields: seq, id, created_at (UTC, to the microsecond:
--- 2024-05-01T09:30:00.123456Z), actor_id, source, action, object_type, object_id, before, after
--- (UUIDs in PostgreSQL's lower-case text form, before and after in PostgreSQL's jsonb text form).
+-- NULL, else its length in characters, ':' and its text. Fields: seq, id, created_at (UTC, to
+-- the microsecond: 2024-05-01T09:30:00.123456Z), actor_id, source, action, object_type,
+-- object_id, before, after (UUIDs in PostgreSQL's lower-case text form, before and after in
+-- PostgreSQL's jsonb text form).
 -- alefctl/db/audit.py builds the same message in Python; `alefctl audit verify` recomputes every
 -- hash from the rows without the database's help.
 --
@@ -19,24 +20,26 @@
 -- not sealed yet, filling only the chain columns.
 --
 -- Genesis: the rows written before this migration are sealed here, in (created_at, id) order.
+-- The migration can run again (over a database whose schema_migrations lost its row): each
+-- step is skipped or replaced, and the genesis runs only while there is no chain head.
 
 ALTER TABLE audit_logs
-    ADD COLUMN seq        BIGINT,
-    ADD COLUMN prev_hash  BYTEA,
-    ADD COLUMN row_hash   BYTEA;
+    ADD COLUMN IF NOT EXISTS seq        BIGINT,
+    ADD COLUMN IF NOT EXISTS prev_hash  BYTEA,
+    ADD COLUMN IF NOT EXISTS row_hash   BYTEA;
 
-CREATE TABLE audit_chain_head (
+CREATE TABLE IF NOT EXISTS audit_chain_head (
     only_row  BOOLEAN PRIMARY KEY DEFAULT true CHECK (only_row),
     seq       BIGINT NOT NULL CHECK (seq >= 0),
     hash      BYTEA NOT NULL CHECK (octet_length(hash) = 32)
 );
 
 -- One field of the message: '-' for NULL, else "<characters>:<text>".
-CREATE FUNCTION audit_chain_field(value TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION audit_chain_field(value TEXT) RETURNS TEXT LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(char_length(value)::text || ':' || value, '-')
 $$;
 
-CREATE FUNCTION audit_chain_message(a audit_logs) RETURNS BYTEA LANGUAGE sql STABLE PARALLEL SAFE AS $$
+CREATE OR REPLACE FUNCTION audit_chain_message(a audit_logs) RETURNS BYTEA LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT convert_to(
         audit_chain_field(a.seq::text)
         || audit_chain_field(a.id::text)
@@ -51,8 +54,8 @@ CREATE FUNCTION audit_chain_message(a audit_logs) RETURNS BYTEA LANGUAGE sql STA
         'UTF8')
 $$;
 
--- Genesis: seal the existing rows (the update trigger is off for this transaction's statement;
--- ALTER TABLE holds the table exclusively until the migration commits).
+-- Genesis: seal the existing rows (the update trigger is off while it runs; ALTER TABLE holds
+-- the table exclusively until the migration commits, so nothing else writes meanwhile).
 ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_no_update;
 DO $$
 DECLARE
@@ -63,6 +66,9 @@ DECLARE
     prevs   BYTEA[] := '{}';
     hashes  BYTEA[] := '{}';
 BEGIN
+    IF EXISTS (SELECT FROM audit_chain_head) THEN
+        RETURN;  -- sealed already
+    END IF;
     -- The messages are computed by the query (where the SQL functions are inlined); the loop
     -- only chains their hashes.
     FOR r IN SELECT a.id, audit_chain_message(ROW(a.id, a.actor_id, a.action, a.object_type,
@@ -82,10 +88,10 @@ BEGIN
 END $$;
 ALTER TABLE audit_logs ENABLE TRIGGER audit_logs_no_update;
 
-CREATE UNIQUE INDEX audit_logs_chain ON audit_logs (seq);
+CREATE UNIQUE INDEX IF NOT EXISTS audit_logs_chain ON audit_logs (seq);
 
 -- Seal each new row at commit: take the head's row lock, link, hash, move the head.
-CREATE FUNCTION audit_logs_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION audit_logs_seal() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     sealed audit_logs := NEW;
 BEGIN
@@ -96,6 +102,7 @@ BEGIN
     UPDATE audit_chain_head SET seq = sealed.seq, hash = sealed.row_hash;
     RETURN NULL;
 END $$;
+DROP TRIGGER IF EXISTS audit_logs_seal ON audit_logs;
 CREATE CONSTRAINT TRIGGER audit_logs_seal AFTER INSERT ON audit_logs
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION audit_logs_seal();
 
