@@ -4,8 +4,8 @@ Usage: .venv/bin/python bench/audit_verify.py [--rows N] [--actions N]
 Uses ALEF_DATABASE_URL if set (it must point at an empty database), else a fresh embedded
 PostgreSQL in a temporary directory, stopped afterwards.
 
-Steps: the schema as it was before migration 0003; N audit rows inserted in one set-based
-statement; migration 0003, whose genesis seals them into the chain; VACUUM ANALYZE; audited
+Steps: the schema as it was before the audit_chain migration; N audit rows inserted in one
+set-based statement; that migration, whose genesis seals them into the chain; VACUUM ANALYZE; audited
 transactions with the seal and, alternating with them, without it (the cost per audited
 action); then the verify of `alefctl audit verify` (rows streamed from a server-side cursor,
 every hash recomputed in Python), and for comparison the same checks done by the database in
@@ -29,7 +29,7 @@ from alefctl.db import audit
 from alefctl.db.schema import init_schema, migrations
 from alefctl.ids import UUID_V7_SQL
 
-CHAIN_VERSION = 3
+CHAIN_VERSION = next(m.version for m in migrations() if m.name == "audit_chain")
 ACTORS = 50
 SEED_SQL = (
     f"INSERT INTO users (id, email, full_name, role) SELECT {UUID_V7_SQL},"
@@ -127,7 +127,7 @@ def run(engine: Engine, rows: int, actions: int, scratch: Path) -> None:
         with engine.begin() as conn:
             return init_schema(conn).applied
 
-    timed("migration 0003: genesis seals them", migrate, rows)
+    timed("audit_chain migration: genesis seals them", migrate, rows)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         timed("VACUUM ANALYZE audit_logs", lambda: conn.execute(text("VACUUM ANALYZE audit_logs")))
     sealed, plain = per_action_cost(engine, actions)

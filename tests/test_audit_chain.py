@@ -22,6 +22,7 @@ from alefctl.workflows.users import NewUser, create_user
 from alefctl.workflows.wallet import deposit
 
 MIGRATIONS = Path(audit.__file__).with_name("migrations")
+CHAIN = next(m for m in migrations() if m.name == "audit_chain")
 
 
 def verify(engine: Engine) -> audit.ChainReport:
@@ -265,7 +266,7 @@ def test_the_migration_seals_the_rows_written_before_it(empty_db_url, tmp_path) 
     before = tmp_path / "before"
     before.mkdir()
     for migration in migrations():
-        if migration.version < 3:
+        if migration.version < CHAIN.version:
             name = f"{migration.version:04d}_{migration.name}.sql"
             shutil.copy(MIGRATIONS / name, before / name)
     engine = create_engine(empty_db_url)
@@ -283,9 +284,9 @@ def test_the_migration_seals_the_rows_written_before_it(empty_db_url, tmp_path) 
             applied = init_schema(conn).applied
         with engine.begin() as conn:
             resolve_actor(conn, None, "cli").audit(conn, "new.0", "none", None)
-        assert "0003_audit_chain" in applied
+        assert f"{CHAIN.version:04d}_audit_chain" in applied
         with engine.begin() as conn:  # applied again (schema_migrations lost its row): no change
-            conn.connection.driver_connection.execute((MIGRATIONS / "0003_audit_chain.sql").read_text())
+            conn.connection.driver_connection.execute(CHAIN.sql)
         rows = chain(engine)
         assert [a for *_, a in rows][:1] == ["old.1"] and [a for *_, a in rows][1] == "old.3"
         assert [a for *_, a in rows][-1] == "new.0"

@@ -1,15 +1,15 @@
 """The audit log: one audit_logs row per admin or issuer action, inside the action's transaction,
 sealed into one hash chain that `alefctl audit verify` walks.
 
-The chain (migration 0003). Every row carries `seq` (1, 2, 3, ... without gaps), `prev_hash`
-(the row_hash of row seq - 1; 32 zero bytes, GENESIS, for row 1) and
-`row_hash = sha256(prev_hash || message)`. The message is canonical text, hashed as UTF-8: for
-each field of MESSAGE_FIELDS in order, `-` when it is NULL, else its length in characters, `:`
-and its text (lengths make it unambiguous whatever a field contains).
-The texts are PostgreSQL's own: the seq in decimal, UUIDs in lower case with hyphens, created_at
-in UTC to the microsecond (`2024-05-01T09:30:00.123456Z`), before and after as jsonb prints
-them (keys sorted, one form per value). A row changed after its seal no longer matches its
-hash; a row deleted leaves a gap in seq and a prev_hash that matches nothing.
+The chain (the audit_chain migration in alefctl/db/migrations/). Every row carries `seq` (1, 2,
+3, ... without gaps), `prev_hash` (the row_hash of row seq - 1; 32 zero bytes, GENESIS, for row
+1) and `row_hash = sha256(prev_hash || message)`. The message is canonical text, hashed as
+UTF-8: for each field of MESSAGE_FIELDS in order, `-` when it is NULL, else its length in
+characters, `:` and its text (lengths make it unambiguous whatever a field contains). The texts
+are PostgreSQL's own: the seq in decimal, UUIDs in lower case with hyphens, created_at in UTC to
+the microsecond (`2024-05-01T09:30:00.123456Z`), before and after as jsonb prints them (keys
+sorted, one form per value). A row changed after its seal no longer matches its hash; a row
+deleted leaves a gap in seq and a prev_hash that matches nothing.
 
 Order. Rows are sealed when their transaction commits, by a deferred constraint trigger that
 locks the one row of audit_chain_head (the chain's last seq and hash), links and hashes the new
