@@ -69,7 +69,8 @@ CREATE TABLE notifications (
 );
 CREATE INDEX notifications_unread ON notifications (audience, created_at) WHERE read_at IS NULL;
 
--- Append-only: every admin and issuer action, in the action's own transaction.
+-- Append-only: every admin and issuer action, in the action's own transaction. The audit_chain
+-- migration seals every row into a hash chain (seq, prev_hash, row_hash; alefctl/db/audit.py).
 CREATE TABLE audit_logs (
     id           UUID PRIMARY KEY,
     actor_id     UUID REFERENCES users(id),

@@ -6,6 +6,7 @@ import typer
 
 from alefctl.commands import (
     allocation,
+    audit,
     auth,
     business,
     chain,
@@ -50,3 +51,4 @@ def register(app: typer.Typer) -> None:
     app.command("console")(console.console)
     app.add_typer(settlement_app, name="settlement")
     app.command("reconcile")(reconcile_command)
+    app.add_typer(audit.app, name="audit")

@@ -9,7 +9,11 @@ other in a circle:
 3. users: the platform treasury first, then every other user by id (the spec: the treasury
    before the issuer). `USERS_IN_LOCK_ORDER` is that ORDER BY;
 4. their balances: user_balances and wallets, in the same user order;
-5. orders, by id.
+5. orders, by id;
+6. last, at COMMIT: the one row of audit_chain_head. The audit log's seal trigger (the
+   audit_chain migration; deferred to the commit) takes it for every transaction that wrote
+   audit rows, after all the locks above, so it never closes a circle of waits; audited
+   transactions take turns only over their commits (alefctl/db/audit.py).
 
 The treasury's row is also the gate of set-based balance changes. A transaction that changes
 the balances of users it cannot all lock up front locks the treasury before any other user or

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -50,17 +51,27 @@ def attention(conn: Connection) -> Attention:
 
 
 def audit_log(conn: Connection, actor: str = "", action: str = "", object_ref: str = "",
-              limit: int = 300) -> list[dict[str, Any]]:
-    """Audit rows, newest first; each filter is a case-insensitive substring."""
+              limit: int = 300, *, actor_email: str | None = None,
+              action_prefix: str | None = None, since: datetime | None = None
+              ) -> list[dict[str, Any]]:
+    """Audit rows, newest first: in chain order, the order their transactions committed (read
+    backwards along the chain's index; a row outside the chain, which only tampering leaves,
+    comes first). actor, action and object_ref are case-insensitive substrings (the console's
+    filters as typed); actor_email is one whole email, action_prefix the start of the action
+    (`kyc.`), since the earliest created_at (investigators)."""
     rows = conn.execute(text(
         "SELECT a.id, a.created_at, coalesce(u.email, '-') AS actor, a.source, a.action,"
         " a.object_type, a.object_id, a.before, a.after FROM audit_logs a"
         " LEFT JOIN users u ON u.id = a.actor_id"
         " WHERE coalesce(u.email, '') ILIKE :actor AND a.action ILIKE :action"
         " AND (a.object_type || ' ' || coalesce(a.object_id::text, '')) ILIKE :object"
-        " ORDER BY a.created_at DESC, a.id DESC LIMIT :limit"),
+        " AND (CAST(:email AS text) IS NULL OR u.email = :email)"
+        " AND a.action ILIKE :prefix"
+        " AND (CAST(:since AS timestamptz) IS NULL OR a.created_at >= :since)"
+        " ORDER BY a.seq DESC NULLS FIRST, a.created_at DESC, a.id DESC LIMIT :limit"),
         {"actor": _like(actor), "action": _like(action), "object": _like(object_ref),
-         "limit": limit})
+         "email": None if actor_email is None else actor_email.strip().lower(),
+         "prefix": _escape(action_prefix or "") + "%", "since": since, "limit": limit})
     return [dict(row._mapping) for row in rows]
 
 
@@ -103,5 +114,9 @@ def surveillance(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str,
 
 
 def _like(fragment: str) -> str:
-    escaped = fragment.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{_escape(fragment)}%"
+
+
+def _escape(fragment: str) -> str:
+    """A LIKE pattern matching the fragment literally."""
+    return fragment.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

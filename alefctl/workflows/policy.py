@@ -53,6 +53,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "dividend.read.others": ADMIN,
     "dividend.approve": ADMIN, "dividend.cancel": ("admin", "issuer"), "dividend.cancel.others": ADMIN,
     "dividend.distribute": ADMIN,
+    # the audit log
+    "audit.verify": JOBS, "audit.read": ADMIN,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }
