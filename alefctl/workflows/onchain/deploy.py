@@ -10,7 +10,6 @@ with its text) for deployment.py to show.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine
 from alefctl.chain_access import chain_errors
 from alefctl.db import locks
 from alefctl.errors import AlefError, Conflict
+from alefctl.redact import get_logger
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 DEPLOY_PURPOSE = "deploy:"
 DEPLOY_FAILED = "token.deploy_failed"
-log = logging.getLogger("alefctl.deploy")
+log = get_logger("alefctl.deploy")
 
 
 def deploy_token(db: Engine, actor: Actor, token_ref: str, client: ChainClient) -> dict[str, Any]:
