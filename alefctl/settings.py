@@ -169,7 +169,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
 
 def describe_settings(settings: Settings, flags: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Rows (dotted name, shown value, source) with secrets masked; source is where it came from."""
+    """Rows (dotted name, shown value, source) with secrets masked (secret settings entirely,
+    credentials in any other value, such as the provider key in chain.rpc_url: redact.py);
+    source is where it came from."""
+    from alefctl.redact import mask_secrets
+
     file_values = _read_toml(settings.config_file)
     rows: list[tuple[str, str, str]] = []
     for name, value in _leaves(settings.model_dump()):
@@ -182,7 +186,7 @@ def describe_settings(settings: Settings, flags: dict[str, Any]) -> list[tuple[s
             source = f"file {settings.config_file}"
         else:
             source = "default"
-        rows.append((name, "" if value is None else str(value), source))
+        rows.append((name, "" if value is None else mask_secrets(str(value)), source))
     return rows
 
 

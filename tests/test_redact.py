@@ -1,8 +1,9 @@
 """The masking rule (alefctl/redact.py): API keys, credential parameters, URL credentials and,
-in logs, personal data; the log filter."""
+in logs, personal data; the log filter; where the rule is applied (config show, chain errors)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from pathlib import Path
@@ -157,3 +158,21 @@ def test_every_alefctl_logger_comes_from_get_logger() -> None:
     found = [str(path.relative_to(ROOT)) for path in (ROOT / "alefctl").rglob("*.py")
              if re.search(r"getLogger\(\s*['\"]alefctl", path.read_text())]
     assert found == []
+
+
+def test_config_show_masks_the_rpc_url_credentials(cli) -> None:  # noqa: ANN001
+    url = "https://ops:pa55word@polygon-mainnet.g.alchemy.com/v2/Zx8Qm_3RtLp-9YwKc2VnBd7HsJf4GaE1"
+    data = cli.json("config", "show", ALEF_CHAIN_RPC_URL=url)
+    rows = {row["name"]: row for row in data["settings"]}
+    assert rows["chain.rpc_url"]["value"] == "https://***@polygon-mainnet.g.alchemy.com/v2/***"
+    assert "pa55word" not in json.dumps(data) and "Zx8Qm" not in json.dumps(data)
+    shown = cli("config", "show", ALEF_CHAIN_RPC_URL=url)
+    assert shown.exit_code == 0 and "pa55word" not in shown.stdout and "Zx8Qm" not in shown.stdout
+
+
+def test_an_unreachable_node_is_named_without_its_credentials(cli) -> None:  # noqa: ANN001
+    url = "http://ops:pa55word@127.0.0.1:9/v2/Zx8Qm_3RtLp-9YwKc2VnBd7HsJf4GaE1"
+    result = cli("chain", "status", ALEF_CHAIN_RPC_URL=url)
+    assert result.exit_code == 6, result.output
+    assert "chain unavailable" in result.stderr and "127.0.0.1:9" in result.stderr
+    assert "pa55word" not in result.output and "Zx8Qm" not in result.output
