@@ -65,11 +65,16 @@ class SecuritySettings(BaseModel):
 class TradingSettings(BaseModel):
     """Platform-wide trading rules."""
 
-    default_fee_bps: int = Field(50, ge=0, le=10_000, description="trade fee in basis points")
+    default_fee_bps: int = Field(50, ge=0, le=10_000, description="trade fee of a new token in"
+                                 " basis points (the platform's: issuers cannot set it)")
     limit_retail_usd: Decimal = Field(Decimal("500"), description="max order notional, retail")
     limit_professional_usd: Decimal = Field(Decimal("5000"), description="professional limit")
     limit_institutional_usd: Decimal = Field(Decimal("50000"), description="institutional limit")
     success_fee_pct: Decimal = Field(Decimal("2"), ge=0, le=100, description="% of raise")
+    dividend_fee_pct: Decimal = Field(
+        Decimal("1.00"), ge=0, le=100, decimal_places=2,
+        description="platform fee on fiat and stablecoin dividends, % of each holder's gross"
+        " (the platform's: issuers cannot set it; token dividends carry none)")
 
 
 class ServerSettings(BaseModel):
