@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from alefctl.errors import AlefError, Conflict, Unavailable
+from alefctl.redact import mask_secrets
 
 if TYPE_CHECKING:
     from alefctl.settings import Settings
@@ -26,16 +27,19 @@ def open_chain(settings: Settings) -> ChainClient:
 
 @contextmanager
 def chain_errors() -> Iterator[None]:
-    """Map the chain package's exceptions onto the exit codes and HTTP statuses of alefctl."""
+    """Map the chain package's exceptions onto the exit codes and HTTP statuses of alefctl; the
+    messages name the node without its credentials (the chain package quotes the RPC URL)."""
     import chain
 
     try:
         yield
     except (chain.ChainUnavailable, chain.TransactionTimeout) as exc:
-        raise Unavailable(f"chain unavailable: {exc}") from exc
+        raise Unavailable(f"chain unavailable: {mask_secrets(str(exc))}") from exc
     except chain.SignerNotAllowed as exc:
-        raise Conflict(f"chain signer refused: {exc}", code="signer_not_allowed") from exc
+        raise Conflict(f"chain signer refused: {mask_secrets(str(exc))}",
+                       code="signer_not_allowed") from exc
     except chain.ContractRevert as exc:
-        raise AlefError(f"the contract refused: {exc}", code="contract_revert") from exc
+        raise AlefError(f"the contract refused: {mask_secrets(str(exc))}",
+                        code="contract_revert") from exc
     except chain.ChainError as exc:
-        raise AlefError(f"chain error: {exc}", code="chain_error") from exc
+        raise AlefError(f"chain error: {mask_secrets(str(exc))}", code="chain_error") from exc

@@ -65,11 +65,16 @@ class SecuritySettings(BaseModel):
 class TradingSettings(BaseModel):
     """Platform-wide trading rules."""
 
-    default_fee_bps: int = Field(50, ge=0, le=10_000, description="trade fee in basis points")
+    default_fee_bps: int = Field(50, ge=0, le=10_000, description="trade fee of a new token in"
+                                 " basis points (the platform's: issuers cannot set it)")
     limit_retail_usd: Decimal = Field(Decimal("500"), description="max order notional, retail")
     limit_professional_usd: Decimal = Field(Decimal("5000"), description="professional limit")
     limit_institutional_usd: Decimal = Field(Decimal("50000"), description="institutional limit")
     success_fee_pct: Decimal = Field(Decimal("2"), ge=0, le=100, description="% of raise")
+    dividend_fee_pct: Decimal = Field(
+        Decimal("1.00"), ge=0, le=100, decimal_places=2,
+        description="platform fee on fiat and stablecoin dividends, % of each holder's gross"
+        " (the platform's: issuers cannot set it; token dividends carry none)")
 
 
 class ServerSettings(BaseModel):
@@ -169,7 +174,11 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
 
 
 def describe_settings(settings: Settings, flags: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """Rows (dotted name, shown value, source) with secrets masked; source is where it came from."""
+    """Rows (dotted name, shown value, source) with secrets masked (secret settings entirely,
+    credentials in any other value, such as the provider key in chain.rpc_url: redact.py);
+    source is where it came from."""
+    from alefctl.redact import mask_secrets
+
     file_values = _read_toml(settings.config_file)
     rows: list[tuple[str, str, str]] = []
     for name, value in _leaves(settings.model_dump()):
@@ -182,7 +191,7 @@ def describe_settings(settings: Settings, flags: dict[str, Any]) -> list[tuple[s
             source = f"file {settings.config_file}"
         else:
             source = "default"
-        rows.append((name, "" if value is None else str(value), source))
+        rows.append((name, "" if value is None else mask_secrets(str(value)), source))
     return rows
 
 

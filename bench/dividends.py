@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db.schema import init_schema
 from alefctl.ids import UUID_V7_SQL
+from alefctl.settings import TradingSettings
 from alefctl.workflows.actor import Actor, resolve_actor
 from alefctl.workflows.dividends.declaration import NewDividend, declare
 from alefctl.workflows.dividends.distribution import distribute
@@ -85,7 +86,8 @@ def run(engine: Engine, holders: int, chunk_size: int, kind: str) -> None:
 
     def declare_step() -> Any:
         with engine.begin() as conn:
-            return declare(conn, issuer, NewDividend("BENCH", kind, **amounts))
+            return declare(conn, issuer, NewDividend("BENCH", kind, **amounts),
+                           fee_pct=TradingSettings().dividend_fee_pct)
 
     dividend = timed("declare (snapshot)", declare_step, figures)
     with engine.begin() as conn:

@@ -106,6 +106,8 @@ def test_the_sql_check_finds_sql() -> None:
     (r"UPDATE\s+users\b[^;]*\bSET\s+fiat_balance", "alefctl/workflows/money.py"),
     (r"(INSERT\s+INTO|UPDATE)\s+(wallet_transactions|user_balances)\b", "alefctl/workflows/money.py"),
     (r"pg_(try_)?advisory", "alefctl/db/locks.py"),
+    # the masking of secrets and personal data, and the log filter that applies it
+    (r"Failing row contains|logging\.Filter\b", "alefctl/redact.py"),
 ])
 def test_each_rule_has_one_home(pattern: str, home: str) -> None:
     import re

@@ -85,7 +85,6 @@ def test_create_token_draft(platform) -> None:  # noqa: ANN001
     ({"price_per_token": "0.001"}, "price_per_token"),
     ({"min_investment": 0}, "min_investment"),
     ({"raise_currency": "EUR"}, "raise_currency"),
-    ({"fee_bps": 10_001}, "fee_bps"),
     ({"tick_size": "-1"}, "tick_size"),
 ])
 def test_token_errors_name_the_field(platform, overrides, field) -> None:  # noqa: ANN001
@@ -93,6 +92,17 @@ def test_token_errors_name_the_field(platform, overrides, field) -> None:  # noq
     with platform.engine.begin() as conn, pytest.raises(InvalidInput) as error:
         create_token(conn, platform.issuer, _token_form(business_id, **overrides), 50)
     assert error.value.field == field
+
+
+def test_the_trading_fee_is_the_platforms(platform) -> None:  # noqa: ANN001
+    business_id = platform.business()
+    with pytest.raises(TypeError):  # a token's form has no fee: the issuer cannot send one
+        _token_form(business_id, fee_bps=0)
+    with platform.engine.begin() as conn, pytest.raises(InvalidInput) as error:
+        create_token(conn, platform.issuer, _token_form(business_id), default_fee_bps=10_001)
+    assert error.value.field == "fee_bps"
+    with platform.engine.begin() as conn:
+        assert create_token(conn, platform.issuer, _token_form(business_id), 25).fee_bps == 25
 
 
 def test_only_the_owner_of_an_active_business_creates_tokens(platform) -> None:  # noqa: ANN001

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from alefctl.errors import Conflict, InsufficientFunds, InvalidInput, NotFound, PermissionDenied
 from alefctl.ids import new_id
+from alefctl.settings import TradingSettings
 from alefctl.workflows.businesses import NewBusiness, register_business, review_business
 from alefctl.workflows.dividends.declaration import (
     NewDividend,
@@ -32,6 +33,7 @@ from alefctl.workflows.tokens import NewToken, create_token, get_token
 from alefctl.workflows.wallet import deposit
 
 CENT = Decimal("0.01")
+PLATFORM_FEE = TradingSettings().dividend_fee_pct  # the settings' default: 1.00
 
 
 def paying_token(platform, holdings: dict[str, int], symbol: str = "DATE",  # noqa: ANN001, ANN201
@@ -69,10 +71,12 @@ def draft_token(platform, symbol: str):  # noqa: ANN001, ANN201
             default_fee_bps=50)
 
 
-def declared(platform, dividend_type: str = "fiat", symbol: str = "DATE", **amounts):  # noqa: ANN001, ANN003, ANN201
-    """Declare on an existing token as its issuer."""
+def declared(platform, dividend_type: str = "fiat", symbol: str = "DATE",  # noqa: ANN001, ANN201
+             fee_pct: str | Decimal = PLATFORM_FEE, **amounts):  # noqa: ANN003
+    """Declare on an existing token as its issuer; fee_pct is the platform's (settings)."""
     with platform.engine.begin() as conn:
-        return declare(conn, platform.issuer, NewDividend(symbol, dividend_type, **amounts))
+        return declare(conn, platform.issuer, NewDividend(symbol, dividend_type, **amounts),
+                       fee_pct=fee_pct)
 
 
 def approved(platform, dividend_type: str = "fiat", **amounts):  # noqa: ANN001, ANN003, ANN201
@@ -181,9 +185,7 @@ def test_stablecoin_dividend_pays_usdc_funded_in_usd(platform) -> None:  # noqa:
 
 def test_token_dividend_mints_and_queues_the_on_chain_jobs(platform) -> None:  # noqa: ANN001
     token, holders = paying_token(platform, {"alice": 3, "bob": 5}, issuer_fiat=None)
-    with pytest.raises(InvalidInput, match="no fee"):
-        declared(platform, "token", per_token_qty=2, fee_pct="1")
-    dividend = approved(platform, "token", per_token_qty=2)
+    dividend = approved(platform, "token", per_token_qty=2, fee_pct="1")  # none on tokens
     assert (dividend.total_token_qty, dividend.total_gross_usd, dividend.fee_pct) == (16, 0, 0)
     paid = distribute(platform.engine, platform.admin, str(dividend.id))
     assert paid.status == "distributed"
@@ -204,8 +206,6 @@ def test_token_dividend_mints_and_queues_the_on_chain_jobs(platform) -> None:  #
     (NewDividend("DATE", "fiat", "0"), InvalidInput, "per_token_usd"),
     (NewDividend("DATE", "fiat", "0.0000001"), InvalidInput, "per_token_usd"),
     (NewDividend("DATE", "fiat", "1", per_token_qty=1), InvalidInput, "per_token_qty"),
-    (NewDividend("DATE", "fiat", "1", fee_pct="101"), InvalidInput, "fee_pct"),
-    (NewDividend("DATE", "fiat", "1", fee_pct="1.234"), InvalidInput, "fee_pct"),
     (NewDividend("DATE", "token", "1", per_token_qty=1), InvalidInput, "per_token_usd"),
     (NewDividend("DATE", "token"), InvalidInput, "per_token_qty"),
     (NewDividend("DATE", "token", per_token_qty=0), InvalidInput, "per_token_qty"),
@@ -214,8 +214,16 @@ def test_token_dividend_mints_and_queues_the_on_chain_jobs(platform) -> None:  #
 def test_declare_checks_its_input(platform, form, error, field) -> None:  # noqa: ANN001
     paying_token(platform, {"alice": 1, "bob": 2})
     with platform.engine.begin() as conn, pytest.raises(error) as raised:
-        declare(conn, platform.issuer, form)
+        declare(conn, platform.issuer, form, fee_pct=PLATFORM_FEE)
     assert raised.value.field == field
+
+
+@pytest.mark.parametrize("fee_pct", ["101", "1.234", "-1"])
+def test_the_platform_fee_is_a_percentage(platform, fee_pct) -> None:  # noqa: ANN001
+    paying_token(platform, {"alice": 1})
+    with platform.engine.begin() as conn, pytest.raises(InvalidInput) as raised:
+        declare(conn, platform.issuer, NewDividend("DATE", "fiat", "1"), fee_pct=fee_pct)
+    assert raised.value.field == "fee_pct"
 
 
 def test_declare_refusals(platform) -> None:  # noqa: ANN001
@@ -226,27 +234,28 @@ def test_declare_refusals(platform) -> None:  # noqa: ANN001
     form = NewDividend("DATE", "fiat", "1")
     with platform.engine.begin() as conn:
         with pytest.raises(PermissionDenied):
-            declare(conn, platform.admin, form)
+            declare(conn, platform.admin, form, fee_pct=PLATFORM_FEE)
         with pytest.raises(PermissionDenied, match="only the issuer of DATE"):
-            declare(conn, other_issuer, form)
+            declare(conn, other_issuer, form, fee_pct=PLATFORM_FEE)
         with pytest.raises(NotFound):
-            declare(conn, platform.issuer, NewDividend("NOPE", "fiat", "1"))
+            declare(conn, platform.issuer, NewDividend("NOPE", "fiat", "1"), fee_pct=PLATFORM_FEE)
         future = datetime.now().astimezone() + timedelta(days=1)
         with pytest.raises(InvalidInput, match="future"):
-            declare(conn, platform.issuer, NewDividend("DATE", "fiat", "1", record_date=future))
+            declare(conn, platform.issuer, NewDividend("DATE", "fiat", "1", record_date=future),
+                    fee_pct=PLATFORM_FEE)
     draft_token(platform, "DRAFT")
     with platform.engine.begin() as conn, pytest.raises(Conflict, match="DRAFT is draft"):
-        declare(conn, platform.issuer, NewDividend("DRAFT", "fiat", "1"))
+        declare(conn, platform.issuer, NewDividend("DRAFT", "fiat", "1"), fee_pct=PLATFORM_FEE)
     paying_token(platform, {}, symbol="EMPTY")
     with platform.engine.begin() as conn, pytest.raises(Conflict, match="no holders"):
-        declare(conn, platform.issuer, NewDividend("EMPTY", "fiat", "1"))
+        declare(conn, platform.issuer, NewDividend("EMPTY", "fiat", "1"), fee_pct=PLATFORM_FEE)
     with platform.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM dividend_declarations")).scalar_one() == 0
 
 
 def test_default_fee_and_visibility(platform) -> None:  # noqa: ANN001
     paying_token(platform, {"alice": 100})
-    dividend = declared(platform, per_token_usd="1")
+    dividend = declared(platform, per_token_usd="1")  # the settings' default platform fee
     assert dividend.fee_pct == Decimal("1.00") and dividend.total_fee_usd == Decimal("1.00")
     outsider = platform.approved("otto", role="issuer")
     investor = platform.actor("alice@x.io")
@@ -442,7 +451,8 @@ def test_dividend_commands(cli, platform) -> None:  # noqa: ANN001
     paying_token(platform, {"alice": 10, "bob": 30})
     issuer = cli.as_user(platform.issuer.email)
     made = issuer.json("dividend", "declare", "DATE", "--type", "fiat", "--per-token-usd", "0.5",
-                       "--fee-pct", "2")
+                       ALEF_TRADING_DIVIDEND_FEE_PCT="2")  # the platform's fee, from settings
+    assert (made["fee_pct"], made["total_fee_usd"]) == ("2.00", "0.40")
     assert (made["status"], made["total_gross_usd"], made["funding_usd"]) == ("draft", "20.00", "20.00")
     ref = made["id"]
     assert issuer.json("dividend", "submit", ref)["status"] == "pending_approval"

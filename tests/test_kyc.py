@@ -88,6 +88,8 @@ def test_rejected_user_can_resubmit(platform) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(("form", "field"), [
     (KycSubmission("B", "GB", "library_card", "1234"), "document_type"),
     (KycSubmission("B", "G1", "passport", "1234"), "nationality"),
+    # letters, but not the A-Z of an ISO code: refused here, not by the table's CHECK (a 500)
+    (KycSubmission("B", "äö", "passport", "1234"), "nationality"),
     (KycSubmission("B", "GB", "passport", " "), "document_number"),
 ])
 def test_bad_submissions_name_the_field(platform, form, field) -> None:  # noqa: ANN001

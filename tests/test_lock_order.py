@@ -44,7 +44,8 @@ def test_an_order_group_and_a_dividend_payment_never_deadlock(platform, chain_cl
     _place(engine, mia, OrderRequest("DATE", "sell", "limit", 5, Decimal("10.00")))
     with engine.begin() as conn:
         deposit(conn, platform.admin, platform.issuer.email, "10000")
-        dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="0.10"))
+        dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="0.10"),
+                           fee_pct="1.00")
         submit(conn, platform.issuer, str(dividend.id))
         approve(conn, platform.admin, str(dividend.id))
         start_distribution(conn, platform.admin, str(dividend.id))

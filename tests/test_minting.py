@@ -123,7 +123,8 @@ def test_token_dividend_is_minted_on_chain(platform, chain_client) -> None:  # n
     token = live_token(platform, chain_client, "TDIV", {"alice": 30, "bob": 20})
     assert run_mint_jobs(platform.engine, chain_client).minted == 3  # two holders + treasury
     with platform.engine.begin() as conn:
-        dividend = declare(conn, platform.issuer, NewDividend("TDIV", "token", per_token_qty=2))
+        dividend = declare(conn, platform.issuer, NewDividend("TDIV", "token", per_token_qty=2),
+                           fee_pct="1.00")
         submit(conn, platform.issuer, str(dividend.id))
         approve(conn, platform.admin, str(dividend.id))
     distribute(platform.engine, platform.admin, str(dividend.id))

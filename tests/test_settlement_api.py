@@ -60,13 +60,14 @@ def test_admin_trades_list_show_and_retry(api, platform, chain_client) -> None: 
 def test_dividend_routes_declare_to_distribute(api, platform) -> None:  # noqa: ANN001
     paying_token(platform, {"ann": 300, "ben": 100}, symbol="DIV")
     investor = platform.approved("ivy")
-    body = {"token_id": "DIV", "dividend_type": "fiat", "per_token_usd": "0.25", "fee_pct": "2"}
+    body = {"token_id": "DIV", "dividend_type": "fiat", "per_token_usd": "0.25"}
     assert api.call("POST", "/api/v1/dividends", investor.email, json=body).status_code == 403
     created = api.call("POST", "/api/v1/dividends", "issuer@x.io", json=body)
     assert created.status_code == 201, created.text
     dividend = created.json()
     assert (dividend["status"], dividend["holder_count"], dividend["total_gross_usd"]) == (
         "draft", 2, "100.00")
+    assert (dividend["fee_pct"], dividend["total_fee_usd"]) == ("1.00", "1.00")  # the platform's
     path = f"/api/v1/dividends/{dividend['id']}"
     assert api.call("GET", path, investor.email).status_code == 403  # dividends: issuers and admins
     assert api.call("POST", f"{path}/submit", "issuer@x.io").json()["status"] == "pending_approval"
@@ -78,7 +79,7 @@ def test_dividend_routes_declare_to_distribute(api, platform) -> None:  # noqa: 
     assert paid.status_code == 200, paid.text
     assert (paid.json()["status"], paid.json()["paid_count"]) == ("distributed", 2)
     shown = api.call("GET", f"{path}?payments=true", "issuer@x.io").json()
-    assert sorted(p["net_amount"] for p in shown["payments"]) == ["24.50", "73.50"]
+    assert sorted(p["net_amount"] for p in shown["payments"]) == ["24.75", "74.25"]  # 1% to the platform
     listed = api.call("GET", "/api/v1/dividends?status=distributed", "admin@x.io").json()
     assert [d["id"] for d in listed] == [dividend["id"]]
     assert api.call("GET", "/api/v1/dividends", investor.email).status_code == 403

@@ -18,10 +18,12 @@ app = typer.Typer(help="Chain: status, local anvil node, balances, on-chain jobs
 def status(as_json: JsonOption = False) -> None:
     """Chain id, latest block, signer and its balance."""
     from alefctl.chain_access import chain_errors, open_chain
+    from alefctl.redact import mask_secrets
 
     settings = state.settings()
     with open_chain(settings) as client, chain_errors():
-        data = {"node": settings.chain.rpc_url or f"embedded ({settings.chain_dir})",
+        node = mask_secrets(settings.chain.rpc_url) if settings.chain.rpc_url else None
+        data = {"node": node or f"embedded ({settings.chain_dir})",
                 "chain_id": client.chain_id, "block": client.block_number(),
                 "signer": client.signer_address, "signer_balance_wei": client.native_balance()}
     emit(data, as_json, lambda: fields("chain", data))

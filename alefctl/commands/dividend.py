@@ -45,22 +45,22 @@ def declare(
         help="USD per token held (fiat, stablecoin); up to 6 decimals.")] = None,
     per_token_qty: Annotated[str | None, typer.Option(
         help="New tokens per token held (token type).")] = None,
-    fee_pct: Annotated[str | None, typer.Option(
-        help="Platform fee, % of each holder's gross; default 1.00 (fiat, stablecoin), 0 (token).")
-    ] = None,
     record_date: Annotated[str | None, typer.Option(help="ISO-8601, not in the future; default now.")
                            ] = None,
     payment_date: Annotated[str | None, typer.Option(help="ISO-8601, planned payment.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Declare a draft dividend and snapshot the holders (the token's issuer; use --as)."""
+    """Declare a draft dividend and snapshot the holders (the token's issuer). The platform's
+    fee, trading.dividend_fee_pct of each holder's gross, applies to fiat and stablecoin
+    dividends: an issuer does not set it."""
     from alefctl.workflows.dividends.declaration import NewDividend
     from alefctl.workflows.dividends.declaration import declare as declare_dividend
 
-    form = NewDividend(token, dividend_type, per_token_usd, per_token_qty, fee_pct,
+    form = NewDividend(token, dividend_type, per_token_usd, per_token_qty,
                        parse_time(record_date, "record_date"), parse_time(payment_date, "payment_date"))
+    fee_pct = state.settings().trading.dividend_fee_pct
     with state.transaction() as (conn, actor):
-        dividend = declare_dividend(conn, actor, form)
+        dividend = declare_dividend(conn, actor, form, fee_pct=fee_pct)
     emit(dividend.to_dict(), as_json, lambda: info(
         f"dividend {dividend.id} declared (draft): {dividend.holder_count} holders, {_amount(dividend)}"))
 

@@ -23,6 +23,7 @@ def serve(
     # Threads that wake for a moment (the order writer's answers) wait less for the GIL.
     sys.setswitchinterval(0.0005)
 
+    from alefctl.redact import install_log_redaction
     from alefctl.server import create_app
     from alefctl.server.runtime import quiet_garbage_collector
 
@@ -32,5 +33,9 @@ def serve(
     app = create_app(settings)
     quiet_garbage_collector()
     info(f"alefctl serve on http://{bind_host}:{bind_port} (OpenAPI at /docs)")
+    # uvicorn logs each WebSocket handshake's URL, `?api_key=` included (and each request's
+    # with server.access_log): its loggers mask keys. create_app did it too; uvicorn's logging
+    # setup replaces handlers but keeps loggers' filters.
+    install_log_redaction()
     uvicorn.run(app, host=bind_host, port=bind_port, log_level="info",
                 access_log=settings.server.access_log)

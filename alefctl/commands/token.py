@@ -43,17 +43,16 @@ def create(
     min_investment: Annotated[str, typer.Option(help="Minimum subscription, tokens.")] = "1",
     currency: Annotated[str, typer.Option(help="Raise currency: USD or USDC.")] = "USD",
     tick_size: Annotated[str, typer.Option(help="Price tick, USD.")] = "0.01",
-    fee_bps: Annotated[str | None, typer.Option(help="Trade fee, basis points.")] = None,
     decimals: Annotated[str, typer.Option(help="On-chain decimals.")] = "18",
     maturity: Annotated[str | None, typer.Option(help="Maturity date (ISO-8601).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a draft token for an active business (issuer; use --as)."""
+    """Create a draft token for an active business (its issuer). Its trade fee is the platform's,
+    trading.default_fee_bps: an issuer does not set it."""
     from alefctl.workflows.tokens import NewToken, create_token
 
     form = NewToken(business, name, symbol, supply, price, primary_pct, team_pct, reserve_pct,
-                    min_investment, currency, tick_size, fee_bps, decimals,
-                    parse_time(maturity, "maturity"))
+                    min_investment, currency, tick_size, decimals, parse_time(maturity, "maturity"))
     with state.transaction() as (conn, actor):
         token = create_token(conn, actor, form, state.settings().trading.default_fee_bps)
     emit(token.to_dict(), as_json, lambda: info(f"token {token.symbol} created (draft)"))

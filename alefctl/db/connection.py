@@ -43,6 +43,7 @@ def connect(settings: Settings) -> Engine:
         database_url(settings),
         pool_size=settings.database.pool_size,
         pool_pre_ping=True,
+        hide_parameters=True,  # a statement's values (names, documents) stay out of its errors
         connect_args={"connect_timeout": settings.database.connect_timeout_s},
     )
     try:

@@ -11,16 +11,18 @@ translated, so `alefctl --help` loads neither.
 from __future__ import annotations
 
 from alefctl.errors import AlefError, Unavailable
+from alefctl.redact import mask_secrets
 
 
 def database_error(exc: BaseException) -> AlefError | None:
-    """alefctl's error for an exception raised by the database layer; None for any other."""
+    """alefctl's error for an exception raised by the database layer; None for any other. Its
+    text has no credentials (a connection string quoted by the driver is masked)."""
     if is_outage(exc):
-        return Unavailable(f"database unavailable: {first_line(_origin(exc))}")
+        return Unavailable(f"database unavailable: {mask_secrets(first_line(_origin(exc)))}")
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, DBAPIError) or _is_psycopg_error(exc):
-        return AlefError(f"database refused the change: {first_line(_origin(exc))}")
+        return AlefError(f"database refused the change: {mask_secrets(first_line(_origin(exc)))}")
     return None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
@@ -19,16 +20,18 @@ if TYPE_CHECKING:
     from chain import ChainClient
 
 
-def settle_pay_and_verify(engine: Engine, report: DemoReport, client: ChainClient) -> None:
-    """Trades settled on-chain, a dividend paid, then database and chain must agree."""
+def settle_pay_and_verify(engine: Engine, report: DemoReport, client: ChainClient,
+                          dividend_fee_pct: Decimal) -> None:
+    """Trades settled on-chain, a dividend paid (the platform's fee from settings), then
+    database and chain must agree."""
     symbol = report.token["symbol"]
     admin, issuer = acting(engine, report.email("ada")), acting(engine, report.email("ivan"))
     settled = drain_settlement(engine, client)
     report.step(f"settlement: {settled.settled_on_chain} trades settled on-chain in"
                 f" {settled.transactions} batchForcedTransfer transaction(s)")
     with engine.begin() as conn:
-        dividend = declare(conn, issuer, NewDividend(symbol, "fiat", per_token_usd="0.10",
-                                                     fee_pct="1"))
+        dividend = declare(conn, issuer, NewDividend(symbol, "fiat", per_token_usd="0.10"),
+                           fee_pct=dividend_fee_pct)
         submit(conn, issuer, str(dividend.id))
         approve(conn, admin, str(dividend.id))
     paid = distribute(engine, admin, str(dividend.id))

@@ -29,7 +29,11 @@ class DemoReport:
         return f"{short}.{self.tag}@demo.alefctl"
 
     def step(self, message: str) -> None:
-        """Record and announce one thing the demo did."""
+        """Record and announce one thing the demo did (credentials masked: an error quoted in a
+        step may name the chain node's URL)."""
+        from alefctl.redact import mask_secrets
+
+        message = mask_secrets(message)
         self.steps.append(message)
         self.say(message)
 

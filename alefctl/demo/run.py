@@ -28,5 +28,5 @@ def run_demo(engine: Engine, settings: Settings, say: Callable[[str], None]) -> 
         primary_offering(engine, report, client, settings.trading.success_fee_pct)
     trading(engine, report, settings)
     with open_chain(settings) as client, chain_errors():
-        settle_pay_and_verify(engine, report, client)
+        settle_pay_and_verify(engine, report, client, settings.trading.dividend_fee_pct)
     return report

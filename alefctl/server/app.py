@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from alefctl import __version__
+from alefctl.redact import install_log_redaction
 from alefctl.server.auth import KeyCache
 from alefctl.server.feeds import BookFeeds
 from alefctl.server.hub import Hub
@@ -38,7 +39,9 @@ Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 def create_app(settings: Settings, db: Engine | None = None, *,
                chain_opener: Callable[[], ChainClient] | None = None) -> FastAPI:
     """Build the server; it connects (or uses `db`) when it starts. `chain_opener` replaces
-    open_chain for the settlement loop and deployments (tests give theirs)."""
+    open_chain for the settlement loop and deployments (tests give theirs). Its logs, and
+    uvicorn's, are redacted (no API key in a logged URL, no personal data: alefctl/redact.py)."""
+    install_log_redaction()
     app = AlefAPI(title="alefctl", version=__version__, lifespan=_lifespan(settings, db, chain_opener),
                   description="Investor order API and platform endpoints of alefctl.")
     install_problem_handlers(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from fastapi import Request
 
 from alefctl.errors import PermissionDenied, Unavailable
+from alefctl.redact import get_logger
 from alefctl.server.state import ServerState, server_state
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
@@ -19,7 +19,7 @@ from alefctl.workflows.api_keys import authenticate_keys, invalid_key
 CACHE_SECONDS = 5.0  # a revoked key stops working within this time
 REFRESH_SECONDS = 4.0  # a key in use is looked up again in the background after this time
 MAX_ENTRIES = 10_000
-log = logging.getLogger("alefctl.server")
+log = get_logger("alefctl.server")
 
 
 class KeyCache:

@@ -11,12 +11,12 @@ loop).
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
 from alefctl.errors import AlefError
+from alefctl.redact import get_logger
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.deploy import check_deployable, deploy_token, record_deploy_failure
@@ -26,7 +26,7 @@ from alefctl.workflows.tokens import get_token
 if TYPE_CHECKING:
     from alefctl.server.state import ServerState
 
-log = logging.getLogger("alefctl.deploy")
+log = get_logger("alefctl.deploy")
 
 
 class Deployments:

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import json
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from alefctl.redact import get_logger
 from alefctl.workflows.trading.control import LISTEN_SQL
 
-log = logging.getLogger("alefctl.listener")
+log = get_logger("alefctl.listener")
 
 
 class TradingListener:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,10 +11,11 @@ from starlette.exceptions import HTTPException
 
 from alefctl.db.errors import database_error, is_refused_value
 from alefctl.errors import AlefError, Unavailable
+from alefctl.redact import get_logger
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = 1  # an outage answer (503) says when to try again
-log = logging.getLogger("alefctl.server")
+log = get_logger("alefctl.server")
 
 
 def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:

@@ -10,16 +10,17 @@ open_chain) and closed on stop if the loop opened it.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from alefctl.redact import get_logger
 
 if TYPE_CHECKING:
     from alefctl.server.state import ServerState
     from chain import ChainClient
 
-log = logging.getLogger("alefctl.settlement")
+log = get_logger("alefctl.settlement")
 STOP_TIMEOUT_S = 30.0
 
 

@@ -10,7 +10,6 @@ one, so memory and database never disagree and one bad command fails alone.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import time
@@ -25,13 +24,14 @@ from alefctl.db import locks
 from alefctl.db.batches import plan_by_key
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, Unavailable
+from alefctl.redact import get_logger
 from alefctl.server.feeds import group_report
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
 from alefctl.workflows.trading.state import MonotonicClock
 
-log = logging.getLogger("alefctl.writer")
+log = get_logger("alefctl.writer")
 Command = PlaceOrder | CancelOrder
 
 

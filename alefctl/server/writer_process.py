@@ -24,11 +24,12 @@ from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
 from alefctl.errors import AlefError, Unavailable
+from alefctl.redact import get_logger
 
 if TYPE_CHECKING:
     from alefctl.server.writer import Command
 
-log = logging.getLogger("alefctl.writer")
+log = get_logger("alefctl.writer")
 START_TIMEOUT_S = 120
 
 

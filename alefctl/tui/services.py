@@ -151,12 +151,14 @@ def _settlement_admin() -> Any:
 
 
 def describe_error(exc: BaseException) -> str:
-    """One line for a notification: the workflow's message, or what the database said."""
+    """One line for a notification: the workflow's message, or what the database said; an
+    unexpected error's text is redacted (no credentials, no personal data: redact.py)."""
     from alefctl.db.errors import database_error, first_line
+    from alefctl.redact import redact
 
     if isinstance(exc, AlefError):
         return exc.message
     translated = database_error(exc)
     if translated is not None:
-        return translated.message
-    return f"unexpected {type(exc).__name__}: {first_line(exc)}"
+        return redact(translated.message)
+    return redact(f"unexpected {type(exc).__name__}: {first_line(exc)}")

@@ -80,7 +80,7 @@ def submit_kyc(conn: Connection, actor: Actor, form: KycSubmission, cipher: PiiC
         raise InvalidInput(f"document_type must be one of {', '.join(DOCUMENT_TYPES)}",
                            field="document_type")
     nationality = form.nationality.strip().upper()
-    if not (nationality.isalpha() and len(nationality) in (2, 3)):
+    if not (nationality.isascii() and nationality.isalpha() and len(nationality) in (2, 3)):
         raise InvalidInput("nationality must be an ISO country code (e.g. AE, GB, US)",
                            field="nationality")
     number = validation.non_empty(form.document_number, field="document_number", max_length=50)

@@ -79,7 +79,8 @@ class Token:
 
 @dataclass(frozen=True)
 class NewToken:
-    """What an issuer sends to create a draft token; numbers may be strings from a front end."""
+    """What an issuer sends to create a draft token; numbers may be strings from a front end.
+    No fee: the trading fee is the platform's (create_token's default_fee_bps, from settings)."""
 
     business_id: str
     name: str
@@ -92,13 +93,13 @@ class NewToken:
     min_investment: int | str = 1
     raise_currency: str = "USD"
     tick_size: str | Decimal = "0.01"
-    fee_bps: int | str | None = None
     decimals: int | str = 18
     maturity_date: datetime | None = None
 
 
 def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps: int) -> Token:
-    """Create a draft token for the actor's active business; every error names its field."""
+    """Create a draft token for the actor's active business; every error names its field. Its
+    trading fee is the platform's for new tokens (trading.default_fee_bps), never the issuer's."""
     policy.require(actor, "token.create")
     business = get_business(conn, form.business_id)
     if business.owner_id != actor.user_id:
@@ -130,8 +131,7 @@ def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps
         "price": parse_amount(form.price_per_token, field="price_per_token"),
         "min": whole_number(form.min_investment, field="min_investment", minimum=1),
         "currency": form.raise_currency, "tick": parse_amount(form.tick_size, field="tick_size"),
-        "fee": whole_number(default_fee_bps if form.fee_bps is None else form.fee_bps,
-                            field="fee_bps", minimum=0, maximum=10_000),
+        "fee": whole_number(default_fee_bps, field="fee_bps", minimum=0, maximum=10_000),
         "maturity": form.maturity_date, **pcts,
     }
     if conn.execute(text("SELECT 1 FROM tokens WHERE symbol = :s"), {"s": symbol}).first():

@@ -22,7 +22,8 @@ def submitted_dividend(platform, chain_client) -> str:  # noqa: ANN001
     live_token(platform, chain_client, holders={"amira": 100, "omar": 300})
     with platform.engine.begin() as conn:
         deposit(conn, platform.admin, platform.issuer.email, "10000")
-        dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="1.50"))
+        dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="1.50"),
+                           fee_pct="1.00")
         submit(conn, platform.issuer, str(dividend.id))
     return str(dividend.id)
 

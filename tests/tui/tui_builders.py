@@ -69,7 +69,8 @@ def busy_platform(platform, chain_client) -> None:  # noqa: ANN001
         register_business(conn, platform.issuer, NewBusiness("Olive Groves LLC", "REG-OLIVE",
                                                              "AE", "agriculture", "5"))
         deposit(conn, platform.admin, platform.issuer.email, "10000")
-        dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="0.25"))
+        dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="0.25"),
+                           fee_pct="1.00")
         submit(conn, platform.issuer, str(dividend.id))
     platform.draft_token("PALM")
     deploy_token(engine, platform.admin, "PALM", chain_client)

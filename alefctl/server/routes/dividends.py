@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
@@ -21,13 +21,16 @@ router = APIRouter(prefix="/api/v1", tags=["dividends"], route_class=EdgeRoute)
 
 
 class DividendBody(BaseModel):
-    """A dividend to declare: per_token_usd for fiat and stablecoin, per_token_qty for token."""
+    """A dividend to declare: per_token_usd for fiat and stablecoin, per_token_qty for token. No
+    fee: it is the platform's (trading.dividend_fee_pct), and a body naming one (or any other
+    unknown field) is refused, 422 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     token_id: str = Field(description="token symbol or id")
     dividend_type: str = Field(description="fiat, stablecoin or token")
     per_token_usd: Decimal | None = None
     per_token_qty: int | None = None
-    fee_pct: Decimal | None = None
     record_date: datetime | None = None
     payment_date: datetime | None = None
 
@@ -42,10 +45,10 @@ class CancelBody(BaseModel):
 def declare(body: DividendBody, request: Request, actor: Actor = Depends(acting("dividend.declare"))) -> dict:
     """Declare a draft dividend and snapshot the holders (the token's issuer)."""
     form = dividends.NewDividend(body.token_id, body.dividend_type, body.per_token_usd,
-                                 body.per_token_qty, body.fee_pct, body.record_date,
-                                 body.payment_date)
+                                 body.per_token_qty, body.record_date, body.payment_date)
+    fee_pct = server_state(request).settings.trading.dividend_fee_pct
     with transaction(request) as conn:
-        return out(dividends.declare(conn, actor, form))
+        return out(dividends.declare(conn, actor, form, fee_pct=fee_pct))
 
 
 @router.get("/dividends")

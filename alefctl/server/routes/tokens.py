@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
@@ -20,7 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=EdgeRoute)
 
 
 class TokenBody(BaseModel):
-    """A draft token."""
+    """A draft token. No fee: the trading fee is the platform's (trading.default_fee_bps), and a
+    body naming one (or any other unknown field) is refused, 422 naming it."""
+
+    model_config = ConfigDict(extra="forbid")
 
     business_id: str
     name: str
@@ -33,7 +36,6 @@ class TokenBody(BaseModel):
     min_investment: int = 1
     raise_currency: str = "USD"
     tick_size: Decimal = Decimal("0.01")
-    fee_bps: int | None = None
     decimals: int = 18
     maturity_date: datetime | None = None
 

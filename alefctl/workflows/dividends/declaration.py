@@ -1,6 +1,7 @@
 """Dividends: declare (snapshot of holders into payment rows), and find or list declarations.
 
-Amounts, per holder: gross = per_token_usd * balance, fee = gross * fee_pct / 100,
+Amounts, per holder: gross = per_token_usd * balance, fee = gross * fee_pct / 100, where fee_pct
+is the platform's (trading.dividend_fee_pct, passed in by the front end; never the issuer's),
 net = gross - fee; gross and fee are each rounded down to the cent, so net is exact too.
 total_gross_usd is per_token_usd * total_held rounded down to the cent; what the per-holder
 rounding leaves of it is booked in remainder_usd, so that
@@ -36,7 +37,6 @@ DIVIDEND_STATUSES = ("draft", "pending_approval", "approved", "distributing", "d
                      "cancelled")
 # Only a token whose holders are settled on the books pays: not in its offering, not delisted.
 PAYING_TOKEN_STATUSES = ("secondary", "paused", "matured")
-DEFAULT_DIVIDEND_FEE_PCT = Decimal("1.00")
 PER_TOKEN_USD_PLACES = 6  # dividend_declarations.per_token_usd is NUMERIC(20, 6)
 
 DIVIDEND_COLUMNS = (
@@ -77,13 +77,13 @@ TOTALS_SQL = (
 
 @dataclass(frozen=True)
 class NewDividend:
-    """What an issuer sends to declare a dividend; numbers may be strings from a front end."""
+    """What an issuer sends to declare a dividend; numbers may be strings from a front end. No
+    fee: it is the platform's (declare's fee_pct, from settings)."""
 
     token: str
     dividend_type: str
     per_token_usd: str | Decimal | None = None
     per_token_qty: int | str | None = None
-    fee_pct: str | Decimal | None = None
     record_date: datetime | None = None
     payment_date: datetime | None = None
 
@@ -153,8 +153,10 @@ class DividendPayment:
         return asdict(self)
 
 
-def declare(conn: Connection, actor: Actor, form: NewDividend, now: datetime | None = None) -> Dividend:
-    """Declare a draft dividend: the issuer of the token only; snapshots its holders now."""
+def declare(conn: Connection, actor: Actor, form: NewDividend, *, fee_pct: str | Decimal,
+            now: datetime | None = None) -> Dividend:
+    """Declare a draft dividend: the issuer of the token only; snapshots its holders now. fee_pct
+    is the platform's fee (trading.dividend_fee_pct) on a fiat or stablecoin dividend."""
     policy.require(actor, "dividend.declare")
     token = get_token(conn, form.token, for_update=True)
     if token.issuer_id != actor.user_id:
@@ -162,7 +164,7 @@ def declare(conn: Connection, actor: Actor, form: NewDividend, now: datetime | N
     if token.status not in PAYING_TOKEN_STATUSES:
         raise Conflict(f"{token.symbol} is {token.status}; dividends are declared on tokens that"
                        f" are {', '.join(PAYING_TOKEN_STATUSES)}")
-    amounts = _amounts(form)
+    amounts = _amounts(form, fee_pct)
     record_date, payment_date = _dates(form, now or datetime.now().astimezone())
     _check_holders(conn, token.id, token.symbol, amounts["usd"])
     dividend_id = new_id()
@@ -224,7 +226,7 @@ def list_payments(conn: Connection, actor: Actor, ref: str, status: str | None =
     return [DividendPayment(**row._mapping) for row in rows]
 
 
-def _amounts(form: NewDividend) -> dict[str, Any]:
+def _amounts(form: NewDividend, fee_pct: str | Decimal) -> dict[str, Any]:
     if form.dividend_type not in DIVIDEND_TYPES:
         raise InvalidInput(f"dividend_type must be one of {', '.join(DIVIDEND_TYPES)}",
                            field="dividend_type")
@@ -232,8 +234,6 @@ def _amounts(form: NewDividend) -> dict[str, Any]:
         if form.per_token_usd is not None:
             raise InvalidInput("a token dividend is given as per_token_qty, not per_token_usd",
                                field="per_token_usd")
-        if form.fee_pct is not None and percentage(form.fee_pct, field="fee_pct") != 0:
-            raise InvalidInput("a token dividend carries no fee", field="fee_pct")
         if form.per_token_qty is None:
             raise InvalidInput("a token dividend needs per_token_qty", field="per_token_qty")
         qty = whole_number(form.per_token_qty, field="per_token_qty", minimum=1)
@@ -248,9 +248,7 @@ def _amounts(form: NewDividend) -> dict[str, Any]:
     if usd != round(usd, PER_TOKEN_USD_PLACES) or usd >= 10 ** 14:
         raise InvalidInput(f"per_token_usd must have at most {PER_TOKEN_USD_PLACES} decimals and"
                            " be below 10^14", field="per_token_usd")
-    fee = DEFAULT_DIVIDEND_FEE_PCT if form.fee_pct is None else percentage(form.fee_pct,
-                                                                           field="fee_pct")
-    return {"usd": usd, "qty": None, "fee": fee}
+    return {"usd": usd, "qty": None, "fee": percentage(fee_pct, field="fee_pct")}
 
 
 def _check_holders(conn: Connection, token_id: uuid.UUID, symbol: str, usd: Decimal | None) -> None:

@@ -10,7 +10,6 @@ with its text) for deployment.py to show.
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,7 @@ from sqlalchemy.engine import Engine
 from alefctl.chain_access import chain_errors
 from alefctl.db import locks
 from alefctl.errors import AlefError, Conflict
+from alefctl.redact import get_logger, mask_secrets
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 DEPLOY_PURPOSE = "deploy:"
 DEPLOY_FAILED = "token.deploy_failed"
-log = logging.getLogger("alefctl.deploy")
+log = get_logger("alefctl.deploy")
 
 
 def deploy_token(db: Engine, actor: Actor, token_ref: str, client: ChainClient) -> dict[str, Any]:
@@ -84,8 +84,8 @@ def record_deploy_failure(db: Engine, actor: Actor, token_id: uuid.UUID,
     from alefctl.db.errors import database_error, first_line
 
     known = error if isinstance(error, AlefError) else database_error(error)
-    text_of_error = known.message if known is not None else (
-        f"{type(error).__name__}: {first_line(error)}")
+    text_of_error = mask_secrets(known.message if known is not None else (
+        f"{type(error).__name__}: {first_line(error)}"))
     try:
         with db.begin() as conn:
             actor.audit(conn, DEPLOY_FAILED, "token", token_id, after={"error": text_of_error})

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
+from alefctl.redact import mask_secrets
 from alefctl.workflows import policy
 from alefctl.workflows.onchain.jobs import (
     country_numeric,
@@ -242,5 +243,6 @@ def _set_status(conn: Connection, source: MintSource, ids: list[uuid.UUID], stat
         changes += ", on_chain_tx_hash = NULL, on_chain_nonce = NULL"
         if source.has_attempts:
             changes += ", on_chain_attempts = on_chain_attempts + 1"
+    # Stored without credentials: a chain error quotes the node's URL.
     conn.execute(text(f"UPDATE {source.table} SET {changes} WHERE id = ANY(:ids)"),
-                 {"s": status, "e": error, "ids": ids})
+                 {"s": status, "e": None if error is None else mask_secrets(error), "ids": ids})

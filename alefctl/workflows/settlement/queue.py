@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from alefctl.ids import UUID_V7_SQL
+from alefctl.redact import mask_secrets
 from alefctl.workflows.onchain.jobs import NATIONALITY_SQL, country_numeric
 from alefctl.workflows.onchain.journal import record_sent
 
@@ -97,14 +98,15 @@ def claim_pending(conn: Connection, limit: int = DEFAULT_BATCH_SIZE,
 
 def move(conn: Connection, ids: list[uuid.UUID], action: str, *, error: str | None = None,
          counted: bool = False, tx_hash: str | None = None) -> dict[uuid.UUID, str]:
-    """Apply a SETTLEMENT_FLOW action to the trades still in its from-status; returns new statuses."""
+    """Apply a SETTLEMENT_FLOW action to the trades still in its from-status; returns new statuses.
+    The error is stored without credentials (a chain error quotes the node's URL)."""
     if not ids:
         return {}
     source, target = SETTLEMENT_FLOW[action]
     extra, attempts, offset = _assignments(action, counted)
     rows = conn.execute(text(MOVE_SQL.format(extra=extra, attempts=attempts)), {
         "ids": ids, "from": source, "to": target, "counted": counted, "max": MAX_ATTEMPTS,
-        "error": error, "offset": offset, "hash": tx_hash}).all()
+        "error": None if error is None else mask_secrets(error), "offset": offset, "hash": tx_hash}).all()
     return {row.trade_id: row.to_status for row in rows}
 
 
