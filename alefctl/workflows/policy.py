@@ -53,6 +53,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "dividend.read.others": ADMIN,
     "dividend.approve": ADMIN, "dividend.cancel": ("admin", "issuer"), "dividend.cancel.others": ADMIN,
     "dividend.distribute": ADMIN,
+    # four-eyes: severe operations wait for a second admin (workflows/approvals.py)
+    "approval.read": ADMIN, "approval.approve": ADMIN, "approval.reject": ADMIN,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }
