@@ -271,3 +271,35 @@ def test_workflow_rules(admins, db) -> None:  # noqa: ANN001
                           " requested_by, decided_at = now(), executed_at = now(), result = '{}'"))
     assert approvals.approve(db, ben, str(request.id)).status == "executed"
 
+
+def test_admin_http_routes(api, platform) -> None:  # noqa: ANN001
+    from alefctl.workflows.wallet import submit_deposit
+
+    platform.person("ben", role="admin")
+    platform.person("inv")
+    with platform.engine.begin() as conn:
+        first = submit_deposit(conn, platform.admin, "inv@x.io", "10000", threshold=THRESHOLD)
+        second = submit_deposit(conn, platform.admin, "inv@x.io", "30000", "wire",
+                                threshold=THRESHOLD)
+    base = "/api/v1/admin/approvals"
+    listed = api.call("GET", f"{base}?status=pending", "ben@x.io")
+    assert listed.status_code == 200
+    assert [r["id"] for r in listed.json()] == [str(second.id), str(first.id)]
+    assert api.call("GET", f"{base}/{first.id}", "ben@x.io").json()["params"]["amount"] == "10000.00"
+    own = api.call("POST", f"{base}/{first.id}/approve", "admin@x.io")
+    assert own.status_code == 403
+    assert own.headers["content-type"].startswith("application/problem+json")
+    assert api.call("POST", f"{base}/{first.id}/approve", "inv@x.io").status_code == 403
+    assert api.call("GET", base, "inv@x.io").status_code == 403
+    done = api.call("POST", f"{base}/{first.id}/approve", "ben@x.io")
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "executed" and done.json()["result"]["amount"] == "10000.00"
+    assert api.call("POST", f"{base}/{first.id}/approve", "ben@x.io").status_code == 409
+    assert balance(platform.engine, "inv@x.io") == Decimal("10000.00")
+    assert api.call("POST", f"{base}/{second.id}/reject", "ben@x.io", json={}).status_code == 422
+    rejected = api.call("POST", f"{base}/{second.id}/reject", "ben@x.io", json={"reason": "dup"})
+    assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
+    assert api.call("POST", f"{base}/{second.id}/approve", "ben@x.io").status_code == 409
+    assert api.call("GET", f"{base}/0190d2a4-0000-7000-8000-000000000000", "ben@x.io").status_code == 404
+    assert api.call("GET", f"{base}?status=nope", "ben@x.io").status_code == 422
+    assert balance(platform.engine, "inv@x.io") == Decimal("10000.00")
