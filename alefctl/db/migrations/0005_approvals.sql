@@ -5,7 +5,8 @@
 -- operation itself refuses (a withdrawal the balance no longer covers) is recorded as failed and
 -- may be approved again or rejected. 'approved' is for operations that run outside the
 -- database (chain transactions), executed afterwards by a worker.
-CREATE TABLE approval_requests (
+-- Safe to run again (IF NOT EXISTS), as on a database whose migration record was lost.
+CREATE TABLE IF NOT EXISTS approval_requests (
     id            UUID PRIMARY KEY,
     kind          VARCHAR(40) NOT NULL,
     summary       VARCHAR(300) NOT NULL,
@@ -33,4 +34,4 @@ CREATE TABLE approval_requests (
                                                  AND (status <> 'executed' OR result IS NOT NULL)),
     CONSTRAINT approval_requests_error CHECK (status <> 'failed' OR coalesce(length(error), 0) > 0)
 );
-CREATE INDEX approval_requests_status ON approval_requests (status, requested_at);
+CREATE INDEX IF NOT EXISTS approval_requests_status ON approval_requests (status, requested_at);
