@@ -77,6 +77,14 @@ class TradingSettings(BaseModel):
         " (the platform's: issuers cannot set it; token dividends carry none)")
 
 
+class ApprovalSettings(BaseModel):
+    """Four-eyes: which operations wait for a second admin."""
+
+    money_threshold_usd: Decimal = Field(
+        Decimal("10000"), gt=0, description="a fiat deposit or withdrawal of at least this many"
+        " USD is a request that another admin must approve (alefctl approvals)")
+
+
 class ServerSettings(BaseModel):
     """The long-running alefctl serve process."""
 
@@ -111,6 +119,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
+    approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -156,6 +156,16 @@ def _plant_dividend_total(conn: Connection, ids: dict) -> str:
     return str(ids["dividend"])
 
 
+def _plant_unbooked_approval(conn: Connection, ids: dict) -> str:
+    request_id = new_id()
+    conn.execute(text(
+        "INSERT INTO approval_requests (id, kind, summary, params, requested_by, status,"
+        " decided_by, decided_at, result, executed_at) VALUES (:id, 'wallet.deposit', 'deposit',"
+        " '{}', :alice, 'executed', :bob, now(), '{}', now())"),
+        {"id": request_id, "alice": ids["alice"], "bob": ids["bob"]})
+    return str(request_id)
+
+
 PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "dollars_conserved": _plant_escrow,
     "user_fiat_ledger": _plant_fiat_move,
@@ -167,6 +177,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "trades_have_settlement_history": _plant_trade_without_history,
     "no_negative_amounts": _plant_negative,
     "dividend_totals_match_payments": _plant_dividend_total,
+    "approvals_executed_once": _plant_unbooked_approval,
 }
 
 
@@ -202,7 +213,7 @@ def test_check_command_exit_codes_and_json(platform, base, cli) -> None:  # noqa
     broken = cli("check")
     assert broken.exit_code == 1
     assert "trades_have_settlement_history" in broken.stdout and trade_id in broken.stdout
-    assert "1 of 10 checks failed" in broken.stderr
+    assert f"1 of {len(INVARIANTS)} checks failed" in broken.stderr
     as_json = cli("check", "--json")
     assert as_json.exit_code == 1
     data = json.loads(as_json.stdout)

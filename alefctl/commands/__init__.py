@@ -6,6 +6,7 @@ import typer
 
 from alefctl.commands import (
     allocation,
+    approvals,
     audit,
     auth,
     business,
@@ -37,6 +38,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(config.app, name="config")
     app.add_typer(user.app, name="user")
     app.add_typer(wallet.app, name="wallet")
+    app.add_typer(approvals.app, name="approvals")
     app.add_typer(kyc.app, name="kyc")
     app.add_typer(business.app, name="business")
     app.add_typer(token.app, name="token")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,8 +16,12 @@ from alefctl.commands.common import (
     info,
     requires,
     state,
+    stdout,
     table,
 )
+
+if TYPE_CHECKING:
+    from alefctl.workflows.approvals import ApprovalRequest
 
 app = typer.Typer(help="Fiat money in and out, and balances.", no_args_is_help=True)
 
@@ -31,13 +35,18 @@ ReferenceOpt = Annotated[str | None, typer.Option(help="Bank reference or note."
 @requires("wallet.deposit")
 def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
             as_json: JsonOption = False) -> None:
-    """Credit a user's fiat balance with money received (admin)."""
-    from alefctl.workflows.wallet import deposit as deposit_fiat
+    """Credit a user's fiat balance with money received (admin). At or above
+    approvals.money_threshold_usd it is a request that another admin approves."""
+    from alefctl.workflows.wallet import Movement, submit_deposit
 
+    threshold = state.settings().approvals.money_threshold_usd
     with state.transaction() as (conn, actor):
-        movement = deposit_fiat(conn, actor, user, amount, reference)
-    emit(movement.to_dict(), as_json, lambda: info(
-        f"deposited {movement.amount} USD to {movement.email}; balance {movement.balance_after}"))
+        outcome = submit_deposit(conn, actor, user, amount, reference, threshold=threshold)
+    if not isinstance(outcome, Movement):
+        _needs_second_admin(outcome, as_json)
+        return
+    emit(outcome.to_dict(), as_json, lambda: info(
+        f"deposited {outcome.amount} USD to {outcome.email}; balance {outcome.balance_after}"))
 
 
 @app.command("withdraw")
@@ -45,14 +54,29 @@ def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
 @requires("wallet.withdraw")
 def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
              yes: YesOption = False, as_json: JsonOption = False) -> None:
-    """Pay money out of a user's fiat balance (admin); never below zero."""
-    from alefctl.workflows.wallet import withdraw as withdraw_fiat
+    """Pay money out of a user's fiat balance (admin); never below zero. At or above
+    approvals.money_threshold_usd it is a request that another admin approves."""
+    from alefctl.workflows.wallet import Movement, submit_withdrawal
 
     confirm(f"Withdraw {amount} USD from {user}?", yes)
+    threshold = state.settings().approvals.money_threshold_usd
     with state.transaction() as (conn, actor):
-        movement = withdraw_fiat(conn, actor, user, amount, reference)
-    emit(movement.to_dict(), as_json, lambda: info(
-        f"withdrew {movement.amount} USD from {movement.email}; balance {movement.balance_after}"))
+        outcome = submit_withdrawal(conn, actor, user, amount, reference, threshold=threshold)
+    if not isinstance(outcome, Movement):
+        _needs_second_admin(outcome, as_json)
+        return
+    emit(outcome.to_dict(), as_json, lambda: info(
+        f"withdrew {outcome.amount} USD from {outcome.email}; balance {outcome.balance_after}"))
+
+
+def _needs_second_admin(request: ApprovalRequest, as_json: bool) -> None:
+    """Nothing moved: say who must act next; the request id is the data (stdout)."""
+    def render() -> None:
+        stdout.print(str(request.id), highlight=False)
+        info(f"{request.summary}: at or above the four-eyes threshold, so nothing moved yet;"
+             f" it needs a second admin: alefctl approvals approve {request.id}")
+
+    emit(request.to_dict(), as_json, render)
 
 
 @app.command("show")

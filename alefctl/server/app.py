@@ -20,7 +20,17 @@ from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
 from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
-from alefctl.server.routes import businesses, dividends, kyc, orders, settlement, stream, system, tokens
+from alefctl.server.routes import (
+    approvals,
+    businesses,
+    dividends,
+    kyc,
+    orders,
+    settlement,
+    stream,
+    system,
+    tokens,
+)
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
 from alefctl.server.writer import OrderWriter, Writer
@@ -45,7 +55,8 @@ def create_app(settings: Settings, db: Engine | None = None, *,
     app = AlefAPI(title="alefctl", version=__version__, lifespan=_lifespan(settings, db, chain_opener),
                   description="Investor order API and platform endpoints of alefctl.")
     install_problem_handlers(app)
-    for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends):
+    for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
+                   approvals):
         app.include_router(module.router)
     return app
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 2.0
 RECENT_ACTIVITY = 15
-# (Attention field, label, the screen the tile opens)
+# (Attention field, label, the screen the tile opens; "" for a queue the console has no screen for)
 TILES = (
     ("kyc", "KYC applications awaiting review", "kyc"),
     ("businesses", "businesses awaiting approval", "businesses"),
@@ -28,7 +28,10 @@ TILES = (
     ("dividends", "dividends awaiting approval", "dividends"),
     ("alerts", "open surveillance alerts", "surveillance"),
     ("breakers", "circuit breakers tripped", "surveillance"),
+    ("approvals", "requests awaiting a second admin", ""),
 )
+# The console has no approvals queue yet: the tile says where to decide them.
+APPROVALS_HINT = "four-eyes requests: alefctl approvals list, then approve ID or reject ID --reason"
 
 
 def overview_data(conn: Connection) -> tuple[dashboard.Attention, list[dict[str, Any]]]:
@@ -82,4 +85,7 @@ class OverviewScreen(ConsoleScreen):
         self.report_once(message)
 
     def on_count_tile_opened(self, event: CountTile.Opened) -> None:
-        self.app.switch_mode(event.mode)
+        if event.mode:
+            self.app.switch_mode(event.mode)
+            return
+        self.notify(APPROVALS_HINT)

@@ -27,7 +27,8 @@ SELECT
        AND created_at < now() - interval '{STUCK_AFTER_MINUTES} minutes')) AS settlements,
  (SELECT count(*) FROM dividend_declarations WHERE status = 'pending_approval') AS dividends,
  (SELECT count(*) FROM surveillance_alerts WHERE status = 'open') AS alerts,
- (SELECT count(DISTINCT token_id) FROM circuit_breaker_events WHERE resets_at > now()) AS breakers
+ (SELECT count(DISTINCT token_id) FROM circuit_breaker_events WHERE resets_at > now()) AS breakers,
+ (SELECT count(*) FROM approval_requests WHERE status IN ('pending', 'failed')) AS approvals
 """
 
 
@@ -43,6 +44,7 @@ class Attention:
     dividends: int
     alerts: int
     breakers: int
+    approvals: int  # four-eyes requests awaiting a second admin (pending, or failed and retryable)
 
 
 def attention(conn: Connection) -> Attention:

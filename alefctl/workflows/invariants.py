@@ -30,6 +30,7 @@ from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 MAX_ROWS = 100  # offending rows reported per check
 OPEN_ORDER = OPEN_STATUSES_SQL
 OPEN_OTC = "('pending', 'approved')"
+MONEY_APPROVALS = "('wallet.deposit', 'wallet.withdraw')"  # kinds whose executor writes one ledger row
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,16 @@ INVARIANTS: tuple[Invariant, ...] = (
             )
         ) + " UNION ALL SELECT 'user_balances.balance', user_id::text, balance FROM user_balances"
         " WHERE balance < 0 OR locked < 0",
+    ),
+    Invariant(
+        "approvals_executed_once",
+        "four-eyes: each executed deposit or withdrawal request has exactly one ledger row, and a"
+        " request that was not executed has none",
+        "SELECT r.id AS request_id, r.kind, r.status, count(w.id) AS ledger_rows"
+        " FROM approval_requests r LEFT JOIN wallet_transactions w"
+        " ON w.reference_type = 'approval_request' AND w.reference_id = r.id"
+        f" WHERE r.kind IN {MONEY_APPROVALS} GROUP BY r.id, r.kind, r.status"
+        " HAVING count(w.id) <> CASE WHEN r.status = 'executed' THEN 1 ELSE 0 END",
     ),
     Invariant(
         "dividend_totals_match_payments",

@@ -55,6 +55,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "dividend.distribute": ADMIN,
     # the audit log
     "audit.verify": JOBS, "audit.read": ADMIN,
+    # four-eyes: severe operations wait for a second admin (workflows/approvals.py)
+    "approval.read": ADMIN, "approval.approve": ADMIN, "approval.reject": ADMIN,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }

@@ -41,8 +41,16 @@ DIVIDEND_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "finish_distribution": (("distributing",), "distributed"),
     "cancel": (("draft", "pending_approval", "approved"), "cancelled"),
 }
+# Four-eyes (workflows/approvals.py): a database-only operation is approved and executed in one
+# transaction (pending -> executed); an execution the operation refused is failed, and may be
+# approved again. 'approved' (to be executed later, outside the database) has no flow yet.
+APPROVAL_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "execute": (("pending", "failed"), "executed"),
+    "fail": (("pending", "failed"), "failed"),
+    "reject": (("pending", "failed"), "rejected"),
+}
 TABLES = {"tokens": "token", "businesses": "business", "kyc_applications": "KYC application",
-          "dividend_declarations": "dividend"}
+          "dividend_declarations": "dividend", "approval_requests": "approval request"}
 
 
 def transition(

@@ -11,11 +11,12 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InsufficientFunds
 from alefctl.money import format_usd, parse_amount
-from alefctl.workflows import policy
+from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.approvals import ApprovalRequest
 from alefctl.workflows.money import Entry, move_fiat
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
-from alefctl.workflows.users import get_user
+from alefctl.workflows.users import User, get_user
 
 
 @dataclass(frozen=True)
@@ -51,29 +52,72 @@ class WalletView:
         return asdict(self)
 
 
+def submit_deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
+                   reference: str | None = None, *,
+                   threshold: Decimal) -> Movement | ApprovalRequest:
+    """A deposit as the front ends take it (admins): below the four-eyes threshold
+    (settings.approvals.money_threshold_usd) it is made at once; at or above it, it becomes a
+    request that another admin approves (workflows/approvals.py), and nothing moves yet."""
+    policy.require(actor, "wallet.deposit")
+    value = parse_amount(amount)
+    if value < threshold:
+        return deposit(conn, actor, user_ref, value, reference)
+    user = get_user(conn, user_ref)
+    _check_activated(user)
+    return approvals.request(conn, actor, "wallet.deposit", {
+        "user_id": user.id, "email": user.email, "amount": value, "reference": reference})
+
+
+def submit_withdrawal(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
+                      reference: str | None = None, *,
+                      threshold: Decimal) -> Movement | ApprovalRequest:
+    """A withdrawal as the front ends take it (admins): made at once below the four-eyes
+    threshold, else a request for another admin. The balance must cover it now, and is checked
+    again when the request is executed."""
+    policy.require(actor, "wallet.withdraw")
+    value = parse_amount(amount)
+    if value < threshold:
+        return withdraw(conn, actor, user_ref, value, reference)
+    user = get_user(conn, user_ref)
+    _check_covers(user, value)
+    return approvals.request(conn, actor, "wallet.withdraw", {
+        "user_id": user.id, "email": user.email, "amount": value, "reference": reference})
+
+
 def deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
-            reference: str | None = None) -> Movement:
-    """Credit fiat received from outside the platform (admins only)."""
+            reference: str | None = None, *, approval_id: uuid.UUID | None = None) -> Movement:
+    """Credit fiat received from outside the platform (admins only), whatever the amount: the
+    operation itself, which an approved request runs (`approval_id`); front ends call
+    submit_deposit."""
     policy.require(actor, "wallet.deposit")
     value = parse_amount(amount)
     user = get_user(conn, user_ref, for_update=True)
-    if not user.is_activated:
-        raise Conflict(f"{user.email} is deactivated; activate the user before depositing")
-    return _move(conn, actor, user.id, user.email, "deposit", value, reference)
+    _check_activated(user)
+    return _move(conn, actor, user.id, user.email, "deposit", value, reference, approval_id)
 
 
 def withdraw(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
-             reference: str | None = None) -> Movement:
-    """Pay fiat out of the platform (admins only); never below a zero balance."""
+             reference: str | None = None, *, approval_id: uuid.UUID | None = None) -> Movement:
+    """Pay fiat out of the platform (admins only); never below a zero balance. The operation
+    itself, which an approved request runs; front ends call submit_withdrawal."""
     policy.require(actor, "wallet.withdraw")
     value = parse_amount(amount)
     user = get_user(conn, user_ref, for_update=True)
+    _check_covers(user, value)
+    return _move(conn, actor, user.id, user.email, "withdrawal", -value, reference, approval_id)
+
+
+def _check_activated(user: User) -> None:
+    if not user.is_activated:
+        raise Conflict(f"{user.email} is deactivated; activate the user before depositing")
+
+
+def _check_covers(user: User, value: Decimal) -> None:
     if user.fiat_balance < value:
         raise InsufficientFunds(
             f"{user.email} has {format_usd(user.fiat_balance)} USD available;"
             f" cannot withdraw {format_usd(value)}"
         )
-    return _move(conn, actor, user.id, user.email, "withdrawal", -value, reference)
 
 
 def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10) -> WalletView:
@@ -109,12 +153,15 @@ def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10)
 
 
 def _move(conn: Connection, actor: Actor, user_id: uuid.UUID, email: str, kind: str,
-          signed_amount: Decimal, reference: str | None) -> Movement:
+          signed_amount: Decimal, reference: str | None,
+          approval_id: uuid.UUID | None) -> Movement:
+    link = ("approval_request", approval_id) if approval_id else None
     posted = move_fiat(conn, user_id, signed_amount,
-                       Entry(kind, description=reference, created_by=actor.user_id))
+                       Entry(kind, reference=link, description=reference, created_by=actor.user_id))
     movement = Movement(posted.transaction_id, user_id, email, kind, abs(signed_amount),
                         posted.balance_after)
-    actor.audit(conn, f"wallet.{kind}", "user", user_id, after=movement.to_dict())
+    after = movement.to_dict() | ({"approval_request_id": approval_id} if approval_id else {})
+    actor.audit(conn, f"wallet.{kind}", "user", user_id, after=after)
     return movement
 
 

@@ -16,7 +16,7 @@ from alefctl.tui.widgets import CountTile
 
 pytestmark = pytest.mark.asyncio
 EXPECTED_COUNTS = {"kyc": 1, "businesses": 1, "payments": 1, "mints": 1, "settlements": 1,
-                   "dividends": 1, "alerts": 1, "breakers": 1}
+                   "dividends": 1, "alerts": 1, "breakers": 1, "approvals": 1}
 
 
 @pytest.fixture
@@ -31,6 +31,9 @@ async def test_overview_counts_open_their_queues(busy, console_as) -> None:  # n
         tiles = {field: app.screen.query_one(f"#tile-{field}", CountTile) for field, _, _ in TILES}
         await until(pilot, lambda: all(t.count is not None for t in tiles.values()))
         assert {field: tile.count for field, tile in tiles.items()} == EXPECTED_COUNTS
+        tiles["approvals"].focus()  # no console queue yet: it says which command decides them
+        await pilot.press("enter")
+        await until(pilot, lambda: any("alefctl approvals" in n.message for n in app._notifications))
         tiles["mints"].focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, MintsScreen)

@@ -22,7 +22,7 @@ from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.trading.books import Books, load_books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import OrderGroup, PlaceOrder
-from alefctl.workflows.wallet import deposit
+from alefctl.workflows.wallet import deposit, submit_deposit
 
 LIMITS = NotionalLimits(Decimal(500), Decimal(5000), Decimal(50000))
 
@@ -69,6 +69,8 @@ def busy_platform(platform, chain_client) -> None:  # noqa: ANN001
         register_business(conn, platform.issuer, NewBusiness("Olive Groves LLC", "REG-OLIVE",
                                                              "AE", "agriculture", "5"))
         deposit(conn, platform.admin, platform.issuer.email, "10000")
+        submit_deposit(conn, platform.admin, platform.issuer.email, "25000",  # a four-eyes request
+                       threshold=Decimal("10000"))
         dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="0.25"),
                            fee_pct="1.00")
         submit(conn, platform.issuer, str(dividend.id))

@@ -1,0 +1,264 @@
+"""Four-eyes (maker-checker): a severe operation waits for a second admin.
+
+A severe operation is first a request (`request`): its kind, its parameters and who asked. An
+admin other than the requester approves it (`approve`), which runs the operation, or rejects it
+with a reason (`reject`). The requester may reject (withdraw) their own request, never approve
+it; the table's CHECK holds the same rule.
+
+Exactly once. A database-only operation is approved and executed in one transaction: the
+request's row is locked (it is "the object a workflow acts on" of the lock order, before users),
+the operation runs on the same connection, and a conditional UPDATE (`WHERE status IN
+('pending', 'failed')`) marks the request executed with the operation's result; COMMIT makes the
+decision, the money move, their audit rows and the result durable together, or none of them. A
+crash anywhere before COMMIT leaves the request as it was (pending) with nothing moved, and
+approving it again runs it once. A second approver waits for the row lock and then finds the
+request executed (Conflict), or, if the first rolled back, runs it. An error the operation
+itself raises (a withdrawal the balance no longer covers) rolls all of it back, and is then
+recorded on the request as failed in a transaction of its own; a failed request may be approved
+again (it runs then, once) or rejected.
+
+Operations are registered in OPERATIONS: kind -> the policy action both requester and approver
+need, the executor, and how a request of that kind reads in a list. An operation that leaves
+the database (a chain transaction) cannot commit with its approval: for those the request will
+stop at 'approved' and a worker will execute it through the chain journal (not needed yet).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
+
+from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound, PermissionDenied
+from alefctl.ids import new_id, parse_id
+from alefctl.jsonfmt import to_jsonable
+from alefctl.workflows import policy, validation
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.notifications import notify_role
+from alefctl.workflows.transitions import APPROVAL_FLOW, transition
+
+STATUSES = ("pending", "approved", "rejected", "executed", "failed")
+OPEN_STATUSES = APPROVAL_FLOW["execute"][0]  # pending, failed: may still be approved or rejected
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A severe operation waiting for, or decided by, a second admin."""
+
+    id: uuid.UUID
+    kind: str
+    summary: str
+    status: str
+    params: dict[str, Any]
+    requested_by: str  # email
+    requested_by_id: uuid.UUID
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    result: dict[str, Any] | None
+    executed_at: datetime | None
+    error: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
+
+
+Executor = Callable[[Connection, Actor, ApprovalRequest], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A kind of severe operation: who may request and approve it, and how it runs."""
+
+    action: str  # the policy action (workflows/policy.py) of the operation itself
+    execute: Executor  # runs the operation on the approval's connection; returns its result
+    describe: Callable[[dict[str, Any]], str]  # one line for lists, from the parameters
+
+
+def _deposit(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows import wallet
+
+    params = request.params
+    return wallet.deposit(conn, actor, params["user_id"], params["amount"], params.get("reference"),
+                          approval_id=request.id).to_dict()
+
+
+def _withdraw(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows import wallet
+
+    params = request.params
+    return wallet.withdraw(conn, actor, params["user_id"], params["amount"],
+                           params.get("reference"), approval_id=request.id).to_dict()
+
+
+def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
+    def describe(params: dict[str, Any]) -> str:
+        reference = f" ({params['reference']})" if params.get("reference") else ""
+        return f"{verb} {params['amount']} USD {preposition} {params['email']}{reference}"[:300]
+
+    return describe
+
+
+# kind -> operation. Later issues add forced transfers, burns, wallet recovery, fee changes.
+OPERATIONS: dict[str, Operation] = {
+    "wallet.deposit": Operation("wallet.deposit", _deposit, _money_line("deposit", "to")),
+    "wallet.withdraw": Operation("wallet.withdraw", _withdraw, _money_line("withdraw", "from")),
+}
+
+_COLUMNS = (
+    "r.id, r.kind, r.summary, r.status, r.params, q.email AS requested_by,"
+    " r.requested_by AS requested_by_id, r.requested_at, d.email AS decided_by, r.decided_at,"
+    " r.reason, r.result, r.executed_at, r.error"
+)
+_FROM = ("approval_requests r JOIN users q ON q.id = r.requested_by"
+         " LEFT JOIN users d ON d.id = r.decided_by")
+
+
+def request(conn: Connection, actor: Actor, kind: str, params: dict[str, Any]) -> ApprovalRequest:
+    """Record a severe operation for a second admin to approve (the requester must be allowed
+    the operation itself); nothing runs yet. The admins are notified."""
+    operation = _operation(kind)
+    policy.require(actor, operation.action)
+    data = to_jsonable(params)
+    summary = operation.describe(data)
+    request_id = new_id()
+    conn.execute(text(
+        "INSERT INTO approval_requests (id, kind, summary, params, requested_by)"
+        " VALUES (:id, :kind, :summary, CAST(:params AS jsonb), :by)"),
+        {"id": request_id, "kind": kind, "summary": summary, "params": json.dumps(data),
+         "by": actor.user_id})
+    actor.audit(conn, "approval.request", "approval_request", request_id,
+                after={"kind": kind, "summary": summary, "params": data})
+    notify_role(conn, "admin", "approval.pending", f"needs a second admin: {summary}"[:200],
+                "approval_request", request_id)
+    return _fetch(conn, request_id)
+
+
+def approve(engine: Engine, actor: Actor, ref: str) -> ApprovalRequest:
+    """Approve another admin's request and run its operation, once (see the module's notes).
+
+    PermissionDenied for the requester; Conflict once executed or rejected. An error of the
+    operation (an overdraft now) is raised after it is recorded on the request as failed."""
+    policy.require(actor, "approval.approve")
+    request_id = parse_id(ref, field="approval request")
+    refused: AlefError | None = None
+    try:
+        with engine.begin() as conn:
+            pending = _lock_open(conn, request_id, "approve")
+            if pending.requested_by_id == actor.user_id:
+                raise PermissionDenied("you requested this; another admin must approve it"
+                                       " (four-eyes)")
+            operation = _operation(pending.kind)
+            policy.require(actor, operation.action)
+            try:
+                result = operation.execute(conn, actor, pending)
+            except AlefError as error:
+                refused = error
+                raise
+            now = _now(conn)
+            transition(conn, "approval_requests", request_id, APPROVAL_FLOW, "execute",
+                       returning="id", decided_by=actor.user_id, decided_at=now, executed_at=now,
+                       result=json.dumps(to_jsonable(result)), error=None)
+            actor.audit(conn, "approval.approve", "approval_request", request_id,
+                        before={"status": pending.status},
+                        after={"status": "executed", "kind": pending.kind, "result": result})
+            return _fetch(conn, request_id)
+    except AlefError as error:
+        if error is not refused:
+            raise
+    assert refused is not None
+    with engine.begin() as conn:
+        _record_failure(conn, actor, request_id, refused)
+    raise type(refused)(f"{refused.message} (approval request {request_id} is now failed:"
+                        " approve it again later, or reject it)", field=refused.field,
+                        code=refused.code)
+
+
+def reject(conn: Connection, actor: Actor, ref: str, reason: str) -> ApprovalRequest:
+    """Turn a pending or failed request down, with a reason; nothing runs. The requester may
+    reject (withdraw) their own request."""
+    policy.require(actor, "approval.reject")
+    request_id = parse_id(ref, field="approval request")
+    why = validation.non_empty(reason or "", field="reason", max_length=1000)
+    pending = _lock_open(conn, request_id, "reject")
+    transition(conn, "approval_requests", request_id, APPROVAL_FLOW, "reject", returning="id",
+               decided_by=actor.user_id, decided_at=_now(conn), reason=why)
+    actor.audit(conn, "approval.reject", "approval_request", request_id,
+                before={"status": pending.status},
+                after={"status": "rejected", "kind": pending.kind, "reason": why})
+    return _fetch(conn, request_id)
+
+
+def list_requests(conn: Connection, actor: Actor, status: str | None = None,
+                  limit: int = 200) -> list[ApprovalRequest]:
+    """Requests, newest first, optionally of one status (admins)."""
+    policy.require(actor, "approval.read")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)} (got {status!r})",
+                           field="status")
+    rows = conn.execute(text(
+        f"SELECT {_COLUMNS} FROM {_FROM} WHERE (CAST(:s AS text) IS NULL OR r.status = :s)"
+        " ORDER BY r.requested_at DESC, r.id DESC LIMIT :limit"),
+        {"s": status, "limit": max(1, min(int(limit), 1000))})
+    return [ApprovalRequest(**row._mapping) for row in rows]
+
+
+def get_request(conn: Connection, actor: Actor, ref: str) -> ApprovalRequest:
+    """One request with its parameters, decision and result (admins)."""
+    policy.require(actor, "approval.read")
+    return _fetch(conn, parse_id(ref, field="approval request"))
+
+
+def open_count(conn: Connection) -> int:
+    """How many requests wait for a decision (pending, or failed and not yet rejected)."""
+    return conn.execute(text("SELECT count(*) FROM approval_requests WHERE status = ANY(:s)"),
+                        {"s": list(OPEN_STATUSES)}).scalar_one()
+
+
+def _operation(kind: str) -> Operation:
+    operation = OPERATIONS.get(kind)
+    if operation is None:
+        raise InvalidInput(f"unknown operation {kind!r}; one of {', '.join(OPERATIONS)}",
+                           field="kind")
+    return operation
+
+
+def _fetch(conn: Connection, request_id: uuid.UUID, *, lock: bool = False) -> ApprovalRequest:
+    suffix = " FOR UPDATE OF r" if lock else ""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM {_FROM} WHERE r.id = :id{suffix}"),
+                       {"id": request_id}).first()
+    if row is None:
+        raise NotFound(f"approval request not found: {request_id}")
+    return ApprovalRequest(**row._mapping)
+
+
+def _lock_open(conn: Connection, request_id: uuid.UUID, verb: str) -> ApprovalRequest:
+    """Lock a request that may still be decided; Conflict (with what became of it) otherwise."""
+    found = _fetch(conn, request_id, lock=True)
+    if found.status not in OPEN_STATUSES:
+        by = f" by {found.decided_by}" if found.decided_by else ""
+        raise Conflict(f"cannot {verb}: approval request {request_id} is already {found.status}{by}")
+    return found
+
+
+def _record_failure(conn: Connection, actor: Actor, request_id: uuid.UUID, error: AlefError) -> None:
+    """Note on the request that its operation refused to run (unless someone ran it since)."""
+    try:
+        transition(conn, "approval_requests", request_id, APPROVAL_FLOW, "fail", returning="id",
+                   decided_by=actor.user_id, decided_at=_now(conn), error=error.message[:2000])
+    except Conflict:
+        return  # another admin executed or rejected it meanwhile
+    actor.audit(conn, "approval.fail", "approval_request", request_id,
+                after={"status": "failed", "error": error.message, "code": error.code})
+
+
+def _now(conn: Connection) -> datetime:
+    return conn.execute(text("SELECT now()")).scalar_one()
