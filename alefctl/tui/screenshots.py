@@ -1,7 +1,8 @@
 """SVG screenshots of the overview and the market: `python -m alefctl.tui.screenshots docs/`.
 
 Runs the console headless on the configured database and chain (ALEF_HOME, ALEF_DATABASE_URL,
-...) as --as EMAIL (default ALEF_ACTOR), and writes console-overview.svg and console-market.svg.
+...) as the user of ALEF_API_KEY or `alefctl login`, and writes console-overview.svg and
+console-market.svg.
 """
 
 from __future__ import annotations
