@@ -37,6 +37,8 @@ def test_submit_queue_open_approve(platform) -> None:  # noqa: ANN001
         opened = open_kyc(conn, platform.reviewer, str(application.id), CIPHER)
         assert opened.status == "in_review" and opened.document_number == "GB1234567"
         assert get_user(conn, "bob@x.io").kyc_status == "in_review"
+    with platform.engine.begin() as conn:  # every later view of the personal data is audited too
+        assert open_kyc(conn, platform.admin, str(application.id), CIPHER).document_number == "GB1234567"
     with platform.engine.begin() as conn:
         approved = review_kyc(conn, platform.reviewer, str(application.id), approve=True, kyc_level=3)
         user = get_user(conn, "bob@x.io")
@@ -45,7 +47,7 @@ def test_submit_queue_open_approve(platform) -> None:  # noqa: ANN001
     assert approved.status == "approved" and approved.reviewed_by == platform.reviewer.user_id
     assert (user.kyc_status, user.kyc_level, user.accreditation_status, user.fatca_status) == (
         "approved", 3, "institutional", "clear")
-    assert actions == ["kyc.submit", "kyc.open", "kyc.approve"]
+    assert actions == ["kyc.submit", "kyc.open", "kyc.view", "kyc.approve"]
 
 
 @pytest.mark.parametrize(("level", "accreditation"), [(1, "retail"), (2, "professional"),

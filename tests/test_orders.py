@@ -229,6 +229,16 @@ def test_cancel_without_a_server_applies_directly(platform, chain_client) -> Non
     assert balances_of(platform, "alice") == (7,)
     done = cancel_orders(platform.engine, alice, [placed["id"]], limits)
     assert done[0]["status"] == "cancelled" and balances_of(platform, "alice") == (0,)
+    with platform.engine.begin() as conn:  # an admin cancelling an investor's order is audited
+        group = OrderGroup(conn, Books(), limits, treasury_id(conn), MonotonicClock())
+        placed = group.run(PlaceOrder(alice, OrderRequest("DATE", "sell", "limit", 3, D("12.00"))))
+        group.flush()
+    cancel_orders(platform.engine, platform.admin, [placed["id"]], limits)
+    with platform.engine.connect() as conn:
+        audited = conn.execute(text("SELECT u.email, a.action, a.before ->> 'status' FROM audit_logs a"
+                                    " JOIN users u ON u.id = a.actor_id WHERE a.object_id = :id"),
+                               {"id": placed["id"]}).all()
+    assert [tuple(row) for row in audited] == [("admin@x.io", "order.cancel", "open")]
 
 
 def balances_of(platform, name: str) -> tuple[int]:  # noqa: ANN001

@@ -124,7 +124,8 @@ def list_kyc(conn: Connection, actor: Actor, status: str | None = None) -> list[
 
 
 def open_kyc(conn: Connection, actor: Actor, application_ref: str, cipher: PiiCipher) -> KycApplication:
-    """Full details with decrypted PII for reviewers; the first view starts the review."""
+    """Full details with decrypted PII for reviewers; the first view starts the review, and
+    every view is audited (who read whose personal data, and when)."""
     policy.require(actor, "kyc.review")
     application = _load(conn, parse_id(application_ref, field="application"), cipher=None)
     if application.user_id == actor.user_id:
@@ -135,6 +136,9 @@ def open_kyc(conn: Connection, actor: Actor, application_ref: str, cipher: PiiCi
                      {"u": application.user_id})
         actor.audit(conn, "kyc.open", "kyc_application", application.id,
                     before={"status": "pending"}, after={"status": "in_review"})
+    else:
+        actor.audit(conn, "kyc.view", "kyc_application", application.id,
+                    after={"status": application.status})
     return _load(conn, application.id, cipher=cipher)
 
 

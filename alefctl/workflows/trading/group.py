@@ -216,11 +216,16 @@ class OrderGroup:
             raise NotFound(f"order not found: {command.order_id}")
         if order.is_finished:
             raise Conflict(f"order is already {order.status}")
+        status_before = order.status
         market = self._market(str(order.token_id), trading=False)
         events = [named(event) for event in self.books.book(self.conn, market.id).cancel(order.id)]
         if events and events[0].kind == "rejected":
             raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
         self._apply(market, events)
+        if others:  # an admin (or the server, for a closed token) cancels an investor's order
+            command.actor.audit(self.conn, "order.cancel", "order", order.id,
+                                before={"owner": order.user_id, "status": status_before},
+                                after={"status": order.status})
         return order.public(market.symbol)
 
     def _market(self, token_ref: str, *, trading: bool = True, otc_allowed: bool = False) -> Market:
