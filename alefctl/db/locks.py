@@ -99,17 +99,11 @@ def try_lock_xact(conn: Connection, key: int) -> bool:
     return bool(conn.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": key}).scalar_one())
 
 
-def is_held(conn: Connection, key: AdvisoryKey) -> bool:
-    """Whether any session holds a two-int lock."""
+def is_held(conn: Connection, key: AdvisoryKey, *, by_this_session: bool = False) -> bool:
+    """Whether a two-int lock is held: by any session, or by this one (pg_locks keeps the key
+    as classid, objid)."""
     return bool(conn.execute(text(
         "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND classid::bigint = :a AND objid::bigint = :b AND objsubid = 2)"),
-        key.params()).scalar_one())
-
-
-def held_here(conn: Connection, key: AdvisoryKey) -> bool:
-    """Whether this session holds a two-int lock (pg_locks keeps the key as classid, objid)."""
-    return bool(conn.execute(text(
-        "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
-        " AND pid = pg_backend_pid() AND classid::bigint = :a AND objid::bigint = :b"
-        " AND objsubid = 2)"), key.params()).scalar_one())
+        " AND (NOT :here OR pid = pg_backend_pid()) AND classid::bigint = :a"
+        " AND objid::bigint = :b AND objsubid = 2)"),
+        {**key.params(), "here": by_this_session}).scalar_one())

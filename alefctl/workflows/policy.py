@@ -62,6 +62,15 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+PRIVATE_CHANNELS = ("orders",)  # WebSocket channels named <kind>:<user id>
+
+
+def may_subscribe(user_id: str, channel: str) -> bool:
+    """Public channels (book, trades) are anyone's; a private one is its user's alone."""
+    kind, _, owner = channel.partition(":")
+    return kind not in PRIVATE_CHANNELS or owner == user_id
+
+
 def roles_for(action: str) -> tuple[str, ...]:
     """The roles that may take an action (KeyError for an action nobody declared)."""
     return ACTIONS[action]

@@ -13,6 +13,7 @@ from alefctl.server.edge import check_value
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
 from alefctl.server.state import ServerState, server_state
+from alefctl.workflows import policy
 from alefctl.workflows.tokens import Token, get_token
 
 router = APIRouter(prefix="/api/v1")
@@ -58,7 +59,7 @@ async def _handle(state: ServerState, client: Client, request: dict) -> None:
     if kind not in ("book", "trades", "orders") or not symbol:
         client.offer(json_text({"type": "error", "detail": f"unknown channel {channel!r}"}))
         return
-    if kind == "orders" and symbol != client.user_id:  # a user's orders are theirs alone
+    if not policy.may_subscribe(client.user_id, channel):
         client.offer(json_text({"type": "error", "code": "forbidden",
                                 "detail": "orders channels are private: subscribe to 'orders'"}))
         return

@@ -54,7 +54,7 @@ class TokenLocks:
 
     def check(self, token_id: uuid.UUID) -> None:
         """Raise unless this session still holds the token's lock (checked before a broadcast)."""
-        held = locks.held_here(self.conn, lock_key(token_id))
+        held = locks.is_held(self.conn, lock_key(token_id), by_this_session=True)
         self.conn.commit()
         if not held:
             raise Unavailable("the settlement lock of the token was lost; nothing broadcast")
