@@ -78,6 +78,15 @@ class State:
                 _first_use(self._engine, self.settings())
         return self._engine
 
+    def schema_engine(self) -> Engine:
+        """The engine that may change the schema (`db init`): on the embedded database its
+        owner (commands otherwise connect as the application role), else the configured one."""
+        from alefctl.db.connection import connect, is_embedded
+
+        if is_embedded(self.settings()):
+            return connect(self.settings(), owner=True)
+        return self.engine(check_schema=False)
+
     def actor(self, *, check_schema: bool = True) -> Actor:
         """The user this command acts as: the owner of ALEF_API_KEY or of the saved credentials."""
         if self._actor is None:
