@@ -119,3 +119,38 @@ def test_the_dividend_route_and_the_approvals_command(cli, api, platform) -> Non
     assert answer.status_code == 200 and answer.json()["status"] == "approved", answer.text
     refused = cli("approvals", "approve", request_id)
     assert refused.exit_code == 5 and "already executed" in refused.stderr
+
+
+def test_two_doors_at_once_approve_once(platform) -> None:  # noqa: ANN001
+    import threading
+
+    ref, request_id = submitted(platform)
+    bea = platform.person("bea", role="admin")
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def by_request() -> None:
+        start.wait()
+        try:
+            approvals.approve(platform.engine, platform.admin, request_id)
+            outcomes.append("approved")
+        except Conflict:
+            outcomes.append("conflict")
+
+    def by_dividend() -> None:
+        start.wait()
+        try:
+            with platform.engine.begin() as conn:
+                approve(conn, bea, ref)
+            outcomes.append("approved")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=by_request), threading.Thread(target=by_dividend)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes) == ["approved", "conflict"]
+    assert audit_count(platform, "dividend.approve", ref) == 1
+    assert audit_count(platform, "approval.approve", request_id) == 1

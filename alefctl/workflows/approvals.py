@@ -151,10 +151,11 @@ _FROM = ("approval_requests r JOIN users q ON q.id = r.requested_by"
 
 
 def request(conn: Connection, actor: Actor, kind: str, params: dict[str, Any], *,
-            notify: bool = True) -> ApprovalRequest:
+            notify: bool = True, audited: bool = True) -> ApprovalRequest:
     """Record a severe operation for a second admin to approve (the requester must be allowed
     the operation itself, or its request_action); nothing runs yet. The admins are notified
-    (unless the caller sends its own notice)."""
+    and the request is audited (approval.request), unless the caller's own notice and audit row
+    stand for them, as `dividend submit`'s do (dividend.submit, in the same transaction)."""
     operation = _operation(kind)
     policy.require(actor, operation.request_action or operation.action)
     data = to_jsonable(params)
@@ -165,8 +166,9 @@ def request(conn: Connection, actor: Actor, kind: str, params: dict[str, Any], *
         " VALUES (:id, :kind, :summary, CAST(:params AS jsonb), :by)"),
         {"id": request_id, "kind": kind, "summary": summary, "params": json.dumps(data),
          "by": actor.user_id})
-    actor.audit(conn, "approval.request", "approval_request", request_id,
-                after={"kind": kind, "summary": summary, "params": data})
+    if audited:
+        actor.audit(conn, "approval.request", "approval_request", request_id,
+                    after={"kind": kind, "summary": summary, "params": data})
     if notify:
         notify_role(conn, "admin", "approval.pending", f"needs a second admin: {summary}"[:200],
                     "approval_request", request_id)

@@ -36,8 +36,10 @@ def submit(conn: Connection, actor: Actor, ref: str) -> Dividend:
     dividend = get_dividend(conn, actor, ref, for_update=True)
     if actor.user_id != dividend.issuer_id:
         raise PermissionDenied(f"only the issuer of {dividend.symbol} may submit its dividends")
+    # the dividend.submit audit row and notice stand for the request's (its params name the
+    # dividend: approvals.open_request_for finds it)
+    approvals.request(conn, actor, KIND, _params(dividend), notify=False, audited=False)
     moved = _move(conn, actor, dividend, "submit")
-    approvals.request(conn, actor, KIND, _params(moved), notify=False)
     notify_role(conn, "admin", "dividend.pending_approval",
                 f"{dividend.symbol} {dividend.dividend_type} dividend awaits approval",
                 "dividend_declaration", dividend.id)
