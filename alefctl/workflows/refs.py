@@ -77,23 +77,14 @@ def resolve_ref(conn: Connection, kind: str, raw: str, actor: Actor) -> uuid.UUI
     ref = raw.strip()
     digits = ref.replace("-", "").lower()
     prefix = digits if _HEX.match(digits) and len(digits) >= MIN_PREFIX else None
-    natural = spec.natural_key(ref)
     short = bool(_HEX.match(digits)) and len(digits) < MIN_PREFIX
+    natural = spec.natural_key(ref)
     if natural is None and prefix is None:
         reason = f"is too short: {_TOO_SHORT}" if short else f"is not {_forms(kind)}"
         raise InvalidInput(f"{kind} {raw!r} {reason}", field=kind)
-    limited = (spec.owner is not None and spec.others is not None
-               and not policy.may(actor, spec.others))
-    mine = f" AND {spec.owner} = :me" if limited else ""
-    conditions = [spec.natural]
-    if prefix is not None:
-        exact = len(prefix) == 32
-        conditions.append(f"(id BETWEEN :lo AND :hi{'' if exact else mine})")
-    if prefix is not None and len(prefix) == TAIL_DIGITS and "-" not in ref:
-        conditions.append(f"(right(CAST(id AS text), {TAIL_DIGITS}) = :tail{mine})")
     rows = conn.execute(text(
         f"SELECT id, {spec.label} AS label FROM {spec.table}"
-        f" WHERE {' OR '.join(conditions)} ORDER BY id LIMIT :limit"),
+        f" WHERE {_where(spec, actor, prefix, tail='-' not in ref)} ORDER BY id LIMIT :limit"),
         {"key": natural, "lo": _bound(prefix, "0"), "hi": _bound(prefix, "f"), "tail": prefix,
          "me": actor.user_id, "limit": SHOWN_MATCHES + 1}).all()
     if not rows and short:  # e.g. a business name no business has, or a cut-off id
@@ -107,6 +98,20 @@ def resolve_ref(conn: Connection, kind: str, raw: str, actor: Actor) -> uuid.UUI
         raise InvalidInput(f"{kind} {raw!r} is ambiguous: it matches {shown}{more};"
                            " give more digits", field=kind, code="ambiguous_id")
     return uuid.UUID(str(rows[0].id))
+
+
+def _where(spec: Kind, actor: Actor, prefix: str | None, *, tail: bool) -> str:
+    """The natural key, or the id range of the prefix (the primary key index serves it), or the
+    console's tail (a scan); a prefix or tail limited to the actor's own rows where the policy
+    does not let them see others'."""
+    conditions = [spec.natural]
+    limited = spec.owner is not None and spec.others is not None and not policy.may(actor, spec.others)
+    mine = f" AND {spec.owner} = :me" if limited else ""
+    if prefix is not None:
+        conditions.append(f"(id BETWEEN :lo AND :hi{'' if len(prefix) == 32 else mine})")
+    if prefix is not None and tail and len(prefix) == TAIL_DIGITS:
+        conditions.append(f"(right(CAST(id AS text), {TAIL_DIGITS}) = :tail{mine})")
+    return " OR ".join(conditions)
 
 
 def _bound(prefix: str | None, fill: str) -> uuid.UUID | None:
