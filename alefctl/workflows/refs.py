@@ -47,6 +47,7 @@ class Kind:
     natural_key: Callable[[str], str | None] = _no_natural_key  # the key, or None if raw is none
     owner: str | None = None
     others: str | None = None
+    loose: bool = False  # any text may be a natural key (a company name), a cut-off id too
 
 
 KINDS: dict[str, Kind] = {
@@ -55,7 +56,7 @@ KINDS: dict[str, Kind] = {
     "token": Kind("tokens", "symbol", "symbol = :key",
                   lambda raw: raw.upper() if _SYMBOL.match(raw.upper()) else None),
     "business": Kind("businesses", "company_name", "lower(company_name) = lower(:key)",
-                     lambda raw: raw, "owner_id", "business.read.others"),
+                     lambda raw: raw or None, "owner_id", "business.read.others", loose=True),
     "api key": Kind("api_keys", "name", "key_prefix = :key",
                     lambda raw: raw if raw.startswith("alef_") else None,
                     "user_id", "api_key.manage.others"),
@@ -87,7 +88,7 @@ def resolve_ref(conn: Connection, kind: str, raw: str, actor: Actor) -> uuid.UUI
         f" WHERE {_where(spec, actor, prefix, tail='-' not in ref)} ORDER BY id LIMIT :limit"),
         {"key": natural, "lo": _bound(prefix, "0"), "hi": _bound(prefix, "f"), "tail": prefix,
          "me": actor.user_id, "limit": SHOWN_MATCHES + 1}).all()
-    if not rows and short:  # e.g. a business name no business has, or a cut-off id
+    if not rows and short and spec.loose:  # a name no business has, or a cut-off id
         raise InvalidInput(f"no {kind} matches {raw!r}, and as an id prefix it is too short:"
                            f" {_TOO_SHORT}", field=kind)
     if not rows:
