@@ -23,13 +23,13 @@ from sqlalchemy import Connection, text
 from alefctl.errors import InvalidInput, NotFound
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.tokens import SYMBOL
 
 MIN_PREFIX = 8
 TAIL_DIGITS = 12
 SHOWN_MATCHES = 5
 _TOO_SHORT = f"an id prefix needs at least {MIN_PREFIX} hex digits"
 _HEX = re.compile(r"^[0-9a-f]{1,32}$")
-_SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 
 
 def _no_natural_key(raw: str) -> str | None:
@@ -54,7 +54,7 @@ KINDS: dict[str, Kind] = {
     "user": Kind("users", "email", "email = :key", lambda raw: raw.lower() if "@" in raw else None,
                  "id", "user.show"),
     "token": Kind("tokens", "symbol", "symbol = :key",
-                  lambda raw: raw.upper() if _SYMBOL.match(raw.upper()) else None),
+                  lambda raw: raw.upper() if SYMBOL.match(raw.upper()) else None),
     "business": Kind("businesses", "company_name", "lower(company_name) = lower(:key)",
                      lambda raw: raw or None, "owner_id", "business.read.others", loose=True),
     "api key": Kind("api_keys", "name", "key_prefix = :key",
