@@ -53,6 +53,7 @@ class TokenDetailScreen(TokenActions):
     """A token's figures and addresses; the footer lists what can be done to it."""
 
     MODE = "tokens"
+    READ_ACTION = "token.read"
     BINDINGS = [Binding("escape", "back", "Back")]
 
     def __init__(self, symbol: str):
