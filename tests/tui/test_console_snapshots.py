@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from sqlalchemy import text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
 from tui_builders import busy_platform
@@ -87,6 +88,10 @@ async def mints(pilot: Pilot) -> None:
     await until(pilot, lambda: rows_of(pilot, "mints-table") == 1)
 
 
+async def approvals(pilot: Pilot) -> None:
+    await until(pilot, lambda: rows_of(pilot, "approvals-table") == 1)
+
+
 async def surveillance(pilot: Pilot) -> None:
     await until(pilot, lambda: rows_of(pilot, "alerts-table") == 1
                 and rows_of(pilot, "breakers-table") == 1)
@@ -99,7 +104,7 @@ SCREENS: dict[str, tuple[str, Callable[[Pilot], Awaitable[None]]]] = {
     "tokens": ("tokens", tokens), "token_detail": ("tokens", token_detail),
     "market": ("overview", market), "settlement": ("settlement", settlement),
     "dividends": ("dividends", dividends), "audit": ("audit", audit), "mints": ("mints", mints),
-    "surveillance": ("surveillance", surveillance),
+    "surveillance": ("surveillance", surveillance), "approvals": ("approvals", approvals),
 }
 
 
@@ -113,6 +118,8 @@ def busy(platform, tmp_path):  # noqa: ANN001, ANN201
         busy_platform(platform, client)
     finally:
         client.close()
+    with platform.engine.begin() as conn:  # an age that reads the same on every run
+        conn.execute(text("UPDATE approval_requests SET requested_at = now() - interval '125 min'"))
     return platform
 
 
@@ -124,3 +131,12 @@ async def test_screen_snapshot(name: str, busy, console_as, request) -> None:  #
         await until(pilot, lambda: app.sub_title.startswith("as admin@x.io"))
         await reach(pilot)
         await assert_snapshot(pilot, name, request.config)
+
+
+async def test_a_reviewers_overview_snapshot(busy, console_as, request) -> None:  # noqa: ANN001
+    """The overview as a KYC reviewer sees it: their tabs and counts, no audit activity."""
+    app = AlefConsole(console_as("reviewer@x.io"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.sub_title.startswith("as reviewer@x.io") and all(
+            t.count is not None for t in app.screen.query(CountTile) if t.display))
+        await assert_snapshot(pilot, "overview_reviewer", request.config)
