@@ -8,6 +8,7 @@ from textual.widgets import DataTable
 from tui_helpers import SIZE, until
 
 from alefctl.tui.app import AlefConsole
+from alefctl.tui.token_detail import TokenDetailScreen
 from alefctl.tui.widgets import NAVIGATION, CountTile, NavBar
 
 pytestmark = pytest.mark.asyncio
@@ -63,3 +64,20 @@ async def test_an_admin_sees_every_screen(platform, console_as) -> None:  # noqa
         await until(pilot, lambda: app.actor is not None)
         assert all(f" {key} {title} " in tabs(app) for _mode, key, title in NAVIGATION)
         assert all(t.display for t in app.screen.query(CountTile))
+
+
+async def test_an_issuer_sees_a_token_without_investors_or_lifecycle_keys(platform, console_as) -> None:  # noqa: ANN001
+    platform.draft_token("DATE")
+    app = AlefConsole(console_as("issuer@x.io"), start="tokens")
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#tokens-table", DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TokenDetailScreen)
+                    and app.screen.view is not None)
+        assert not app.screen.query_one("#allocations-table", DataTable).display
+        keys = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+        assert "Set NAV" in keys  # an issuer records their token's NAV
+        assert keys.isdisjoint({"Deploy", "Start offering", "Confirm payments", "Go live", "Pause",
+                                "Delist"})
+        assert [n.message for n in app._notifications] == []
