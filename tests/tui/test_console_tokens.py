@@ -8,13 +8,14 @@ import pytest
 from platform_builders import wallet_for
 from sqlalchemy import text
 from textual.widgets import DataTable
+from tui_builders import offering_with_confirmed_allocations
 from tui_helpers import SIZE, rows, until
 
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.token_detail import TokenDetailScreen
 from alefctl.workflows.lifecycle import start_offering
-from alefctl.workflows.offering import confirm_payments, subscribe
+from alefctl.workflows.offering import subscribe
 from alefctl.workflows.onchain.deploy import deploy_token
 
 pytestmark = pytest.mark.asyncio
@@ -103,21 +104,6 @@ async def test_actions_that_cannot_apply_say_the_next_step(platform, console_as)
             assert app.screen is detail
         assert all(n.severity != "error" for n in app._notifications)
         assert detail.view.token.status == "draft"
-
-
-def offering_with_confirmed_allocations(platform, chain_client) -> None:  # noqa: ANN001
-    """DATE in its offering, 350 tokens sold and paid; their mints not run (no chain worker)."""
-    engine = platform.engine
-    platform.draft_token("DATE")
-    deploy_token(engine, platform.admin, "DATE", chain_client)
-    with engine.begin() as conn:
-        start_offering(conn, platform.admin, "DATE")
-    for name, quantity in (("amira", 100), ("omar", 250)):
-        investor = platform.approved(name, wallet=wallet_for(name), fiat="50000")
-        with engine.begin() as conn:
-            subscribe(conn, investor, "DATE", quantity)
-    with engine.begin() as conn:
-        confirm_payments(conn, platform.admin, "DATE")
 
 
 async def test_go_live_shows_what_will_happen(engine, platform, console_as, chain_client) -> None:  # noqa: ANN001
