@@ -29,6 +29,10 @@ class MarketScreen(ConsoleScreen):
     BINDINGS = [Binding("t", "pick_token", "Token"), Binding("x", "cancel_order", "Cancel order"),
                 Binding("o", "app.switch_mode('otc')", "OTC approvals")]
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders: dict[str, dict[str, Any]] = {}  # the open orders shown, by id
+
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="market-top"):
             yield Select[str]([], prompt="token", id="market-token", allow_blank=True)
@@ -49,10 +53,6 @@ class MarketScreen(ConsoleScreen):
         orders: DataTable[Any] = DataTable(id="orders", cursor_type="row")
         orders.add_columns("id", "investor", "side", "type", "price", "stop", "qty", "filled", "status")
         yield orders
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.orders: dict[str, dict[str, Any]] = {}  # the open orders shown, by id
 
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self.poll)
