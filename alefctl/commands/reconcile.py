@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from alefctl.commands.common import JsonOption, command_errors, emit, info, requires, state, table
+from alefctl.commands.refs import resolved_opt
 
 BREAK_COLUMNS = ("symbol", "kind", "email", "wallet", "db_balance", "chain_balance", "detail")
 FLIGHT_COLUMNS = ("symbol", "email", "db_balance", "chain_balance", "explained_by")
@@ -34,7 +35,7 @@ def reconcile(
     from alefctl.workflows.reconcile import reconcile as run_reconcile
 
     with open_chain(state.settings()) as client, chain_errors():
-        results = run_reconcile(state.engine(), state.actor(), client, token)
+        results = run_reconcile(state.engine(), state.actor(), client, resolved_opt("token", token))
     data = {"ok": all(r.ok for r in results), "tokens": [r.to_dict() for r in results]}
     emit(data, as_json, lambda: _render(data))
     if not data["ok"]:
