@@ -28,8 +28,7 @@ SELECT
  (SELECT count(*) FROM dividend_declarations WHERE status = 'pending_approval') AS dividends,
  (SELECT count(*) FROM surveillance_alerts WHERE status = 'open') AS alerts,
  (SELECT count(DISTINCT token_id) FROM circuit_breaker_events WHERE resets_at > now()) AS breakers,
- (SELECT count(*) FROM approval_requests WHERE status IN ('pending', 'failed')
-   AND kind <> 'dividend.approve') AS approvals
+ (SELECT count(*) FROM approval_requests WHERE status IN ('pending', 'failed')) AS approvals
 """
 
 
@@ -46,7 +45,7 @@ class Attention:
     alerts: int
     breakers: int
     approvals: int  # four-eyes requests awaiting a second admin (pending, or failed and retryable),
-    # but a dividend's: the dividends tile counts those, and its queue approves them
+    # a submitted dividend's too (also counted by `dividends`: the same request, two queues)
 
 
 def attention(conn: Connection) -> Attention:
