@@ -36,10 +36,10 @@ def submit(conn: Connection, actor: Actor, ref: str) -> Dividend:
     dividend = get_dividend(conn, actor, ref, for_update=True)
     if actor.user_id != dividend.issuer_id:
         raise PermissionDenied(f"only the issuer of {dividend.symbol} may submit its dividends")
+    moved = _move(conn, actor, dividend, "submit")  # a draft only: Conflict otherwise
     # the dividend.submit audit row and notice stand for the request's (its params name the
     # dividend: approvals.open_request_for finds it)
-    approvals.request(conn, actor, KIND, _params(dividend), notify=False, audited=False)
-    moved = _move(conn, actor, dividend, "submit")
+    approvals.request(conn, actor, KIND, _params(moved), notify=False, audited=False)
     notify_role(conn, "admin", "dividend.pending_approval",
                 f"{dividend.symbol} {dividend.dividend_type} dividend awaits approval",
                 "dividend_declaration", dividend.id)
@@ -58,9 +58,8 @@ def approve(conn: Connection, actor: Actor, ref: str) -> Dividend:
         if dividend.status not in allowed:  # the wording every refused move has (transitions)
             raise Conflict(f"cannot approve: the dividend is {dividend.status}"
                            f" (needs {' or '.join(allowed)})")
-        raise Conflict(f"dividend {dividend.id} has no open approval request; submit it again"
-                       " after `alefctl db init` (migration 0006 opens one for every submitted"
-                       " dividend)")
+        raise Conflict(f"dividend {dividend.id} awaits approval but has no open approval"
+                       " request: run `alefctl db init` (migration 0006 opens one)")
     approvals.approve_in(conn, actor, pending.id)
     return get_dividend(conn, actor, str(dividend.id))
 
