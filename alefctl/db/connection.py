@@ -17,11 +17,20 @@ def is_embedded(settings: Settings) -> bool:
     return settings.database.url is None
 
 
-def database_url(settings: Settings) -> str:
-    """The SQLAlchemy URL: the configured one (psycopg driver), else the embedded server."""
+def no_database(settings: Settings) -> Unavailable:
+    """The error of a data directory that has no embedded database (yet)."""
+    return Unavailable(f"no alefctl database in {settings.home}: create it with `alefctl db init`"
+                       " (or run `alefctl demo`), or set ALEF_HOME / ALEF_DATABASE_URL")
+
+
+def database_url(settings: Settings, *, create: bool = False) -> str:
+    """The SQLAlchemy URL: the configured one (psycopg driver), else the embedded server, which
+    is created only when asked (`db init`, `demo`)."""
     if settings.database.url is None:
         from alefctl.db import embedded
 
+        if not create and not embedded.exists(settings.pgdata):
+            raise no_database(settings)
         try:
             return embedded.embedded_url(settings.pgdata)
         except Exception as exc:  # pgserver raises several types; all mean "not available"
@@ -33,14 +42,15 @@ def database_url(settings: Settings) -> str:
     return url
 
 
-def connect(settings: Settings) -> Engine:
-    """Create the process's engine; fails with Unavailable if the server cannot be reached."""
+def connect(settings: Settings, *, create: bool = False) -> Engine:
+    """Create the process's engine; fails with Unavailable if the server cannot be reached, or
+    if the embedded database does not exist and create is not set."""
     from sqlalchemy import create_engine
 
     from alefctl.db.errors import database_error
 
     engine = create_engine(
-        database_url(settings),
+        database_url(settings, create=create),
         pool_size=settings.database.pool_size,
         pool_pre_ping=True,
         hide_parameters=True,  # a statement's values (names, documents) stay out of its errors

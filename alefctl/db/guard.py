@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 def ensure_schema_current(engine: Engine, settings: Settings) -> None:
     """Bring the embedded database (alefctl's own) to the current schema; an external database
-    behind this alefctl needs `db init`."""
-    from alefctl.db.connection import is_embedded
+    behind this alefctl needs `db init`, and so does an embedded one that has no schema yet."""
+    from alefctl.db.connection import is_embedded, no_database
     from alefctl.db.schema import current_version, init_schema, latest_version
 
     latest = latest_version()
@@ -23,6 +23,8 @@ def ensure_schema_current(engine: Engine, settings: Settings) -> None:
         version = current_version(conn)
     if version == latest:
         return
+    if version == 0 and is_embedded(settings):
+        raise no_database(settings)
     if version < latest and is_embedded(settings):
         with engine.begin() as conn:
             init_schema(conn)
