@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import typer
@@ -81,9 +82,9 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
                        f"minted {report.minted}, failed {report.failed},"
                        f" in flight {report.in_flight}, requeued {report.requeued}")
             problems = [f"mint of {f['job']} {f['id']} failed: {f['error']}" for f in report.failures]
+            lines = "\n".join((summary, *problems))
             job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=problems,
-                       render=lambda text="\n".join((summary, *problems)): info(text),
-                       final=once)
+                       render=functools.partial(info, lines), final=once)
             if once:
                 return
             time.sleep(interval)

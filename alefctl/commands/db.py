@@ -43,7 +43,7 @@ def init(
             info(f"created system user {email}")
         info(f"schema at version {data['version']}"
              + ("" if data["applied"] else " (already up to date)"))
-        show_first_admin(data["first_admin"])
+        _show_first_admin(data["first_admin"])
 
     emit(data, as_json, render)
 
@@ -68,7 +68,7 @@ def initialize(admin_email: str = FIRST_ADMIN_EMAIL) -> dict[str, Any]:
             "first_admin": None if created is None else _keep_first_admin(*created)}
 
 
-def show_first_admin(first: dict[str, Any] | None) -> None:
+def _show_first_admin(first: dict[str, Any] | None) -> None:
     """The new first admin's key (on stdout: it is data, shown once) and where it was saved."""
     if first is not None:
         stdout.print(f"first admin {first['email']}, API key (shown once): {first['api_key']}")

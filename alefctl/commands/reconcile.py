@@ -33,8 +33,9 @@ def reconcile(
 
     For each deployed token: every holder's wallets.balance against balanceOf (a difference fully
     explained by unsettled trades or not yet minted allocations and dividends is listed as in
-    flight, not a break; a holder with a failed settlement or mint is listed as failed), totalSupply against the minted allocations and dividends, tokens held
-    by unknown addresses, and frozen amounts. Read-only and safe for cron.
+    flight, not a break; a holder with a failed settlement or mint is listed as failed),
+    totalSupply against the minted allocations and dividends, tokens held by unknown addresses,
+    and frozen amounts. Read-only and safe for cron.
 
     Exit code 0 when nothing breaks; 1 when anything does or a settlement or mint failed, with
     them printed (stdout; --json gives {"ok": false, "tokens": [{"symbol", "ok",
@@ -47,8 +48,9 @@ def reconcile(
 
     with open_chain(state.settings()) as client, chain_errors():
         results = run_reconcile(state.engine(), state.actor(), client, token)
-    data = {"ok": all(r.ok for r in results), "tokens": [r.to_dict() for r in results]}
-    job_result(data, as_json=as_json, quiet=quiet, problems=_problems(data["tokens"]),
+    tokens = [r.to_dict() for r in results]
+    data = {"ok": all(r.ok for r in results), "tokens": tokens}
+    job_result(data, as_json=as_json, quiet=quiet, problems=_problems(tokens),
                render=lambda: _render(data))
 
 

@@ -263,7 +263,7 @@ def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None,
     if unknown:
         raise InvalidInput(f"unknown check: {', '.join(unknown)}", field="names")
     chosen = [check for check in CHECKS if names is None or check.name in names]
-    thresholds = (jobs or JobSettings()).model_dump()
+    thresholds = (jobs or JobSettings.model_validate({})).model_dump()
     results = []
     for invariant in chosen:
         rows = conn.execute(text(f"SELECT * FROM ({invariant.sql}) v LIMIT :n"),
