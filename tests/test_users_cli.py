@@ -45,7 +45,7 @@ def test_create_writes_an_audit_row(cli, db_url) -> None:  # noqa: ANN001
 def test_unknown_user_is_exit_3(cli) -> None:  # noqa: ANN001
     result = cli("user", "show", "nobody@x.io")
     assert result.exit_code == 3
-    assert result.stderr.strip() == "error: user not found: nobody@x.io"
+    assert result.stderr.strip() == "error: no user matches 'nobody@x.io'"
     assert result.stdout == ""
 
 

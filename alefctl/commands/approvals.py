@@ -16,13 +16,14 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved
 
 if TYPE_CHECKING:
     from alefctl.workflows.approvals import ApprovalRequest
 
 app = typer.Typer(help="Four-eyes: severe operations that another admin approves or rejects.",
                   no_args_is_help=True)
-RequestArg = Annotated[str, typer.Argument(help="Approval request id.")]
+RequestArg = Annotated[str, typer.Argument(help="Approval request id or id prefix.")]
 COLUMNS = ("id", "status", "kind", "summary", "requested_by", "requested_at", "decided_by")
 
 
@@ -47,8 +48,9 @@ def show(request: RequestArg, as_json: JsonOption = False) -> None:
     """One request: its operation and parameters, the decision and the result (admin)."""
     from alefctl.workflows.approvals import get_request
 
+    request_id = resolved("approval request", request)
     with state.transaction() as (conn, actor):
-        found = get_request(conn, actor, request)
+        found = get_request(conn, actor, request_id)
     emit(found.to_dict(), as_json, lambda: fields(f"approval request {found.id}", _flat(found)))
 
 
@@ -60,7 +62,8 @@ def approve(request: RequestArg, as_json: JsonOption = False) -> None:
     the requester)."""
     from alefctl.workflows.approvals import approve as approve_request
 
-    done = approve_request(state.engine(), state.actor(), request)
+    request_id = resolved("approval request", request)
+    done = approve_request(state.engine(), state.actor(), request_id)
     emit(done.to_dict(), as_json, lambda: info(
         f"approval request {done.id} approved and executed: {done.summary}"))
 
@@ -74,8 +77,9 @@ def reject(request: RequestArg, reason: Annotated[str, typer.Option(help="Why it
     their own)."""
     from alefctl.workflows.approvals import reject as reject_request
 
+    request_id = resolved("approval request", request)
     with state.transaction() as (conn, actor):
-        done = reject_request(conn, actor, request, reason)
+        done = reject_request(conn, actor, request_id, reason)
     emit(done.to_dict(), as_json, lambda: info(
         f"approval request {done.id} rejected: {done.summary}"))
 

@@ -16,9 +16,10 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved
 
 app = typer.Typer(help="Businesses: register, list, approve, reject.", no_args_is_help=True)
-BusinessArg = Annotated[str, typer.Argument(help="Business id.")]
+BusinessArg = Annotated[str, typer.Argument(help="Business id, id prefix or company name.")]
 COLUMNS = ("id", "company_name", "country", "industry", "alef_allocation_pct", "status")
 
 
@@ -64,8 +65,9 @@ def show(business: BusinessArg, as_json: JsonOption = False) -> None:
     """Show one business."""
     from alefctl.workflows.businesses import get_business
 
+    business_id = resolved("business", business)
     with state.transaction() as (conn, _actor):
-        found = get_business(conn, business)
+        found = get_business(conn, business_id)
     emit_object(found.company_name, found, as_json)
 
 
@@ -89,7 +91,8 @@ def reject(business: BusinessArg, reason: Annotated[str, typer.Option(help="Why.
 def _review(business: str, approve: bool, reason: str | None, as_json: bool) -> None:
     from alefctl.workflows.businesses import review_business
 
+    business_id = resolved("business", business)
     with state.transaction() as (conn, actor):
-        reviewed = review_business(conn, actor, business, approve=approve, reason=reason)
+        reviewed = review_business(conn, actor, business_id, approve=approve, reason=reason)
     emit(reviewed.to_dict(), as_json,
          lambda: info(f"business {reviewed.company_name} is {reviewed.status}"))

@@ -18,6 +18,7 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved
 
 app = typer.Typer(help="Chain: status, local anvil node, balances, on-chain jobs.",
                   no_args_is_help=True)
@@ -50,8 +51,9 @@ def balance(token: Annotated[str, typer.Option(help="Token symbol or id.")],
     from alefctl.chain_access import chain_errors, open_chain
     from alefctl.workflows.onchain.views import wallet_positions
 
+    token_id = resolved("token", token)
     with state.transaction() as (conn, _actor):
-        positions = wallet_positions(conn, token, wallet)
+        positions = wallet_positions(conn, token_id, wallet)
     with open_chain(state.settings()) as client, chain_errors():
         data = positions.with_chain(client)
     emit(data, as_json, lambda: fields(f"{data['symbol']} {data['wallet']}", data))

@@ -22,13 +22,14 @@ from alefctl.commands.common import (
     stderr,
     table,
 )
+from alefctl.commands.refs import resolved, resolved_opt
 
 if TYPE_CHECKING:
     from alefctl.workflows.dividends.declaration import Dividend
 
 app = typer.Typer(help="Dividends: declare, submit, approve, distribute, cancel.",
                   no_args_is_help=True)
-DividendArg = Annotated[str, typer.Argument(help="Dividend id.")]
+DividendArg = Annotated[str, typer.Argument(help="Dividend id or id prefix.")]
 LIST_COLUMNS = ("id", "symbol", "dividend_type", "status", "per_token_usd", "per_token_qty",
                 "holder_count", "total_gross_usd", "total_fee_usd", "total_net_usd", "record_date")
 PAYMENT_COLUMNS = ("email", "token_balance", "gross_amount", "fee_amount", "net_amount",
@@ -56,7 +57,7 @@ def declare(
     from alefctl.workflows.dividends.declaration import NewDividend
     from alefctl.workflows.dividends.declaration import declare as declare_dividend
 
-    form = NewDividend(token, dividend_type, per_token_usd, per_token_qty,
+    form = NewDividend(resolved("token", token), dividend_type, per_token_usd, per_token_qty,
                        parse_time(record_date, "record_date"), parse_time(payment_date, "payment_date"))
     fee_pct = state.settings().trading.dividend_fee_pct
     with state.transaction() as (conn, actor):
@@ -72,7 +73,7 @@ def submit(dividend: DividendArg, as_json: JsonOption = False) -> None:
     """Submit a draft for admin approval (the token's issuer)."""
     from alefctl.workflows.dividends.review import submit as submit_dividend
 
-    _review(submit_dividend, dividend, as_json)
+    _review(submit_dividend, resolved("dividend", dividend), as_json)
 
 
 @app.command("approve")
@@ -82,7 +83,7 @@ def approve(dividend: DividendArg, as_json: JsonOption = False) -> None:
     """Approve a submitted dividend (an admin other than the declarer)."""
     from alefctl.workflows.dividends.review import approve as approve_dividend
 
-    _review(approve_dividend, dividend, as_json)
+    _review(approve_dividend, resolved("dividend", dividend), as_json)
 
 
 @app.command("cancel")
@@ -94,6 +95,7 @@ def cancel(dividend: DividendArg,
     """Cancel a dividend before its distribution starts (the token's issuer, or an admin)."""
     from alefctl.workflows.dividends.review import cancel as cancel_dividend
 
+    dividend = resolved("dividend", dividend)
     confirm(f"Cancel dividend {dividend}? This cannot be undone.", yes)
     with state.transaction() as (conn, actor):
         cancelled = cancel_dividend(conn, actor, dividend, reason)
@@ -113,6 +115,7 @@ def distribute(
     from alefctl.workflows.dividends.declaration import get_dividend
     from alefctl.workflows.dividends.distribution import distribute as pay_out
 
+    dividend = resolved("dividend", dividend)
     with state.transaction() as (conn, actor):
         current = get_dividend(conn, actor, dividend)
     if current.status == "distributed":
@@ -131,14 +134,15 @@ def distribute(
 @app.command("list")
 @command_errors
 @requires("dividend.read")
-def list_(token: Annotated[str | None, typer.Option(help="Only this token.")] = None,
+def list_(token: Annotated[str | None, typer.Option(help="Only this token (symbol or id).")] = None,
           status: Annotated[str | None, typer.Option(help="Only this status.")] = None,
           as_json: JsonOption = False) -> None:
     """List dividends, newest first (admins: all; issuers: their tokens')."""
     from alefctl.workflows.dividends.declaration import list_dividends
 
+    token_id = resolved_opt("token", token)
     with state.transaction() as (conn, actor):
-        found = list_dividends(conn, actor, token, status)
+        found = list_dividends(conn, actor, token_id, status)
     rows = [[getattr(d, c) for c in LIST_COLUMNS] for d in found]
     emit([d.to_dict() for d in found], as_json, lambda: table("dividends", LIST_COLUMNS, rows))
 
@@ -152,6 +156,7 @@ def show(dividend: DividendArg,
     """Show a dividend's totals and progress; --payments adds each holder's payment."""
     from alefctl.workflows.dividends.declaration import get_dividend, list_payments
 
+    dividend = resolved("dividend", dividend)
     with state.transaction() as (conn, actor):
         found = get_dividend(conn, actor, dividend)
         rows = list_payments(conn, actor, dividend) if payments else []

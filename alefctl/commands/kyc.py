@@ -17,9 +17,10 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved
 
 app = typer.Typer(help="KYC: submit, review queue, approve or reject.", no_args_is_help=True)
-AppArg = Annotated[str, typer.Argument(help="Application id.")]
+AppArg = Annotated[str, typer.Argument(help="Application id or id prefix.")]
 QUEUE_COLUMNS = ("id", "email", "status", "full_name", "nationality", "document_type",
                  "document_number", "submitted_at")
 
@@ -73,8 +74,9 @@ def show(application: AppArg, as_json: JsonOption = False) -> None:
     from alefctl.pii import load_cipher
     from alefctl.workflows.kyc import open_kyc
 
+    application_id = resolved("kyc application", application)
     with state.transaction() as (conn, actor):
-        found = open_kyc(conn, actor, application, load_cipher(state.settings()))
+        found = open_kyc(conn, actor, application_id, load_cipher(state.settings()))
     emit_object(f"KYC {found.id}", found, as_json)
 
 
@@ -104,7 +106,8 @@ def _review(application: str, approve: bool, level: int, reason: str | None, not
             as_json: bool) -> None:
     from alefctl.workflows.kyc import review_kyc
 
+    application_id = resolved("kyc application", application)
     with state.transaction() as (conn, actor):
-        reviewed = review_kyc(conn, actor, application, approve=approve, kyc_level=level,
+        reviewed = review_kyc(conn, actor, application_id, approve=approve, kyc_level=level,
                               reason=reason, notes=notes)
     emit(reviewed.to_dict(), as_json, lambda: info(f"KYC {reviewed.id} {reviewed.status}"))

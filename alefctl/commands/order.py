@@ -18,10 +18,12 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved
 from alefctl.workflows import policy
 
 app = typer.Typer(help="Orders: list, show, cancel (reaches a running server).",
                   no_args_is_help=True)
+OrderArg = Annotated[str, typer.Argument(help="Order id or id prefix.")]
 COLUMNS = ("id", "symbol", "side", "order_type", "price", "quantity", "filled_quantity", "status")
 
 
@@ -42,10 +44,11 @@ def list_(token: Annotated[str | None, typer.Option(help="Token symbol.")] = Non
 @app.command("show")
 @command_errors
 @requires("order.read")
-def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonOption = False) -> None:
+def show(order: OrderArg, as_json: JsonOption = False) -> None:
     """One order (admins: any order)."""
     from alefctl.workflows.orders import get_order
 
+    order = resolved("order", order)
     with state.transaction() as (conn, actor):
         owner = None if policy.may(actor, "order.read.others") else actor.user_id
         found = get_order(conn, order, owner=owner)
@@ -55,13 +58,14 @@ def show(order: Annotated[str, typer.Argument(help="Order id.")], as_json: JsonO
 @app.command("cancel")
 @command_errors
 @requires("order.cancel")
-def cancel(order: Annotated[str, typer.Argument(help="Order id.")], yes: YesOption = False,
+def cancel(order: OrderArg, yes: YesOption = False,
            as_json: JsonOption = False) -> None:
     """Cancel an open order; its funds come back. Goes through the server when one runs."""
     from alefctl.ids import parse_id
     from alefctl.workflows.trading.control import cancel_orders
     from alefctl.workflows.trading.funds import NotionalLimits
 
+    order = resolved("order", order)
     confirm(f"Cancel order {order}?", yes)
     limits = NotionalLimits.from_settings(state.settings().trading)
     done = cancel_orders(state.engine(), state.actor(), [parse_id(order, field="order")], limits)

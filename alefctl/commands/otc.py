@@ -7,11 +7,12 @@ from typing import Annotated
 import typer
 
 from alefctl.commands.common import JsonOption, command_errors, emit, emit_list, info, requires, state
+from alefctl.commands.refs import resolved
 from alefctl.workflows import policy
 
 app = typer.Typer(help="OTC orders of fixed-price tokens: list, approve, reject.",
                   no_args_is_help=True)
-OtcArg = Annotated[str, typer.Argument(help="OTC order id.")]
+OtcArg = Annotated[str, typer.Argument(help="OTC order id or id prefix.")]
 COLUMNS = ("id", "symbol", "email", "side", "quantity", "price", "total", "status")
 
 
@@ -36,8 +37,9 @@ def approve(otc: OtcArg, as_json: JsonOption = False) -> None:
     """Execute an OTC order against the treasury at the token's OTC price (admin)."""
     from alefctl.workflows.otc import approve_otc_order
 
+    otc_id = resolved("otc order", otc)
     with state.transaction() as (conn, actor):
-        done = approve_otc_order(conn, actor, otc)
+        done = approve_otc_order(conn, actor, otc_id)
     emit(done, as_json, lambda: info(f"OTC order executed as trade {done['trade_id']}"))
 
 
@@ -49,6 +51,7 @@ def reject(otc: OtcArg, reason: Annotated[str, typer.Option(help="Why.")],
     """Reject an OTC order; its locked funds come back (admin)."""
     from alefctl.workflows.otc import reject_otc_order
 
+    otc_id = resolved("otc order", otc)
     with state.transaction() as (conn, actor):
-        done = reject_otc_order(conn, actor, otc, reason)
+        done = reject_otc_order(conn, actor, otc_id, reason)
     emit(done, as_json, lambda: info("OTC order rejected; funds returned"))

@@ -16,6 +16,7 @@ from alefctl.commands.common import (
     state,
     table,
 )
+from alefctl.commands.refs import resolved_opt
 
 BREAK_COLUMNS = ("symbol", "kind", "email", "wallet", "db_balance", "chain_balance", "detail")
 FLIGHT_COLUMNS = ("symbol", "email", "db_balance", "chain_balance", "explained_by")
@@ -47,7 +48,7 @@ def reconcile(
     from alefctl.workflows.reconcile import reconcile as run_reconcile
 
     with open_chain(state.settings()) as client, chain_errors():
-        results = run_reconcile(state.engine(), state.actor(), client, token)
+        results = run_reconcile(state.engine(), state.actor(), client, resolved_opt("token", token))
     tokens = [r.to_dict() for r in results]
     data = {"ok": all(r.ok for r in results), "tokens": tokens}
     job_result(data, as_json=as_json, quiet=quiet, problems=_problems(tokens),

@@ -21,13 +21,14 @@ from alefctl.commands.common import (
     state,
     table,
 )
+from alefctl.commands.refs import resolved, resolved_all, resolved_opt
 
 if TYPE_CHECKING:
     from chain import ChainClient
 
 app = typer.Typer(help="Settlement: run the processor; list, show and retry trades' settlement.",
                   no_args_is_help=True)
-TradeArg = Annotated[str, typer.Argument(help="Trade id.")]
+TradeArg = Annotated[str, typer.Argument(help="Trade id or id prefix.")]
 COLUMNS = ("id", "symbol", "seller_email", "buyer_email", "quantity", "price", "settlement_status",
            "settlement_type", "settlement_attempts", "settlement_error", "created_at")
 HISTORY_COLUMNS = ("created_at", "from_status", "to_status", "attempt", "tx_hash", "error")
@@ -85,8 +86,9 @@ def list_(status: Annotated[str | None, typer.Option(
     """List trades with their settlement state: unsettled first, newest first (admin)."""
     from alefctl.workflows.settlement.admin import list_settlement_trades
 
+    token_id = resolved_opt("token", token)
     with state.transaction() as (conn, actor):
-        found = list_settlement_trades(conn, actor, status=status, token=token, user=user,
+        found = list_settlement_trades(conn, actor, status=status, token=token_id, user=user,
                                        limit=limit)
     rows = [[getattr(t, c) for c in COLUMNS] for t in found]
     emit([t.to_dict() for t in found], as_json, lambda: table("trades", COLUMNS, rows))
@@ -99,8 +101,9 @@ def show(trade: TradeArg, as_json: JsonOption = False) -> None:
     """Show a trade's settlement and every transition it went through (admin)."""
     from alefctl.workflows.settlement.admin import get_settlement_trade
 
+    trade_id = resolved("trade", trade)
     with state.transaction() as (conn, actor):
-        found = get_settlement_trade(conn, actor, trade)
+        found = get_settlement_trade(conn, actor, trade_id)
 
     def render() -> None:
         fields(f"trade {found['id']}", {k: v for k, v in found.items() if k != "history"})
@@ -113,7 +116,7 @@ def show(trade: TradeArg, as_json: JsonOption = False) -> None:
 @command_errors
 @requires("settlement.retry")
 def retry(trades: Annotated[list[str] | None, typer.Argument(
-              help="Trade ids; none with --all-failed.")] = None,
+              help="Trade ids or id prefixes; none with --all-failed.")] = None,
           all_failed: Annotated[bool, typer.Option("--all-failed", help="Every failed trade.")
                                 ] = False,
           as_json: JsonOption = False) -> None:
@@ -123,8 +126,9 @@ def retry(trades: Annotated[list[str] | None, typer.Argument(
 
     if bool(trades) == all_failed:
         raise InvalidInput("name trade ids, or pass --all-failed (not both)")
+    trade_ids = None if all_failed else resolved_all("trade", trades or [])
     with state.transaction() as (conn, actor):
-        retried = retry_failed_settlements(conn, actor, None if all_failed else trades)
+        retried = retry_failed_settlements(conn, actor, trade_ids)
     emit({"retried": retried}, as_json,
          lambda: info(f"{len(retried)} failed settlement(s) queued again"))
 

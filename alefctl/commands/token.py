@@ -22,10 +22,11 @@ from alefctl.commands.common import (
     state,
     table,
 )
+from alefctl.commands.refs import resolved, resolved_all
 
 app = typer.Typer(help="Tokens: create, deploy, offering, secondary trading, lifecycle.",
                   no_args_is_help=True)
-TokenArg = Annotated[str, typer.Argument(help="Token symbol or id.")]
+TokenArg = Annotated[str, typer.Argument(help="Token symbol, id or id prefix.")]
 LIST_COLUMNS = ("symbol", "name", "status", "trading_mode", "total_supply", "tokens_sold",
                 "total_raised", "price_per_token", "contract_address")
 
@@ -34,7 +35,7 @@ LIST_COLUMNS = ("symbol", "name", "status", "trading_mode", "total_supply", "tok
 @command_errors
 @requires("token.create")
 def create(
-    business: Annotated[str, typer.Option(help="Business id (must be active).")],
+    business: Annotated[str, typer.Option(help="Business id, id prefix or company name (must be active).")],
     name: Annotated[str, typer.Option("--name", help="Token name.")],
     symbol: Annotated[str, typer.Option(help="Upper-case symbol, at most 10 characters.")],
     supply: Annotated[str, typer.Option(help="Total supply in whole tokens.")],
@@ -53,8 +54,9 @@ def create(
     trading.default_fee_bps: an issuer does not set it."""
     from alefctl.workflows.tokens import NewToken, create_token
 
-    form = NewToken(business, name, symbol, supply, price, primary_pct, team_pct, reserve_pct,
-                    min_investment, currency, tick_size, decimals, parse_time(maturity, "maturity"))
+    form = NewToken(resolved("business", business), name, symbol, supply, price, primary_pct,
+                    team_pct, reserve_pct, min_investment, currency, tick_size, decimals,
+                    parse_time(maturity, "maturity"))
     with state.transaction() as (conn, actor):
         token = create_token(conn, actor, form, state.settings().trading.default_fee_bps)
     emit(token.to_dict(), as_json, lambda: info(f"token {token.symbol} created (draft)"))
@@ -80,8 +82,9 @@ def show(token: TokenArg, as_json: JsonOption = False) -> None:
     """Show a token: supply, sold, raised, contract addresses."""
     from alefctl.workflows.tokens import get_token
 
+    token_id = resolved("token", token)
     with state.transaction() as (conn, _actor):
-        found = get_token(conn, token)
+        found = get_token(conn, token_id)
     emit_object(found.symbol, found, as_json)
 
 
@@ -96,7 +99,7 @@ def deploy(token: TokenArg, as_json: JsonOption = False) -> None:
     actor = state.actor()
     info(f"deploying {token}: IdentityRegistry, Compliance, SecurityToken, 2 agent grants")
     with open_chain(state.settings()) as client:
-        result = deploy_token(state.engine(), actor, token, client)
+        result = deploy_token(state.engine(), actor, resolved("token", token), client)
 
     def render() -> None:
         if result["already_deployed"]:
@@ -121,8 +124,9 @@ def start_offering(
     """Open the primary offering of a deployed token (admin)."""
     from alefctl.workflows.lifecycle import start_offering as start
 
+    token_id = resolved("token", token)
     with state.transaction() as (conn, actor):
-        moved = start(conn, actor, token, parse_time(starts_at, "starts_at"),
+        moved = start(conn, actor, token_id, parse_time(starts_at, "starts_at"),
                       parse_time(ends_at, "ends_at"))
     emit(moved.to_dict(), as_json, lambda: info(
         f"{moved.symbol} offering open until {moved.primary_end.isoformat() if moved.primary_end else '?'}"))
@@ -136,8 +140,9 @@ def subscribe(token: TokenArg, quantity: Annotated[str, typer.Option(help="Token
     """Subscribe to a primary offering (investor; use --as)."""
     from alefctl.workflows.offering import subscribe as subscribe_tokens
 
+    token_id = resolved("token", token)
     with state.transaction() as (conn, actor):
-        allocation = subscribe_tokens(conn, actor, token, quantity)
+        allocation = subscribe_tokens(conn, actor, token_id, quantity)
     emit(allocation.to_dict(), as_json, lambda: info(
         f"subscribed {allocation.quantity} {allocation.symbol} for {allocation.amount} USD;"
         " awaiting payment confirmation"))
@@ -149,14 +154,16 @@ def subscribe(token: TokenArg, quantity: Annotated[str, typer.Option(help="Token
 def confirm_payment(
     token: TokenArg,
     allocation: Annotated[list[str] | None, typer.Option(
-        help="Only these allocation ids (repeatable); default: all pending.")] = None,
+        help="Only these allocation ids or id prefixes (repeatable); default: all pending.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Confirm pending allocations: tokens credited, mints queued (admin)."""
     from alefctl.workflows.offering import confirm_payments
 
+    token_id = resolved("token", token)
+    allocation_ids = None if allocation is None else resolved_all("allocation", allocation)
     with state.transaction() as (conn, actor):
-        confirmed = confirm_payments(conn, actor, token, allocation)
+        confirmed = confirm_payments(conn, actor, token_id, allocation_ids)
     emit([a.to_dict() for a in confirmed], as_json,
          lambda: info(f"confirmed {len(confirmed)} allocations"
                       f" ({sum(a.quantity for a in confirmed)} tokens); mints queued"))
@@ -169,9 +176,10 @@ def enable_secondary(token: TokenArg, yes: YesOption = False, as_json: JsonOptio
     """Go live: order book trading, treasury allocation, proceeds paid out (admin)."""
     from alefctl.workflows.lifecycle import enable_secondary as go_live
 
+    token_id = resolved("token", token)
     confirm(f"Enable secondary trading of {token} and pay out its escrow?", yes)
     with state.transaction() as (conn, actor):
-        result = go_live(conn, actor, token, state.settings().trading.success_fee_pct)
+        result = go_live(conn, actor, token_id, state.settings().trading.success_fee_pct)
     emit(result, as_json, lambda: info(
         f"{token} is trading; treasury allocation {result['treasury_allocation']} tokens,"
         f" success fee {result['success_fee']} USD, issuer proceeds {result['issuer_proceeds']} USD"))
@@ -187,8 +195,9 @@ def trading_mode(token: TokenArg,
     """Switch a trading token between the order book and fixed-price OTC (admin)."""
     from alefctl.workflows.otc import set_trading_mode
 
+    token_id = resolved("token", token)
     with state.transaction() as (conn, actor):
-        updated = set_trading_mode(conn, actor, token, mode, otc_price)
+        updated = set_trading_mode(conn, actor, token_id, mode, otc_price)
     emit(updated, as_json, lambda: info(f"{updated['symbol']} trades in {updated['trading_mode']}"))
 
 
@@ -201,8 +210,9 @@ def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per toke
     """Record the net asset value per token (admin or issuer)."""
     from alefctl.workflows.tokens import set_nav as record_nav
 
+    token_id = resolved("token", token)
     with state.transaction() as (conn, actor):
-        updated = record_nav(conn, actor, token, nav, parse_time(as_of, "as_of"))
+        updated = record_nav(conn, actor, token_id, nav, parse_time(as_of, "as_of"))
     emit(updated.to_dict(), as_json, lambda: info(f"{updated.symbol} NAV {updated.nav_per_token}"))
 
 
@@ -211,14 +221,15 @@ def _status_command(action: str, destructive: bool, doc: str) -> None:
         from alefctl.workflows.lifecycle import change_status, retire
         from alefctl.workflows.trading.funds import NotionalLimits
 
+        token_id = resolved("token", token)
         if destructive:
             confirm(f"{action.capitalize()} {token}? Its open orders are cancelled; this cannot"
                     " be undone.", yes)
             limits = NotionalLimits.from_settings(state.settings().trading)
-            moved = retire(state.engine(), state.actor(), token, action, limits)
+            moved = retire(state.engine(), state.actor(), token_id, action, limits)
         else:
             with state.transaction() as (conn, actor):
-                moved = change_status(conn, actor, token, action)
+                moved = change_status(conn, actor, token_id, action)
         emit(moved.to_dict(), as_json, lambda: info(f"{moved.symbol} is {moved.status}"))
 
     run.__doc__ = doc

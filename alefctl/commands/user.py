@@ -18,6 +18,7 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved
 
 app = typer.Typer(help="Users: create, list, show, activate, deactivate; API keys.",
                   no_args_is_help=True)
@@ -25,7 +26,7 @@ keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed, shown onc
                        no_args_is_help=True)
 app.add_typer(keys_app, name="api-key")
 
-UserArg = Annotated[str, typer.Argument(help="User id or email.")]
+UserArg = Annotated[str, typer.Argument(help="User id, id prefix or email.")]
 LIST_COLUMNS = ("email", "role", "kyc_status", "is_activated", "wallet_address", "fiat_balance")
 
 
@@ -71,8 +72,9 @@ def show(user: UserArg, as_json: JsonOption = False) -> None:
     """Show one user."""
     from alefctl.workflows.users import get_user
 
+    user_id = resolved("user", user)
     with state.transaction() as (conn, _actor):
-        found = get_user(conn, user)
+        found = get_user(conn, user_id)
     emit_object(found.email, found, as_json)
 
 
@@ -96,8 +98,9 @@ def deactivate(user: UserArg, yes: YesOption = False, as_json: JsonOption = Fals
 def _set_activation(user: str, activated: bool, as_json: bool) -> None:
     from alefctl.workflows.users import set_activation
 
+    user_id = resolved("user", user)
     with state.transaction() as (conn, actor):
-        updated, changed = set_activation(conn, actor, user, activated)
+        updated, changed = set_activation(conn, actor, user_id, activated)
     word = "activated" if activated else "deactivated"
     message = f"{updated.email} {word}" if changed else f"{updated.email} was already {word}"
     emit({**updated.to_dict(), "changed": changed}, as_json, lambda: info(message))
@@ -114,8 +117,9 @@ def key_create(
     """Create an API key; the secret is printed once and never stored."""
     from alefctl.workflows.api_keys import create_api_key
 
+    user_id = resolved("user", user)
     with state.transaction() as (conn, actor):
-        key, secret = create_api_key(conn, actor, user, name)
+        key, secret = create_api_key(conn, actor, user_id, name)
 
     def render() -> None:
         info(f"API key {key.key_prefix}… created for {user}; store it now, it is not shown again:")
@@ -128,16 +132,17 @@ def key_create(
 @command_errors
 @requires("api_key.manage")
 def key_revoke(
-    key: Annotated[str, typer.Argument(help="Key id or prefix (alef_...).")],
+    key: Annotated[str, typer.Argument(help="Key id, id prefix or key prefix (alef_...).")],
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Revoke an API key at once."""
     from alefctl.workflows.api_keys import revoke_api_key
 
+    key_id = resolved("api key", key)
     confirm(f"Revoke API key {key}?", yes)
     with state.transaction() as (conn, actor):
-        revoked, changed = revoke_api_key(conn, actor, key)
+        revoked, changed = revoke_api_key(conn, actor, key_id)
     message = f"revoked {revoked.key_prefix}" if changed else f"{revoked.key_prefix} was already revoked"
     emit({**revoked.to_dict(), "changed": changed}, as_json, lambda: info(message))
 
@@ -149,6 +154,7 @@ def key_list(user: UserArg, as_json: JsonOption = False) -> None:
     """List a user's API keys (prefixes only)."""
     from alefctl.workflows.api_keys import list_api_keys
 
+    user_id = resolved("user", user)
     with state.transaction() as (conn, actor):
-        keys = list_api_keys(conn, actor, user)
+        keys = list_api_keys(conn, actor, user_id)
     emit_list("API keys", ("key_prefix", "name", "created_at", "revoked_at"), keys, as_json)

@@ -19,13 +19,14 @@ from alefctl.commands.common import (
     stdout,
     table,
 )
+from alefctl.commands.refs import resolved
 
 if TYPE_CHECKING:
     from alefctl.workflows.approvals import ApprovalRequest
 
 app = typer.Typer(help="Fiat money in and out, and balances.", no_args_is_help=True)
 
-UserOpt = Annotated[str, typer.Option("--user", help="User id or email.")]
+UserOpt = Annotated[str, typer.Option("--user", help="User id, id prefix or email.")]
 AmountOpt = Annotated[str, typer.Option("--amount", help="USD amount, e.g. 1000.00.")]
 ReferenceOpt = Annotated[str | None, typer.Option(help="Bank reference or note.")]
 
@@ -40,8 +41,9 @@ def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
     from alefctl.workflows.wallet import Movement, submit_deposit
 
     threshold = state.settings().approvals.money_threshold_usd
+    user_id = resolved("user", user)
     with state.transaction() as (conn, actor):
-        outcome = submit_deposit(conn, actor, user, amount, reference, threshold=threshold)
+        outcome = submit_deposit(conn, actor, user_id, amount, reference, threshold=threshold)
     if not isinstance(outcome, Movement):
         _needs_second_admin(outcome, as_json)
         return
@@ -58,10 +60,11 @@ def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
     approvals.money_threshold_usd it is a request that another admin approves."""
     from alefctl.workflows.wallet import Movement, submit_withdrawal
 
+    user_id = resolved("user", user)
     confirm(f"Withdraw {amount} USD from {user}?", yes)
     threshold = state.settings().approvals.money_threshold_usd
     with state.transaction() as (conn, actor):
-        outcome = submit_withdrawal(conn, actor, user, amount, reference, threshold=threshold)
+        outcome = submit_withdrawal(conn, actor, user_id, amount, reference, threshold=threshold)
     if not isinstance(outcome, Movement):
         _needs_second_admin(outcome, as_json)
         return
@@ -86,8 +89,9 @@ def show(user: UserOpt, as_json: JsonOption = False) -> None:
     """Show a user's fiat, stablecoin and token balances and recent movements."""
     from alefctl.workflows.wallet import show_wallet
 
+    user_id = resolved("user", user)
     with state.transaction() as (conn, actor):
-        view = show_wallet(conn, actor, user)
+        view = show_wallet(conn, actor, user_id)
 
     def render() -> None:
         fields(view.email, {"fiat_balance": view.fiat_balance,

@@ -23,6 +23,7 @@ class AuditScreen(ConsoleScreen):
     """The append-only audit log; the filters apply as you type."""
 
     MODE = "audit"
+    READ_ACTION = "audit.read"
     BINDINGS = [Binding("slash", "focus_filter", "Filter"), Binding("escape", "focus_table", "Table")]
 
     def __init__(self) -> None:
@@ -48,7 +49,7 @@ class AuditScreen(ConsoleScreen):
                       done=self.show_rows, group="load", exclusive=True)
 
     def on_input_changed(self) -> None:
-        self.reload()
+        self.action_reload()
 
     def show_rows(self, rows: list[dict[str, Any]]) -> None:
         """Fill the table with the filtered rows."""

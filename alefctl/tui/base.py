@@ -14,17 +14,26 @@ from textual.worker import Worker, get_current_worker
 
 from alefctl.tui.services import describe_error
 from alefctl.tui.widgets import NavBar
+from alefctl.workflows import policy
 
 if TYPE_CHECKING:
     from alefctl.tui.services import ConsoleServices
+    from alefctl.workflows.actor import Actor
 
 T = TypeVar("T")
 
 
 class ConsoleScreen(Screen):
-    """Header, navigation, the screen's body and the footer; reloads when shown."""
+    """Header, navigation, the screen's body and the footer; reloads when shown.
+
+    Who sees what comes from the policy (workflows/policy.py) alone: a screen names the action
+    its data needs (READ_ACTION) and each of its keys the action it takes (KEY_ACTIONS, by the
+    binding's action name); a role the policy refuses does not see the screen, nor the key.
+    """
 
     MODE = ""
+    READ_ACTION = "console.open"
+    KEY_ACTIONS: dict[str, str] = {}
     BINDINGS = [Binding("ctrl+r", "reload", "Reload")]
     _last_problem: str | None = None
 
@@ -43,11 +52,40 @@ class ConsoleScreen(Screen):
         """The app's door to the workflows."""
         return self.app.services  # type: ignore[attr-defined]
 
+    @property
+    def actor(self) -> Actor | None:
+        """The acting user, once the app has resolved it (None before)."""
+        return self.app.actor  # type: ignore[attr-defined, no-any-return]
+
+    @property
+    def ready(self) -> bool:
+        """The acting user is known and may see this screen: its data may be loaded."""
+        return self.actor is not None and policy.may(self.actor, self.READ_ACTION)
+
+    def may(self, action: str) -> bool:
+        """Whether the acting user's role may take the action (True while it is not known yet:
+        the workflow still decides)."""
+        return self.actor is None or policy.may(self.actor, action)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide (and disable) a key whose action the role may not take."""
+        needed = self.KEY_ACTIONS.get(action)
+        return needed is None or self.may(needed)
+
     def on_screen_resume(self) -> None:
-        self.reload()
+        self.actor_known()
+
+    def actor_known(self) -> None:
+        """Show the keys and the data the acting user may see (the app calls it once it knows)."""
+        self.refresh_bindings()
+        for bar in self.query(NavBar):
+            bar.refresh()
+        if self.ready:
+            self.reload()
 
     def action_reload(self) -> None:
-        self.reload()
+        if self.ready:
+            self.reload()
 
     def reload(self) -> None:
         """Fetch the screen's data again (in a worker thread)."""

@@ -18,6 +18,8 @@ class BusinessesScreen(ConsoleScreen):
     """Registered businesses, oldest first."""
 
     MODE = "businesses"
+    READ_ACTION = "business.read"  # an issuer sees their own, read-only
+    KEY_ACTIONS = {"approve": "business.review", "reject": "business.review"}
     BINDINGS = [Binding("a", "approve", "Approve"), Binding("r", "reject", "Reject"),
                 Binding("f", "toggle_filter", "Pending/all")]
 

@@ -14,14 +14,27 @@ from alefctl.tui.widgets import fill_table, selected_key, status_text
 from alefctl.workflows.dividends.declaration import Dividend, DividendPayment, list_dividends, list_payments
 from alefctl.workflows.dividends.distribution import DistributionProgress
 from alefctl.workflows.dividends.review import approve, cancel
+from alefctl.workflows.transitions import DIVIDEND_FLOW
 
 PAYMENTS_SHOWN = 200
+# What a declaration in each status waits for: said instead of a dialog that cannot apply.
+NEXT_STEP = {
+    "draft": "it is a draft: the issuer must submit it first (alefctl dividend submit ID)",
+    "pending_approval": "it awaits approval: a approves it (an admin other than the declarer)",
+    "approved": "it is approved: d distributes it",
+    "distributing": "its distribution is under way: d resumes it",
+    "distributed": "it is distributed: nothing is left to do",
+    "cancelled": "it is cancelled: nothing is left to do",
+}
 
 
 class DividendsScreen(ConsoleScreen):
     """Declarations newest first; the highlighted one's payments below."""
 
     MODE = "dividends"
+    READ_ACTION = "dividend.read"  # an issuer sees their own tokens' dividends
+    KEY_ACTIONS = {"approve": "dividend.approve", "distribute": "dividend.distribute",
+                   "cancel_dividend": "dividend.cancel"}
     BINDINGS = [Binding("a", "approve", "Approve"), Binding("d", "distribute", "Distribute"),
                 Binding("x", "cancel_dividend", "Cancel dividend")]
 
@@ -81,7 +94,7 @@ class DividendsScreen(ConsoleScreen):
             for p in payments))
 
     def action_approve(self) -> None:
-        dividend = self._selected_dividend()
+        dividend = self._selected_dividend("approve", "approve")
         if dividend:
             self.confirm_then(ConfirmModal(_describe("Approve", dividend), "Approve"),
                               lambda _yes: self.run_call(
@@ -89,7 +102,7 @@ class DividendsScreen(ConsoleScreen):
                                   success=lambda d: f"{d.symbol} dividend approved"))
 
     def action_distribute(self) -> None:
-        dividend = self._selected_dividend()
+        dividend = self._selected_dividend("start_distribution", "distribute", also=("distributing",))
         if dividend:
             question = (_describe("Distribute", dividend) + f" The issuer is debited"
                         f" {dividend.funding_usd:,} USD.")
@@ -109,7 +122,7 @@ class DividendsScreen(ConsoleScreen):
                       success=lambda d: f"{d.symbol} dividend {d.status}: {d.paid_count} holders paid")
 
     def action_cancel_dividend(self) -> None:
-        dividend = self._selected_dividend()
+        dividend = self._selected_dividend("cancel", "cancel")
         if dividend:
             self.confirm_then(TextModal(_describe("Cancel", dividend) + " This cannot be undone."
                                         " Reason (optional):", required=False,
@@ -124,9 +137,21 @@ class DividendsScreen(ConsoleScreen):
     def _selected(self) -> str | None:
         return selected_key(self.query_one("#dividends-table", DataTable))
 
-    def _selected_dividend(self) -> Dividend | None:
+    def _selected_dividend(self, flow_action: str, verb: str,
+                           also: tuple[str, ...] = ()) -> Dividend | None:
+        """The highlighted declaration if its status allows the action (DIVIDEND_FLOW); else
+        a notice with its next step instead of a dialog."""
         dividend_id = self._selected()
-        return self.dividends.get(dividend_id) if dividend_id else None
+        dividend = self.dividends.get(dividend_id) if dividend_id else None
+        if dividend is None:
+            self.notify("No dividend is highlighted.")
+            return None
+        if dividend.status not in (*DIVIDEND_FLOW[flow_action][0], *also):
+            self.notify(f"Cannot {verb} the {dividend.symbol} dividend:"
+                        f" {NEXT_STEP.get(dividend.status, dividend.status)}.",
+                        title="Not now", timeout=10)
+            return None
+        return dividend
 
 
 def _describe(verb: str, dividend: Dividend) -> str:

@@ -25,6 +25,7 @@ class KycQueueScreen(ConsoleScreen):
     """Applications by submission time; enter opens one (which starts its review)."""
 
     MODE = "kyc"
+    READ_ACTION = "kyc.review"
     BINDINGS = [Binding("f", "toggle_filter", "Open/all")]
 
     def __init__(self) -> None:
@@ -64,6 +65,7 @@ class KycReviewScreen(ConsoleScreen):
     """One application with its personal data: approve with a level, or reject with a reason."""
 
     MODE = "kyc"
+    READ_ACTION = "kyc.review"
     BINDINGS = [Binding("a", "approve", "Approve"), Binding("r", "reject", "Reject"),
                 Binding("escape", "back", "Back")]
 

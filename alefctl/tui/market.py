@@ -24,8 +24,14 @@ class MarketScreen(ConsoleScreen):
     """Polls the database every second: `alefctl serve` commits every group of orders there."""
 
     MODE = "market"
+    READ_ACTION = "market.read"
+    KEY_ACTIONS = {"cancel_order": "order.cancel.others"}
     BINDINGS = [Binding("t", "pick_token", "Token"), Binding("x", "cancel_order", "Cancel order"),
                 Binding("o", "app.switch_mode('otc')", "OTC approvals")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders: dict[str, dict[str, Any]] = {}  # the open orders shown, by id
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="market-top"):
@@ -43,13 +49,21 @@ class MarketScreen(ConsoleScreen):
                 trades: DataTable[Any] = DataTable(id="trades", cursor_type="row")
                 trades.add_columns("time", "price", "qty", "taker")
                 yield trades
-        yield Static(f"Open orders · {ORDERS_NOTE}", classes="title")
+        yield Static(f"Open orders · {ORDERS_NOTE}", id="orders-title", classes="title")
         orders: DataTable[Any] = DataTable(id="orders", cursor_type="row")
         orders.add_columns("id", "investor", "side", "type", "price", "stop", "qty", "filled", "status")
         yield orders
 
     def on_mount(self) -> None:
         self.set_interval(POLL_SECONDS, self.poll)
+
+    def actor_known(self) -> None:
+        """Every user's open orders only for a role that may read them (admins)."""
+        for part in self.query("#orders-title, #orders"):
+            part.display = self.may("order.read.others")
+        if self.symbol and self.may("order.read.others"):
+            self.query_one("#orders", DataTable).focus()  # a token is picked: on to its orders
+        super().actor_known()
 
     @property
     def symbol(self) -> str | None:
@@ -58,8 +72,9 @@ class MarketScreen(ConsoleScreen):
 
     def poll(self) -> None:
         """Reload while shown."""
-        if self.is_current and self.symbol:
-            self.run_call(self.services.read, load_market, self.symbol, done=self.show_market,
+        if self.is_current and self.ready and self.symbol:
+            self.run_call(self.services.read, load_market, self.symbol,
+                          self.may("order.read.others"), done=self.show_market,
                           on_error=self.show_problem, group="poll", exclusive=True)
 
     def reload(self) -> None:
@@ -77,25 +92,31 @@ class MarketScreen(ConsoleScreen):
     def on_select_changed(self, event: Select.Changed) -> None:
         if isinstance(event.value, str):
             self.app.market_symbol = event.value  # type: ignore[attr-defined]
+            self.orders = {}
             self.poll()
+            # The keys act on the highlighted order: leave the picker for the orders.
+            self.query_one("#orders", DataTable).focus()
 
     def action_pick_token(self) -> None:
         self.query_one("#market-token", Select).focus()
 
     def action_cancel_order(self) -> None:
-        """Cancel the highlighted open order after a confirmation (its funds come back)."""
-        order_id = selected_key(self.query_one("#orders", DataTable))
-        if order_id is None:
-            self.notify("no open order to cancel", severity="warning")
+        """Cancel the highlighted open order after a confirmation naming it (its funds come back)."""
+        table = self.query_one("#orders", DataTable)
+        order = self.orders.get(selected_key(table) or "")
+        if order is None:
+            self.notify(f"{self.symbol or 'This token'} has no open order to cancel.")
             return
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self.run_call(self.services.cancel_order, order_id, done=lambda _: self.poll(),
-                              success="order cancelled; its funds are back")
-
-        self.app.push_screen(ConfirmModal(f"Cancel order {short_id(order_id)}?", "Cancel order"),
-                             answered)
+        if not table.has_focus:  # the highlighted row is the one the admin can see
+            table.focus()
+            self.notify("Highlight the order to cancel in Open orders, then press x again.")
+            return
+        order_id = str(order["id"])
+        self.confirm_then(ConfirmModal(f"Cancel {describe_order(order, self.symbol)}?"
+                                       " Its locked funds or tokens come back.", "Cancel order"),
+                          lambda _yes: self.run_call(
+                              self.services.cancel_order, order_id, done=lambda _: self.poll(),
+                              success="order cancelled; its funds are back"))
 
     def show_market(self, market: MarketView) -> None:
         """Ladder, chart, trades and orders of the latest poll."""
@@ -119,6 +140,7 @@ class MarketScreen(ConsoleScreen):
         fill_table(self.query_one("#trades", DataTable), (
             (str(t["id"]), (when(t["created_at"])[11:], t["price"], t["quantity"], t["taker_side"]))
             for t in market.trades))
+        self.orders = {str(o["id"]): o for o in market.orders}
         fill_table(self.query_one("#orders", DataTable), (
             (str(o["id"]), (short_id(o["id"]), o["email"], o["side"], o["order_type"], o["price"],
                             o["stop_price"], o["quantity"], o["filled_quantity"], o["status"]))
@@ -128,3 +150,14 @@ class MarketScreen(ConsoleScreen):
         """The last poll failed: say so in place, and notify once."""
         self.query_one("#market-summary", Static).update(f"[red]{message}[/red]")
         self.report_once(message)
+
+
+def describe_order(order: dict[str, Any], symbol: str | None) -> str:
+    """An order as a person reads it: investor, side, quantity, price, and its short id."""
+    price = order["price"] if order["price"] is not None else order["order_type"]
+    at = f"at {price:,} USD" if not isinstance(price, str) else f"({price})"
+    stop = f", stop {order['stop_price']:,}" if order["stop_price"] is not None else ""
+    left = order["quantity"] - order["filled_quantity"]
+    filled = f" ({left:,} left)" if order["filled_quantity"] else ""
+    return (f"{order['email']}'s {order['side']} of {order['quantity']:,} {symbol or ''}{filled}"
+            f" {at}{stop} (order {short_id(order['id'])})")

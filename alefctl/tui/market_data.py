@@ -46,8 +46,9 @@ class MarketView:
         return self.asks[0].price - self.bids[0].price if self.bids and self.asks else None
 
 
-def load_market(conn: Connection, symbol: str) -> MarketView:
-    """The token's book rebuilt from committed orders (the server's group commits), and its trades."""
+def load_market(conn: Connection, symbol: str, with_orders: bool = True) -> MarketView:
+    """The token's book rebuilt from committed orders (the server's group commits), its trades,
+    and (for a role that may read other users' orders) every open order."""
     token = get_token(conn, symbol)
     book = load_book(conn, token.id)
     depth = book.depth(LADDER_LEVELS)
@@ -60,7 +61,7 @@ def load_market(conn: Connection, symbol: str) -> MarketView:
     return MarketView(token.symbol, token.status, token.trading_mode, levels(depth.bids),
                       levels(depth.asks), None if last is None else last * tick,
                       recent_trades(conn, token.id, TRADES_SHOWN),
-                      dashboard.open_orders(conn, token.id))
+                      dashboard.open_orders(conn, token.id) if with_orders else [])
 
 
 def market_symbols(conn: Connection) -> list[str]:

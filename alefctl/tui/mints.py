@@ -20,6 +20,8 @@ class MintsScreen(ConsoleScreen):
     """Failed allocation mints; a retry puts them back in the chain worker's queue."""
 
     MODE = "mints"
+    READ_ACTION = "allocation.read"
+    KEY_ACTIONS = {"retry_selected": "mint.retry", "retry_all": "mint.retry"}
     BINDINGS = [Binding("r", "retry_selected", "Retry mint"),
                 Binding("R", "retry_all", "Retry all failed")]
 
@@ -52,6 +54,9 @@ class MintsScreen(ConsoleScreen):
             self._retry([uuid.UUID(allocation_id)])
 
     def action_retry_all(self) -> None:
+        if not self.failed_count:
+            self.notify("No mint has failed: nothing to retry.")
+            return
         self.confirm_then(ConfirmModal(f"Put all {self.failed_count} failed mints back in the"
                                        " queue?", "Retry all"), lambda _yes: self._retry(None))
 

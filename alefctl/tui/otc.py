@@ -17,6 +17,8 @@ class OtcScreen(ConsoleScreen):
     """Pending OTC orders of tokens in fixed_price_otc mode, oldest first."""
 
     MODE = "otc"
+    READ_ACTION = "otc.read"
+    KEY_ACTIONS = {"approve": "otc.review", "reject": "otc.review"}
     BINDINGS = [Binding("a", "approve", "Approve"), Binding("r", "reject", "Reject")]
 
     def compose_body(self) -> ComposeResult:

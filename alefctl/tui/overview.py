@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 POLL_SECONDS = 2.0
 RECENT_ACTIVITY = 15
-# (Attention field, label, the screen the tile opens; "" for a queue the console has no screen for)
+# (Attention field, label, the screen the tile opens); a tile shows when its screen does
 TILES = (
     ("kyc", "KYC applications awaiting review", "kyc"),
     ("businesses", "businesses awaiting approval", "businesses"),
@@ -29,15 +29,15 @@ TILES = (
     ("dividends", "dividends awaiting approval", "dividends"),
     ("alerts", "open surveillance alerts", "surveillance"),
     ("breakers", "circuit breakers tripped", "surveillance"),
-    ("approvals", "requests awaiting a second admin", ""),
+    ("approvals", "requests awaiting a second admin", "approvals"),
 )
-# The console has no approvals queue yet: the tile says where to decide them.
-APPROVALS_HINT = "four-eyes requests: alefctl approvals list, then approve ID or reject ID --reason"
 
 
-def overview_data(conn: Connection) -> tuple[dashboard.Attention, list[dict[str, Any]]]:
-    """The counts and the latest audit rows, in one transaction."""
-    return dashboard.attention(conn), dashboard.audit_log(conn, limit=RECENT_ACTIVITY)
+def overview_data(conn: Connection, with_activity: bool
+                  ) -> tuple[dashboard.Attention, list[dict[str, Any]]]:
+    """The counts and (for a role that may read the audit log) its latest rows, in one transaction."""
+    activity = dashboard.audit_log(conn, limit=RECENT_ACTIVITY) if with_activity else []
+    return dashboard.attention(conn), activity
 
 
 class OverviewScreen(ConsoleScreen):
@@ -50,7 +50,7 @@ class OverviewScreen(ConsoleScreen):
             for field, label, mode in TILES:
                 yield CountTile(label, mode, f"tile-{field}")
         yield Static("", id="overview-status", classes="status")
-        yield Static("Recent activity", classes="title")
+        yield Static("Recent activity", id="activity-title", classes="title")
         activity: DataTable[Any] = DataTable(id="activity", cursor_type="row")
         activity.add_columns("time (UTC)", "actor", "source", "action", "object", "object id")
         yield activity
@@ -60,11 +60,19 @@ class OverviewScreen(ConsoleScreen):
 
     def poll(self) -> None:
         """Reload while this screen is the one shown (no database load from hidden screens)."""
-        if self.is_current:
+        if self.is_current and self.ready:
             self.reload()
 
+    def actor_known(self) -> None:
+        """Only the counts whose queues the role may open; the activity only for audit readers."""
+        for field, _label, mode in TILES:
+            self.query_one(f"#tile-{field}").display = self.app.may_open(mode)  # type: ignore[attr-defined]
+        for part in self.query("#activity-title, #activity"):
+            part.display = self.may("audit.read")
+        super().actor_known()
+
     def reload(self) -> None:
-        self.run_call(self.services.read, overview_data, done=self.show_counts,
+        self.run_call(self.services.read, overview_data, self.may("audit.read"), done=self.show_counts,
                       on_error=self.show_problem, group="poll", exclusive=True)
 
     def show_counts(self, data: tuple[dashboard.Attention, list[dict[str, Any]]]) -> None:
@@ -86,7 +94,4 @@ class OverviewScreen(ConsoleScreen):
         self.report_once(message)
 
     def on_count_tile_opened(self, event: CountTile.Opened) -> None:
-        if event.mode:
-            self.app.switch_mode(event.mode)
-            return
-        self.notify(APPROVALS_HINT)
+        self.app.switch_mode(event.mode)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from alefctl.pii import PiiCipher
     from alefctl.settings import Settings
     from alefctl.workflows.actor import Actor
+    from alefctl.workflows.approvals import ApprovalRequest
     from alefctl.workflows.dividends.declaration import Dividend
     from alefctl.workflows.dividends.distribution import DistributionProgress
     from chain import ChainClient
@@ -118,7 +119,6 @@ class ConsoleServices:
         """Put failed settlements (the chosen ones, or all) back in the queue (admins)."""
         return self.call(_settlement_admin().retry_failed_settlements, trade_ids)
 
-
     def cancel_order(self, order_id: str) -> list[dict[str, Any]]:
         """Cancel an order; a running server applies it to its book (control.py)."""
         from alefctl.ids import parse_id
@@ -126,6 +126,43 @@ class ConsoleServices:
 
         return cancel_orders(self.engine, self.actor(), [parse_id(order_id, field="order")],
                              self.limits)
+
+    def preview(self, workflow: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """What workflow(conn, actor, ...) would do now, rolled back: nothing of it is kept (no
+        audit row either: rows are sealed at commit). For a confirmation that shows the outcome
+        the workflow itself computes, so the console repeats none of its rules."""
+        from alefctl.workflows.actor import resolve_actor
+
+        with self.engine.connect() as conn:
+            transaction = conn.begin()
+            try:
+                return workflow(conn, resolve_actor(conn, self.actor_email, SOURCE), *args, **kwargs)
+            finally:
+                transaction.rollback()
+
+    def approvals_queue(self, show_all: bool = False) -> list[ApprovalRequest]:
+        """Four-eyes requests awaiting a decision (pending or failed), oldest first; or the latest
+        of every status, newest first (admins)."""
+        from alefctl.workflows import approvals
+
+        with self.transaction() as (conn, actor):
+            if show_all:
+                return approvals.list_requests(conn, actor)
+            waiting = [found for status in approvals.OPEN_STATUSES
+                       for found in approvals.list_requests(conn, actor, status, limit=1000)]
+        return sorted(waiting, key=lambda found: (found.requested_at, str(found.id)))
+
+    def approve_request(self, request_id: str) -> ApprovalRequest:
+        """Approve another admin's request, which runs its operation once (workflows/approvals.py)."""
+        from alefctl.workflows import approvals
+
+        return approvals.approve(self.engine, self.actor(), request_id)
+
+    def reject_request(self, request_id: str, reason: str) -> ApprovalRequest:
+        """Turn a request down with a reason; nothing runs."""
+        from alefctl.workflows import approvals
+
+        return self.call(approvals.reject, request_id, reason)
 
     def otc_queue(self) -> list[dict[str, Any]]:
         """Pending OTC orders (admins)."""

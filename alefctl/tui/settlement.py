@@ -22,6 +22,8 @@ class SettlementScreen(ConsoleScreen):
     """The settlement queue, failed first; refreshed every two seconds while shown."""
 
     MODE = "settlement"
+    READ_ACTION = "settlement.read"
+    KEY_ACTIONS = {"retry_selected": "settlement.retry", "retry_all": "settlement.retry"}
     BINDINGS = [Binding("r", "retry_selected", "Retry trade"),
                 Binding("R", "retry_all", "Retry all failed")]
 
@@ -41,7 +43,7 @@ class SettlementScreen(ConsoleScreen):
 
     def poll(self) -> None:
         """Reload while shown."""
-        if self.is_current:
+        if self.is_current and self.ready:
             self.reload()
 
     def reload(self) -> None:
@@ -66,13 +68,20 @@ class SettlementScreen(ConsoleScreen):
     def action_retry_selected(self) -> None:
         trade_id = selected_key(self.query_one("#settlement-table", DataTable))
         if trade_id is None:
-            self.notify("No trade selected.", severity="warning")
+            self.notify("No settlement awaits a retry.")
+            return
+        if self.statuses.get(trade_id) != "failed":
+            self.notify(f"Only a failed settlement is retried; this one is"
+                        f" {self.statuses.get(trade_id)} and the settlement worker still has it.")
             return
         self.confirm_then(ConfirmModal(f"Retry the settlement of trade {trade_id}?", "Retry"),
                           lambda _yes: self._retry([trade_id]))
 
     def action_retry_all(self) -> None:
         failed = sum(1 for status in self.statuses.values() if status == "failed")
+        if not failed:
+            self.notify("No settlement has failed: nothing to retry.")
+            return
         self.confirm_then(ConfirmModal(f"Retry all {failed} failed settlements?", "Retry all"),
                           lambda _yes: self._retry(None))
 

@@ -17,6 +17,7 @@ class SurveillanceScreen(ConsoleScreen):
     """What market surveillance raised; no workflow resolves alerts yet, so nothing to act on."""
 
     MODE = "surveillance"
+    READ_ACTION = "order.read.others"  # alerts name users and their orders
 
     def compose_body(self) -> ComposeResult:
         yield Static("Open surveillance alerts", id="alerts-title", classes="title")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from textual.binding import Binding
@@ -10,9 +11,11 @@ from textual.widgets import DataTable
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.widgets import selected_key
-from alefctl.workflows.lifecycle import change_status, start_offering
+from alefctl.workflows import dashboard
+from alefctl.workflows.lifecycle import change_status, enable_secondary, start_offering
 from alefctl.workflows.offering import confirm_payments, reject_allocation
 from alefctl.workflows.tokens import set_nav
+from alefctl.workflows.transitions import TOKEN_FLOW
 
 DEPLOY_POLL_SECONDS = 0.5
 
@@ -29,13 +32,33 @@ class TokenActions(ConsoleScreen):
         Binding("m", "status('mature')", "Mature"), Binding("x", "status('delist')", "Delist"),
         Binding("k", "market", "Market"),
     ]
+    KEY_ACTIONS = {"deploy": "token.deploy", "start_offering": "token.lifecycle",
+                   "confirm_payments": "offering.confirm_payment",
+                   "reject_allocation": "allocation.reject", "enable_secondary": "token.lifecycle",
+                   "set_nav": "token.set_nav", "status": "token.lifecycle"}
     symbol: str
     view: Any
 
     def _then_reload(self, _result: Any) -> None:
         self.reload()
 
+    def _can(self, flow_action: str, verb: str) -> bool:
+        """Whether the token's status allows the action (TOKEN_FLOW); else a notice saying what
+        it needs, instead of a dialog."""
+        if self.view is None:
+            self.notify(f"{self.symbol} is still loading.")
+            return False
+        status = self.view.token.status
+        allowed = TOKEN_FLOW[flow_action][0]
+        if status not in allowed:
+            self.notify(f"Cannot {verb} {self.symbol}: it is {status}, and this needs"
+                        f" {' or '.join(allowed)}.", title="Not now", timeout=10)
+        return status in allowed
+
     def action_deploy(self) -> None:
+        if self.view is not None and self.view.token.contract_address:
+            self.notify(f"{self.symbol} is already deployed at {self.view.token.contract_address}.")
+            return
         self.confirm_then(ConfirmModal(
             f"Deploy {self.symbol}'s ERC-3643 suite? Five transactions on the configured chain,"
             " paid in gas by the platform signer.", "Deploy"), lambda _yes: self._deploy())
@@ -66,6 +89,12 @@ class TokenActions(ConsoleScreen):
         """Implemented by the detail screen."""
 
     def action_start_offering(self) -> None:
+        if not self._can("start_offering", "start the offering of"):
+            return
+        if not self.view.token.contract_address:
+            self.notify(f"{self.symbol} is not deployed yet: d deploys it, then o opens its"
+                        " offering.", title="Not now", timeout=10)
+            return
         self.confirm_then(ConfirmModal(f"Open {self.symbol}'s primary offering now, for the"
                                        " default 30 days?", "Start offering"),
                           lambda _yes: self.run_call(
@@ -74,6 +103,9 @@ class TokenActions(ConsoleScreen):
 
     def action_confirm_payments(self) -> None:
         pending = self.view.awaiting_payment if self.view else []
+        if not pending:
+            self.notify(f"No allocation of {self.symbol} awaits payment confirmation.")
+            return
         quantity = sum(a.quantity for a in pending)
         amount = sum(a.amount for a in pending)
         self.confirm_then(ConfirmModal(
@@ -96,13 +128,29 @@ class TokenActions(ConsoleScreen):
                               success=lambda a: f"allocation of {a.email} rejected and refunded"))
 
     def action_enable_secondary(self) -> None:
-        self.confirm_then(ConfirmModal(
-            f"Enable secondary trading of {self.symbol} and pay out its escrow to the issuer"
-            f" (less the {self.services.success_fee_pct}% success fee)?", "Go live"),
-            lambda _yes: self.run_call(
-                self.services.enable_secondary, self.symbol, done=self._then_reload,
-                success=lambda r: f"{self.symbol} is trading; issuer proceeds {r['issuer_proceeds']}"
-                                  f" USD, success fee {r['success_fee']} USD"))
+        """Go live after a confirmation showing what go-live will do, as the workflow computes it
+        (run and rolled back), and warning of mints not yet on-chain."""
+        if not self._can("enable_secondary", "take live"):
+            return
+        token_id = self.view.token.id
+
+        def preview() -> tuple[dict[str, Any], dict[str, int]]:
+            outcome = self.services.preview(enable_secondary, self.symbol,
+                                            self.services.success_fee_pct)
+            return outcome, self.services.read(dashboard.unminted_allocations, token_id)
+
+        self.run_call(preview, done=self._confirm_go_live,
+                      on_error=lambda message: self.notify(
+                          f"Cannot take {self.symbol} live yet: {message}", title="Not now",
+                          severity="warning", timeout=15))
+
+    def _confirm_go_live(self, preview: tuple[dict[str, Any], dict[str, int]]) -> None:
+        self.confirm_then(ConfirmModal(go_live_question(self.symbol, self.services.success_fee_pct,
+                                                        *preview), "Go live"),
+                          lambda _yes: self.run_call(
+                              self.services.enable_secondary, self.symbol, done=self._then_reload,
+                              success=lambda r: f"{self.symbol} is trading; issuer proceeds"
+                              f" {r['issuer_proceeds']} USD, success fee {r['success_fee']} USD"))
 
     def action_set_nav(self) -> None:
         self.confirm_then(TextModal(f"NAV per {self.symbol} token, USD", placeholder="e.g. 10.25",
@@ -112,6 +160,9 @@ class TokenActions(ConsoleScreen):
                               success=lambda t: f"{t.symbol} NAV {t.nav_per_token}"))
 
     def action_status(self, action: str) -> None:
+        if not self._can(action, action):
+            return
+
         def run(_yes: Any = True) -> None:
             self.run_call(self.services.call, change_status, self.symbol, action,
                           done=self._then_reload, success=lambda t: f"{t.symbol} is {t.status}")
@@ -124,3 +175,24 @@ class TokenActions(ConsoleScreen):
 
     def action_market(self) -> None:
         self.app.open_market(self.symbol)  # type: ignore[attr-defined]
+
+
+def go_live_question(symbol: str, fee_pct: Any, outcome: dict[str, Any],
+                     unminted: dict[str, int]) -> str:
+    """What go-live will do: sold, the treasury's allocation, the fee, the proceeds; and a
+    warning while mints are not yet on-chain (their holders' trades could not settle)."""
+    token = outcome["token"]
+    lines = [f"Take {symbol} live: secondary trading on the order book.", "",
+             f"  sold in the offering   {token['tokens_sold']:,} tokens, raised"
+             f" {Decimal(token['total_raised']):,} USD",
+             f"  treasury allocation    {outcome['treasury_allocation']:,} tokens (minted to the"
+             " treasury)",
+             f"  success fee            {outcome['success_fee']:,} USD ({fee_pct}%)",
+             f"  issuer proceeds        {outcome['issuer_proceeds']:,} USD (the escrow less the fee)",
+             f"  mints still pending    {sum(unminted.values()):,}"]
+    if unminted:
+        counts = ", ".join(f"{count} {status}" for status, count in sorted(unminted.items()))
+        lines += ["", f"Warning: {sum(unminted.values())} allocations are not on-chain yet"
+                  f" ({counts}). Their holders can trade, but those trades cannot settle on-chain"
+                  " until the mints complete (see the Mints screen)."]
+    return "\n".join(lines)

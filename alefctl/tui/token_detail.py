@@ -41,11 +41,13 @@ class TokenView:
     deploy_steps: list[dict[str, Any]]
 
 
-def load_token_view(conn: Connection, symbol: str) -> TokenView:
-    """The token, its holder count, pending allocations and deployment transactions."""
+def load_token_view(conn: Connection, symbol: str, with_allocations: bool = True) -> TokenView:
+    """The token, its holder count, pending allocations (for a role that may read investors'
+    allocations) and deployment transactions."""
     token = get_token(conn, symbol)
-    return TokenView(token, dashboard.holder_count(conn, token.id),
-                     list_allocations(conn, str(token.id), status="pending_payment"),
+    pending = (list_allocations(conn, str(token.id), status="pending_payment")
+               if with_allocations else [])
+    return TokenView(token, dashboard.holder_count(conn, token.id), pending,
                      dashboard.deploy_transactions(conn, token.id))
 
 
@@ -53,6 +55,7 @@ class TokenDetailScreen(TokenActions):
     """A token's figures and addresses; the footer lists what can be done to it."""
 
     MODE = "tokens"
+    READ_ACTION = "token.read"
     BINDINGS = [Binding("escape", "back", "Back")]
 
     def __init__(self, symbol: str):
@@ -64,7 +67,8 @@ class TokenDetailScreen(TokenActions):
         with Horizontal(id="token-panels"):
             yield Static("Loading…", id="token-facts", classes="panel")
             yield Static("", id="token-addresses", classes="panel")
-        yield Static("Allocations awaiting payment confirmation", classes="title")
+        yield Static("Allocations awaiting payment confirmation", id="allocations-title",
+                     classes="title")
         allocations: DataTable[Any] = DataTable(id="allocations-table", cursor_type="row")
         allocations.add_columns("id", "investor", "quantity", "price", "amount", "subscribed")
         yield allocations
@@ -74,9 +78,16 @@ class TokenDetailScreen(TokenActions):
         steps.add_columns("step", "tx hash", "status", "gas used")
         yield steps
 
+    def actor_known(self) -> None:
+        """Investors' allocations only for a role that may read them (admins)."""
+        for part in self.query("#allocations-title, #allocations-table"):
+            part.display = self.may("allocation.read")
+        super().actor_known()
+
     def reload(self) -> None:
-        self.run_call(self.services.read, load_token_view, self.symbol, done=self.show_view,
-                      group="load", exclusive=True)
+        self.run_call(self.services.read, load_token_view, self.symbol,
+                      self.may("allocation.read"), done=self.show_view, group="load",
+                      exclusive=True)
 
     def show_view(self, view: TokenView) -> None:
         """Render the token's figures, allocations and deployment."""

@@ -18,6 +18,7 @@ class TokensScreen(ConsoleScreen):
     """Tokens by symbol; `reserved` are tokens of allocations awaiting payment confirmation."""
 
     MODE = "tokens"
+    READ_ACTION = "token.read"
     BINDINGS = [Binding("k", "market", "Market")]
 
     def compose_body(self) -> ComposeResult:

@@ -36,9 +36,11 @@ class NavBar(Static):
         self.current = current
 
     def render(self) -> str:
-        """One line of `key title` entries."""
+        """One line of `key title` entries, of the screens the acting user may see."""
         parts = []
         for mode, key, title in NAVIGATION:
+            if not self.app.may_open(mode):  # type: ignore[attr-defined]
+                continue
             style = "reverse bold" if mode == self.current else "dim"
             parts.append(f"[@click=app.switch_mode('{mode}')][{style}] {key} {title} [/][/]")
         return " ".join(parts)

@@ -98,6 +98,16 @@ def deploy_transactions(conn: Connection, token_id: uuid.UUID) -> list[dict[str,
     return [dict(row._mapping) for row in rows]
 
 
+def unminted_allocations(conn: Connection, token_id: uuid.UUID) -> dict[str, int]:
+    """The token's confirmed allocations not yet minted on-chain, counted by on_chain_status
+    (pending, minting, failed); empty when every one is minted."""
+    rows = conn.execute(text(
+        "SELECT on_chain_status, count(*) FROM token_allocations WHERE token_id = :t"
+        " AND status = 'confirmed' AND on_chain_status <> 'minted' GROUP BY on_chain_status"),
+        {"t": token_id})
+    return {status: count for status, count in rows}
+
+
 def open_orders(conn: Connection, token_id: uuid.UUID, limit: int = 200) -> list[dict[str, Any]]:
     """Every user's open orders and pending stops of a token, in time priority."""
     rows = conn.execute(text(

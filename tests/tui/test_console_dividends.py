@@ -80,3 +80,22 @@ async def test_cancel_asks_first(engine, platform, chain_client, console_as) -> 
         await press_and_answer(pilot, app, "x", *"wrong amount", "enter")
         await until(pilot, lambda: "cancelled" in rows(table)[0])
     assert dividend_state(engine, dividend_id)[0] == "cancelled"
+
+
+async def test_a_draft_is_not_offered_for_approval(engine, platform, chain_client, console_as) -> None:  # noqa: ANN001
+    live_token(platform, chain_client, holders={"amira": 100})
+    with engine.begin() as conn:
+        draft = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="1.00"),
+                        fee_pct="1.00")
+    app = AlefConsole(console_as("admin@x.io"), start="dividends")
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#dividends-table", DataTable)
+        await until(pilot, lambda: table.row_count == 1)
+        screen = app.screen
+        for key, says in (("a", "Cannot approve the DATE dividend: it is a draft: the issuer must"
+                                " submit it first"),
+                          ("d", "Cannot distribute the DATE dividend: it is a draft")):
+            await pilot.press(key)  # no dialog: the next step instead
+            await until(pilot, lambda says=says: any(says in n.message for n in app._notifications))
+            assert app.screen is screen
+    assert dividend_state(engine, str(draft.id))[0] == "draft"

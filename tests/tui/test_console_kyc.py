@@ -11,6 +11,7 @@ from tui_helpers import SIZE, rows, until
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.kyc import KycReviewScreen
 from alefctl.tui.modals import ChoiceModal, TextModal
+from alefctl.tui.widgets import NavBar
 from alefctl.workflows.kyc import KycSubmission, submit_kyc
 
 pytestmark = pytest.mark.asyncio
@@ -81,9 +82,14 @@ async def test_reject_needs_a_reason(engine, platform, console_as) -> None:  # n
     assert audit_rows(engine, application_id)[-1] == ("kyc.reject", "console")
 
 
-async def test_an_issuer_is_refused_with_a_notification(platform, console_as) -> None:  # noqa: ANN001
+async def test_an_issuer_does_not_see_the_kyc_queue(platform, console_as) -> None:  # noqa: ANN001
     applicant(platform)
     app = AlefConsole(console_as("issuer@x.io"), start="kyc")
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: any("may not do this" in n.message for n in app._notifications))
-        assert app.screen.query_one("#kyc-table", DataTable).row_count == 0
+        await until(pilot, lambda: app.actor is not None and app.current_mode == "overview")
+        await pilot.press("2")  # KYC's key: not this role's screen
+        await pilot.pause()
+        assert app.current_mode == "overview"
+        assert " 2 KYC " not in str(app.screen.query_one(NavBar).render())
+        assert not app.screen.query("#kyc-table")
+        assert [n.message for n in app._notifications] == []

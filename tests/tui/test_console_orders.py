@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from platform_builders import live_token
 from sqlalchemy import text
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Select
 from tui_helpers import SIZE, until
 
 from alefctl.db.system_users import treasury_id
@@ -82,3 +82,30 @@ async def test_otc_orders_are_approved_and_rejected(engine, platform, chain_clie
     assert {str(k): v for k, v in states.items()} == {
         str(first["id"]): "executed", str(second["id"]): "rejected"}
     assert sources == {"console"}
+
+
+async def test_after_picking_a_token_x_cancels_the_highlighted_order(engine, platform, chain_client,  # noqa: ANN001
+                                                                    console_as) -> None:  # noqa: ANN001
+    live_token(platform, chain_client, "DATE", {"alice": 50, "bob": 50})
+    first = placed(platform, "alice", "sell", 7, "12.00")
+    second = placed(platform, "bob", "sell", 3, "12.50")
+    app = AlefConsole(console_as("admin@x.io"), start="market")
+    async with app.run_test(size=SIZE) as pilot:
+        picker = app.screen.query_one("#market-token", Select)
+        orders = app.screen.query_one("#orders", DataTable)
+        await until(pilot, lambda: picker.has_focus and len(picker._options) > 1)
+        picker.value = "DATE"  # what picking it from the list does
+        await until(pilot, lambda: orders.row_count == 2)
+        assert orders.has_focus  # the keys now act on the orders, not on the picker
+        app.screen.query_one("#trades", DataTable).focus()
+        await pilot.press("x")  # from another table: no dialog, the orders get the focus
+        await until(pilot, lambda: orders.has_focus
+                    and any("then press x again" in n.message for n in app._notifications))
+        await pilot.press("down", "x")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert app.screen.question.startswith("Cancel bob@x.io's sell of 3 DATE at 12.50 USD (order")
+        await pilot.press("y")
+        await until(pilot, lambda: orders.row_count == 1)
+    with engine.connect() as conn:
+        states = dict(conn.execute(text("SELECT id::text, status FROM orders")).all())
+    assert states == {str(first["id"]): "open", str(second["id"]): "cancelled"}

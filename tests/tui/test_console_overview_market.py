@@ -8,6 +8,7 @@ from tui_builders import busy_platform, place
 from tui_helpers import SIZE, rows, until
 
 from alefctl.tui.app import AlefConsole
+from alefctl.tui.approvals import ApprovalsScreen
 from alefctl.tui.market import MarketScreen
 from alefctl.tui.mints import MintsScreen
 from alefctl.tui.modals import TextViewModal
@@ -32,9 +33,11 @@ async def test_overview_counts_open_their_queues(busy, console_as) -> None:  # n
         tiles = {field: app.screen.query_one(f"#tile-{field}", CountTile) for field, _, _ in TILES}
         await until(pilot, lambda: all(t.count is not None for t in tiles.values()))
         assert {field: tile.count for field, tile in tiles.items()} == EXPECTED_COUNTS
-        tiles["approvals"].focus()  # no console queue yet: it says which command decides them
+        tiles["approvals"].focus()
         await pilot.press("enter")
-        await until(pilot, lambda: any("alefctl approvals" in n.message for n in app._notifications))
+        await until(pilot, lambda: isinstance(app.screen, ApprovalsScreen)
+                    and app.screen.query_one("#approvals-table", DataTable).row_count == 1)
+        await pilot.press("1")
         tiles["mints"].focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, MintsScreen)

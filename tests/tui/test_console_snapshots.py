@@ -10,14 +10,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from sqlalchemy import text
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
-from tui_builders import busy_platform
+from tui_builders import busy_platform, offering_with_confirmed_allocations
 from tui_helpers import SIZE, until
 from tui_snapshot import assert_snapshot
 
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.kyc import KycReviewScreen
+from alefctl.tui.modals import ConfirmModal
 from alefctl.tui.overview import RECENT_ACTIVITY
 from alefctl.tui.token_detail import TokenDetailScreen
 from alefctl.tui.widgets import CountTile
@@ -87,6 +89,10 @@ async def mints(pilot: Pilot) -> None:
     await until(pilot, lambda: rows_of(pilot, "mints-table") == 1)
 
 
+async def approvals(pilot: Pilot) -> None:
+    await until(pilot, lambda: rows_of(pilot, "approvals-table") == 1)
+
+
 async def surveillance(pilot: Pilot) -> None:
     await until(pilot, lambda: rows_of(pilot, "alerts-table") == 1
                 and rows_of(pilot, "breakers-table") == 1)
@@ -99,7 +105,7 @@ SCREENS: dict[str, tuple[str, Callable[[Pilot], Awaitable[None]]]] = {
     "tokens": ("tokens", tokens), "token_detail": ("tokens", token_detail),
     "market": ("overview", market), "settlement": ("settlement", settlement),
     "dividends": ("dividends", dividends), "audit": ("audit", audit), "mints": ("mints", mints),
-    "surveillance": ("surveillance", surveillance),
+    "surveillance": ("surveillance", surveillance), "approvals": ("approvals", approvals),
 }
 
 
@@ -113,6 +119,8 @@ def busy(platform, tmp_path):  # noqa: ANN001, ANN201
         busy_platform(platform, client)
     finally:
         client.close()
+    with platform.engine.begin() as conn:  # an age that reads the same on every run
+        conn.execute(text("UPDATE approval_requests SET requested_at = now() - interval '125 min'"))
     return platform
 
 
@@ -124,3 +132,32 @@ async def test_screen_snapshot(name: str, busy, console_as, request) -> None:  #
         await until(pilot, lambda: app.sub_title.startswith("as admin@x.io"))
         await reach(pilot)
         await assert_snapshot(pilot, name, request.config)
+
+
+async def test_a_reviewers_overview_snapshot(busy, console_as, request) -> None:  # noqa: ANN001
+    """The overview as a KYC reviewer sees it: their tabs and counts, no audit activity."""
+    app = AlefConsole(console_as("reviewer@x.io"))
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.sub_title.startswith("as reviewer@x.io") and all(
+            t.count is not None for t in app.screen.query(CountTile) if t.display))
+        await assert_snapshot(pilot, "overview_reviewer", request.config)
+
+
+async def test_go_live_confirmation_snapshot(platform, tmp_path, console_as, request) -> None:  # noqa: ANN001
+    """Go-live's dialog over the token: what it will do, and the warning of mints not on-chain."""
+    import chain
+
+    client = chain.connect(data_dir=tmp_path / "chain")  # its own EVM: the same addresses each run
+    try:
+        offering_with_confirmed_allocations(platform, client)
+    finally:
+        client.close()
+    app = AlefConsole(console_as("admin@x.io"), start="tokens")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: app.actor is not None and rows_of(pilot, "tokens-table") == 1)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, TokenDetailScreen)
+                    and app.screen.view is not None)
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await assert_snapshot(pilot, "go_live_confirmation", request.config)

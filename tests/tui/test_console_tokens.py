@@ -8,6 +8,7 @@ import pytest
 from platform_builders import wallet_for
 from sqlalchemy import text
 from textual.widgets import DataTable
+from tui_builders import offering_with_confirmed_allocations
 from tui_helpers import SIZE, rows, until
 
 from alefctl.tui.app import AlefConsole
@@ -89,11 +90,43 @@ async def test_confirm_payments(engine, platform, console_as, chain_client) -> N
     assert sources(engine, "offering.confirm_payment") == ["console"]
 
 
-async def test_refusal_is_a_notification_not_a_crash(platform, console_as) -> None:  # noqa: ANN001
+async def test_actions_that_cannot_apply_say_the_next_step(platform, console_as) -> None:  # noqa: ANN001
     platform.draft_token("DATE")
     app = AlefConsole(console_as("admin@x.io"), start="tokens")
     async with app.run_test(size=SIZE) as pilot:
         detail = await open_token(pilot, app, "DATE")
-        await answer(pilot, app, "o", "y")  # not deployed: the workflow refuses
-        await until(pilot, lambda: any("not deployed" in n.message for n in app._notifications))
+        for key, says in (("o", "not deployed yet: d deploys it, then o opens its offering"),
+                          ("c", "No allocation of DATE awaits payment confirmation"),
+                          ("s", "Cannot take live DATE: it is draft, and this needs primary"),
+                          ("p", "Cannot pause DATE: it is draft, and this needs secondary")):
+            await pilot.press(key)  # no dialog: a notice with what it needs instead
+            await until(pilot, lambda says=says: any(says in n.message for n in app._notifications))
+            assert app.screen is detail
+        assert all(n.severity != "error" for n in app._notifications)
         assert detail.view.token.status == "draft"
+
+
+async def test_go_live_shows_what_will_happen(engine, platform, console_as, chain_client) -> None:  # noqa: ANN001
+    offering_with_confirmed_allocations(platform, chain_client)
+    app = AlefConsole(console_as("admin@x.io"), start="tokens")
+    async with app.run_test(size=SIZE) as pilot:
+        detail = await open_token(pilot, app, "DATE")
+        await pilot.press("s")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        question = app.screen.question
+        for line in ("sold in the offering   350 tokens, raised 3,500.00 USD",
+                     "treasury allocation    500 tokens", "success fee            70.00 USD (2%)",
+                     "issuer proceeds        3,430.00 USD", "mints still pending    2",
+                     "Warning: 2 allocations are not on-chain yet (2 pending)"):
+            assert line in question
+        assert sources(engine, "token.enable_secondary") == []  # the preview kept nothing
+        await pilot.press("n")
+        await until(pilot, lambda: app.screen is detail)
+        assert detail.view.token.status == "primary"
+        await answer(pilot, app, "s", "y")
+        await until(pilot, lambda: detail.view.token.status == "secondary")
+    assert sources(engine, "token.enable_secondary") == ["console"]
+    with engine.begin() as conn:
+        fees = conn.execute(text("SELECT count(*) FROM audit_logs WHERE action ="
+                                 " 'token.pay_out_escrow'")).scalar_one()
+    assert fees == 1

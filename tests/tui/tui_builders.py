@@ -16,7 +16,7 @@ from alefctl.workflows.dividends.declaration import NewDividend, declare
 from alefctl.workflows.dividends.review import submit
 from alefctl.workflows.kyc import KycSubmission, submit_kyc
 from alefctl.workflows.lifecycle import start_offering
-from alefctl.workflows.offering import subscribe
+from alefctl.workflows.offering import confirm_payments, subscribe
 from alefctl.workflows.onchain.deploy import deploy_token
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.trading.books import Books, load_books
@@ -50,6 +50,21 @@ def failed_trade(platform, symbol: str = "DATE") -> str:  # noqa: ANN001
             "UPDATE trades SET settlement_status = 'failed', settlement_attempts = 5,"
             " settlement_error = 'free on-chain balance does not cover 10' WHERE buy_order_id = :o"
             " RETURNING id"), {"o": bought["id"]}).scalar_one())
+
+
+def offering_with_confirmed_allocations(platform, chain_client) -> None:  # noqa: ANN001
+    """DATE in its offering, 350 tokens sold and paid; their mints not run (no chain worker)."""
+    engine = platform.engine
+    platform.draft_token("DATE")
+    deploy_token(engine, platform.admin, "DATE", chain_client)
+    with engine.begin() as conn:
+        start_offering(conn, platform.admin, "DATE")
+    for name, quantity in (("amira", 100), ("omar", 250)):
+        investor = platform.approved(name, wallet=wallet_for(name), fiat="50000")
+        with engine.begin() as conn:
+            subscribe(conn, investor, "DATE", quantity)
+    with engine.begin() as conn:
+        confirm_payments(conn, platform.admin, "DATE")
 
 
 def busy_platform(platform, chain_client) -> None:  # noqa: ANN001
