@@ -85,6 +85,17 @@ class ApprovalSettings(BaseModel):
         " USD is a request that another admin must approve (alefctl approvals)")
 
 
+class JobSettings(BaseModel):
+    """When a background job counts as stuck (`alefctl check`, no_stuck_jobs; the console)."""
+
+    settlement_stuck_minutes: int = Field(
+        5, ge=1, description="a trade still pending or processing settlement this many minutes"
+        " after it was made is stuck")
+    mint_stuck_minutes: int = Field(
+        15, ge=1, description="a confirmed allocation or paid token dividend still pending or"
+        " minting this many minutes after its last change is stuck")
+
+
 class ServerSettings(BaseModel):
     """The long-running alefctl serve process."""
 
@@ -120,6 +131,7 @@ class Settings(BaseSettings):
     trading: TradingSettings = Field(default_factory=TradingSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    jobs: JobSettings = Field(default_factory=JobSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -106,6 +106,9 @@ def test_commands_on_the_embedded_database_connect_as_the_app_role(tmp_path: Pat
     env["ALEF_HOME"] = str(tmp_path / "home")
     alefctl = [sys.executable, "-m", "alefctl"]
     try:
+        init = subprocess.run([*alefctl, "db", "init"], env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert init.returncode == 0, init.stderr
         created = subprocess.run([*alefctl, "user", "create", "--email", "p@x.io", "--name", "P",
                                   "--json"], env=env, capture_output=True, text=True, timeout=120)
         assert created.returncode == 0, created.stderr

@@ -15,7 +15,7 @@ from test_dividends import approved, draft_token, paying_token
 from alefctl.db.system_users import treasury_id
 from alefctl.ids import new_id
 from alefctl.workflows.dividends.distribution import distribute
-from alefctl.workflows.invariants import INVARIANTS, run_checks
+from alefctl.workflows.invariants import CHECKS, run_checks
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
 from alefctl.workflows.money import credit_tokens
 from alefctl.workflows.offering import confirm_payments, reject_allocation, subscribe
@@ -81,7 +81,7 @@ def test_every_check_holds_after_the_real_money_paths(platform, cli) -> None:  #
     assert failures(platform) == {}
     result = cli("check")
     assert result.exit_code == 0, result.stdout + result.stderr
-    assert f"all {len(INVARIANTS)} checks hold" in result.stderr
+    assert f"all {len(CHECKS)} checks hold" in result.stderr
 
 
 def _plant_escrow(conn: Connection, ids: dict) -> str:
@@ -166,6 +166,26 @@ def _plant_unbooked_approval(conn: Connection, ids: dict) -> str:
     return str(request_id)
 
 
+def _plant_failed_settlement(conn: Connection, ids: dict) -> str:
+    trade_id = _plant_trade_without_history(conn, ids)
+    conn.execute(text("UPDATE trades SET settlement_status = 'failed', settlement_attempts = 5,"
+                      " settlement_error = 'refused by the token' WHERE id = :id"), {"id": trade_id})
+    return trade_id
+
+
+def _plant_failed_mint(conn: Connection, ids: dict) -> str:
+    conn.execute(text("UPDATE token_allocations SET on_chain_status = 'failed', on_chain_error ="
+                      " 'wallet frozen' WHERE user_id = :u"), {"u": ids["bob"]})
+    return "bob@x.io"
+
+
+def _plant_stuck_settlement(conn: Connection, ids: dict) -> str:
+    trade_id = _plant_trade_without_history(conn, ids)
+    conn.execute(text("UPDATE trades SET created_at = now() - interval '6 minutes' WHERE id = :id"),
+                 {"id": trade_id})
+    return trade_id
+
+
 PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "dollars_conserved": _plant_escrow,
     "user_fiat_ledger": _plant_fiat_move,
@@ -178,11 +198,14 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "no_negative_amounts": _plant_negative,
     "dividend_totals_match_payments": _plant_dividend_total,
     "approvals_executed_once": _plant_unbooked_approval,
+    "no_failed_settlements": _plant_failed_settlement,
+    "no_failed_mints": _plant_failed_mint,
+    "no_stuck_jobs": _plant_stuck_settlement,
 }
 
 
 def test_every_invariant_has_a_planted_violation() -> None:
-    assert sorted(PLANTS) == sorted(inv.name for inv in INVARIANTS)
+    assert sorted(PLANTS) == sorted(check.name for check in CHECKS)
 
 
 @pytest.fixture
@@ -213,7 +236,7 @@ def test_check_command_exit_codes_and_json(platform, base, cli) -> None:  # noqa
     broken = cli("check")
     assert broken.exit_code == 1
     assert "trades_have_settlement_history" in broken.stdout and trade_id in broken.stdout
-    assert f"1 of {len(INVARIANTS)} checks failed" in broken.stderr
+    assert f"1 of {len(CHECKS)} checks failed" in broken.stderr
     as_json = cli("check", "--json")
     assert as_json.exit_code == 1
     data = json.loads(as_json.stdout)
@@ -225,3 +248,24 @@ def test_check_command_exit_codes_and_json(platform, base, cli) -> None:  # noqa
     assert cli("check", "--only", "nonsense").exit_code == 2
     investor = cli.as_user("alice@x.io")("check")
     assert investor.exit_code == 4
+
+
+def test_stuck_thresholds_come_from_the_settings(platform, base, cli) -> None:  # noqa: ANN001
+    with platform.engine.begin() as conn:
+        trade_id = _plant_stuck_settlement(conn, base)
+        conn.execute(text("INSERT INTO trade_settlement_history (id, trade_id, to_status)"
+                          " VALUES (:id, :t, 'pending')"), {"id": new_id(), "t": trade_id})
+    stuck = cli("check", "--quiet")
+    assert stuck.exit_code == 1 and stuck.stdout == ""
+    [line] = stuck.stderr.splitlines()
+    assert line.startswith("check no_stuck_jobs: job settlement") and trade_id in line
+    assert "waiting_minutes 6" in line
+    patient = cli("check", "--quiet", ALEF_JOBS_SETTLEMENT_STUCK_MINUTES="10")
+    assert (patient.exit_code, patient.stdout, patient.stderr) == (0, "", "")
+    with platform.engine.begin() as conn:  # alice's allocation waits for its mint
+        conn.execute(text("UPDATE token_allocations SET updated_at = now() - interval '16 minutes'"
+                          " WHERE user_id = :u"), {"u": base["alice"]})
+    mints = cli("check", "--quiet", ALEF_JOBS_SETTLEMENT_STUCK_MINUTES="10")
+    assert mints.exit_code == 1 and "job allocation_mint" in mints.stderr
+    assert cli("check", ALEF_JOBS_SETTLEMENT_STUCK_MINUTES="10",
+               ALEF_JOBS_MINT_STUCK_MINUTES="20").exit_code == 0

@@ -40,3 +40,16 @@ def test_demo_prints_a_summary(cli) -> None:  # noqa: ANN001
     assert result.exit_code == 0, result.stderr
     assert "deposited 105,000.00 USD across 5 investors" in result.stdout
     assert "database vs chain" in result.stdout
+
+
+def test_demo_on_a_new_platform_creates_its_first_admin(cli, empty_db_url: str) -> None:  # noqa: ANN001
+    from pathlib import Path
+
+    fresh = {"ALEF_DATABASE_URL": empty_db_url, "ALEF_API_KEY": ""}
+    result = cli("demo", "--json", **fresh)
+    assert result.exit_code == 0, result.stderr
+    assert "created the first admin admin@localhost" in result.stderr
+    assert (Path(cli.env["ALEF_HOME"]) / "credentials").is_file()
+    assert cli.json("whoami", **fresh)["email"] == "admin@localhost"
+    quiet = cli("check", "--quiet", **fresh)  # the demo leaves nothing failed or stuck
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")

@@ -35,7 +35,11 @@ def _run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_embedded_server_is_started_initialized_and_shared(home) -> None:  # noqa: ANN001
-    first = _run(home, "user", "list", "--json")  # starts the server and applies the schema
+    missing = _run(home, "user", "list", "--json")  # only db init (or demo) creates a database
+    assert missing.returncode == 6 and "alefctl db init" in missing.stderr
+    created = _run(home, "db", "init")  # starts the server and applies the schema
+    assert created.returncode == 0, created.stderr
+    first = _run(home, "user", "list", "--json")
     assert first.returncode == 0, first.stderr
     assert {u["email"] for u in json.loads(first.stdout)} >= {"treasury@system.alefctl"}
     status = json.loads(_run(home, "db", "status", "--json").stdout)
@@ -76,7 +80,7 @@ def test_embedded_server_is_started_initialized_and_shared(home) -> None:  # noq
 
 
 def test_an_embedded_database_behind_this_alefctl_is_brought_up_to_date(home) -> None:  # noqa: ANN001
-    assert _run(home, "user", "list", "--json").returncode == 0
+    assert _run(home, "db", "init").returncode == 0
     rewind = (  # as if the database had been made by the alefctl before the newest migration
         "from sqlalchemy import text\n"
         "from alefctl.settings import load_settings\n"

@@ -3,6 +3,7 @@ batches, the frozen-token guard, attempts and admin retry, crashes, and concurre
 
 from __future__ import annotations
 
+import json
 import threading
 
 import pytest
@@ -223,11 +224,13 @@ def test_settlement_commands(cli, platform, chain_client, market, tmp_path) -> N
     down = cli("settlement", "run", "--once", ALEF_CHAIN_RPC_URL="http://127.0.0.1:9")
     assert down.exit_code == 6 and "chain unavailable" in down.stderr
     assert trade_state(platform, blocked)["history"] == [(None, "pending", 0)]  # untouched
-    first = cli.json("settlement", "run", "--once")
+    run = cli("settlement", "run", "--once", "--json")  # an attempt failed: exit 1
+    first = json.loads(run.stdout)
+    assert run.exit_code == 1 and [f["trade_id"] for f in first["failures"]] == [blocked]
     assert (first["settled_on_chain"], first["retrying"], first["failed"]) == (1, 1, 0)
     assert [t["id"] for t in cli.json("settlement", "list", "--status", "pending")] == [blocked]
     for _ in range(4):
-        cli.json("settlement", "run", "--once")
+        assert cli("settlement", "run", "--once").exit_code == 1
     shown = cli.json("settlement", "show", blocked)
     assert shown["settlement_status"] == "failed" and len(shown["history"]) == 11
     human = cli("settlement", "list", "--token", "SET")

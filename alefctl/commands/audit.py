@@ -9,10 +9,12 @@ import typer
 
 from alefctl.commands.common import (
     JsonOption,
+    QuietOption,
     command_errors,
     emit,
     fields,
     info,
+    job_result,
     parse_time,
     requires,
     state,
@@ -29,7 +31,7 @@ LIST_COLUMNS = ("created_at", "actor_email", "source", "action", "object_type", 
 @app.command("verify")
 @command_errors
 @requires("audit.verify")
-def verify(as_json: JsonOption = False) -> None:
+def verify(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Walk the audit log's hash chain and recompute every row's hash.
 
     Exit code 0 when the chain is intact; 1 at the first row that does not match, named by its
@@ -39,7 +41,7 @@ def verify(as_json: JsonOption = False) -> None:
     {"ok", "rows", "head": {"seq", "hash"}, "first_break": null or {"kind", "seq", "id",
     "missing", "message"}}. Keep the head's hash somewhere else too: a chain rewritten from the
     changed row to its end can only be caught against a hash recorded before. Read-only and
-    safe for cron.
+    safe for cron (--quiet prints only the first break, on one line).
     """
     from alefctl.workflows.audit import verify_chain
 
@@ -54,9 +56,9 @@ def verify(as_json: JsonOption = False) -> None:
         info(f"audit chain intact: {report.rows} rows" if broken is None
              else f"audit chain broken: {broken.message}")
 
-    emit(data, as_json, render)
-    if not report.ok:
-        raise typer.Exit(1)
+    problems = [] if report.first_break is None else [
+        f"audit chain broken: {report.first_break.message}"]
+    job_result(data, as_json=as_json, quiet=quiet, problems=problems, render=render)
 
 
 @app.command("list")

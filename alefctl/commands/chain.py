@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, requires, state
+from alefctl.commands.common import (
+    JsonOption,
+    QuietOption,
+    command_errors,
+    emit,
+    fields,
+    info,
+    job_result,
+    requires,
+    state,
+)
 from alefctl.commands.refs import resolved
 
 app = typer.Typer(help="Chain: status, local anvil node, balances, on-chain jobs.",
@@ -53,8 +64,14 @@ def balance(token: Annotated[str, typer.Option(help="Token symbol or id.")],
 @requires("chain.work")
 def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (cron).")] = False,
          interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
-         as_json: JsonOption = False) -> None:
-    """Run the on-chain jobs: identity registration and minting of confirmed allocations."""
+         as_json: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Run the on-chain jobs: identity registration and minting of confirmed allocations and
+    token dividends.
+
+    Exit code 0 when the pass ran and no job failed; 1 when a job failed (naming each; fix the
+    cause, then `alefctl allocation retry`); 6 when the database or chain is unreachable.
+    Without --once the loop never exits for failed jobs.
+    """
     import time
 
     from alefctl.chain_access import open_chain
@@ -66,7 +83,10 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
             summary = ("another worker is running; nothing done" if report.busy else
                        f"minted {report.minted}, failed {report.failed},"
                        f" in flight {report.in_flight}, requeued {report.requeued}")
-            emit(report.to_dict(), as_json, lambda text=summary: info(text))
+            problems = [f"mint of {f['job']} {f['id']} failed: {f['error']}" for f in report.failures]
+            lines = "\n".join((summary, *problems))
+            job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=problems,
+                       render=functools.partial(info, lines), final=once)
             if once:
                 return
             time.sleep(interval)

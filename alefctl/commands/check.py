@@ -1,12 +1,21 @@
-"""`alefctl check`: the platform's invariants in SQL, for people and for cron."""
+"""`alefctl check`: the platform's invariants and its jobs' health in SQL, for people and cron."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, info, requires, state, table
+from alefctl.commands.common import (
+    JsonOption,
+    QuietOption,
+    command_errors,
+    info,
+    job_result,
+    requires,
+    state,
+    table,
+)
 
 
 @command_errors
@@ -15,16 +24,20 @@ def check(
     only: Annotated[list[str] | None, typer.Option(
         "--only", help="Run only this check (repeatable).")] = None,
     as_json: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
-    """Check the platform's invariants: money conserved, ledgers exact, locks and supply covered.
+    """Check the platform's invariants (money conserved, ledgers exact, locks and supply
+    covered) and its background jobs: no settlement or mint failed, none stuck longer than its
+    threshold (settings jobs.settlement_stuck_minutes, jobs.mint_stuck_minutes).
 
     Exit code 0 when every check holds; 1 when any fails, with the rows that break it printed
     (stdout; --json gives {"ok": false, "checks": [{"name", "ok", "description", "violations",
-    "truncated"}]}). Usage errors exit 2, an unreachable database 6. Read-only and safe for cron.
+    "truncated"}]}; --quiet prints only one line per offending row). Usage errors exit 2, an
+    unreachable database 6. Read-only and safe for cron.
     """
     from alefctl.workflows.invariants import run_checks_in_snapshot
 
-    results = run_checks_in_snapshot(state.engine(), state.actor(), only)
+    results = run_checks_in_snapshot(state.engine(), state.actor(), only, state.settings().jobs)
     failed = [result for result in results if not result.ok]
     data = {"ok": not failed, "checks": [result.to_dict() for result in results]}
 
@@ -39,6 +52,10 @@ def check(
         info(f"{len(failed)} of {len(results)} checks failed" if failed
              else f"all {len(results)} checks hold")
 
-    emit(data, as_json, render)
-    if failed:
-        raise typer.Exit(1)
+    problems = [f"check {r.name}: {_row(row)}" for r in failed for row in r.violations]
+    problems += [f"check {r.name}: more rows than shown" for r in failed if r.truncated]
+    job_result(data, as_json=as_json, quiet=quiet, problems=problems, render=render)
+
+
+def _row(row: dict[str, Any]) -> str:
+    return ", ".join(f"{key} {value}" for key, value in row.items() if value is not None)

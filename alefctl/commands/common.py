@@ -16,6 +16,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -36,6 +37,9 @@ stdout = Console(soft_wrap=True)
 stderr = Console(stderr=True, soft_wrap=True)
 F = TypeVar("F", bound=Callable[..., Any])
 FIRST_ADMIN_EMAIL = "admin@localhost"
+QuietOption = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="Print nothing when all is well; otherwise only the problems, one line"
+    " each on stderr (for cron, which mails any output).")]
 
 
 class State:
@@ -46,6 +50,7 @@ class State:
         self.config_file: Path | None = None
         self._settings: Settings | None = None
         self._engine: Engine | None = None
+        self._schema_checked = False
         self._actor: Actor | None = None
 
     def configure(self, *, home: Path | None, config: Path | None) -> None:
@@ -64,27 +69,29 @@ class State:
             self._settings = load_settings(self.config_file, **self.flags)
         return self._settings
 
-    def engine(self, *, check_schema: bool = True) -> Engine:
-        """The database engine; checks the schema is current (creating it on a new embedded db,
-        with its first admin, whose key becomes this user's credentials)."""
+    def engine(self, *, check_schema: bool = True, create: bool = False) -> Engine:
+        """The database engine; checks the schema is current. Only `db init` and `demo` pass
+        create: any other command on a data directory without its embedded database exits 6."""
         if self._engine is None:
             from alefctl.db import connect
 
-            self._engine = connect(self.settings())
-            if check_schema:
-                from alefctl.db.guard import ensure_schema_current
+            self._engine = connect(self.settings(), create=create)
+            self._schema_checked = False
+        if check_schema and not self._schema_checked:
+            from alefctl.db.guard import ensure_schema_current
 
-                ensure_schema_current(self._engine, self.settings())
-                _first_use(self._engine, self.settings())
+            ensure_schema_current(self._engine, self.settings())
+            self._schema_checked = True
         return self._engine
 
     def schema_engine(self) -> Engine:
-        """The engine that may change the schema (`db init`): on the embedded database its
-        owner (commands otherwise connect as the application role), else the configured one."""
+        """The engine that may change the schema (`db init`, `demo`): on the embedded database
+        its owner (commands otherwise connect as the application role), creating the database if
+        there is none; else the configured one."""
         from alefctl.db.connection import connect, is_embedded
 
         if is_embedded(self.settings()):
-            return connect(self.settings(), owner=True)
+            return connect(self.settings(), owner=True, create=True)
         return self.engine(check_schema=False)
 
     def actor(self, *, check_schema: bool = True) -> Actor:
@@ -93,7 +100,7 @@ class State:
             from alefctl.credentials import api_key
             from alefctl.workflows.api_keys import authenticate
 
-            engine = self.engine(check_schema=check_schema)  # a first use saves a key first
+            engine = self.engine(check_schema=check_schema)
             secret, origin = api_key(self.settings())
             if secret is None:
                 raise PermissionDenied("no identity: run `alefctl login` (it reads an API key) or"
@@ -112,22 +119,6 @@ class State:
         actor = self.actor()
         with self.engine().begin() as conn:
             yield conn, actor
-
-
-def _first_use(engine: Engine, settings: Settings) -> None:
-    """On alefctl's own (embedded) database, a machine's first command creates the first admin
-    and keeps its key as this user's credentials, so the machine's owner needs no login."""
-    from alefctl.credentials import api_key, save_key
-    from alefctl.db.connection import is_embedded
-    from alefctl.workflows.api_keys import bootstrap_admin
-
-    if not is_embedded(settings) or api_key(settings)[0] is not None:
-        return
-    with engine.begin() as conn:
-        created = bootstrap_admin(conn, FIRST_ADMIN_EMAIL)
-    if created is not None:
-        path = save_key(settings, created[1], created[0])
-        info(f"created the first admin {created[0]}; its API key is saved in {path}")
 
 
 def requires(action: str, *, check_schema: bool = True) -> Callable[[F], F]:
@@ -165,6 +156,8 @@ def command_errors(fn: F) -> F:
             fail(exc)
         except KeyboardInterrupt:
             fail(AlefError("interrupted"))
+        except (typer.Exit, typer.Abort, click.ClickException):
+            raise  # a command's own exit code, or Click's usage error: not unexpected
         except Exception as exc:
             from alefctl.db.errors import database_error
 
@@ -236,6 +229,20 @@ def fail(exc: AlefError) -> None:
 def info(message: str) -> None:
     """A message for the person at the terminal (stderr, never mixed into the data)."""
     stderr.print(message, highlight=False)
+
+
+def job_result(data: Any, *, as_json: bool, quiet: bool, problems: Sequence[str],
+               render: Callable[[], None], final: bool = True) -> None:
+    """A job's outcome (the commands cron runs): the data as usual (JSON, or the human
+    rendering), or with --quiet (which wins over --json) only the problems, one line each on
+    stderr. The final outcome of a run exits 1 when there are problems."""
+    if quiet:
+        for problem in problems:
+            sys.stderr.write(problem.replace("\n", " ") + "\n")
+    else:
+        emit(data, as_json, render)
+    if problems and final:
+        raise typer.Exit(1)
 
 
 def emit(data: Any, as_json: bool, render: Callable[[], None]) -> None:

@@ -31,14 +31,33 @@ def init(
              " is an admin yet.")] = FIRST_ADMIN_EMAIL,
     as_json: JsonOption = False,
 ) -> None:
-    """Create the schema or apply pending migrations, the system users and the first admin
-    (idempotent). Once a platform has an admin, upgrading it needs an admin or operator."""
+    """Create the database (embedded: in ALEF_HOME), the schema or its pending migrations, the
+    system users and the first admin (idempotent). Once a platform has an admin, upgrading it
+    needs an admin or operator."""
+    data = initialize(admin_email)
+
+    def render() -> None:
+        if data["applied"]:
+            info(f"applied: {', '.join(data['applied'])}")
+        for email in data["created_users"]:
+            info(f"created system user {email}")
+        info(f"schema at version {data['version']}"
+             + ("" if data["applied"] else " (already up to date)"))
+        _show_first_admin(data["first_admin"])
+
+    emit(data, as_json, render)
+
+
+def initialize(admin_email: str = FIRST_ADMIN_EMAIL) -> dict[str, Any]:
+    """What `db init` does (also `demo` on a new platform): create the embedded database if there
+    is none, apply the schema, and on a platform with no admin create the first one and save its
+    key as this user's credentials."""
     from alefctl.db.schema import init_schema
     from alefctl.workflows.api_keys import bootstrap_admin, first_admin_needed
 
     from alefctl.db.connection import is_embedded
 
-    engine = state.schema_engine()  # the embedded database's owner: the app role may not
+    engine = state.schema_engine()  # the embedded database's owner (the app role may not), created
     with engine.begin() as conn:
         bootstrap = first_admin_needed(conn)
     if not bootstrap:
@@ -47,24 +66,16 @@ def init(
     with engine.begin() as conn:
         result = init_schema(conn)
         created = bootstrap_admin(conn, admin_email) if bootstrap else None
-    data: dict[str, Any] = {"version": result.version, "applied": result.applied,
-                            "created_users": result.created_users, "first_admin": None}
-    if created is not None:
-        data["first_admin"] = _keep_first_admin(*created)
+    return {"version": result.version, "applied": result.applied,
+            "created_users": result.created_users,
+            "first_admin": None if created is None else _keep_first_admin(*created)}
 
-    def render() -> None:
-        if result.applied:
-            info(f"applied: {', '.join(result.applied)}")
-        for email in result.created_users:
-            info(f"created system user {email}")
-        info(f"schema at version {result.version}"
-             + ("" if result.applied else " (already up to date)"))
-        if created is not None:
-            first = data["first_admin"]
-            stdout.print(f"first admin {first['email']}, API key (shown once): {first['api_key']}")
-            info(first["note"])
 
-    emit(data, as_json, render)
+def _show_first_admin(first: dict[str, Any] | None) -> None:
+    """The new first admin's key (on stdout: it is data, shown once) and where it was saved."""
+    if first is not None:
+        stdout.print(f"first admin {first['email']}, API key (shown once): {first['api_key']}")
+        info(first["note"])
 
 
 def _keep_first_admin(email: str, secret: str) -> dict[str, Any]:

@@ -3,15 +3,27 @@
 from __future__ import annotations
 
 from alefctl.commands.common import JsonOption, command_errors, emit, info, state, table
+from alefctl.commands.db import initialize
 
 
 @command_errors
 def demo(as_json: JsonOption = False) -> None:
-    """Run the demo scenario and print what it did."""
+    """Run the demo scenario and print what it did.
+
+    On a new data directory it first does what `alefctl db init` does: creates the embedded
+    database and the first admin (admin@localhost), whose key is saved as this user's
+    credentials."""
     from alefctl.demo import run_demo
+    from alefctl.workflows.api_keys import first_admin_needed
 
     settings = state.settings()
     info("alefctl demo: embedded PostgreSQL and EVM unless ALEF_DATABASE_URL / ALEF_CHAIN_RPC_URL")
+    with state.engine(check_schema=False, create=True).begin() as conn:
+        new_platform = first_admin_needed(conn)
+    if new_platform:
+        first = initialize()["first_admin"]
+        if first is not None:
+            info(f"created the first admin {first['email']}; {first['note']}")
     report = run_demo(state.engine(), settings, info)
 
     def render() -> None:

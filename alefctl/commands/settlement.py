@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from alefctl.commands.common import JsonOption, command_errors, emit, fields, info, requires, state, table
+from alefctl.commands.common import (
+    JsonOption,
+    QuietOption,
+    command_errors,
+    emit,
+    fields,
+    info,
+    job_result,
+    requires,
+    state,
+    table,
+)
 from alefctl.commands.refs import resolved, resolved_all, resolved_opt
 
 if TYPE_CHECKING:
@@ -30,14 +41,16 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
         interval: Annotated[float, typer.Option(min=0.1, help="Seconds between passes.")] = 5.0,
         batch_size: Annotated[int, typer.Option(min=1, help="Trades per batch (one transfer"
                                                 " per token per batch).")] = 10,
-        as_json: JsonOption = False) -> None:
+        as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Settle pending trades: off-chain fallback, else one batchForcedTransfer per token.
 
     Each pass first resolves trades a stopped run left 'processing' (asking the chain, so
     nothing is transferred twice), then settles the queue in batches, each trade tried once
     per pass. Safe to run from cron while `alefctl serve` (or another run) settles too.
-    Exit code 0 when the pass ran (failed attempts are in the output), 6 when the database or
-    the chain could not be reached (on-chain trades stay pending; safe to retry).
+    Exit code 0 when every trade the pass ran settled (or is in flight); 1 when an attempt
+    failed (the trade is retried by a later pass, or 'failed' after its last attempt: `settlement
+    retry`), naming each; 6 when the database or the chain could not be reached (on-chain trades
+    stay pending; safe to retry). Without --once the loop never exits for failed attempts.
     """
     import time
 
@@ -48,7 +61,12 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
         while True:
             report = drain_settlement(state.engine(), opener, batch_size=batch_size,
                                       actor=state.actor())
-            emit(report.to_dict(), as_json, functools.partial(info, report.summary()))
+            problems = [f"settlement of trade {f['trade_id']} failed"
+                        + (" (will be retried)" if f["status"] != "failed" else " (no attempts left)")
+                        + f": {f['error']}" for f in report.failures]
+            job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=problems,
+                       render=functools.partial(info, "\n".join((report.summary(), *problems))),
+                       final=once and not report.chain_error)
             if once:
                 if report.chain_error:  # on-chain trades wait: exit 6, safe to retry
                     raise Unavailable(f"chain unavailable: {report.chain_error}")

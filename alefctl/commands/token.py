@@ -8,6 +8,7 @@ import typer
 
 from alefctl.commands.common import (
     JsonOption,
+    QuietOption,
     YesOption,
     command_errors,
     confirm,
@@ -15,6 +16,7 @@ from alefctl.commands.common import (
     emit_list,
     emit_object,
     info,
+    job_result,
     parse_time,
     requires,
     state,
@@ -243,13 +245,13 @@ _status_command("delist", True, "Delist a token (admin).")
 @app.command("mature-due")
 @command_errors
 @requires("token.mature_due")
-def mature_due(as_json: JsonOption = False) -> None:
+def mature_due(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Mature every token past its maturity date (for cron; safe to run twice at once)."""
     from alefctl.workflows.lifecycle import mature_due as mature_all
     from alefctl.workflows.trading.funds import NotionalLimits
 
     limits = NotionalLimits.from_settings(state.settings().trading)
     matured = mature_all(state.engine(), state.actor(), limits)
-    emit([t.symbol for t in matured], as_json,
-         lambda: info(f"matured {len(matured)} tokens" + (
-             f": {', '.join(t.symbol for t in matured)}" if matured else "")))
+    job_result([t.symbol for t in matured], as_json=as_json, quiet=quiet, problems=[],
+               render=lambda: info(f"matured {len(matured)} tokens" + (
+                   f": {', '.join(t.symbol for t in matured)}" if matured else "")))

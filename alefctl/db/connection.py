@@ -17,13 +17,22 @@ def is_embedded(settings: Settings) -> bool:
     return settings.database.url is None
 
 
-def database_url(settings: Settings, *, owner: bool = False) -> str:
+def no_database(settings: Settings) -> Unavailable:
+    """The error of a data directory that has no embedded database (yet)."""
+    return Unavailable(f"no alefctl database in {settings.home}: create it with `alefctl db init`"
+                       " (or run `alefctl demo`), or set ALEF_HOME / ALEF_DATABASE_URL")
+
+
+def database_url(settings: Settings, *, owner: bool = False, create: bool = False) -> str:
     """The SQLAlchemy URL: the configured one (psycopg driver), else the embedded server's, as
-    the application role, or as the schema's owner (owner=True: `db init`, migrations). An
-    external database is reached as its URL says (README, "Database roles")."""
+    the application role, or as the schema's owner (owner=True: `db init`, migrations). The
+    embedded server is created only when asked (create=True: `db init`, `demo`). An external
+    database is reached as its URL says (README, "Database roles")."""
     if settings.database.url is None:
         from alefctl.db import embedded
 
+        if not create and not embedded.exists(settings.pgdata):
+            raise no_database(settings)
         try:
             return embedded.embedded_url(settings.pgdata, owner=owner)
         except Exception as exc:  # pgserver raises several types; all mean "not available"
@@ -35,17 +44,19 @@ def database_url(settings: Settings, *, owner: bool = False) -> str:
     return url
 
 
-def connect(settings: Settings, *, owner: bool = False) -> Engine:
+def connect(settings: Settings, *, owner: bool = False, create: bool = False) -> Engine:
     """Create the process's engine (on the embedded server: as the application role, unless
-    `owner`); fails with Unavailable if the server cannot be reached."""
+    `owner`); fails with Unavailable if the server cannot be reached, or if the embedded
+    database does not exist and create is not set."""
     from sqlalchemy import create_engine
 
     from alefctl.db.errors import database_error
 
+    url = database_url(settings, owner=owner, create=create)  # first: a missing database says so
     if is_embedded(settings) and not owner:
         _ensure_app_role(settings)
     engine = create_engine(
-        database_url(settings, owner=owner),
+        url,
         pool_size=settings.database.pool_size,
         pool_pre_ping=True,
         hide_parameters=True,  # a statement's values (names, documents) stay out of its errors

@@ -42,6 +42,11 @@ def running_socket_dir(pgdata: Path) -> Path | None:
     return Path(lines[4].strip())
 
 
+def exists(pgdata: Path) -> bool:
+    """True when pgdata holds a PostgreSQL cluster (made by `db init` or `demo`)."""
+    return (pgdata / "PG_VERSION").is_file()
+
+
 def embedded_url(pgdata: Path, *, owner: bool = True) -> str:
     """Start the embedded server if needed and return a SQLAlchemy URL to alefctl's database, as
     its owner (the superuser: schema changes) or as the application role (owner=False)."""

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 def ensure_schema_current(engine: Engine, settings: Settings) -> None:
     """Bring the embedded database (alefctl's own) to the current schema; an external database
-    behind this alefctl needs `db init`."""
-    from alefctl.db.connection import is_embedded
+    behind this alefctl needs `db init`, and so does an embedded one that has no schema yet."""
+    from alefctl.db.connection import is_embedded, no_database
     from alefctl.db.schema import current_version, init_schema, latest_version
 
     latest = latest_version()
@@ -25,7 +25,10 @@ def ensure_schema_current(engine: Engine, settings: Settings) -> None:
         owner = connect(settings, owner=True)
         try:
             with owner.begin() as conn:
-                if current_version(conn) < latest:
+                version = current_version(conn)
+                if version == 0:  # a server with no schema: `db init` or `demo` makes it
+                    raise no_database(settings)
+                if version < latest:
                     init_schema(conn)
                 version = current_version(conn)
         finally:

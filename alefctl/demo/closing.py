@@ -45,7 +45,7 @@ def settle_pay_and_verify(engine: Engine, report: DemoReport, client: ChainClien
     with engine.connect() as conn:
         checks = run_checks(conn, admin)
     failing = [check.name for check in checks if not check.ok]
-    report.step(f"check: {len(checks)} invariants, "
+    report.step(f"check: {len(checks)} invariants and job checks, "
                 + (f"violated: {', '.join(failing)}" if failing else "all hold"))
-    report.verified = not breaks and not failing
+    report.verified = all(result.ok for result in results) and not failing
 

@@ -25,6 +25,7 @@ TILES = (
     ("payments", "allocations awaiting payment confirmation", "tokens"),
     ("mints", "failed mints", "mints"),
     ("settlements", "failed or stuck settlements", "settlement"),
+    ("failed_settlements", "failed settlements", "settlement"),
     ("dividends", "dividends awaiting approval", "dividends"),
     ("alerts", "open surveillance alerts", "surveillance"),
     ("breakers", "circuit breakers tripped", "surveillance"),

@@ -12,16 +12,20 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.settings import JobSettings
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
-# A settlement still pending or processing after this long is shown as stuck (display only).
-STUCK_AFTER_MINUTES = 5
+# A settlement still pending or processing after this long is shown as stuck: the default of the
+# threshold `alefctl check` fails on (settings jobs.settlement_stuck_minutes).
+STUCK_AFTER_MINUTES: int = JobSettings.model_fields["settlement_stuck_minutes"].default
 ATTENTION_SQL = f"""
 SELECT
  (SELECT count(*) FROM kyc_applications WHERE status IN ('pending', 'in_review')) AS kyc,
  (SELECT count(*) FROM businesses WHERE status = 'pending') AS businesses,
  (SELECT count(*) FROM token_allocations WHERE status = 'pending_payment') AS payments,
  (SELECT count(*) FROM token_allocations WHERE on_chain_status = 'failed') AS mints,
+ (SELECT count(*) FROM trades WHERE settlement_status = 'failed') AS failed_settlements,
+ (SELECT count(*) FROM dividend_payments WHERE on_chain_status = 'failed') AS failed_dividend_mints,
  (SELECT count(*) FROM trades WHERE settlement_status = 'failed'
    OR (settlement_status IN ('pending', 'processing')
        AND created_at < now() - interval '{STUCK_AFTER_MINUTES} minutes')) AS settlements,
@@ -39,8 +43,10 @@ class Attention:
     kyc: int
     businesses: int
     payments: int
-    mints: int
-    settlements: int
+    mints: int  # failed allocation mints
+    failed_settlements: int
+    failed_dividend_mints: int  # token dividends whose mint failed
+    settlements: int  # failed, or pending longer than STUCK_AFTER_MINUTES
     dividends: int
     alerts: int
     breakers: int

@@ -1,4 +1,6 @@
-"""The platform's invariants, each a named SQL query returning the rows that break it.
+"""The platform's invariants, each a named SQL query returning the rows that break it, and the
+health of its background jobs (JOB_CHECKS: no settlement or mint failed, none waits longer than
+its stuck threshold, settings `jobs.*`), so that `alefctl check` fails on either.
 
 Sign convention: wallet_transactions.amount is signed from the user's side (+ credit, - debit),
 so a withdrawal is negative and sum(amount) of deposits and withdrawals is the net money in.
@@ -23,6 +25,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alefctl.errors import InvalidInput
+from alefctl.settings import JobSettings
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
@@ -205,28 +208,77 @@ INVARIANTS: tuple[Invariant, ...] = (
 )
 
 
-def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None) -> list[CheckResult]:
-    """Run every invariant (or the named ones) and return each with its offending rows (admins)."""
+JOB_CHECKS: tuple[Invariant, ...] = (
+    Invariant(
+        "no_failed_settlements",
+        "no trade's settlement has failed (fix the cause, then `alefctl settlement retry`)",
+        "SELECT t.id AS trade_id, k.symbol, t.quantity, t.price, t.settlement_attempts AS attempts,"
+        " t.settlement_error AS error FROM trades t JOIN tokens k ON k.id = t.token_id"
+        " WHERE t.settlement_status = 'failed' ORDER BY t.created_at, t.id",
+    ),
+    Invariant(
+        "no_failed_mints",
+        "no allocation or token-dividend mint has failed (fix the cause, then `alefctl allocation"
+        " retry`)",
+        "SELECT m.job, m.id, k.symbol, u.email, m.quantity, m.error FROM (SELECT 'allocation' AS job,"
+        " id, token_id, user_id, quantity, on_chain_error AS error, created_at"
+        " FROM token_allocations WHERE on_chain_status = 'failed' UNION ALL SELECT"
+        " 'token_dividend', p.id, d.token_id, p.user_id, p.token_quantity, p.on_chain_error,"
+        " p.created_at FROM dividend_payments p JOIN dividend_declarations d"
+        " ON d.id = p.dividend_id WHERE p.on_chain_status = 'failed') m"
+        " JOIN tokens k ON k.id = m.token_id JOIN users u ON u.id = m.user_id"
+        " ORDER BY m.created_at, m.id",
+    ),
+    Invariant(
+        "no_stuck_jobs",
+        "no settlement waits longer than jobs.settlement_stuck_minutes, no mint longer than"
+        " jobs.mint_stuck_minutes (is a worker running? `alefctl serve`, or cron)",
+        "SELECT j.job, j.id, k.symbol, j.status, floor(extract(epoch FROM now() - j.since) / 60)::int"
+        " AS waiting_minutes FROM (SELECT 'settlement' AS job, id, token_id,"
+        " settlement_status AS status, created_at AS since FROM trades"
+        " WHERE settlement_status IN ('pending', 'processing')"
+        " AND created_at < now() - make_interval(mins => :settlement_stuck_minutes)"
+        " UNION ALL SELECT 'allocation_mint', id, token_id, on_chain_status, updated_at"
+        " FROM token_allocations WHERE status = 'confirmed'"
+        " AND on_chain_status IN ('pending', 'minting')"
+        " AND updated_at < now() - make_interval(mins => :mint_stuck_minutes)"
+        " UNION ALL SELECT 'dividend_mint', p.id, d.token_id, p.on_chain_status, p.paid_at"
+        " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
+        " WHERE d.dividend_type = 'token' AND p.status = 'paid'"
+        " AND p.on_chain_status IN ('pending', 'minting')"
+        " AND p.paid_at < now() - make_interval(mins => :mint_stuck_minutes)) j"
+        " JOIN tokens k ON k.id = j.token_id WHERE k.contract_address IS NOT NULL"
+        " ORDER BY j.since, j.id",
+    ),
+)
+CHECKS = INVARIANTS + JOB_CHECKS
+
+
+def run_checks(conn: Connection, actor: Actor, names: list[str] | None = None,
+               jobs: JobSettings | None = None) -> list[CheckResult]:
+    """Run every check (or the named ones) and return each with its offending rows (admins);
+    `jobs` holds the stuck thresholds (default: the settings' defaults)."""
     policy.require(actor, "check.run")
-    unknown = sorted(set(names or ()) - {inv.name for inv in INVARIANTS})
+    unknown = sorted(set(names or ()) - {check.name for check in CHECKS})
     if unknown:
         raise InvalidInput(f"unknown check: {', '.join(unknown)}", field="names")
-    chosen = [inv for inv in INVARIANTS if names is None or inv.name in names]
+    chosen = [check for check in CHECKS if names is None or check.name in names]
+    thresholds = (jobs or JobSettings.model_validate({})).model_dump()
     results = []
     for invariant in chosen:
         rows = conn.execute(text(f"SELECT * FROM ({invariant.sql}) v LIMIT :n"),
-                            {"n": MAX_ROWS + 1}).mappings().all()
+                            {"n": MAX_ROWS + 1, **thresholds}).mappings().all()
         results.append(CheckResult(invariant.name, invariant.description,
                                    [dict(row) for row in rows[:MAX_ROWS]], len(rows) > MAX_ROWS))
     return results
 
 
-def run_checks_in_snapshot(engine: Engine, actor: Actor,
-                           names: list[str] | None = None) -> list[CheckResult]:
+def run_checks_in_snapshot(engine: Engine, actor: Actor, names: list[str] | None = None,
+                           jobs: JobSettings | None = None) -> list[CheckResult]:
     """run_checks in one read-only REPEATABLE READ snapshot, so that a concurrent transfer
     cannot look like a break."""
     with engine.connect() as conn:
         conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             conn.execute(text("SET TRANSACTION READ ONLY"))
-            return run_checks(conn, actor, names)
+            return run_checks(conn, actor, names, jobs)

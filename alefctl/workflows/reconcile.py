@@ -6,12 +6,13 @@ held so no transfer or mint of ours moves it meanwhile, and one database snapsho
   explained by the holder's unsettled items (trades not settled on-chain, allocations and token
   dividends not minted; reconcile_db) is "in_flight", not a break; items in 'processing' or
   'minting' may or may not be on-chain yet, so they widen the accepted range. Holders without a
-  wallet address hold off-chain only and are listed, not compared;
+  wallet address hold off-chain only and are listed, not compared. A holder with a failed item
+  (a settlement or mint that failed) is listed as "failed", never as in flight: it fails the run;
 - totalSupply against the minted allocations and token dividends (+ those being minted);
 - tokens held on-chain by addresses the database has no position for (totalSupply minus the
   holders' balances);
 - frozen tokens and frozen wallets, reported (not breaks).
-A break is anything else; the command exits 1 when there is one.
+A break is anything else; the command exits 1 when there is one, or a failed item.
 """
 
 from __future__ import annotations
@@ -44,18 +45,19 @@ class TokenReconciliation:
     summary: dict[str, Any]
     breaks: list[dict[str, Any]] = field(default_factory=list)
     in_flight: list[dict[str, Any]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
     off_chain: list[dict[str, Any]] = field(default_factory=list)
     frozen: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """True when nothing breaks."""
-        return not self.breaks
+        """True when nothing breaks and no settlement or mint of the token failed."""
+        return not self.breaks and not self.failed
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {**self.summary, "ok": self.ok, "breaks": self.breaks, "in_flight": self.in_flight,
-                "off_chain": self.off_chain, "frozen": self.frozen}
+                "failed": self.failed, "off_chain": self.off_chain, "frozen": self.frozen}
 
 
 def reconcile(db: Engine, actor: Actor, client: ChainClient,
@@ -115,6 +117,10 @@ def _compare_holder(client: ChainClient, token: Token, holder: Holder,
     """Compare one holder; returns its on-chain balance in base units (0 without a wallet)."""
     if holder.wallet_address is None:
         result.off_chain.append({"email": holder.email, "db_balance": holder.balance})
+        if holder.failed_items():
+            result.failed.append({"email": holder.email, "wallet": None,
+                                  "db_balance": holder.balance,
+                                  "items": [item.to_dict() for item in holder.items]})
         return 0
     contract, unit = token.contract_address or "", 10 ** token.decimals
     units = client.balance_of(contract, holder.wallet_address)
@@ -128,6 +134,8 @@ def _compare_holder(client: ChainClient, token: Token, holder: Holder,
         result.breaks.append(_break(token, "position", row, detail=(
             f"on-chain {row['chain_balance']}, the database explains"
             f" {low if low == high else f'{low}..{high}'}")))
+    elif holder.failed_items():
+        result.failed.append(row)
     elif holder.items and units != holder.balance * unit:
         result.in_flight.append(row)
     if frozen or wallet_frozen:

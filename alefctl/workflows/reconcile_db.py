@@ -74,6 +74,10 @@ class Holder:
     locked_balance: int
     items: list[Item] = field(default_factory=list)
 
+    def failed_items(self) -> list[Item]:
+        """The items whose settlement or mint failed: they will not reach the chain by themselves."""
+        return [item for item in self.items if item.status == "failed"]
+
     def expected_range(self) -> tuple[int, int]:
         """The on-chain balance the database explains, in whole tokens: (lowest, highest)."""
         base = self.balance + sum(i.delta for i in self.items if i.certain)

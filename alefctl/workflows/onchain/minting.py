@@ -18,7 +18,7 @@ import contextlib
 
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -79,6 +79,14 @@ class MintReport:
     in_flight: int = 0
     requeued: int = 0
     busy: bool = False
+    # The jobs that failed in this run: {"job" (token_allocation, dividend_payment), "id", "error"}
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def failed_jobs(self, source: MintSource, ids: list[uuid.UUID], error: str | None) -> None:
+        """Count jobs that failed, and keep which and why."""
+        self.failed += len(ids)
+        self.failures += [{"job": source.reference_type, "id": job_id,
+                           "error": mask_secrets(error or "reverted")} for job_id in ids]
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -228,7 +236,7 @@ def _recover(db: Engine, client: ChainClient, source: MintSource, report: MintRe
                 report.minted += len(row.ids)
             elif outcome.kind == "reverted":
                 _set_status(conn, source, row.ids, "failed", error=outcome.error)
-                report.failed += len(row.ids)
+                report.failed_jobs(source, row.ids, outcome.error)
             elif outcome.kind == "in_flight":
                 report.in_flight += len(row.ids)
             else:
@@ -250,7 +258,7 @@ def _fail(db: Engine, source: MintSource, jobs: list[dict[str, Any]], error: str
     if jobs:
         with db.begin() as conn:
             _set_status(conn, source, [j["id"] for j in jobs], "failed", error=error)
-        report.failed += len(jobs)
+        report.failed_jobs(source, [j["id"] for j in jobs], error)
 
 
 def _set_status(conn: Connection, source: MintSource, ids: list[uuid.UUID], status: str, *,

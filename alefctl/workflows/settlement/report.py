@@ -21,6 +21,8 @@ class SettlementReport:
     deferred: int = 0
     transactions: int = 0
     chain_error: str | None = None
+    # The attempts that failed: {"trade_id", "status" ('failed', or 'pending' to retry), "error"}
+    failures: list[dict[str, Any]] = field(default_factory=list)
     claimed_ids: set[uuid.UUID] = field(default_factory=set, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -33,6 +35,7 @@ class SettlementReport:
             if isinstance(value, int):
                 setattr(self, name, getattr(self, name) + value)
         self.chain_error = other.chain_error or self.chain_error
+        self.failures += other.failures
         self.claimed_ids |= other.claimed_ids
 
     def summary(self) -> str:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Engine
 
+from alefctl.redact import mask_secrets
 from alefctl.workflows.onchain.jobs import record_outcome, register_wallets, tx_outcome
 from alefctl.workflows.onchain.journal import record_receipt
 from alefctl.workflows.settlement.queue import SettlementJob, move, record_transaction
@@ -110,7 +111,8 @@ def resolve(run: TokenRun, trade_ids: list[uuid.UUID], tx_hash: str | None,
             reason = outcome.error or error or (
                 f"transaction {tx_hash} never reached the chain; re-queued" if tx_hash else
                 "the settlement run stopped before sending; re-queued")
-            _count(run.report, move(conn, trade_ids, "retry_later", error=reason, counted=True))
+            _count(run.report, move(conn, trade_ids, "retry_later", error=reason, counted=True),
+                   reason)
 
 
 def _checked(run: TokenRun, jobs: list[SettlementJob]) -> list[SettlementJob]:
@@ -189,13 +191,15 @@ def _retry_later(run: TokenRun, jobs: list[SettlementJob], error: str, *, counte
     with run.db.begin() as conn:
         moved = move(conn, [job.id for job in jobs], "retry_later", error=error, counted=counted)
     if counted:
-        _count(run.report, moved)
+        _count(run.report, moved, error)
     else:
         run.report.requeued += len(moved)
 
 
-def _count(report: SettlementReport, moved: dict[uuid.UUID, str]) -> None:
-    for status in moved.values():
+def _count(report: SettlementReport, moved: dict[uuid.UUID, str], error: str) -> None:
+    for trade_id, status in moved.items():
+        report.failures.append({"trade_id": trade_id, "status": status,
+                                "error": mask_secrets(error)})
         if status == "failed":
             report.failed += 1
         else:
