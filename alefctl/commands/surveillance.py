@@ -74,7 +74,7 @@ def ack(alert: AlertArg, assignee: Annotated[str | None, typer.Option(
     """Acknowledge an open alert: it is under review by its assignee (admin)."""
     from alefctl.workflows.surveillance import acknowledge
 
-    alert_id, assignee_id = resolved("alert", alert), resolved_opt("user", assignee)
+    assignee_id, alert_id = resolved_opt("user", assignee), resolved("alert", alert)
     with state.transaction() as (conn, actor):
         done = acknowledge(conn, actor, alert_id, assignee_id=assignee_id, note=note)
     emit(done.to_dict(), as_json, lambda: info(
