@@ -17,6 +17,7 @@ from alefctl.tui.modals import TextModal
 from alefctl.tui.widgets import cell_text, fill_table, selected_key, short_id, status_text
 from alefctl.workflows import dashboard, surveillance
 from alefctl.workflows.surveillance import Alert
+from alefctl.workflows.surveillance_evidence import Evidence
 from alefctl.workflows.transitions import SURVEILLANCE_FLOW
 
 VERBS = {"ack": ("acknowledge", "acknowledged"), "dismiss": ("dismiss", "dismissed"),
@@ -32,9 +33,10 @@ class SurveillanceScreen(ConsoleScreen):
 
     MODE = "surveillance"
     READ_ACTION = "surveillance.read"
-    KEY_ACTIONS = {"ack": "surveillance.triage", "dismiss": "surveillance.triage",
+    # not "dismiss": that is Screen's own action (closing a screen)
+    KEY_ACTIONS = {"ack": "surveillance.triage", "dismiss_alert": "surveillance.triage",
                    "escalate": "surveillance.triage"}
-    BINDINGS = [Binding("a", "ack", "Acknowledge"), Binding("d", "dismiss", "Dismiss"),
+    BINDINGS = [Binding("a", "ack", "Acknowledge"), Binding("d", "dismiss_alert", "Dismiss"),
                 Binding("e", "escalate", "Escalate"), Binding("f", "toggle_filter", "Open/all")]
 
     def __init__(self) -> None:
@@ -108,7 +110,7 @@ class SurveillanceScreen(ConsoleScreen):
     def action_ack(self) -> None:
         self._step("ack", required=False, placeholder="optional, e.g. checking with the broker")
 
-    def action_dismiss(self) -> None:
+    def action_dismiss_alert(self) -> None:
         self._step("dismiss", required=True, placeholder="e.g. market maker's hedging, not abuse")
 
     def action_escalate(self) -> None:
@@ -125,10 +127,13 @@ class SurveillanceScreen(ConsoleScreen):
                     f" ({alert.user or 'no user'}): {'the reason' if required else 'a note'}")
 
         def run(note: str) -> None:
-            args = (str(alert.id), note) if required else (str(alert.id),)
-            options = {} if required else {"note": note.strip() or None}
-            self.run_call(self.services.call, workflow, *args, **options,
-                          always=self.action_reload, success=lambda done: f"alert {past}")
+            if required:  # the reason, a positional argument of dismiss and escalate
+                self.run_call(self.services.call, workflow, str(alert.id), note,
+                              always=self.action_reload, success=f"alert {past}")
+            else:
+                self.run_call(self.services.call, workflow, str(alert.id),
+                              note=note.strip() or None, always=self.action_reload,
+                              success=f"alert {past}")
 
         self.confirm_then(TextModal(question, required=required, placeholder=placeholder,
                                     confirm_label=infinitive.capitalize()),
@@ -167,7 +172,7 @@ def _fields(alert: Alert) -> Table:
 
 def _evidence_tables(alert: Alert) -> list[Table]:
     """The orders and the trades of the evidence, each with its times."""
-    evidence = alert.evidence or {"orders": [], "trades": []}
+    evidence: Evidence = alert.evidence or {"detail": "", "orders": [], "trades": []}
     orders = Table(title="orders", title_justify="left", box=None, padding=(0, 1))
     for column in ("order", "user", "side", "type", "price", "qty", "filled", "status", "placed",
                    "last change"):

@@ -70,8 +70,8 @@ _FROM = """surveillance_alerts a JOIN tokens t ON t.id = a.token_id
 
 
 def list_alerts(conn: Connection, actor: Actor, statuses: Sequence[str] = UNRESOLVED, *,
-                token_id: uuid.UUID | None = None, kind: str | None = None,
-                assignee_id: uuid.UUID | None = None, limit: int = 200) -> list[Alert]:
+                token_id: str | uuid.UUID | None = None, kind: str | None = None,
+                assignee_id: str | uuid.UUID | None = None, limit: int = 200) -> list[Alert]:
     """Alerts of the given statuses, oldest first (the queue's order), optionally filtered."""
     policy.require(actor, "surveillance.read")
     for status in statuses:
@@ -84,7 +84,8 @@ def list_alerts(conn: Connection, actor: Actor, statuses: Sequence[str] = UNRESO
         " AND (CAST(:kind AS text) IS NULL OR a.kind = :kind)"
         " AND (CAST(:assignee AS uuid) IS NULL OR a.assignee_id = :assignee)"
         " ORDER BY a.created_at, a.id LIMIT :limit"),
-        {"statuses": list(statuses), "token": token_id, "kind": kind, "assignee": assignee_id,
+        {"statuses": list(statuses), "token": _optional_id(token_id, "token_id"), "kind": kind,
+         "assignee": _optional_id(assignee_id, "assignee_id"),
          "limit": max(1, min(int(limit), 1000))})
     return [Alert(**row._mapping) for row in rows]
 
@@ -100,10 +101,10 @@ def get_alert(conn: Connection, actor: Actor, ref: str | uuid.UUID) -> Alert:
 
 
 def acknowledge(conn: Connection, actor: Actor, ref: str | uuid.UUID, *,
-                assignee_id: uuid.UUID | None = None, note: str | None = None) -> Alert:
+                assignee_id: str | uuid.UUID | None = None, note: str | None = None) -> Alert:
     """Take an open alert into review, assigned to the actor or to another admin."""
     policy.require(actor, "surveillance.triage")
-    assignee = assignee_id or actor.user_id
+    assignee = _optional_id(assignee_id, "assignee_id") or actor.user_id
     _require_triager(conn, assignee)
     return _step(conn, actor, ref, "acknowledge", note, assignee_id=assignee,
                  acknowledged_by=actor.user_id, acknowledged_at=_now(conn))
@@ -164,6 +165,10 @@ def _require_triager(conn: Connection, user_id: uuid.UUID) -> None:
         raise InvalidInput(f"{row.email} cannot be assigned alerts (needs an active"
                            f" {' or '.join(policy.roles_for('surveillance.triage'))})",
                            field="assignee")
+
+
+def _optional_id(value: str | uuid.UUID | None, field: str) -> uuid.UUID | None:
+    return None if value is None else parse_id(str(value), field=field)
 
 
 def _one_of(value: str, allowed: Sequence[str], field: str) -> None:
