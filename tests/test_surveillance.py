@@ -6,6 +6,8 @@ from __future__ import annotations
 from server_client import place
 from sqlalchemy import text
 
+from alefctl.workflows.dashboard import attention
+
 
 def _wash_trade(market) -> str:  # noqa: ANN001
     """alice trades with herself; the detector raises a wash-trading alert. Its id."""
@@ -14,6 +16,11 @@ def _wash_trade(market) -> str:  # noqa: ANN001
     assert filled.json()["status"] == "filled"
     with market.engine.connect() as conn:
         return str(conn.execute(text("SELECT id FROM surveillance_alerts")).scalar_one())
+
+
+def _open_on_the_overview(market) -> int:  # noqa: ANN001
+    with market.engine.connect() as conn:
+        return attention(conn).alerts
 
 
 def _audit_actions(market, alert_id: str) -> list[str]:  # noqa: ANN001
@@ -47,7 +54,9 @@ def test_list_and_show_carry_the_evidence(market, cli) -> None:  # noqa: ANN001
 
 def test_ack_then_dismiss_with_notes_each_step_audited(market, cli) -> None:  # noqa: ANN001
     alert_id = _wash_trade(market)
+    assert _open_on_the_overview(market) == 1
     acked = cli.json("surveillance", "ack", alert_id, "--note", "looking at it")
+    assert _open_on_the_overview(market) == 0  # someone owns it now
     assert (acked["status"], acked["assignee"], acked["acknowledged_by"]) == (
         "acknowledged", "admin@localhost", "admin@localhost")
     assert cli("surveillance", "ack", alert_id).exit_code == 5  # already acknowledged
