@@ -137,6 +137,16 @@ class Cli:
         return json.loads(result.stdout)
 
 
+@pytest.fixture(scope="session")
+def make_cli(template_db: str) -> Callable[..., Cli]:
+    """A Cli acting as the first admin on a database of one's own (for module-scoped worlds;
+    test modules cannot import this conftest by name: tests/chain has one too)."""
+    def make(db_url: str, home: Path, **env: str) -> Cli:
+        return Cli({"ALEF_HOME": str(home), "ALEF_DATABASE_URL": db_url,
+                    "ALEF_API_KEY": FIRST_ADMIN["api_key"], "ALEF_CONFIG": "", **env})
+    return make
+
+
 @pytest.fixture
 def cli(cli_env: dict[str, str]) -> Cli:
     """Invoke alefctl commands against this test's database."""

@@ -81,7 +81,7 @@ def test_an_embedded_database_behind_this_alefctl_is_brought_up_to_date(home) ->
         "from sqlalchemy import text\n"
         "from alefctl.settings import load_settings\n"
         "from alefctl.db import connect\n"
-        "with connect(load_settings()).begin() as conn:\n"
+        "with connect(load_settings(), owner=True).begin() as conn:\n"
         f"    conn.execute(text('DELETE FROM schema_migrations WHERE version = {LATEST}'))\n"
     )
     subprocess.run([sys.executable, "-c", rewind], env=home, check=True, timeout=60)

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIRST_ADMIN, Cli
 from platform_builders import build_platform, live_token, wallet_for
 from server_client import place, running_api
 from sqlalchemy import Engine, create_engine, event, text
@@ -29,7 +28,7 @@ CIPHER_KEY = "nCwRrD6fLMYqYOzdFvfU1lFf0FUT7iIKxk6dk5KPp3o="  # platform_builders
 @dataclass
 class World:
     engine: Engine
-    cli: Cli
+    cli: Any  # conftest's Cli
     names: dict[str, str] = field(default_factory=dict)  # natural keys chosen by the builder
 
     def ids(self, table: str, where: str = "true") -> list[str]:
@@ -39,7 +38,7 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(new_database: Callable[[], str], chain_client: Any,
+def world(new_database: Callable[[], str], chain_client: Any, make_cli: Callable[..., Any],
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from alefctl.workflows.api_keys import create_api_key
     from alefctl.workflows.businesses import NewBusiness, register_business
@@ -71,9 +70,7 @@ def world(new_database: Callable[[], str], chain_client: Any,
         keys = [create_api_key(conn, platform.admin, "alice@x.io", f"k{n}")[0] for n in range(4)]
         conn.execute(text("UPDATE token_allocations SET on_chain_status = 'failed',"
                           " on_chain_error = 'test'"))
-    cli = Cli({"ALEF_HOME": str(home / "cli"), "ALEF_DATABASE_URL": url,
-               "ALEF_API_KEY": FIRST_ADMIN["api_key"], "ALEF_CONFIG": "",
-               "ALEF_SECURITY_ENCRYPTION_KEY": CIPHER_KEY})  # the builders' cipher
+    cli = make_cli(url, home / "cli", ALEF_SECURITY_ENCRYPTION_KEY=CIPHER_KEY)  # the builders' cipher
     yield World(engine, cli, {"business": str(palm.id), "business_name": "palm groves llc",
                               "api_key_prefix": keys[3].key_prefix, "api_key": str(keys[3].id)})
     engine.dispose()

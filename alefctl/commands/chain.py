@@ -62,7 +62,7 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
 
     with open_chain(state.settings()) as client:
         while True:
-            report = run_mint_jobs(state.engine(), client)
+            report = run_mint_jobs(state.engine(), client, actor=state.actor())
             summary = ("another worker is running; nothing done" if report.busy else
                        f"minted {report.minted}, failed {report.failed},"
                        f" in flight {report.in_flight}, requeued {report.requeued}")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
@@ -76,6 +77,15 @@ class State:
                 ensure_schema_current(self._engine, self.settings())
                 _first_use(self._engine, self.settings())
         return self._engine
+
+    def schema_engine(self) -> Engine:
+        """The engine that may change the schema (`db init`): on the embedded database its
+        owner (commands otherwise connect as the application role), else the configured one."""
+        from alefctl.db.connection import connect, is_embedded
+
+        if is_embedded(self.settings()):
+            return connect(self.settings(), owner=True)
+        return self.engine(check_schema=False)
 
     def actor(self, *, check_schema: bool = True) -> Actor:
         """The user this command acts as: the owner of ALEF_API_KEY or of the saved credentials."""
@@ -160,10 +170,61 @@ def command_errors(fn: F) -> F:
 
             translated = database_error(exc)
             if translated is None:
-                raise
+                unexpected(exc, f"{fn.__module__.rpartition('.')[2]} {fn.__name__}")
             fail(translated)
 
+    wrapper.alef_errors = True  # type: ignore[attr-defined]  # tests/test_authorization_matrix.py
     return wrapper  # type: ignore[return-value]
+
+
+DEBUG_ENV = "ALEF_DEBUG"
+ERROR_LOG = Path("logs") / "errors.log"  # under the data directory (ALEF_HOME)
+
+
+def unexpected(exc: BaseException, command: str = "") -> NoReturn:
+    """An error alefctl did not expect (a bug, a library's failure): one line on stderr and exit
+    1. Its text and traceback may carry personal data or secrets (an RPC URL with its key, an API
+    key, a row), so everything is masked with redact (alefctl/redact.py): the line shows the
+    error's type and masked first line; the masked traceback is appended to
+    <home>/logs/errors.log (mode 0600), and printed on stderr too when ALEF_DEBUG=1."""
+    import traceback
+
+    from alefctl.redact import redact
+
+    trace = redact("".join(traceback.format_exception(exc)))
+    first = (redact(str(exc)).strip().splitlines() or [""])[0][:300]
+    where = _log_unexpected(f"alefctl {command}".strip(), trace)
+    hint = f"; traceback in {where}" if where else ""
+    stderr.print(f"error: unexpected {type(exc).__name__}: {first} (a bug: please report it{hint};"
+                 f" {DEBUG_ENV}=1 prints it)", markup=False, highlight=False)
+    if os.environ.get(DEBUG_ENV) == "1":
+        sys.stderr.write(trace)
+    raise typer.Exit(1)
+
+
+def _log_unexpected(command: str, trace: str) -> Path | None:
+    """Append a masked traceback to the error log; None when it cannot be written."""
+    from datetime import datetime
+
+    try:
+        path = _home() / ERROR_LOG
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a") as log:
+            log.write(f"--- {datetime.now(UTC).isoformat()} {command}\n{trace}")
+        return path
+    except Exception:  # noqa: BLE001 - reporting an error must not raise another
+        return None
+
+
+def _home() -> Path:
+    """The data directory, even when the settings themselves are what failed."""
+    from alefctl.settings import default_home
+
+    try:
+        return state.settings().home
+    except Exception:  # noqa: BLE001 - the error being reported may be the settings'
+        return Path(state.flags.get("home") or os.environ.get("ALEF_HOME") or default_home())
 
 
 def fail(exc: AlefError) -> None:

@@ -36,11 +36,14 @@ def init(
     from alefctl.db.schema import init_schema
     from alefctl.workflows.api_keys import bootstrap_admin, first_admin_needed
 
-    engine = state.engine(check_schema=False)
+    from alefctl.db.connection import is_embedded
+
+    engine = state.schema_engine()  # the embedded database's owner: the app role may not
     with engine.begin() as conn:
         bootstrap = first_admin_needed(conn)
     if not bootstrap:
-        policy.require(state.actor(check_schema=False), "db.init")
+        # on the embedded database every command brings the schema up to date first; so here
+        policy.require(state.actor(check_schema=is_embedded(state.settings())), "db.init")
     with engine.begin() as conn:
         result = init_schema(conn)
         created = bootstrap_admin(conn, admin_email) if bootstrap else None

@@ -26,13 +26,17 @@ def serve(
     from alefctl.redact import install_log_redaction
     from alefctl.server import create_app
     from alefctl.server.runtime import quiet_garbage_collector
+    from alefctl.workflows.service import record_start
 
     settings = state.settings()
     bind_host = host or settings.server.host
     bind_port = port or settings.server.port
     app = create_app(settings)
     quiet_garbage_collector()
-    info(f"alefctl serve on http://{bind_host}:{bind_port} (OpenAPI at /docs)")
+    with state.transaction() as (conn, actor):  # who started it, and who its own work acts as
+        service = record_start(conn, actor, host=bind_host, port=bind_port)
+    info(f"alefctl serve on http://{bind_host}:{bind_port} (OpenAPI at /docs), started by"
+         f" {actor.email}; its own work acts as {service.email}")
     # uvicorn logs each WebSocket handshake's URL, `?api_key=` included (and each request's
     # with server.access_log): its loggers mask keys. create_app did it too; uvicorn's logging
     # setup replaces handlers but keeps loggers' filters.

@@ -46,7 +46,8 @@ def run(once: Annotated[bool, typer.Option("--once", help="One pass, then exit (
 
     with _lazy_chain() as opener:
         while True:
-            report = drain_settlement(state.engine(), opener, batch_size=batch_size)
+            report = drain_settlement(state.engine(), opener, batch_size=batch_size,
+                                      actor=state.actor())
             emit(report.to_dict(), as_json, functools.partial(info, report.summary()))
             if once:
                 if report.chain_error:  # on-chain trades wait: exit 6, safe to retry

@@ -17,13 +17,15 @@ def is_embedded(settings: Settings) -> bool:
     return settings.database.url is None
 
 
-def database_url(settings: Settings) -> str:
-    """The SQLAlchemy URL: the configured one (psycopg driver), else the embedded server."""
+def database_url(settings: Settings, *, owner: bool = False) -> str:
+    """The SQLAlchemy URL: the configured one (psycopg driver), else the embedded server's, as
+    the application role, or as the schema's owner (owner=True: `db init`, migrations). An
+    external database is reached as its URL says (README, "Database roles")."""
     if settings.database.url is None:
         from alefctl.db import embedded
 
         try:
-            return embedded.embedded_url(settings.pgdata)
+            return embedded.embedded_url(settings.pgdata, owner=owner)
         except Exception as exc:  # pgserver raises several types; all mean "not available"
             raise Unavailable(f"embedded PostgreSQL could not start: {exc}") from exc
     url = settings.database.url.get_secret_value()
@@ -33,14 +35,17 @@ def database_url(settings: Settings) -> str:
     return url
 
 
-def connect(settings: Settings) -> Engine:
-    """Create the process's engine; fails with Unavailable if the server cannot be reached."""
+def connect(settings: Settings, *, owner: bool = False) -> Engine:
+    """Create the process's engine (on the embedded server: as the application role, unless
+    `owner`); fails with Unavailable if the server cannot be reached."""
     from sqlalchemy import create_engine
 
     from alefctl.db.errors import database_error
 
+    if is_embedded(settings) and not owner:
+        _ensure_app_role(settings)
     engine = create_engine(
-        database_url(settings),
+        database_url(settings, owner=owner),
         pool_size=settings.database.pool_size,
         pool_pre_ping=True,
         hide_parameters=True,  # a statement's values (names, documents) stay out of its errors
@@ -54,3 +59,33 @@ def connect(settings: Settings) -> Engine:
             raise
         raise translated from exc
     return engine
+
+
+_APP_ROLE_READY: set[str] = set()
+
+
+def _ensure_app_role(settings: Settings) -> None:
+    """The embedded server's application role exists (a server started by an older alefctl may
+    lack it; a new start creates it); checked once per process."""
+    from sqlalchemy import create_engine, text
+
+    from alefctl.db import embedded
+
+    key = str(settings.pgdata)
+    if key in _APP_ROLE_READY:
+        return
+    owner = create_engine(database_url(settings, owner=True), poolclass=_null_pool())
+    try:
+        with owner.begin() as conn:
+            conn.execute(text(embedded.CREATE_APP_ROLE))
+    except Exception:  # noqa: BLE001, S110 - unreachable, or created at once by another process:
+        pass  # the application role's own connect, next, says which
+    finally:
+        owner.dispose()
+    _APP_ROLE_READY.add(key)
+
+
+def _null_pool() -> type:
+    from sqlalchemy.pool import NullPool
+
+    return NullPool

@@ -18,6 +18,15 @@ DATABASE_NAME = "alefctl"
 # commit behind it for 100-300 ms (blocks are then allocated as WAL is written, and each commit's
 # fdatasync makes them durable).
 SERVER_SETTINGS = "ALTER SYSTEM SET wal_init_zero = off; SELECT pg_reload_conf();"
+# Who connects. The superuser (postgres) owns the schema and runs `db init` and migrations only;
+# every other connection of alefctl is the application role, which owns nothing and may not
+# change or delete audit rows (migration 0007_app_role grants it what it needs; README,
+# "Database roles").
+OWNER_ROLE = "postgres"
+APP_ROLE = "alef_app"
+CREATE_APP_ROLE = (f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{APP_ROLE}')"
+                   f" THEN CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE"
+                   f" NOBYPASSRLS; END IF; END $$;")
 
 
 def running_socket_dir(pgdata: Path) -> Path | None:
@@ -33,12 +42,14 @@ def running_socket_dir(pgdata: Path) -> Path | None:
     return Path(lines[4].strip())
 
 
-def embedded_url(pgdata: Path) -> str:
-    """Start the embedded server if needed and return a SQLAlchemy URL to alefctl's database."""
+def embedded_url(pgdata: Path, *, owner: bool = True) -> str:
+    """Start the embedded server if needed and return a SQLAlchemy URL to alefctl's database, as
+    its owner (the superuser: schema changes) or as the application role (owner=False)."""
     socket_dir = running_socket_dir(pgdata)
     if socket_dir is None:
         socket_dir = _start(pgdata)
-    return f"postgresql+psycopg://postgres@/{DATABASE_NAME}?host={socket_dir}"
+    user = OWNER_ROLE if owner else APP_ROLE
+    return f"postgresql+psycopg://{user}@/{DATABASE_NAME}?host={socket_dir}"
 
 
 def _start(pgdata: Path) -> Path:
@@ -56,6 +67,7 @@ def _start(pgdata: Path) -> Path:
     if "(1 row)" not in existing:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     server.psql(SERVER_SETTINGS)
+    server.psql(CREATE_APP_ROLE)
     socket_dir = running_socket_dir(pgdata)
     if socket_dir is None:
         raise RuntimeError(f"embedded PostgreSQL in {pgdata} did not report ready")

@@ -19,13 +19,21 @@ def ensure_schema_current(engine: Engine, settings: Settings) -> None:
     from alefctl.db.schema import current_version, init_schema, latest_version
 
     latest = latest_version()
-    with engine.connect() as conn:
-        version = current_version(conn)
+    if is_embedded(settings):  # the owner checks and migrates: the application role may not
+        from alefctl.db.connection import connect
+
+        owner = connect(settings, owner=True)
+        try:
+            with owner.begin() as conn:
+                if current_version(conn) < latest:
+                    init_schema(conn)
+                version = current_version(conn)
+        finally:
+            owner.dispose()
+    else:
+        with engine.connect() as conn:
+            version = current_version(conn)
     if version == latest:
-        return
-    if version < latest and is_embedded(settings):
-        with engine.begin() as conn:
-            init_schema(conn)
         return
     if version == 0:
         raise Conflict("the database has no alefctl schema: run `alefctl db init`")

@@ -6,7 +6,8 @@ other in a circle:
 
 1. tokens, by id;
 2. the object a workflow acts on (a dividend declaration, an allocation, an OTC order, an
-   approval request: its operation then locks what it needs, from 3 on);
+   approval request: its operation then locks what it needs, from 3 on, and the object it
+   approves, a dividend declaration, right after the request);
 3. users: the platform treasury first, then every other user by id (the spec: the treasury
    before the issuer). `USERS_IN_LOCK_ORDER` is that ORDER BY;
 4. their balances: user_balances and wallets, in the same user order;

@@ -18,9 +18,11 @@ recorded on the request as failed in a transaction of its own; a failed request 
 again (it runs then, once) or rejected.
 
 Operations are registered in OPERATIONS: kind -> the policy action both requester and approver
-need, the executor, and how a request of that kind reads in a list. An operation that leaves
-the database (a chain transaction) cannot commit with its approval: for those the request will
-stop at 'approved' and a worker will execute it through the chain journal (not needed yet).
+need (or the requester's own, as an issuer submitting a dividend), the executor, how a request
+of that kind reads in a list, and what a rejection does to the object the request is about.
+An operation that leaves the database (a chain transaction) cannot commit with its approval:
+for those the request will stop at 'approved' and a worker will execute it through the chain
+journal (not needed yet).
 """
 
 from __future__ import annotations
@@ -81,6 +83,9 @@ class Operation:
     action: str  # the policy action (workflows/policy.py) of the operation itself
     execute: Executor  # runs the operation on the approval's connection; returns its result
     describe: Callable[[dict[str, Any]], str]  # one line for lists, from the parameters
+    request_action: str | None = None  # what the requester needs, when not `action` itself
+    # what a rejection does to the object the request approves (a dividend is cancelled)
+    on_reject: Callable[[Connection, Actor, ApprovalRequest, str], None] | None = None
 
 
 def _deposit(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
@@ -99,6 +104,25 @@ def _withdraw(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[
                            params.get("reference"), approval_id=request.id).to_dict()
 
 
+def _dividend(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows.dividends import review
+
+    return review.execute_approval(conn, actor, request.params["dividend_id"])
+
+
+def _dividend_rejected(conn: Connection, actor: Actor, request: ApprovalRequest, reason: str) -> None:
+    from alefctl.workflows.dividends import review
+
+    review.cancel_rejected(conn, actor, request.params["dividend_id"], reason)
+
+
+def _dividend_line(params: dict[str, Any]) -> str:
+    amount = (f"{params['per_token_qty']} tokens" if params.get("per_token_qty") is not None
+              else f"{params.get('per_token_usd')} USD")
+    return (f"{params['dividend_type']} dividend of {params['symbol']}: {amount} per token,"
+            f" {params.get('holder_count')} holders, declared by {params.get('declared_by')}")[:300]
+
+
 def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
     def describe(params: dict[str, Any]) -> str:
         reference = f" ({params['reference']})" if params.get("reference") else ""
@@ -108,9 +132,13 @@ def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
 
 
 # kind -> operation. Later issues add forced transfers, burns, wallet recovery, fee changes.
+# A dividend's request is made by its issuer's `dividend submit` (workflows/dividends/review.py)
+# and decided here or by `dividend approve`, which approves the same request.
 OPERATIONS: dict[str, Operation] = {
     "wallet.deposit": Operation("wallet.deposit", _deposit, _money_line("deposit", "to")),
     "wallet.withdraw": Operation("wallet.withdraw", _withdraw, _money_line("withdraw", "from")),
+    "dividend.approve": Operation("dividend.approve", _dividend, _dividend_line,
+                                  request_action="dividend.submit", on_reject=_dividend_rejected),
 }
 
 _COLUMNS = (
@@ -122,11 +150,14 @@ _FROM = ("approval_requests r JOIN users q ON q.id = r.requested_by"
          " LEFT JOIN users d ON d.id = r.decided_by")
 
 
-def request(conn: Connection, actor: Actor, kind: str, params: dict[str, Any]) -> ApprovalRequest:
+def request(conn: Connection, actor: Actor, kind: str, params: dict[str, Any], *,
+            notify: bool = True, audited: bool = True) -> ApprovalRequest:
     """Record a severe operation for a second admin to approve (the requester must be allowed
-    the operation itself); nothing runs yet. The admins are notified."""
+    the operation itself, or its request_action); nothing runs yet. The admins are notified
+    and the request is audited (approval.request), unless the caller's own notice and audit row
+    stand for them, as `dividend submit`'s do (dividend.submit, in the same transaction)."""
     operation = _operation(kind)
-    policy.require(actor, operation.action)
+    policy.require(actor, operation.request_action or operation.action)
     data = to_jsonable(params)
     summary = operation.describe(data)
     request_id = new_id()
@@ -135,11 +166,21 @@ def request(conn: Connection, actor: Actor, kind: str, params: dict[str, Any]) -
         " VALUES (:id, :kind, :summary, CAST(:params AS jsonb), :by)"),
         {"id": request_id, "kind": kind, "summary": summary, "params": json.dumps(data),
          "by": actor.user_id})
-    actor.audit(conn, "approval.request", "approval_request", request_id,
-                after={"kind": kind, "summary": summary, "params": data})
-    notify_role(conn, "admin", "approval.pending", f"needs a second admin: {summary}"[:200],
-                "approval_request", request_id)
+    if audited:
+        actor.audit(conn, "approval.request", "approval_request", request_id,
+                    after={"kind": kind, "summary": summary, "params": data})
+    if notify:
+        notify_role(conn, "admin", "approval.pending", f"needs a second admin: {summary}"[:200],
+                    "approval_request", request_id)
     return _fetch(conn, request_id)
+
+
+class _Refused(Exception):
+    """The operation itself refused to run (carries its AlefError)."""
+
+    def __init__(self, error: AlefError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 def approve(engine: Engine, actor: Actor, ref: str) -> ApprovalRequest:
@@ -149,37 +190,47 @@ def approve(engine: Engine, actor: Actor, ref: str) -> ApprovalRequest:
     operation (an overdraft now) is raised after it is recorded on the request as failed."""
     policy.require(actor, "approval.approve")
     request_id = parse_id(ref, field="approval request")
-    refused: AlefError | None = None
     try:
         with engine.begin() as conn:
-            pending = _lock_open(conn, request_id, "approve")
-            if pending.requested_by_id == actor.user_id:
-                raise PermissionDenied("you requested this; another admin must approve it"
-                                       " (four-eyes)")
-            operation = _operation(pending.kind)
-            policy.require(actor, operation.action)
-            try:
-                result = operation.execute(conn, actor, pending)
-            except AlefError as error:
-                refused = error
-                raise
-            now = _now(conn)
-            transition(conn, "approval_requests", request_id, APPROVAL_FLOW, "execute",
-                       returning="id", decided_by=actor.user_id, decided_at=now, executed_at=now,
-                       result=json.dumps(to_jsonable(result)), error=None)
-            actor.audit(conn, "approval.approve", "approval_request", request_id,
-                        before={"status": pending.status},
-                        after={"status": "executed", "kind": pending.kind, "result": result})
-            return _fetch(conn, request_id)
-    except AlefError as error:
-        if error is not refused:
-            raise
-    assert refused is not None
+            return _approve_locked(conn, actor, request_id)
+    except _Refused as refusal:
+        refused = refusal.error
     with engine.begin() as conn:
         _record_failure(conn, actor, request_id, refused)
     raise type(refused)(f"{refused.message} (approval request {request_id} is now failed:"
                         " approve it again later, or reject it)", field=refused.field,
                         code=refused.code)
+
+
+def approve_in(conn: Connection, actor: Actor, request_id: uuid.UUID) -> ApprovalRequest:
+    """The same approval on the caller's transaction (a front end that approves the object, as
+    `dividend approve` does): an error of the operation rolls the caller's transaction back and
+    leaves the request as it was (not recorded as failed)."""
+    policy.require(actor, "approval.approve")
+    try:
+        return _approve_locked(conn, actor, request_id)
+    except _Refused as refusal:
+        raise refusal.error from None
+
+
+def _approve_locked(conn: Connection, actor: Actor, request_id: uuid.UUID) -> ApprovalRequest:
+    pending = _lock_open(conn, request_id, "approve")
+    if pending.requested_by_id == actor.user_id:
+        raise PermissionDenied("you requested this; another admin must approve it (four-eyes)")
+    operation = _operation(pending.kind)
+    policy.require(actor, operation.action)
+    try:
+        result = operation.execute(conn, actor, pending)
+    except AlefError as error:
+        raise _Refused(error) from error
+    now = _now(conn)
+    transition(conn, "approval_requests", request_id, APPROVAL_FLOW, "execute", returning="id",
+               decided_by=actor.user_id, decided_at=now, executed_at=now,
+               result=json.dumps(to_jsonable(result)), error=None)
+    actor.audit(conn, "approval.approve", "approval_request", request_id,
+                before={"status": pending.status},
+                after={"status": "executed", "kind": pending.kind, "result": result})
+    return _fetch(conn, request_id)
 
 
 def reject(conn: Connection, actor: Actor, ref: str, reason: str) -> ApprovalRequest:
@@ -189,12 +240,33 @@ def reject(conn: Connection, actor: Actor, ref: str, reason: str) -> ApprovalReq
     request_id = parse_id(ref, field="approval request")
     why = validation.non_empty(reason or "", field="reason", max_length=1000)
     pending = _lock_open(conn, request_id, "reject")
-    transition(conn, "approval_requests", request_id, APPROVAL_FLOW, "reject", returning="id",
-               decided_by=actor.user_id, decided_at=_now(conn), reason=why)
-    actor.audit(conn, "approval.reject", "approval_request", request_id,
+    rejected = close(conn, actor, pending, why)
+    on_reject = _operation(pending.kind).on_reject
+    if on_reject is not None:
+        on_reject(conn, actor, pending, why)
+    return rejected
+
+
+def close(conn: Connection, actor: Actor, pending: ApprovalRequest, reason: str) -> ApprovalRequest:
+    """Reject a locked open request with no policy check of its own: for `reject`, and for the
+    workflow whose object the request approves when that object is withdrawn (a cancelled
+    dividend), under that workflow's policy."""
+    transition(conn, "approval_requests", pending.id, APPROVAL_FLOW, "reject", returning="id",
+               decided_by=actor.user_id, decided_at=_now(conn), reason=reason)
+    actor.audit(conn, "approval.reject", "approval_request", pending.id,
                 before={"status": pending.status},
-                after={"status": "rejected", "kind": pending.kind, "reason": why})
-    return _fetch(conn, request_id)
+                after={"status": "rejected", "kind": pending.kind, "reason": reason})
+    return _fetch(conn, pending.id)
+
+
+def open_request_for(conn: Connection, kind: str, key: str, value: object) -> ApprovalRequest | None:
+    """The open request of a kind whose parameter `key` is `value` (locked), if any: how a
+    workflow finds the request that approves its object (a dividend's)."""
+    row = conn.execute(text(
+        "SELECT id FROM approval_requests WHERE kind = :kind AND params ->> :key = :value"
+        " AND status = ANY(:open) ORDER BY requested_at DESC LIMIT 1"),
+        {"kind": kind, "key": key, "value": str(value), "open": list(OPEN_STATUSES)}).first()
+    return None if row is None else _fetch(conn, row.id, lock=True)
 
 
 def list_requests(conn: Connection, actor: Actor, status: str | None = None,

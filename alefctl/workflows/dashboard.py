@@ -44,7 +44,8 @@ class Attention:
     dividends: int
     alerts: int
     breakers: int
-    approvals: int  # four-eyes requests awaiting a second admin (pending, or failed and retryable)
+    approvals: int  # four-eyes requests awaiting a second admin (pending, or failed and retryable),
+    # a submitted dividend's too (also counted by `dividends`: the same request, two queues)
 
 
 def attention(conn: Connection) -> Attention:

@@ -64,13 +64,20 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
-PRIVATE_CHANNELS = ("orders",)  # WebSocket channels named <kind>:<user id>
+# WebSocket channels (server/routes/stream.py serves these kinds and no other): a public one is
+# <kind>:<token symbol> for any authenticated user, a private one <kind>:<user id> for that user.
+PUBLIC_CHANNELS = ("book", "trades")
+PRIVATE_CHANNELS = ("orders",)
+CHANNELS = PUBLIC_CHANNELS + PRIVATE_CHANNELS
 
 
 def may_subscribe(user_id: str, channel: str) -> bool:
-    """Public channels (book, trades) are anyone's; a private one is its user's alone."""
+    """Public channels (book, trades) are anyone's; a private one is its user's alone; a kind
+    the policy does not name is no one's."""
     kind, _, owner = channel.partition(":")
-    return kind not in PRIVATE_CHANNELS or owner == user_id
+    if kind in PRIVATE_CHANNELS:
+        return owner == user_id
+    return kind in PUBLIC_CHANNELS
 
 
 def roles_for(action: str) -> tuple[str, ...]:

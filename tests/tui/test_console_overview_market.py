@@ -17,7 +17,7 @@ from alefctl.tui.widgets import CountTile
 
 pytestmark = pytest.mark.asyncio
 EXPECTED_COUNTS = {"kyc": 1, "businesses": 1, "payments": 1, "mints": 1, "settlements": 1,
-                   "dividends": 1, "alerts": 1, "breakers": 1, "approvals": 1}
+                   "dividends": 1, "alerts": 1, "breakers": 1, "approvals": 2}
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ async def test_overview_counts_open_their_queues(busy, console_as) -> None:  # n
         tiles["approvals"].focus()
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ApprovalsScreen)
-                    and app.screen.query_one("#approvals-table", DataTable).row_count == 1)
+                    and app.screen.query_one("#approvals-table", DataTable).row_count == 2)
         await pilot.press("1")
         tiles["mints"].focus()
         await pilot.press("enter")

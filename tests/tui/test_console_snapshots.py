@@ -90,7 +90,7 @@ async def mints(pilot: Pilot) -> None:
 
 
 async def approvals(pilot: Pilot) -> None:
-    await until(pilot, lambda: rows_of(pilot, "approvals-table") == 1)
+    await until(pilot, lambda: rows_of(pilot, "approvals-table") == 2)
 
 
 async def surveillance(pilot: Pilot) -> None:

@@ -56,7 +56,7 @@ async def _handle(state: ServerState, client: Client, request: dict) -> None:
     if channel == "orders":
         channel = f"orders:{client.user_id}"
     kind, _, symbol = channel.partition(":")
-    if kind not in ("book", "trades", "orders") or not symbol:
+    if kind not in policy.CHANNELS or not symbol:
         client.offer(json_text({"type": "error", "detail": f"unknown channel {channel!r}"}))
         return
     if not policy.may_subscribe(client.user_id, channel):

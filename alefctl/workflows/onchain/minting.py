@@ -14,6 +14,8 @@ allocation at a time, so one bad wallet fails alone. One worker at a time (advis
 
 from __future__ import annotations
 
+import contextlib
+
 import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass
@@ -83,21 +85,40 @@ class MintReport:
         return asdict(self)
 
 
-def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> MintReport:
-    """Recover in-flight mints, then mint up to `limit` jobs of each kind."""
+def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
+                  actor: Any = None) -> MintReport:
+    """Recover in-flight mints, then mint up to `limit` jobs of each kind. A run that minted,
+    failed or re-queued anything is audited (`mint.run`, its counts) as `actor`, the operator of
+    `alefctl chain work`, else the service identity (workflows/service.py)."""
     with db.connect() as lock_conn:
         if not locks.try_lock(lock_conn, locks.MINT_WORKER):
             lock_conn.commit()
             return MintReport(busy=True)
         lock_conn.commit()
+        report = MintReport()
         try:
-            report = MintReport()
             for source in SOURCES:
                 _run_source(db, client, source, limit, report)
-            return report
+        except BaseException:
+            with contextlib.suppress(Exception):  # the run's own error is the one to raise
+                _audit_run(db, actor, report)
+            raise
         finally:
             locks.unlock(lock_conn, locks.MINT_WORKER)
             lock_conn.commit()
+    _audit_run(db, actor, report)
+    return report
+
+
+def _audit_run(db: Engine, actor: Any, report: MintReport) -> None:
+    from alefctl.ids import new_id
+    from alefctl.workflows.service import service_actor
+
+    if not (report.minted or report.failed or report.in_flight or report.requeued):
+        return
+    with db.begin() as conn:
+        acting = actor or service_actor(conn)
+        acting.audit(conn, "mint.run", "mint_run", new_id(), after=report.to_dict())
 
 
 def _run_source(db: Engine, client: ChainClient, source: MintSource, limit: int,

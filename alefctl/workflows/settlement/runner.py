@@ -19,6 +19,7 @@ another live runner is about to broadcast. Every transition is in trade_settleme
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
 from collections import defaultdict
@@ -28,6 +29,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from alefctl.errors import AlefError, Unavailable
+from alefctl.ids import new_id
+from alefctl.workflows.actor import Actor
+from alefctl.workflows.service import service_actor
 from alefctl.workflows.settlement.locks import TokenLocks
 from alefctl.workflows.settlement.queue import (
     DEFAULT_BATCH_SIZE,
@@ -67,13 +71,19 @@ class _Chain:
         return self.client
 
 
+_MOVES = ("settled_off_chain", "settled_on_chain", "retrying", "failed", "in_flight", "requeued",
+          "transactions")
+
+
 def drain_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], *,
                      batch_size: int = DEFAULT_BATCH_SIZE,
-                     stopping: Callable[[], bool] = lambda: False) -> SettlementReport:
+                     stopping: Callable[[], bool] = lambda: False,
+                     actor: Actor | None = None) -> SettlementReport:
     """Run batch after batch until the queue is empty (or `stopping()`); each trade tried once."""
     total = SettlementReport()
     while True:
-        report = run_settlement(db, client, batch_size=batch_size, exclude=total.claimed_ids)
+        report = run_settlement(db, client, batch_size=batch_size, exclude=total.claimed_ids,
+                                actor=actor)
         total.add(report)
         if report.claimed < batch_size or report.chain_error or stopping():
             return total
@@ -81,24 +91,48 @@ def drain_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient]
 
 def run_settlement(db: Engine, client: ChainClient | Callable[[], ChainClient], *,
                    batch_size: int = DEFAULT_BATCH_SIZE,
-                   exclude: set[uuid.UUID] | None = None) -> SettlementReport:
-    """Recover, claim up to batch_size pending trades (but `exclude`) and settle them."""
+                   exclude: set[uuid.UUID] | None = None,
+                   actor: Actor | None = None) -> SettlementReport:
+    """Recover, claim up to batch_size pending trades (but `exclude`) and settle them. A run
+    that did anything is audited (`settlement.run`, its counts and trades) as `actor`: the
+    operator of `alefctl settlement run`, else the service identity (workflows/service.py)."""
     report = SettlementReport()
     chain = _Chain(client)
-    with db.connect() as lock_conn:
-        locks = TokenLocks(lock_conn)
-        try:
-            waiting = _recover(db, chain, locks, report)
-            claimed = _claim(db, chain, locks, report, batch_size, waiting, exclude or set())
-            for token_id, jobs in claimed.items():
-                run = TokenRun(db, chain.require(), report, functools.partial(locks.check, token_id))
-                try:
-                    settle_jobs(run, jobs)
-                finally:
-                    locks.release(token_id)
-        finally:
-            locks.release_all()
+    try:
+        with db.connect() as lock_conn:
+            locks = TokenLocks(lock_conn)
+            try:
+                waiting = _recover(db, chain, locks, report)
+                claimed = _claim(db, chain, locks, report, batch_size, waiting, exclude or set())
+                for token_id, jobs in claimed.items():
+                    run = TokenRun(db, chain.require(), report,
+                                   functools.partial(locks.check, token_id))
+                    try:
+                        settle_jobs(run, jobs)
+                    finally:
+                        locks.release(token_id)
+            finally:
+                locks.release_all()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the run's own error is the one to raise
+            _audit_run(db, actor, report, interrupted=True)
+        raise
+    _audit_run(db, actor, report)
     return report
+
+
+def _audit_run(db: Engine, actor: Actor | None, report: SettlementReport, *,
+               interrupted: bool = False) -> None:
+    """One audit row for a run that moved any trade (a run that only deferred trades, as every
+    few seconds while the chain is down, moved nothing and writes none)."""
+    counts = report.to_dict()
+    if not any(counts[name] for name in _MOVES):
+        return
+    with db.begin() as conn:
+        acting = actor or service_actor(conn)
+        acting.audit(conn, "settlement.run", "settlement_run", new_id(), after={
+            **counts, "interrupted": interrupted,
+            "trades": sorted(str(trade_id) for trade_id in report.claimed_ids)})
 
 
 def _recover(db: Engine, chain: _Chain, locks: TokenLocks,

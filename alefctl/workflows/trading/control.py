@@ -65,13 +65,14 @@ def requested_cancels(conn: Connection, request: dict[str, Any]) -> list[tuple[A
     """The orders a request sent by `notify` cancels, each with who cancels it: `cancel`, one
     order for its requester; `token_closed`, every open order of the token, by the operator."""
     from alefctl.workflows.actor import resolve_actor
+    from alefctl.workflows.service import service_actor
 
     if request.get("kind") == "cancel":
         email = conn.execute(text("SELECT email FROM users WHERE id = :u"),
                              {"u": request["actor_id"]}).scalar_one()
         return [(resolve_actor(conn, email, "cli"), str(request["order_id"]))]
     if request.get("kind") == "token_closed":
-        operator = resolve_actor(conn, None, "worker")
+        operator = service_actor(conn)  # the server cancels, as its service identity
         return [(operator, str(order_id)) for order_id in open_order_ids(conn, request["token_id"])]
     return []
 
