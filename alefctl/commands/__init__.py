@@ -19,6 +19,7 @@ from alefctl.commands import (
     order,
     otc,
     serve,
+    surveillance,
     token,
     user,
     wallet,
@@ -46,6 +47,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(chain.app, name="chain")
     app.add_typer(order.app, name="order")
     app.add_typer(otc.app, name="otc")
+    app.add_typer(surveillance.app, name="surveillance")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
     app.add_typer(dividend_app, name="dividend")

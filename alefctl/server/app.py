@@ -28,6 +28,7 @@ from alefctl.server.routes import (
     orders,
     settlement,
     stream,
+    surveillance,
     system,
     tokens,
 )
@@ -56,7 +57,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   description="Investor order API and platform endpoints of alefctl.")
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals):
+                   approvals, surveillance):
         app.include_router(module.router)
     return app
 

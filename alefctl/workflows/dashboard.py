@@ -119,17 +119,13 @@ def open_orders(conn: Connection, token_id: uuid.UUID, limit: int = 200) -> list
     return [dict(row._mapping) for row in rows]
 
 
-def surveillance(conn: Connection) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Open surveillance alerts, and circuit breakers still tripped."""
-    alerts = conn.execute(text(
-        "SELECT a.id, t.symbol, a.kind, coalesce(u.email, '-') AS email, a.evidence, a.created_at"
-        " FROM surveillance_alerts a JOIN tokens t ON t.id = a.token_id"
-        " LEFT JOIN users u ON u.id = a.user_id WHERE a.status = 'open' ORDER BY a.created_at"))
+def tripped_breakers(conn: Connection) -> list[dict[str, Any]]:
+    """Circuit breakers still tripped (the alerts' queue is workflows/surveillance.py)."""
     breakers = conn.execute(text(
         "SELECT c.id, t.symbol, c.reference_price, c.trigger_price, c.tripped_at, c.resets_at"
         " FROM circuit_breaker_events c JOIN tokens t ON t.id = c.token_id"
         " WHERE c.resets_at > now() ORDER BY c.resets_at"))
-    return [dict(r._mapping) for r in alerts], [dict(r._mapping) for r in breakers]
+    return [dict(r._mapping) for r in breakers]
 
 
 def _like(fragment: str) -> str:

@@ -48,6 +48,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
     "otc.read": ADMIN, "otc.review": ADMIN,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,
+    # market surveillance: alerts name users and their orders (workflows/surveillance.py)
+    "surveillance.read": ADMIN, "surveillance.triage": ADMIN,
     # dividends
     "dividend.declare": ISSUER, "dividend.submit": ISSUER, "dividend.read": ("admin", "issuer"),
     "dividend.read.others": ADMIN,

@@ -68,6 +68,7 @@ KINDS: dict[str, Kind] = {
                      owner="declared_by", others="dividend.read.others"),
     "approval request": Kind("approval_requests", "kind || ', ' || status"),
     "kyc application": Kind("kyc_applications", "status"),
+    "alert": Kind("surveillance_alerts", "kind || ', ' || status"),
     "otc order": Kind("otc_orders", "side || ' ' || quantity || ', ' || status"),
 }
 

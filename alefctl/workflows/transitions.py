@@ -49,8 +49,17 @@ APPROVAL_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "fail": (("pending", "failed"), "failed"),
     "reject": (("pending", "failed"), "rejected"),
 }
+# Surveillance triage (workflows/surveillance.py): someone acknowledges an alert (owning it), then
+# dismisses it (no abuse) or escalates it (to compliance or the regulator); the obvious cases may be
+# dismissed or escalated straight from open.
+SURVEILLANCE_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "acknowledge": (("open",), "acknowledged"),
+    "dismiss": (("open", "acknowledged"), "dismissed"),
+    "escalate": (("open", "acknowledged"), "escalated"),
+}
 TABLES = {"tokens": "token", "businesses": "business", "kyc_applications": "KYC application",
-          "dividend_declarations": "dividend", "approval_requests": "approval request"}
+          "dividend_declarations": "dividend", "approval_requests": "approval request",
+          "surveillance_alerts": "alert"}
 
 
 def transition(

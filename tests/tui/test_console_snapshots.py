@@ -95,7 +95,8 @@ async def approvals(pilot: Pilot) -> None:
 
 async def surveillance(pilot: Pilot) -> None:
     await until(pilot, lambda: rows_of(pilot, "alerts-table") == 1
-                and rows_of(pilot, "breakers-table") == 1)
+                and rows_of(pilot, "breakers-table") == 1
+                and pilot.app.screen.query_one("#alert-detail", Static).border_title is not None)
 
 
 # snapshot name -> (the mode the console starts in, how to reach the screen and wait for its data)

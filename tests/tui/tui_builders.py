@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -99,12 +100,33 @@ def busy_platform(platform, chain_client) -> None:  # noqa: ANN001
         _market_events(conn)
 
 
+def alert_on_first_trade(conn, symbol: str) -> str:  # noqa: ANN001
+    """A wash-trading alert naming the token's first trade, as the server's detector stores one
+    (the engine's trade event: taker and maker orders and users); returns its id."""
+    token_id = conn.execute(text("SELECT id FROM tokens WHERE symbol = :s"), {"s": symbol}).scalar_one()
+    trade = conn.execute(text("SELECT * FROM trades WHERE token_id = :t ORDER BY created_at, id"
+                              " LIMIT 1"), {"t": token_id}).one()
+    taker_buys = trade.taker_side == "buy"
+    taker, maker = ((trade.buy_order_id, trade.sell_order_id) if taker_buys
+                    else (trade.sell_order_id, trade.buy_order_id))
+    taker_user, maker_user = ((trade.buyer_id, trade.seller_id) if taker_buys
+                              else (trade.seller_id, trade.buyer_id))
+    event = ["trade", 1, str(taker), str(maker), str(taker_user), str(maker_user),
+             trade.taker_side, 1000, trade.quantity, 0, 0]
+    evidence = {"detail": "1 trade(s) with the same owner on both sides", "events": [event]}
+    alert_id = new_id()
+    conn.execute(text("INSERT INTO surveillance_alerts (id, token_id, kind, user_id, evidence)"
+                      " VALUES (:id, :t, 'wash_trading', :u, CAST(:e AS jsonb))"),
+                 {"id": alert_id, "t": token_id, "u": taker_user, "e": json.dumps(evidence)})
+    return str(alert_id)
+
+
 def _market_events(conn) -> None:  # noqa: ANN001
-    """A surveillance alert, a tripped breaker and a failed mint (no workflow writes them yet)."""
+    """A surveillance alert on DATE's first trade, a tripped breaker and a failed mint (the server
+    writes the first two, and the chain worker the last; here they are written directly)."""
     token_id = conn.execute(text("SELECT id FROM tokens WHERE symbol = 'DATE'")).scalar_one()
     now = datetime.now(UTC)
-    conn.execute(text("INSERT INTO surveillance_alerts (id, token_id, kind, evidence) VALUES"
-                      " (:id, :t, 'spoofing', '{\"orders\": 4}')"), {"id": new_id(), "t": token_id})
+    alert_on_first_trade(conn, "DATE")
     conn.execute(text("INSERT INTO circuit_breaker_events (id, token_id, reference_price,"
                       " trigger_price, tripped_at, resets_at) VALUES (:id, :t, 10.00, 9.00, :now,"
                       " :later)"), {"id": new_id(), "t": token_id, "now": now,
