@@ -1,0 +1,8 @@
+-- A resent client_order_id returns the original order whatever its state, for at least 24
+-- hours after it was placed (alefctl/workflows/trading/group.py, CLIENT_ORDER_ID_WINDOW): the
+-- order group looks each (investor, client_order_id) up among all orders, newest first, in
+-- its one round trip. The unique index on open orders (schema.sql) stays the database's
+-- guarantee of one open order per key; this one also finds filled and cancelled orders.
+-- Numbered 0007: 0006 is taken by another branch's migration.
+CREATE INDEX IF NOT EXISTS orders_client_order_id ON orders (user_id, client_order_id, created_at)
+    WHERE client_order_id IS NOT NULL;
