@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id, parse_id
+from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import return_free_fiat
@@ -68,7 +69,8 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
     price = conn.execute(text("SELECT otc_price FROM tokens WHERE id = :t"),
                          {"t": market.id}).scalar_one()
     if request.price is not None and Decimal(str(request.price)) != price:
-        raise InvalidInput(f"{market.symbol} trades OTC at {price} only", field="price")
+        raise InvalidInput(f"{market.symbol} trades OTC at {format_usd(price)} USD only",
+                           field="price")
     trader = funds.eligible_trader(conn, actor.user_id, treasury_id(conn))
     total = price * request.quantity
     funds.check_notional(trader, total, limits)
