@@ -36,6 +36,9 @@ def test_refusals_speak_usd_as_the_user_wrote_it(market) -> None:  # noqa: ANN00
     blocked = place(market, "alice", "sell", 1, "80.00", confirm_fat_finger=True)
     assert blocked.json()["detail"] == ("price 80.00 USD is more than 3x away from the last trade"
                                         " 26.00 USD")
+    off_grid = place(market, "carol", "buy", 1, "26.015")
+    assert off_grid.json()["detail"] == ("price 26.015 USD is not a multiple of the tick size"
+                                         " 0.01 USD")
 
 
 def test_a_surveillance_alert_names_its_price_in_usd(platform, chain_client) -> None:  # noqa: ANN001
