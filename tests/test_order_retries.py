@@ -167,3 +167,22 @@ def test_cancel_of_an_order_no_longer_open_without_a_server(quiet_market, cli) -
     assert carol("order", "cancel", str(resting["id"]), "--yes").exit_code == 0
     again = carol("order", "cancel", str(resting["id"]), "--yes")
     assert again.exit_code == 5 and "already cancelled" in again.stderr
+
+
+def test_an_otc_order_resent_is_queued_once(market, platform) -> None:  # noqa: ANN001
+    from alefctl.workflows.otc import set_trading_mode
+
+    with platform.engine.begin() as conn:
+        set_trading_mode(conn, platform.admin, "DATE", "fixed_price_otc", "10.00")
+    first = order(market, "carol", "buy", 3, "10.00", client_order_id="otc-1")
+    assert first.status_code == 201 and first.json()["status"] == "pending"
+    again = order(market, "carol", "buy", 3, "10.00", client_order_id="otc-1")
+    assert (again.status_code, again.json()["id"], again.json()["duplicate"]) == (
+        200, first.json()["id"], True)
+    market.call("POST", f"/api/v1/admin/otc-orders/{first.json()['id']}", "admin@x.io",
+                json={"decision": "approve"})
+    executed = order(market, "carol", "buy", 3, "10.00", client_order_id="otc-1")
+    assert (executed.status_code, executed.json()["status"]) == (200, "executed")
+    with market.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM otc_orders")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM trades")).scalar_one() == 1
