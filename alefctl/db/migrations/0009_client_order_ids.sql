@@ -5,7 +5,6 @@
 -- guarantee of one open order per key; this one also finds filled and cancelled orders.
 -- OTC orders (tokens at a fixed price, executed by an admin) keep their client_order_id too,
 -- so that a retry never queues a second request (alefctl/workflows/otc.py).
--- Numbered 0007: 0006 is taken by another branch's migration.
 CREATE INDEX IF NOT EXISTS orders_client_order_id ON orders (user_id, client_order_id, created_at)
     WHERE client_order_id IS NOT NULL;
 ALTER TABLE otc_orders ADD COLUMN IF NOT EXISTS client_order_id VARCHAR(64);
