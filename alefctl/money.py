@@ -32,8 +32,23 @@ def cents_down(amount: Decimal) -> Decimal:
 
 
 def format_usd(amount: Decimal) -> str:
-    """Render an amount as '1,234.56' (any size: a refusal quoting a huge order notional must
-    not fail for want of the default context's 28 digits)."""
+    """Render an amount or a price in USD as '1,234.56': the one rule for every message and
+    problem detail. Two decimals, more only where the value has them (a price on a 0.001 tick
+    grid), never rounded; any size (a refusal quoting a huge order notional must not fail for
+    want of the default context's 28 digits)."""
     with localcontext() as context:
-        context.prec = max(context.prec, amount.adjusted() + 3)
-        return f"{amount.quantize(CENT):,}"
+        context.prec = max(context.prec, amount.adjusted() + 3 + _decimals(amount))
+        places = max(2, _decimals(amount.normalize()))
+        return f"{amount.quantize(Decimal(1).scaleb(-places)):,}"
+
+
+def _decimals(amount: Decimal) -> int:
+    """How many digits an amount has after the point, as written."""
+    exponent = amount.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def format_price(ticks: int, tick_size: Decimal) -> str:
+    """A matching-engine price (whole ticks of the token's tick size) as the USD the user wrote:
+    4000 ticks of 0.01 is '40.00 USD'."""
+    return f"{format_usd(ticks * tick_size)} USD"

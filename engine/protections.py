@@ -6,6 +6,7 @@ exact integer arithmetic. One ``MarketProtections`` per token, each with its own
 """
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -28,11 +29,30 @@ class ProtectionConfig:
 
 
 class ProtectionRefusal(NamedTuple):
-    """Why an order may not go to the book; ``code`` is stable, for API problem types."""
+    """Why an order may not go to the book; ``code`` is stable, for API problem types.
+
+    The words are a template whose ``{price}`` and ``{reference}`` (the last trade or the NAV)
+    stand for prices in ticks and ``{until}`` for a time on the caller's clock: ``text`` fills
+    them in the caller's units (a price in ticks means nothing to the person who sent it)."""
 
     code: str  # circuit_breaker_tripped, fat_finger_blocked, fat_finger_unconfirmed,
     # nav_deviation_unconfirmed
-    message: str
+    template: str
+    price: int | None = None
+    reference: int | None = None
+    until: float | None = None
+
+    @property
+    def message(self) -> str:
+        """The words in the engine's own units: prices in ticks, the time as given."""
+        return self.text(str, str)
+
+    def text(self, price_text: Callable[[int], str], time_text: Callable[[float], str]) -> str:
+        """The words with each price rendered by ``price_text`` and the time by ``time_text``."""
+        return self.template.format(
+            price="" if self.price is None else price_text(self.price),
+            reference="" if self.reference is None else price_text(self.reference),
+            until="" if self.until is None else time_text(self.until))
 
 
 class CircuitBreaker:
@@ -92,12 +112,13 @@ def fat_finger_refusal(price: int, last_price: int | None, confirmed: bool,
         return None
     if price * BPS > last_price * block_bps or price * block_bps < last_price * BPS:
         return ProtectionRefusal("fat_finger_blocked",
-                                 f"price {price} is more than {block_bps / BPS:g}x away from "
-                                 f"the last trade {last_price}")
+                                 f"price {{price}} is more than {block_bps / BPS:g}x away from "
+                                 "the last trade {reference}", price, last_price)
     if not confirmed and abs(price - last_price) * BPS > confirm_bps * last_price:
         return ProtectionRefusal("fat_finger_unconfirmed",
-                                 f"price {price} is more than {confirm_bps / 100:g}% away from "
-                                 f"the last trade {last_price}; confirm to place it")
+                                 f"price {{price}} is more than {confirm_bps / 100:g}% away from "
+                                 "the last trade {reference}; confirm to place it",
+                                 price, last_price)
     return None
 
 
@@ -107,8 +128,8 @@ def nav_deviation_refusal(price: int, nav: int | None, confirmed: bool,
     if nav is None or confirmed or abs(price - nav) * BPS <= confirm_bps * nav:
         return None
     return ProtectionRefusal("nav_deviation_unconfirmed",
-                             f"price {price} is more than {confirm_bps / 100:g}% away from "
-                             f"the NAV {nav}; confirm to place it")
+                             f"price {{price}} is more than {confirm_bps / 100:g}% away from "
+                             "the NAV {reference}; confirm to place it", price, nav)
 
 
 class MarketProtections:
@@ -128,7 +149,8 @@ class MarketProtections:
         if config.circuit_breaker_enabled and self.circuit_breaker.is_tripped(now):
             until = self.circuit_breaker.tripped_until
             return ProtectionRefusal("circuit_breaker_tripped",
-                                     f"trading is halted by the circuit breaker until {until}")
+                                     "trading is halted by the circuit breaker until {until}",
+                                     until=until)
         if price is None:
             return None
         if config.fat_finger_enabled:

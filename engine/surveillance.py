@@ -6,6 +6,7 @@ only what their time windows need, so memory stays bounded. Thresholds are per t
 """
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -30,7 +31,14 @@ class Alert(NamedTuple):
     user_id: Any
     detected_at: float
     evidence: tuple[tuple, ...]  # event tuples, in the order they happened
-    detail: str
+    detail: str  # the words; `{price}` in them stands for `price`, in ticks
+    price: int | None = None
+
+    def text(self, price_text: Callable[[int], str]) -> str:
+        """The detail with its price rendered by ``price_text`` (the caller's units)."""
+        if self.price is None:
+            return self.detail
+        return self.detail.replace("{price}", price_text(self.price))
 
 
 class Surveillance:
@@ -139,8 +147,8 @@ class SpoofingDetector:
     def _alert(user, now: float, evidence: tuple) -> Alert:
         cancel = evidence[0] if evidence[0][0] == "cancelled" else evidence[1]
         return Alert("spoofing", user, now, evidence,
-                     f"large {cancel[4]} order {cancel[2]!r} of {cancel[6]} at {cancel[5]} "
-                     "cancelled around a fill on the other side")
+                     f"large {cancel[4]} order {cancel[2]!r} of {cancel[6]} at {{price}} "
+                     "cancelled around a fill on the other side", cancel[5])
 
 
 class LayeringDetector:

@@ -7,6 +7,7 @@ import concurrent.futures
 import gc
 import time
 import weakref
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -117,8 +118,14 @@ def test_client_order_ids_within_one_group(platform, chain_client) -> None:  # n
                                     place())
         assert cancelled.result(timeout=30)["status"] == "cancelled"
         again, resent = again.result(timeout=30), resent.result(timeout=30)
-        assert again["id"] != first["id"] and not again.get("duplicate")  # the first is gone
-        assert resent["id"] == again["id"] and resent["duplicate"]
+        for retry in (again, resent):  # the original, as the group's cancel left it
+            assert (retry["id"], retry["status"], retry["duplicate"]) == (
+                first["id"], "cancelled", True)
+        writer.call(_pause, 0.5)  # a new key twice in one group: one order
+        new, repeated = (writer.submit(PlaceOrder(carol, OrderRequest(
+            "DATE", "buy", "limit", 1, D("9.00"), client_order_id=key))) for key in ("x-2", "x-2"))
+        new, repeated = new.result(timeout=30), repeated.result(timeout=30)
+        assert not new.get("duplicate") and (repeated["id"], repeated["duplicate"]) == (new["id"], True)
     finally:
         writer.stop()
 
@@ -187,7 +194,7 @@ def test_requests_of_one_loop_turn_reach_the_writer_process_in_one_write(platfor
 
 def test_the_duplicate_check_probes_the_index_whatever_the_statistics(platform, chain_client) -> None:  # noqa: ANN001
     from alefctl.db.batches import _driver_sql
-    from alefctl.workflows.trading.group import OPEN_BY_CLIENT_ID
+    from alefctl.workflows.trading.group import BY_CLIENT_ID
 
     token = live_token(platform, chain_client, "DATE", {"alice": 100})
     alice = platform.actor("alice@x.io", "api")
@@ -199,10 +206,11 @@ def test_the_duplicate_check_probes_the_index_whatever_the_statistics(platform, 
             {"u": alice.user_id, "t": token.id})
         raw = conn.connection.driver_connection
         plan = "\n".join(row[0] for row in raw.execute(
-            "EXPLAIN (ANALYZE, COSTS OFF) " + _driver_sql(OPEN_BY_CLIENT_ID),
-            {"users": [alice.user_id] * 20, "client_ids": [f"c{n}" for n in range(20)]}))
-    assert "rows=19 loops=1" in plan.splitlines()[0]  # c1 to c19 are open
-    assert "Index Scan using orders_client_order_id_open" in plan and "loops=20" in plan, plan
+            "EXPLAIN (ANALYZE, COSTS OFF) " + _driver_sql(BY_CLIENT_ID),
+            {"users": [alice.user_id] * 20, "client_ids": [f"c{n}" for n in range(20)],
+             "since": datetime.now(UTC) - timedelta(hours=24)}))
+    assert "rows=19 loops=1" in plan.splitlines()[0]  # c1 to c19 exist
+    assert "Index Scan Backward using orders_client_order_id " in plan and "loops=20" in plan, plan
     assert "Hash" not in plan and "Bitmap" not in plan and "Seq Scan on orders" not in plan, plan
 
 

@@ -17,6 +17,7 @@ from pydantic import Field
 from sqlalchemy import Connection, text
 
 from alefctl.errors import InvalidInput, NotFound
+from alefctl.money import format_usd
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.vocabulary import (
     DEFAULT_ORDER_TYPE,
@@ -107,8 +108,8 @@ def to_ticks(price: Decimal | str | None, tick_size: Decimal, *, field: str = "p
         raise InvalidInput(f"{field} must be above zero", field=field)
     ticks = value / tick_size
     if ticks != ticks.to_integral_value():
-        raise InvalidInput(f"{field} {value} is not a multiple of the tick size {tick_size}",
-                           field=field)
+        raise InvalidInput(f"{field} {format_usd(value)} USD is not a multiple of the tick size"
+                           f" {format_usd(tick_size)} USD", field=field)
     return int(ticks)
 
 

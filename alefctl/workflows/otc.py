@@ -19,6 +19,7 @@ from sqlalchemy import Connection, text
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id, parse_id
+from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import return_free_fiat
@@ -29,7 +30,8 @@ from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import MonotonicClock, OrderState
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
-OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.side, o.quantity, o.price,"
+OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.client_order_id, o.side,"
+               " o.quantity, o.price,"
                " o.total, o.locked_fiat, o.locked_quantity, o.status, o.rejection_reason,"
                " o.trade_id, o.created_at, o.reviewed_at")
 
@@ -64,11 +66,16 @@ def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
 
 def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderRequest,
                     limits: funds.NotionalLimits) -> dict[str, Any]:
-    """An investor's order on an OTC token: funds locked, waiting for an admin."""
+    """An investor's order on an OTC token: funds locked, waiting for an admin (a resent
+    client_order_id: the original request, as for orders on the book)."""
+    original = _original(conn, actor.user_id, request.client_order_id)
+    if original is not None:
+        return original
     price = conn.execute(text("SELECT otc_price FROM tokens WHERE id = :t"),
                          {"t": market.id}).scalar_one()
     if request.price is not None and Decimal(str(request.price)) != price:
-        raise InvalidInput(f"{market.symbol} trades OTC at {price} only", field="price")
+        raise InvalidInput(f"{market.symbol} trades OTC at {format_usd(price)} USD only",
+                           field="price")
     trader = funds.eligible_trader(conn, actor.user_id, treasury_id(conn))
     total = price * request.quantity
     funds.check_notional(trader, total, limits)
@@ -81,11 +88,30 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
         locked_quantity = request.quantity
     otc_id = new_id()
     conn.execute(text(
-        "INSERT INTO otc_orders (id, user_id, token_id, side, quantity, price, total, locked_fiat,"
-        " locked_quantity) VALUES (:id, :u, :t, :side, :q, :p, :total, :lf, :lq)"),
-        {"id": otc_id, "u": actor.user_id, "t": market.id, "side": request.side,
+        "INSERT INTO otc_orders (id, user_id, token_id, client_order_id, side, quantity, price,"
+        " total, locked_fiat, locked_quantity)"
+        " VALUES (:id, :u, :t, :cid, :side, :q, :p, :total, :lf, :lq)"),
+        {"id": otc_id, "u": actor.user_id, "t": market.id, "cid": request.client_order_id,
+         "side": request.side,
          "q": request.quantity, "p": price, "total": total, "lf": locked_fiat, "lq": locked_quantity})
     return get_otc_order(conn, str(otc_id)) | {"otc": True}
+
+
+def _original(conn: Connection, user_id: uuid.UUID, client_order_id: str | None) -> dict[str, Any] | None:
+    """The investor's OTC order with this client_order_id, newest first, if still pending or
+    placed within the retry window."""
+    from alefctl.workflows.trading.group import CLIENT_ORDER_ID_WINDOW
+
+    if client_order_id is None:
+        return None
+    found = conn.execute(text(
+        "SELECT id FROM otc_orders WHERE user_id = :u AND client_order_id = :cid"
+        " AND (status = 'pending' OR created_at > now() - CAST(:window AS interval))"
+        " ORDER BY created_at DESC LIMIT 1"),
+        {"u": user_id, "cid": client_order_id, "window": CLIENT_ORDER_ID_WINDOW}).scalar()
+    if found is None:
+        return None
+    return get_otc_order(conn, str(found)) | {"otc": True, "duplicate": True}
 
 
 def approve_otc_order(conn: Connection, actor: Actor, otc_ref: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -36,8 +37,7 @@ async def stream(socket: WebSocket) -> None:
     pump = asyncio.create_task(client.pump())
     try:
         while True:
-            request = await socket.receive_json()
-            await _handle(state, client, request)
+            await _handle(state, client, _parsed(await socket.receive_text()))
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away: unsubscribe below
     finally:
@@ -47,17 +47,27 @@ async def stream(socket: WebSocket) -> None:
             await pump
 
 
-async def _handle(state: ServerState, client: Client, request: dict) -> None:
+def _parsed(message: str) -> object:
+    """A client's message as JSON, or None when it is not JSON (answered with an error)."""
+    try:
+        return json.loads(message)
+    except ValueError:
+        return None
+
+
+async def _handle(state: ServerState, client: Client, request: object) -> None:
+    if not isinstance(request, dict):
+        client.offer(_error('a message is a JSON object: {"op": "subscribe", "channel": "..."}'))
+        return
     op, channel = request.get("op"), str(request.get("channel", ""))
     if op not in ("subscribe", "unsubscribe", "snapshot"):
-        client.offer(json_text({"type": "error",
-                                "detail": "op must be subscribe, unsubscribe or snapshot"}))
+        client.offer(_error("op must be subscribe, unsubscribe or snapshot"))
         return
     if channel == "orders":
         channel = f"orders:{client.user_id}"
     kind, _, symbol = channel.partition(":")
     if kind not in policy.CHANNELS or not symbol:
-        client.offer(json_text({"type": "error", "detail": f"unknown channel {channel!r}"}))
+        client.offer(_error(f"unknown channel {channel!r}"))
         return
     if not policy.may_subscribe(client.user_id, channel):
         client.offer(json_text({"type": "error", "code": "forbidden",
@@ -66,23 +76,32 @@ async def _handle(state: ServerState, client: Client, request: dict) -> None:
     if op == "unsubscribe":
         state.hub.unsubscribe(client, channel)
         return
-    if op == "subscribe":
+    token = None
+    if kind != "orders":  # a token's channel: the token must exist
+        try:
+            token = await asyncio.to_thread(_token, state, symbol)
+        except AlefError as error:
+            client.offer(_error(error.message))
+            return
+    if op == "subscribe":  # before the snapshot, so that no delta falls between the two
         state.hub.subscribe(client, channel)
-    if kind == "book":
-        client.offer(await _snapshot(state, symbol))
-    client.offer(json_text({"type": "subscribed", "channel": channel}))
+    if kind == "book" and token is not None:
+        client.offer(await _snapshot(state, token))
+    if op == "subscribe":
+        client.offer(json_text({"type": "subscribed", "channel": channel}))
 
 
-async def _snapshot(state: ServerState, symbol: str) -> str:
-    def load() -> Token:
-        check_value(symbol, "channel")  # the edge's rules, as on every HTTP route
-        with state.db.begin() as conn:
-            return get_token(conn, symbol)
+def _error(detail: str) -> str:
+    return json_text({"type": "error", "detail": detail})
 
-    try:
-        token = await asyncio.to_thread(load)
-    except AlefError as error:
-        return json_text({"type": "error", "detail": error.message})
+
+def _token(state: ServerState, symbol: str) -> Token:
+    check_value(symbol, "channel")  # the edge's rules, as on every HTTP route
+    with state.db.begin() as conn:
+        return get_token(conn, symbol)
+
+
+async def _snapshot(state: ServerState, token: Token) -> str:
     feeds = state.feeds
     if not feeds.published(token.symbol):  # nothing traded since the server started
         levels = await asyncio.wrap_future(state.writer.call(book_levels, token.id, token.tick_size))

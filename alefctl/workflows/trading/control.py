@@ -21,8 +21,10 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
 from alefctl.db.system_users import treasury_id
-from alefctl.errors import AlefError, Unavailable
+from alefctl.errors import AlefError, Conflict, Unavailable
+from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.orders import get_order
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup
@@ -92,9 +94,13 @@ def cancel_orders(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
         if unowned:
             return _cancel_directly(db, actor, order_ids, limits)
     with db.begin() as conn:
+        order_ids = _still_open(conn, actor, order_ids)
         for order_id in order_ids:
             notify(conn, {"kind": "cancel", "order_id": order_id, "actor_id": actor.user_id})
-    return _await_finished(db, order_ids, wait_s)
+    done = _await_finished(db, order_ids, wait_s) if order_ids else []
+    if len(done) == 1 and done[0]["status"] != "cancelled":  # it filled before the server got to it
+        raise Conflict(f"order is already {done[0]['status']}")
+    return done
 
 
 def close_token_orders(db: Engine, actor: Actor, token_id: uuid.UUID,
@@ -115,6 +121,17 @@ def _cancel_directly(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
         if isinstance(outcome, AlefError) and len(order_ids) == 1:
             raise outcome
     return [o for o in outcomes if not isinstance(o, AlefError)]
+
+
+def _still_open(conn: Connection, actor: Actor, order_ids: list[uuid.UUID]) -> list[uuid.UUID]:
+    """The orders a running server is asked to cancel: as the group refuses them without a
+    server, one order that is not the actor's (and not an admin's to cancel) is not found, and
+    one that is no longer open is a conflict; of several, those no longer open are left out."""
+    owner = None if policy.may(actor, "order.cancel.others") else actor.user_id
+    found = [get_order(conn, str(order_id), owner=owner) for order_id in order_ids]
+    if len(found) == 1 and found[0]["status"] in FINISHED_STATUSES:
+        raise Conflict(f"order is already {found[0]['status']}")
+    return [order["id"] for order in found if order["status"] not in FINISHED_STATUSES]
 
 
 def _await_finished(db: Engine, order_ids: list[uuid.UUID], wait_s: float) -> list[dict[str, Any]]:

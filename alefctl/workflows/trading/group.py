@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,13 @@ from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.ledger import GroupLedger
-from alefctl.workflows.trading.state import LOCK_ORDERS, OrderState, load_orders, order_states
+from alefctl.workflows.trading.state import (
+    LOAD_COLUMNS,
+    LOCK_ORDERS,
+    OrderState,
+    load_orders,
+    order_states,
+)
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL, STOP_TYPES
 from engine.events import named
 
@@ -61,16 +67,20 @@ class Market:
 
 Outcome = dict[str, Any] | AlefError
 ClientOrderKey = tuple[uuid.UUID, str]  # (investor, client_order_id)
-# Investors' open orders by client_order_id: one probe of the unique index per key. As a plain
-# join, the planner scanned every open order with a client_order_id and hashed them whenever
-# the statistics lagged a fast-growing orders table (1.4 ms a group at 3,600 open orders, and
-# growing with the book); the LIMIT keeps each lookup a probe whatever the statistics say.
-OPEN_BY_CLIENT_ID = text(
-    "SELECT o.id, o.user_id, o.client_order_id FROM unnest(CAST(:users AS uuid[]),"
-    " CAST(:client_ids AS text[])) AS k(user_id, client_order_id) CROSS JOIN LATERAL"
-    " (SELECT id, user_id, client_order_id FROM orders WHERE user_id = k.user_id"
-    " AND client_order_id = k.client_order_id"
-    f" AND status IN {OPEN_STATUSES_SQL} LIMIT 1) AS o")
+# A resent client_order_id returns the original order, whatever its state, while it is open and
+# for this long after it was placed (README, "The order API"); later the id may be used again.
+CLIENT_ORDER_ID_WINDOW = timedelta(hours=24)
+# Each key's newest order, if still open or placed within the window: one probe of the index
+# orders_client_order_id per key (newest first, LIMIT 1). As a plain join, the planner scanned
+# every order with a client_order_id and hashed them whenever the statistics lagged a
+# fast-growing orders table; the LIMIT keeps each lookup a probe whatever the statistics say.
+BY_CLIENT_ID = text(
+    "SELECT o.*, (SELECT symbol FROM tokens WHERE id = o.token_id) AS symbol"
+    " FROM unnest(CAST(:users AS uuid[]), CAST(:client_ids AS text[]))"
+    " AS k(user_id, client_order_id) CROSS JOIN LATERAL"
+    f" (SELECT {LOAD_COLUMNS} FROM orders WHERE user_id = k.user_id"
+    " AND client_order_id = k.client_order_id ORDER BY created_at DESC LIMIT 1) AS o"
+    f" WHERE o.status IN {OPEN_STATUSES_SQL} OR o.created_at > :since")
 LOCK_MARKETS = text(
     "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
@@ -91,7 +101,8 @@ class OrderGroup:
         self.markets: dict[str, Market] = {}  # by symbol and by str(id)
         self.traders: dict[uuid.UUID, Any] = {}  # user rows as locked; balances as loaded
         self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
-        self.open_by_client_id: dict[ClientOrderKey, uuid.UUID | None] = {}  # as loaded
+        self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
+        self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
 
     def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
@@ -104,7 +115,7 @@ class OrderGroup:
         order_ids = self._uncached_orders(
             {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
         client_ids = sorted({(c.actor.user_id, c.request.client_order_id) for c in places
-                             if c.request.client_order_id is not None} - self.open_by_client_id.keys())
+                             if c.request.client_order_id is not None} - self.by_client_id.keys())
         trip = RoundTrip(self.conn)
         steps = {}
         if refs:
@@ -118,8 +129,7 @@ class OrderGroup:
         if order_ids:
             steps["orders"] = trip.read(LOCK_ORDERS, {"ids": order_ids})
         if client_ids:
-            steps["client_ids"] = trip.read(OPEN_BY_CLIENT_ID, {
-                "users": [u for u, _ in client_ids], "client_ids": [c for _, c in client_ids]})
+            steps["client_ids"] = trip.read(BY_CLIENT_ID, self._client_id_params(client_ids))
         if not steps:
             return
         trip.run()
@@ -131,7 +141,7 @@ class OrderGroup:
             self.free_tokens.update(funds.free_tokens(found["wallets"]))
         self.orders.update(order_states(found.get("orders", ())))
         if client_ids:
-            self.open_by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
+            self.by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
 
     def token_ids(self) -> set[uuid.UUID]:
         """The tokens whose books the group ran (their rows locked)."""
@@ -166,6 +176,9 @@ class OrderGroup:
     def _place(self, command: PlaceOrder) -> dict[str, Any]:
         request, actor = command.request, command.actor
         check_order_shape(request)
+        original = self._original(actor.user_id, request.client_order_id)
+        if original is not None:  # a retry: never a second order
+            return original
         market = self._market(request.token, otc_allowed=True)
         if market.trading_mode == "fixed_price_otc":
             from alefctl.workflows.otc import place_otc_order
@@ -177,14 +190,11 @@ class OrderGroup:
                 self.free_tokens.pop((actor.user_id, market.id), None)
         price = to_ticks(request.price, market.tick_size)
         stop = to_ticks(request.stop_price, market.tick_size, field="stop_price")
-        duplicate = self._open_duplicate(actor.user_id, request.client_order_id)
-        if duplicate is not None:
-            return duplicate.public(market.symbol) | {"duplicate": True}
         book = self.books.book(self.conn, market.id)
         now = self.clock().timestamp()
         nav = None if market.nav_per_token is None else int(market.nav_per_token / market.tick_size)
-        self.guards.check(market.id, book, price, nav, now, request.confirm_fat_finger,
-                          request.confirm_nav_deviation)
+        self.guards.check(market.id, market.tick_size, book, price, nav, now,
+                          request.confirm_fat_finger, request.confirm_nav_deviation)
         trader = self._trader(actor.user_id)
         funds.check_trader(trader)
         order = OrderState(
@@ -203,6 +213,8 @@ class OrderGroup:
             self._unlock(order)
             raise InvalidInput(f"the matching engine refused the order: {events[0].reason}")
         self.orders[order.id] = order
+        if order.client_order_id is not None:
+            self.placed_by_client_id[(order.user_id, order.client_order_id)] = order
         self.ledger.opened(order)
         self._apply(market, events)
         self.guards.observe(self.conn, market.id, market.tick_size, book, raw, last_before, now)
@@ -290,21 +302,27 @@ class OrderGroup:
         else:
             self.ledger.move_tokens(order.user_id, order.token_id, 0, -order.locked_quantity)
 
-    def _open_duplicate(self, user_id: uuid.UUID, client_order_id: str | None) -> OrderState | None:
-        """The investor's open order with this client_order_id, if any."""
+    def _original(self, user_id: uuid.UUID, client_order_id: str | None) -> dict[str, Any] | None:
+        """The answer to a resent client_order_id: the original order as it is now (marked
+        `duplicate`, no fills of its own), or None for a new key."""
         if client_order_id is None:
             return None
-        for order in self.orders.values():
-            if (order.user_id, order.client_order_id) == (user_id, client_order_id) \
-                    and not order.is_finished:
-                return order
         key = (user_id, client_order_id)
-        if key not in self.open_by_client_id:
-            rows = self.conn.execute(OPEN_BY_CLIENT_ID, {"users": [user_id], "client_ids": [client_order_id]})
-            self.open_by_client_id.update(_by_client_id([key], rows))
-        found = self.open_by_client_id[key]
-        order = None if found is None else self._order(found)
-        return None if order is None or order.is_finished else order  # finished in this group
+        placed = self.placed_by_client_id.get(key)
+        if placed is not None:
+            return _resent(placed, self.markets[str(placed.token_id)].symbol)
+        if key not in self.by_client_id:
+            rows = self.conn.execute(BY_CLIENT_ID, self._client_id_params([key]))
+            self.by_client_id.update(_by_client_id([key], rows))
+        found = self.by_client_id[key]
+        if found is None:
+            return None
+        # as this group left it, if it touched the order (a fill, a cancel)
+        return _resent(self.orders.get(found.order.id, found.order), found.symbol)
+
+    def _client_id_params(self, keys: list[ClientOrderKey]) -> dict[str, Any]:
+        return {"users": [u for u, _ in keys], "client_ids": [c for _, c in keys],
+                "since": self.clock() - CLIENT_ORDER_ID_WINDOW}
 
     def _order(self, order_id: uuid.UUID) -> OrderState | None:
         self._load_orders({order_id})
@@ -371,10 +389,27 @@ class OrderGroup:
             self.ledger.release(order, keep)
 
 
-def _by_client_id(keys: list[ClientOrderKey], rows: Any) -> dict[ClientOrderKey, uuid.UUID | None]:
-    """Each (investor, client_order_id) asked for: its open order's id, or None."""
-    found = {(row.user_id, row.client_order_id): row.id for row in rows}
+@dataclass(frozen=True)
+class Original:
+    """The order a client_order_id names, as loaded, and its token's symbol."""
+
+    order: OrderState
+    symbol: str
+
+
+def _by_client_id(keys: list[ClientOrderKey], rows: Any) -> dict[ClientOrderKey, Original | None]:
+    """Each (investor, client_order_id) asked for: its original order (BY_CLIENT_ID), or None."""
+    found = {}
+    for row in rows:
+        fields = row._asdict()
+        symbol = fields.pop("symbol")
+        found[(row.user_id, row.client_order_id)] = Original(OrderState(**fields), symbol)
     return {key: found.get(key) for key in keys}
+
+
+def _resent(order: OrderState, symbol: str) -> dict[str, Any]:
+    """The answer to a retry: the order now, without fills (this request made none)."""
+    return order.public(symbol) | {"trades": [], "duplicate": True}
 
 
 def _order_id(text_id: str) -> uuid.UUID | None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InvalidInput
 from alefctl.ids import new_id
 from alefctl.jsonfmt import to_jsonable
+from alefctl.money import format_price
 from engine import MarketProtections, Surveillance
 
 REFUSAL_FIELDS = {"fat_finger_unconfirmed": "confirm_fat_finger",
@@ -28,17 +29,20 @@ class MarketGuards:
         self.protections: dict[uuid.UUID, MarketProtections] = {}
         self.surveillance: dict[uuid.UUID, Surveillance] = {}
 
-    def check(self, token_id: uuid.UUID, book: Any, price: int | None, nav: int | None,
-              now: float, confirm_fat_finger: bool, confirm_nav_deviation: bool) -> None:
-        """Refuse an order the protections do not let through (before anything is locked)."""
+    def check(self, token_id: uuid.UUID, tick: Decimal, book: Any, price: int | None,
+              nav: int | None, now: float, confirm_fat_finger: bool,
+              confirm_nav_deviation: bool) -> None:
+        """Refuse an order the protections do not let through (before anything is locked),
+        saying its prices in USD, as the user wrote them, not in the engine's ticks."""
         protections = self.protections.setdefault(token_id, MarketProtections())
         refusal = protections.check_order(price, book.last_price, nav, now,
                                           confirm_fat_finger, confirm_nav_deviation)
         if refusal is None:
             return
+        message = refusal.text(lambda ticks: format_price(ticks, tick), _time_text)
         if refusal.code == "circuit_breaker_tripped":
-            raise Conflict(refusal.message, code=refusal.code)
-        raise InvalidInput(refusal.message, code=refusal.code, field=REFUSAL_FIELDS.get(refusal.code))
+            raise Conflict(message, code=refusal.code)
+        raise InvalidInput(message, code=refusal.code, field=REFUSAL_FIELDS.get(refusal.code))
 
     def observe(self, conn: Connection, token_id: uuid.UUID, tick: Decimal, book: Any,
                 events: list[tuple], last_before: int | None, now: float) -> None:
@@ -58,9 +62,14 @@ class MarketGuards:
                 "INSERT INTO surveillance_alerts (id, token_id, kind, user_id, evidence)"
                 " VALUES (:id, :t, :kind, :u, CAST(:evidence AS jsonb))"),
                 {"id": new_id(), "t": token_id, "kind": alert.kind, "u": alert.user_id,
-                 "evidence": json.dumps({"detail": alert.detail,
+                 "evidence": json.dumps({"detail": alert.text(lambda p: format_price(p, tick)),
                                          "events": to_jsonable(list(alert.evidence))})})
 
 
 def _time(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
+
+
+def _time_text(seconds: float) -> str:
+    """A time of the guards' clock (seconds since the epoch) as ISO-8601 UTC, as in --json."""
+    return _time(seconds).isoformat(timespec="seconds").replace("+00:00", "Z")
