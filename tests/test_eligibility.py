@@ -172,3 +172,38 @@ def test_delete_orders_cancels_all_of_the_callers_open_orders(market) -> None:  
     assert market.call("DELETE", "/api/v1/orders", "alice@x.io").json()["cancelled"][0][
         "status"] == "cancelled"
     assert open_orders(market.engine, "alice") == []
+
+
+def order_row(engine, order_id: str) -> tuple[str, str | None]:  # noqa: ANN001
+    with engine.connect() as conn:
+        return tuple(conn.execute(text("SELECT status, cancel_reason FROM orders WHERE id = :id"),
+                                  {"id": order_id}).one())
+
+
+def test_a_triggered_stop_of_an_owner_who_may_no_longer_trade_is_cancelled(market) -> None:  # noqa: ANN001
+    assert order(market, "alice", "sell", 1, "10.00").status_code == 201  # a last price
+    assert order(market, "bob", "buy", 1, "10.00").json()["status"] == "filled"
+    start = holdings(market.engine, "carol")
+    stop = order(market, "carol", "buy", 2, None, "stop_loss", stop_price="10.50").json()
+    assert stop["status"] == "pending_stop"
+    with market.engine.begin() as conn:  # deactivated; the cancel of that change not yet run
+        conn.execute(text("UPDATE users SET is_activated = false WHERE email = 'carol@x.io'"))
+    assert order(market, "alice", "sell", 5, "10.50").status_code == 201
+    assert order(market, "bob", "buy", 1, "10.50").json()["status"] == "filled"  # triggers it
+    assert order_row(market.engine, stop["id"]) == ("cancelled", "owner_ineligible")
+    assert holdings(market.engine, "carol") == start
+    assert market.call("GET", "/api/v1/orderbook/DATE", "bob@x.io").json()["asks"] == [["10.50", 4]]
+
+
+def test_a_stop_triggered_by_a_trade_that_trips_the_breaker_does_not_run(market) -> None:  # noqa: ANN001
+    assert order(market, "alice", "sell", 1, "10.00").status_code == 201
+    assert order(market, "bob", "buy", 1, "10.00").json()["status"] == "filled"
+    start = holdings(market.engine, "carol")
+    stop = order(market, "carol", "buy", 2, None, "stop_loss", stop_price="10.50").json()
+    assert order(market, "alice", "sell", 5, "11.00").status_code == 201
+    bought = order(market, "bob", "buy", 1, "11.00")  # a 10% move: the breaker trips
+    assert bought.json()["status"] == "filled", bought.text
+    assert order_row(market.engine, stop["id"]) == ("cancelled", "circuit_breaker_tripped")
+    assert holdings(market.engine, "carol") == start
+    with market.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM circuit_breaker_events")).scalar_one() == 1
