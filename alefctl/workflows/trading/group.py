@@ -32,6 +32,7 @@ from alefctl.workflows.trading.state import (
     load_orders,
     order_states,
 )
+from alefctl.workflows.trading.stop_gate import stop_gate
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL, STOP_TYPES
 from engine.events import named
 
@@ -70,7 +71,6 @@ ClientOrderKey = tuple[uuid.UUID, str]  # (investor, client_order_id)
 # A resent client_order_id returns the original order, whatever its state, while it is open and
 # for this long after it was placed (README, "The order API"); later the id may be used again.
 CLIENT_ORDER_ID_WINDOW = timedelta(hours=24)
-STOP_OWNER_INELIGIBLE = "owner_ineligible"  # a triggered stop's owner may no longer trade
 # Each key's newest order, if still open or placed within the window: one probe of the index
 # orders_client_order_id per key (newest first, LIMIT 1). As a plain join, the planner scanned
 # every order with a client_order_id and hashed them whenever the statistics lagged a
@@ -207,7 +207,8 @@ class OrderGroup:
             status="pending_stop" if request.order_type in STOP_TYPES else "open")
         cap = self._lock_funds(order, trader, market)
         last_before = book.last_price
-        book.stop_gate = self._stop_gate(market, book, nav, now)
+        book.stop_gate = stop_gate(self.conn, self.traders, self.guards, market.id, book,
+                                   nav, now)
         try:
             raw = book.submit(order.id, order.user_id, order.side, order.order_type,
                               order.quantity, price, stop, order.time_in_force, order.stp_mode, cap)
@@ -244,29 +245,6 @@ class OrderGroup:
                                 before={"owner": order.user_id, "status": status_before},
                                 after={"status": order.status})
         return order.public(market.symbol)
-
-    def _stop_gate(self, market: Market, book: Any, nav: int | None,
-                   now: float) -> Callable[[Any, Any, int | None, list[tuple]], str | None]:
-        """The book's check of a stop that triggers while this group runs: its owner must still
-        be allowed to trade, and the market's protections must let it through."""
-        def gate(order_id: Any, user_id: Any, price: int | None, events: list[tuple]) -> str | None:
-            if not self._may_trade(user_id):
-                return STOP_OWNER_INELIGIBLE
-            return self.guards.refusal_at_trigger(market.id, price, book.last_price, nav, now,
-                                                  events)
-        return gate
-
-    def _may_trade(self, user_id: uuid.UUID) -> bool:
-        """Whether a user may trade now (funds.check_trader), from the row this group locked
-        or, for a stop's owner it did not lock, as committed."""
-        trader = self.traders.get(user_id)
-        if trader is None:
-            trader = self.conn.execute(funds.TRADER_BY_ID, {"id": user_id}).one()
-        try:
-            funds.check_trader(trader)
-        except AlefError:
-            return False
-        return True
 
     def _market(self, token_ref: str, *, trading: bool = True, otc_allowed: bool = False) -> Market:
         self.lock_markets({token_ref})
