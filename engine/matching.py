@@ -26,6 +26,7 @@ typed locals let the compiled build use native integers and direct list access.
 """
 
 from bisect import bisect_left, insort
+from collections.abc import Callable
 from typing import Any, Final
 
 from engine.constants import CancelReason, OrderType, Side, TimeInForce
@@ -84,9 +85,14 @@ class BookSide:
 class MatchingCore:
     """State of one book and the operations that change it; OrderBook adds the public API."""
 
-    __slots__ = ("_bids", "_asks", "_live", "_stops", "_seq", "_last_price", "_stop_arrivals")
+    __slots__ = ("_bids", "_asks", "_live", "_stops", "_seq", "_last_price", "_stop_arrivals",
+                 "stop_gate")
 
     def __init__(self) -> None:
+        # Asked before a triggered stop runs: stop_gate(order_id, user_id, price, events so far)
+        # returns None to run it, or a reason to cancel it instead (its owner may no longer
+        # trade, the market is halted); set by the caller around a submit, None runs every stop.
+        self.stop_gate: Callable[[Any, Any, int | None, list[tuple]], str | None] | None = None
         self._bids = BookSide(1)
         self._asks = BookSide(-1)
         self._live: dict[Any, Any] = {}  # order_id -> resting order list or pending StopOrder
@@ -350,6 +356,12 @@ class MatchingCore:
             del self._live[stop.order_id]
             seq = self._seq = self._seq + 1
             events.append(("stop_triggered", seq, stop.order_id, stop.stop_price, last))
+            refusal = None if self.stop_gate is None else self.stop_gate(
+                stop.order_id, stop.user_id, stop.price, events)
+            if refusal is not None:
+                self._cancel_taker(events, stop.order_id, stop.user_id, stop.side, stop.price,
+                                   stop.quantity, refusal)
+                continue
             if stop.order_type == STOP_LOSS:
                 self._execute_market(events, stop.order_id, stop.user_id, stop.is_buy,
                                      stop.quantity, stop.self_trade_prevention,

@@ -19,7 +19,7 @@ from alefctl.commands.common import (
 )
 from alefctl.commands.refs import resolved
 
-app = typer.Typer(help="KYC: submit, review queue, approve or reject.", no_args_is_help=True)
+app = typer.Typer(help="KYC: submit, review queue, approve, reject or revoke.", no_args_is_help=True)
 AppArg = Annotated[str, typer.Argument(help="Application id or id prefix.")]
 QUEUE_COLUMNS = ("id", "email", "status", "full_name", "nationality", "document_type",
                  "document_number", "submitted_at")
@@ -111,3 +111,19 @@ def _review(application: str, approve: bool, level: int, reason: str | None, not
         reviewed = review_kyc(conn, actor, application_id, approve=approve, kyc_level=level,
                               reason=reason, notes=notes)
     emit(reviewed.to_dict(), as_json, lambda: info(f"KYC {reviewed.id} {reviewed.status}"))
+
+
+@app.command("revoke")
+@command_errors
+@requires("kyc.revoke")
+def revoke(user: Annotated[str, typer.Argument(help="User id, id prefix or email.")],
+           reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+           as_json: JsonOption = False) -> None:
+    """Revoke a user's approved KYC; their open orders are cancelled; they may resubmit."""
+    from alefctl.workflows.eligibility import revoke_kyc
+
+    done = revoke_kyc(state.engine(), state.actor(), resolved("user", user), reason)
+    message = f"KYC of {done.user.email} {'revoked' if done.changed else 'was not approved'}"
+    if done.cancelled_orders:
+        message += f"; {len(done.cancelled_orders)} open orders cancelled"
+    emit(done.to_dict(), as_json, lambda: info(message))

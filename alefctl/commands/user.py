@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -20,7 +20,10 @@ from alefctl.commands.common import (
 )
 from alefctl.commands.refs import resolved
 
-app = typer.Typer(help="Users: create, list, show, activate, deactivate; API keys.",
+if TYPE_CHECKING:
+    from alefctl.workflows.eligibility import Withdrawn
+
+app = typer.Typer(help="Users: create, list, show, activate, deactivate, FATCA; API keys.",
                   no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed, shown once).",
                        no_args_is_help=True)
@@ -90,9 +93,34 @@ def activate(user: UserArg, as_json: JsonOption = False) -> None:
 @command_errors
 @requires("user.activate")
 def deactivate(user: UserArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
-    """Stop a user from acting on the platform (admin)."""
-    confirm(f"Deactivate {user}?", yes)
-    _set_activation(user, False, as_json)
+    """Stop a user from acting on the platform (admin); their open orders are cancelled."""
+    from alefctl.workflows.eligibility import deactivate_user
+
+    confirm(f"Deactivate {user}? Their open orders are cancelled.", yes)
+    done = deactivate_user(state.engine(), state.actor(), resolved("user", user))
+    _withdrawn(done, "deactivated", "was already deactivated", as_json)
+
+
+@app.command("fatca")
+@command_errors
+@requires("user.fatca")
+def fatca(user: UserArg,
+          status: Annotated[str, typer.Option(help="clear or blocked.")],
+          reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+          as_json: JsonOption = False) -> None:
+    """Set a user's FATCA status (admin); blocked cancels their open orders."""
+    from alefctl.workflows.eligibility import set_fatca_status
+
+    done = set_fatca_status(state.engine(), state.actor(), resolved("user", user), status, reason)
+    _withdrawn(done, f"FATCA {done.user.fatca_status}", f"was already FATCA {status}", as_json)
+
+
+def _withdrawn(done: Withdrawn, did: str, already: str, as_json: bool) -> None:
+    """Say what a change of eligibility did, and which orders it cancelled."""
+    message = f"{done.user.email} {did if done.changed else already}"
+    if done.cancelled_orders:
+        message += f"; {len(done.cancelled_orders)} open orders cancelled"
+    emit(done.to_dict(), as_json, lambda: info(message))
 
 
 def _set_activation(user: str, activated: bool, as_json: bool) -> None:

@@ -19,7 +19,11 @@ from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
-from alefctl.server.requests import close_orders_of_closed_tokens, handle_request
+from alefctl.server.requests import (
+    close_orders_of_closed_tokens,
+    close_orders_of_ineligible_traders,
+    handle_request,
+)
 from alefctl.server.routes import (
     approvals,
     businesses,
@@ -74,6 +78,7 @@ def _lifespan(settings: Settings, db: Engine | None,
         listener = TradingListener(state.db, lambda request: handle_request(state, request))
         listener.start()
         close_orders_of_closed_tokens(state)
+        close_orders_of_ineligible_traders(state)
         start_settlement_loop(state)
         try:
             yield

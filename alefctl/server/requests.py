@@ -5,12 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from alefctl.server.state import ServerState
-from alefctl.workflows.trading.control import closed_tokens_with_open_orders, requested_cancels
+from alefctl.workflows.trading.control import (
+    closed_tokens_with_open_orders,
+    ineligible_trader_ids,
+    requested_cancels,
+)
 from alefctl.workflows.trading.group import CancelOrder
 
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:
-    """cancel: one order for its requester; token_closed: every open order of the token."""
+    """cancel: one order for its requester; token_closed: every open order of the token;
+    trader_ineligible: every open order of a user who may no longer trade."""
     with state.db.begin() as conn:
         orders = requested_cancels(conn, request)
     for actor, order_id in orders:
@@ -23,3 +28,12 @@ def close_orders_of_closed_tokens(state: ServerState) -> None:
         token_ids = closed_tokens_with_open_orders(conn)
     for token_id in token_ids:
         handle_request(state, {"kind": "token_closed", "token_id": token_id})
+
+
+def close_orders_of_ineligible_traders(state: ServerState) -> None:
+    """At start: cancel orders left open by users who may no longer trade (deactivated, KYC
+    revoked, FATCA-blocked) while no server ran, or before the cancel of that change finished."""
+    with state.db.connect() as conn:
+        user_ids = ineligible_trader_ids(conn)
+    for user_id in user_ids:
+        handle_request(state, {"kind": "trader_ineligible", "user_id": user_id})

@@ -31,10 +31,11 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "settlement.run": JOBS, "token.mature_due": JOBS, "server.run": JOBS,
     # people and money
     "user.create": ADMIN, "user.list": ADMIN, "user.show": ADMIN, "user.activate": ADMIN,
+    "user.fatca": ADMIN,
     "api_key.manage": ANYONE, "api_key.manage.others": ADMIN,
     "wallet.show": ANYONE, "wallet.show.others": ADMIN,
     "wallet.deposit": ADMIN, "wallet.withdraw": ADMIN,
-    "kyc.submit": ("investor", "issuer"), "kyc.review": REVIEWERS,
+    "kyc.submit": ("investor", "issuer"), "kyc.review": REVIEWERS, "kyc.revoke": REVIEWERS,
     # businesses, tokens and their offering
     "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,
     "business.read.others": ADMIN,
@@ -46,6 +47,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # trading
     "market.read": ANYONE, "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
+    "order.cancel_all": INVESTOR,
     "otc.read": ADMIN, "otc.review": ADMIN,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,
     # market surveillance: alerts name users and their orders (workflows/surveillance.py)

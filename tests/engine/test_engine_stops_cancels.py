@@ -25,6 +25,26 @@ def test_buy_stop_triggers_when_last_price_reaches_it():
     assert trades(events)[1] == (3, 1, 100, 2)
 
 
+def test_a_stop_the_gate_refuses_is_cancelled_when_it_triggers_and_the_next_one_runs():
+    book = OrderBook()
+    limit(book, 1, "sell", 5, 100)
+    stop(book, 2, "buy", 2, stop_price=100)
+    stop(book, 3, "buy", 1, stop_price=100)
+    asked = []
+
+    def gate(order_id, user_id, price, events_so_far):
+        asked.append((order_id, price, [e[0] for e in events_so_far]))
+        return "owner_ineligible" if order_id == 2 else None
+
+    book.stop_gate = gate
+    events = limit(book, 4, "buy", 1, 100)
+    assert kinds(events) == ["accepted", "trade", "stop_triggered", "cancelled",
+                             "stop_triggered", "trade"]
+    assert cancels(events)[0][0] == 2 and events[3][-1] == "owner_ineligible"
+    assert asked[0] == (2, None, ["accepted", "trade", "stop_triggered"])
+    assert book.open_order(2) is None and trades(events)[1][0] == 3
+
+
 def test_sell_stop_does_not_trigger_above_its_price():
     book = OrderBook()
     limit(book, 1, "buy", 5, 100)

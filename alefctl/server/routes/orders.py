@@ -1,4 +1,4 @@
-"""The investor order API: place, list, cancel; order book; own trades."""
+"""The investor order API: place, list, cancel (one or all); order book; own trades."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 from starlette.applications import Starlette
 
+from alefctl.errors import Conflict, NotFound
 from alefctl.server.auth import acting, bearer_actor
 from alefctl.server.edge import EdgeRoute, check_value
 from alefctl.server.routes import body_schema, out, parse_body, render, transaction
@@ -17,6 +18,7 @@ from alefctl.workflows import orders, otc, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.trading.books import depth_and_last
+from alefctl.workflows.trading.control import trader_open_order_ids
 from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], route_class=EdgeRoute)
@@ -81,6 +83,26 @@ async def cancel_order(app: Starlette, authorization: str, order_id: str) -> Res
     policy.require(actor, "order.cancel")
     check_value(order_id, "order_id")
     return render(await asyncio.wrap_future(state.writer.submit(CancelOrder(actor, order_id))))
+
+
+@router.delete("/orders")
+async def cancel_all(request: Request, token_id: str | None = None,
+                     actor: Actor = Depends(acting("order.cancel_all"))) -> Response:
+    """Cancel all of the caller's open orders and pending stops (of one token, by symbol or id,
+    if given); the answer lists the orders cancelled, as they are now."""
+    if token_id is not None:
+        check_value(token_id, "token_id")
+    with transaction(request) as conn:
+        token = None if token_id is None else get_token(conn, token_id).id
+        open_ids = trader_open_order_ids(conn, actor.user_id, token)
+    writer = server_state(request).writer
+    results = await asyncio.gather(
+        *(asyncio.wrap_future(writer.submit(CancelOrder(actor, str(order_id))))
+          for order_id in open_ids), return_exceptions=True)
+    for result in results:  # an order that filled or was cancelled meanwhile is left out
+        if isinstance(result, BaseException) and not isinstance(result, Conflict | NotFound):
+            raise result
+    return render({"cancelled": [r for r in results if not isinstance(r, BaseException)]})
 
 
 @router.get("/orderbook/{token_id}")

@@ -1,4 +1,5 @@
-"""Changes to the books from outside the server: admin cancels and closed tokens.
+"""Changes to the books from outside the server: admin cancels, closed tokens and investors
+who may no longer trade.
 
 One `alefctl serve` owns the books, holding the BOOK_OWNER advisory lock for its lifetime.
 A command that must change a book asks for that lock: if it gets it, no server is running and
@@ -14,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -34,6 +36,11 @@ from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES, OPEN_STATUSE
 CHANNEL = "alef_trading"
 LISTEN_SQL = f"LISTEN {CHANNEL}"  # run by the server's listener on its own connection
 CLOSED_STATUSES = ("matured", "delisted")
+# The limits of a group that only cancels: it places nothing, so no notional is ever checked.
+CANCEL_ONLY = NotionalLimits(Decimal(0), Decimal(0), Decimal(0))
+# Who may not trade (funds.check_trader): such a user keeps no open order or pending stop.
+INELIGIBLE_TRADER = ("(u.role <> 'investor' OR NOT u.is_activated OR u.kyc_status <> 'approved'"
+                     " OR u.fatca_status = 'blocked')")
 
 
 @contextmanager
@@ -63,9 +70,29 @@ def open_order_ids(conn: Connection, token_id: uuid.UUID) -> list[uuid.UUID]:
         " ORDER BY engine_seq, created_at"), {"t": token_id}).scalars())
 
 
+def trader_open_order_ids(conn: Connection, user_id: uuid.UUID,
+                          token_id: uuid.UUID | None = None) -> list[uuid.UUID]:
+    """A user's open orders and pending stops (of one token, if given)."""
+    return list(conn.execute(text(
+        f"SELECT id FROM orders WHERE user_id = :u AND status IN {OPEN_STATUSES_SQL}"
+        " AND (CAST(:t AS uuid) IS NULL OR token_id = :t) ORDER BY engine_seq, created_at"),
+        {"u": user_id, "t": token_id}).scalars())
+
+
+def ineligible_trader_ids(conn: Connection, user_ids: list[uuid.UUID] | None = None
+                          ) -> list[uuid.UUID]:
+    """Users (of those given, or all) who may not trade but still have open orders."""
+    return list(conn.execute(text(
+        f"SELECT u.id FROM users u WHERE {INELIGIBLE_TRADER}"
+        " AND (CAST(:ids AS uuid[]) IS NULL OR u.id = ANY(:ids)) AND EXISTS (SELECT 1 FROM orders o"
+        f" WHERE o.user_id = u.id AND o.status IN {OPEN_STATUSES_SQL}) ORDER BY u.id"),
+        {"ids": user_ids}).scalars())
+
+
 def requested_cancels(conn: Connection, request: dict[str, Any]) -> list[tuple[Actor, str]]:
     """The orders a request sent by `notify` cancels, each with who cancels it: `cancel`, one
-    order for its requester; `token_closed`, every open order of the token, by the operator."""
+    order for its requester; `token_closed`, every open order of the token, by the operator;
+    `trader_ineligible`, every open order of a user who may no longer trade, by the operator."""
     from alefctl.workflows.actor import resolve_actor
     from alefctl.workflows.service import service_actor
 
@@ -76,6 +103,11 @@ def requested_cancels(conn: Connection, request: dict[str, Any]) -> list[tuple[A
     if request.get("kind") == "token_closed":
         operator = service_actor(conn)  # the server cancels, as its service identity
         return [(operator, str(order_id)) for order_id in open_order_ids(conn, request["token_id"])]
+    if request.get("kind") == "trader_ineligible" and ineligible_trader_ids(
+            conn, [uuid.UUID(str(request["user_id"]))]):  # still so when the server reads it
+        operator = service_actor(conn)
+        return [(operator, str(order_id))
+                for order_id in trader_open_order_ids(conn, uuid.UUID(str(request["user_id"])))]
     return []
 
 
@@ -109,6 +141,25 @@ def close_token_orders(db: Engine, actor: Actor, token_id: uuid.UUID,
     with db.connect() as conn:
         order_ids = open_order_ids(conn, token_id)
     return cancel_orders(db, actor, order_ids, limits) if order_ids else []
+
+
+def close_trader_orders(db: Engine, user_id: uuid.UUID) -> list[dict[str, Any]]:
+    """Cancel every open order and pending stop of a user who may no longer trade (deactivated,
+    KYC revoked or rejected, FATCA-blocked), their locked funds released; the operator cancels,
+    each cancel audited. Run right after the change is committed; nothing if still eligible."""
+    from alefctl.workflows.service import service_actor
+
+    with books_unowned(db) as unowned:
+        with db.begin() as conn:
+            if not ineligible_trader_ids(conn, [user_id]):
+                return []
+            operator = service_actor(conn)
+            order_ids = trader_open_order_ids(conn, user_id)
+            if not unowned:  # the server that owns the books cancels them (requested_cancels)
+                notify(conn, {"kind": "trader_ineligible", "user_id": user_id})
+        if unowned:
+            return _cancel_directly(db, operator, order_ids, CANCEL_ONLY)
+    return _await_finished(db, order_ids, 5.0)
 
 
 def _cancel_directly(db: Engine, actor: Actor, order_ids: list[uuid.UUID],

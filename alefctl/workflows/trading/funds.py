@@ -40,6 +40,8 @@ LOCK_TRADERS = text(
     "SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
     " accreditation_status, fiat_balance FROM users WHERE id = ANY(:ids) OR id = :treasury"
     f" ORDER BY {USERS_IN_LOCK_ORDER.format(user='id')} FOR UPDATE")
+TRADER_BY_ID = text("SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
+                    " accreditation_status, fiat_balance FROM users WHERE id = :id")
 TOKENS_BY_REF = "symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs)"  # a symbol or an id
 _LOCK_WALLETS = ("SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
                  " WHERE user_id = ANY(:users) AND {tokens} ORDER BY user_id, token_id FOR UPDATE")

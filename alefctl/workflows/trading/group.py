@@ -32,6 +32,7 @@ from alefctl.workflows.trading.state import (
     load_orders,
     order_states,
 )
+from alefctl.workflows.trading.stop_gate import stop_gate
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL, STOP_TYPES
 from engine.events import named
 
@@ -206,8 +207,13 @@ class OrderGroup:
             status="pending_stop" if request.order_type in STOP_TYPES else "open")
         cap = self._lock_funds(order, trader, market)
         last_before = book.last_price
-        raw = book.submit(order.id, order.user_id, order.side, order.order_type, order.quantity,
-                          price, stop, order.time_in_force, order.stp_mode, cap)
+        book.stop_gate = stop_gate(self.conn, self.traders, self.guards, market.id, book,
+                                   nav, now)
+        try:
+            raw = book.submit(order.id, order.user_id, order.side, order.order_type,
+                              order.quantity, price, stop, order.time_in_force, order.stp_mode, cap)
+        finally:
+            book.stop_gate = None  # the gate holds this group's connection
         events = [named(event) for event in raw]
         if events and events[0].kind == "rejected":
             self._unlock(order)

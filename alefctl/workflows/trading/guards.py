@@ -4,6 +4,7 @@ suite), kept per token by the server across groups; trips and alerts are written
 
 from __future__ import annotations
 
+import copy
 import json
 import uuid
 from datetime import UTC, datetime
@@ -43,6 +44,17 @@ class MarketGuards:
         if refusal.code == "circuit_breaker_tripped":
             raise Conflict(message, code=refusal.code)
         raise InvalidInput(message, code=refusal.code, field=REFUSAL_FIELDS.get(refusal.code))
+
+    def refusal_at_trigger(self, token_id: uuid.UUID, price: int | None, last_price: int | None,
+                           nav: int | None, now: float, events: list[tuple]) -> str | None:
+        """Why a stop that just triggered may not run (a halt, a blocked price), or None: the
+        protections as this call's trades so far left them, without recording those twice
+        (observe records the call once it ends). Confirmations given at placement stand."""
+        protections = copy.copy(self.protections.setdefault(token_id, MarketProtections()))
+        protections.circuit_breaker = copy.deepcopy(protections.circuit_breaker)
+        protections.record_events(events, now)
+        refusal = protections.check_order(price, last_price, nav, now, True, True)
+        return None if refusal is None else refusal.code
 
     def observe(self, conn: Connection, token_id: uuid.UUID, tick: Decimal, book: Any,
                 events: list[tuple], last_before: int | None, now: float) -> None:
