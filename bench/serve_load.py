@@ -63,13 +63,10 @@ def build_platform(home: Path, investors: int) -> list[str]:
     from alefctl.workflows.api_keys import create_api_key
     from alefctl.workflows.onchain.deploy import deploy_token
 
-    from alefctl.db.schema import init_schema
-
+    # the database, its schema and the first admin, whose saved key `serve` acts with
+    subprocess.run([sys.executable, "-m", "alefctl", "db", "init"], check=True,
+                   stdout=subprocess.DEVNULL)
     settings = load_settings()
-    owner = connect(settings, owner=True, create=True)  # a new embedded database, as `db init`
-    with owner.begin() as conn:
-        init_schema(conn)
-    owner.dispose()
     db = connect(settings)
     ensure_schema_current(db, settings)
     cipher = load_cipher(settings)
