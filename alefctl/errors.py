@@ -68,6 +68,12 @@ class InsufficientFunds(Conflict):
     code = "insufficient_funds"
 
 
+class TooManyOpenOrders(Conflict):
+    """An investor has the most open orders allowed on a token (settings.trading.max_open_orders)."""
+
+    code = "too_many_open_orders"
+
+
 class Unavailable(AlefError):
     """The database or the chain cannot be reached; retrying later is safe."""
 

@@ -71,6 +71,8 @@ class TradingSettings(BaseModel):
     limit_professional_usd: Decimal = Field(Decimal("5000"), description="professional limit")
     limit_institutional_usd: Decimal = Field(Decimal("50000"), description="institutional limit")
     success_fee_pct: Decimal = Field(Decimal("2"), ge=0, le=100, description="% of raise")
+    max_open_orders: int = Field(1000, ge=1, description="most open orders (and pending stops)"
+                                 " one investor may have on one token")
     dividend_fee_pct: Decimal = Field(
         Decimal("1.00"), ge=0, le=100, decimal_places=2,
         description="platform fee on fiat and stablecoin dividends, % of each holder's gross"
@@ -109,6 +111,10 @@ class ServerSettings(BaseModel):
     writer_process: bool = Field(True, description="run the order writer (books, matching, group"
                                  " commits) in a process of its own, not a thread of the server")
     access_log: bool = Field(False, description="log every HTTP request (metrics count them anyway)")
+    max_body_bytes: int = Field(64 * 1024, ge=1024, description="largest request body; a larger"
+                                " one is refused (413) before it is read, on every route")
+    ws_max_subscriptions: int = Field(50, ge=1, description="most channels one WebSocket"
+                                      " connection may subscribe to")
 
 
 class Settings(BaseSettings):

@@ -63,6 +63,9 @@ def build_platform(home: Path, investors: int) -> list[str]:
     from alefctl.workflows.api_keys import create_api_key
     from alefctl.workflows.onchain.deploy import deploy_token
 
+    # the database, its schema and the first admin, whose saved key `serve` acts with
+    subprocess.run([sys.executable, "-m", "alefctl", "db", "init"], check=True,
+                   stdout=subprocess.DEVNULL)
     settings = load_settings()
     db = connect(settings)
     ensure_schema_current(db, settings)
@@ -118,7 +121,8 @@ def start_server(home: Path, port: int, grouped: bool) -> subprocess.Popen:
     env = {**os.environ, "ALEF_HOME": str(home), "ALEF_SERVER_GROUP_COMMIT": str(grouped).lower(),
            "ALEF_SERVER_SETTLEMENT_LOOP": "false"}  # measure the order path alone
     server = subprocess.Popen([sys.executable, "-m", "alefctl", "serve", "--port", str(port)],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              env=env, stdout=subprocess.DEVNULL,
+                              stderr=(home / "serve.log").open("wb"))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):  # not listening yet
@@ -126,7 +130,8 @@ def start_server(home: Path, port: int, grouped: bool) -> subprocess.Popen:
                 return server
         time.sleep(0.2)
     server.kill()
-    raise SystemExit("alefctl serve did not become ready")
+    log = (home / "serve.log").read_text(errors="replace")[-2000:]
+    raise SystemExit(f"alefctl serve did not become ready:\n{log}")
 
 
 class HttpConnection:

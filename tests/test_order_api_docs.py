@@ -73,7 +73,8 @@ def test_the_websocket_answers_as_documented(market) -> None:  # noqa: ANN001
         ws.send_json(["subscribe"])
         assert ws.receive_json()["type"] == "error"
         ws.send_json({"op": "subscribe", "channel": "book:NOPE"})
-        assert ws.receive_json() == {"type": "error", "detail": "token not found: NOPE"}
+        assert ws.receive_json() == {"type": "error", "code": "not_found",
+                                     "detail": "token not found: NOPE"}
         ws.send_json({"op": "subscribe", "channel": "trades:DATE"})
         assert ws.receive_json() == {"type": "subscribed", "channel": "trades:DATE"}
         ws.send_json({"op": "unsubscribe", "channel": "trades:DATE"})  # not answered

@@ -6,7 +6,8 @@ import asyncio
 
 from server_client import place
 
-from alefctl.server.order_path import MAX_BODY_BYTES, OrderFastPath
+from alefctl.server.order_path import OrderFastPath
+from alefctl.settings import ServerSettings
 
 
 def test_only_place_and_cancel_take_the_fast_path() -> None:
@@ -40,7 +41,8 @@ def test_fast_path_refusals_are_fastapis_problems(market) -> None:  # noqa: ANN0
     assert missing_side.json()["detail"].startswith("side:")
     not_json = market.call("POST", "/api/v1/orders", "carol@x.io", content=b"{side")
     assert problem(not_json)[:2] == (422, "invalid_input")
-    huge = market.call("POST", "/api/v1/orders", "carol@x.io", content=b" " * (MAX_BODY_BYTES + 1))
+    limit = ServerSettings().max_body_bytes
+    huge = market.call("POST", "/api/v1/orders", "carol@x.io", content=b" " * (limit + 1))
     assert problem(huge)[:2] == (413, "payload_too_large")
     unknown = market.call("DELETE", "/api/v1/orders/00000000-0000-7000-8000-000000000000",
                           "carol@x.io")

@@ -13,6 +13,7 @@ from starlette.types import Receive, Scope, Send
 from alefctl import __version__
 from alefctl.redact import install_log_redaction
 from alefctl.server.auth import KeyCache
+from alefctl.server.body_limit import BodyLimit
 from alefctl.server.feeds import BookFeeds
 from alefctl.server.hub import Hub
 from alefctl.server.listener import TradingListener
@@ -58,7 +59,8 @@ def create_app(settings: Settings, db: Engine | None = None, *,
     uvicorn's, are redacted (no API key in a logged URL, no personal data: alefctl/redact.py)."""
     install_log_redaction()
     app = AlefAPI(title="alefctl", version=__version__, lifespan=_lifespan(settings, db, chain_opener),
-                  description="Investor order API and platform endpoints of alefctl.")
+                  description="Investor order API and platform endpoints of alefctl.",
+                  max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
                    approvals, surveillance):
@@ -93,17 +95,17 @@ def _lifespan(settings: Settings, db: Engine | None,
 
 
 class AlefAPI(FastAPI):
-    """FastAPI behind the order fast path: place and cancel are answered before any of FastAPI's
-    own layers (its error, telemetry and body-limit middleware run per request, and cost more
-    than the answer)."""
+    """FastAPI behind the body limit (server/body_limit.py) and the order fast path: place and
+    cancel are answered before any of FastAPI's own layers (its error and telemetry middleware
+    run per request, and cost more than the answer)."""
 
-    def __init__(self, **options: Any) -> None:
+    def __init__(self, *, max_body_bytes: int, **options: Any) -> None:
         super().__init__(**options)
-        self._fast_path = OrderFastPath(super().__call__)
+        self._edge = BodyLimit(OrderFastPath(super().__call__), max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        await self._fast_path(scope, receive, send)
+        await self._edge(scope, receive, send)
 
 
 def _start(settings: Settings, db: Engine | None,

@@ -10,7 +10,8 @@ here before the route runs, and refused with 422 `invalid_input` naming the fiel
 - integers: within BIGINT (64-bit signed);
 - decimals: finite, below 10^14 in magnitude (the narrowest NUMERIC column with a whole part,
   NUMERIC(20, 6), holds 14 digits), and zero or at least 10^-18 (a 1E-400 has no business in
-  any column);
+  any column); at most 18 decimal places; written without an exponent (`1E+2`, `1e400`) and
+  not as a negative zero;
 - times: with a time zone, and within the years a datetime can hold once converted to UTC.
 
 EdgeRoute applies the rules to every FastAPI route; the routes that parse their own bodies (the
@@ -131,7 +132,15 @@ def _encodable(value: str) -> bool:
 def _check_decimal(value: Decimal, where: Where) -> None:
     if not value.is_finite():
         raise _invalid(where, "must be a finite number")
+    exponent = value.as_tuple().exponent
+    assert isinstance(exponent, int)  # finite
+    if exponent > 0:  # only an exponent form parses so: "1E+2", not "100"
+        raise _invalid(where, "must be written without an exponent (100, not 1E+2)")
+    if exponent < -DECIMAL_PLACES:
+        raise _invalid(where, f"has more than {DECIMAL_PLACES} decimal places")
     if value.is_zero():
+        if value.is_signed():
+            raise _invalid(where, "must not be a negative zero")
         return
     magnitude = value.adjusted()  # the power of ten of the first digit: 1234.5 is 3
     if magnitude >= DECIMAL_DIGITS:

@@ -26,6 +26,7 @@ class Client:
         self.user_id = user_id
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
         self.dropped = False
+        self.channels: set[str] = set()  # subscribed (kept by the Hub)
 
     def offer(self, message: str | None) -> bool:
         """Queue a message (JSON text) without waiting; False when the client is too slow."""
@@ -50,12 +51,18 @@ class Hub:
     def subscribe(self, client: Client, channel: str) -> None:
         """Start sending a channel's messages to a client."""
         self.channels.setdefault(channel, set()).add(client)
+        client.channels.add(channel)
 
     def unsubscribe(self, client: Client, channel: str | None = None) -> None:
         """Stop one channel, or every channel when none is named."""
-        names = [channel] if channel else list(self.channels)
+        names = [channel] if channel else list(client.channels)
         for name in names:
-            self.channels.get(name, set()).discard(client)
+            clients = self.channels.get(name)
+            if clients is not None:
+                clients.discard(client)
+                if not clients:
+                    del self.channels[name]
+            client.channels.discard(name)
 
     def broadcast(self, messages: list[Message]) -> None:
         """Queue each message for its channel's clients, encoded once if it has any (most

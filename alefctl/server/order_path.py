@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -21,7 +20,6 @@ from alefctl.server.problems import problem_for
 from alefctl.server.routes.orders import cancel_order, place_order
 
 ORDERS_PATH = "/api/v1/orders"
-MAX_BODY_BYTES = 64 * 1024  # an order is a few hundred bytes
 
 Route = Callable[[Any, str, Receive], Awaitable[Response]]
 
@@ -64,16 +62,12 @@ async def _place(app: Any, authorization: str, receive: Receive) -> Response:
 
 
 async def _body(receive: Receive) -> bytes:
-    """The request body (413 problem beyond MAX_BODY_BYTES)."""
-    chunks, size = [], 0
+    """The request body (its size is limited before: server/body_limit.py)."""
+    chunks = []
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away
             return b""
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise HTTPException(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
+        chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)

@@ -4,8 +4,11 @@ Commands queue up while a group commits; the next group takes all of them (up to
 runs them through the books and writes them in one transaction, so a busy book is bound by CPU,
 not by one fsync per order. With grouped=False every command has a transaction of its own (the
 spec's behaviour, kept as a setting for comparison). If a group's transaction fails, the books
-it touched are restored (workflows/trading/books.py: Books) and its commands are retried one by
-one, so memory and database never disagree and one bad command fails alone.
+it touched are restored (workflows/trading/books.py: Books) and its two halves are retried apart,
+again and again until the command at fault is alone (about 2·log2(n) transactions for a group
+of n, not n): memory and database never disagree, the others commit, and the bad command is
+refused by itself, with 422 when the database refused one of its values and 503 otherwise,
+its text never the database's (that is logged). A database outage fails the group at once.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
 from alefctl.db.batches import plan_by_key
+from alefctl.db.errors import database_error, is_outage, is_refused_value
 from alefctl.db.system_users import treasury_id
-from alefctl.errors import Conflict, Unavailable
+from alefctl.errors import AlefError, Conflict, InvalidInput, Unavailable
 from alefctl.redact import get_logger
 from alefctl.server.feeds import group_report
 from alefctl.workflows.trading.books import Books
@@ -33,6 +37,7 @@ from alefctl.workflows.trading.state import MonotonicClock
 
 log = get_logger("alefctl.writer")
 Command = PlaceOrder | CancelOrder
+NOT_COMMITTED = "the order could not be committed (it was not placed); the error is logged"
 
 
 class Writer(Protocol):
@@ -138,7 +143,7 @@ class OrderWriter:
                 log.exception("order writer failed on a batch")
                 for _command, future in batch:
                     if not future.done():
-                        future.set_exception(Unavailable(f"order processing failed: {exc}"))
+                        future.set_exception(Unavailable(NOT_COMMITTED))
 
     def _run(self, batch: list[tuple[Any, Future[Any]]]) -> None:
         commands = [(c, f) for c, f in batch if isinstance(c, PlaceOrder | CancelOrder)]
@@ -164,12 +169,7 @@ class OrderWriter:
                 self._conn = self._connect()
             if group is not None:
                 self.books.restore(group)
-            if len(commands) > 1:
-                for single in commands:
-                    self._commit([single])
-                return
-            log.exception("order command failed to commit")
-            commands[0][1].set_exception(Unavailable(f"the order could not be committed: {exc}"))
+            self._failed(commands, exc)
             return
         self.books.apply(group)
         for (_, future), outcome in zip(commands, outcomes, strict=True):
@@ -182,6 +182,32 @@ class OrderWriter:
                 "size": len(commands), "commit": commit_seconds})
         except Exception:  # market data must never stop the order path
             log.exception("publishing a committed group failed")
+
+    def _failed(self, commands: list[tuple[Command, Future[Any]]], exc: Exception) -> None:
+        """A group that did not commit: an outage fails it; else its halves are tried apart
+        until the command at fault is alone, and refused."""
+        if is_outage(exc):
+            error = database_error(exc)
+            log.warning("order group failed: %s", error)
+            for _, future in commands:
+                future.set_exception(error)
+            return
+        if len(commands) > 1:
+            middle = len(commands) // 2
+            self._commit(commands[:middle])
+            self._commit(commands[middle:])
+            return
+        commands[0][1].set_exception(_refusal(exc))
+
+
+def _refusal(exc: Exception) -> AlefError:
+    """The answer to the one command a commit failed on: its own fault (a value the database
+    refused) is 422; anything else is logged and answered 503 without the database's text."""
+    if is_refused_value(exc):
+        log.warning("the database refused a value of an order: %s", database_error(exc))
+        return InvalidInput("a value in the order is out of the range the platform can store")
+    log.error("order command failed to commit", exc_info=exc)
+    return Unavailable(NOT_COMMITTED)
 
 
 def _resolve(future: Future[Any], fn: Callable[[Mapping[Any, Any]], Any], books: Mapping[Any, Any]) -> None:

@@ -233,7 +233,9 @@ def _answer(send: Callable[[Any], None], request_id: int, future: Future[Any]) -
         return
     if not isinstance(error, AlefError):
         log.error("order command %s failed: %r", request_id, error)
-        error = Unavailable(f"order processing failed: {error}")
+        from alefctl.server.writer import NOT_COMMITTED
+
+        error = Unavailable(NOT_COMMITTED)
     send(("done", request_id, False, error))
 
 

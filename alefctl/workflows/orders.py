@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -55,7 +55,7 @@ class OrderRequest:
     token: Annotated[str, Field(alias="token_id", description="token symbol or id")]
     side: Annotated[str, _one_of(SIDES)]
     order_type: Annotated[str, _one_of(ORDER_TYPES), Field(default=DEFAULT_ORDER_TYPE)]
-    quantity: int
+    quantity: Annotated[int, Field(strict=True)]  # a JSON integer: not "5", 5.0 or 5e0
     price: Decimal | None = None
     stop_price: Decimal | None = None
     time_in_force: Annotated[str, _one_of(TIME_IN_FORCE)] = DEFAULT_TIME_IN_FORCE
@@ -106,7 +106,8 @@ def to_ticks(price: Decimal | str | None, tick_size: Decimal, *, field: str = "p
         raise InvalidInput(f"{field} is not a number: {price!r}", field=field) from None
     if not value.is_finite() or value <= 0:
         raise InvalidInput(f"{field} must be above zero", field=field)
-    ticks = value / tick_size
+    with localcontext(prec=80):  # exact: the default 28 digits rounded 10.000...0001 onto the grid
+        ticks = value / tick_size
     if ticks != ticks.to_integral_value():
         raise InvalidInput(f"{field} {format_usd(value)} USD is not a multiple of the tick size"
                            f" {format_usd(tick_size)} USD", field=field)

@@ -1,10 +1,15 @@
-"""WebSocket /api/v1/ws: subscribe to book:SYMBOL, trades:SYMBOL and orders (your own)."""
+"""WebSocket /api/v1/ws: subscribe to book:SYMBOL, trades:SYMBOL and orders (your own).
+
+A channel name is a kind and a token (CHANNEL_NAME); one connection holds at most
+settings.server.ws_max_subscriptions channels. Every refusal is an `error` message with a code
+(README, "WebSocket") and changes nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import re
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
@@ -19,6 +24,8 @@ from alefctl.workflows.tokens import Token, get_token
 
 router = APIRouter(prefix="/api/v1")
 UNAUTHORIZED_CLOSE = 4001
+# `orders`, or a kind and a token symbol or id (or, for orders, your user id)
+CHANNEL_NAME = re.compile(r"[a-z]{1,16}(:[A-Za-z0-9-]{1,64})?")
 
 
 @router.websocket("/ws")
@@ -57,31 +64,40 @@ def _parsed(message: str) -> object:
 
 async def _handle(state: ServerState, client: Client, request: object) -> None:
     if not isinstance(request, dict):
-        client.offer(_error('a message is a JSON object: {"op": "subscribe", "channel": "..."}'))
+        client.offer(_error("invalid_message",
+                            'a message is a JSON object: {"op": "subscribe", "channel": "..."}'))
         return
-    op, channel = request.get("op"), str(request.get("channel", ""))
+    op, channel = request.get("op"), request.get("channel", "")
     if op not in ("subscribe", "unsubscribe", "snapshot"):
-        client.offer(_error("op must be subscribe, unsubscribe or snapshot"))
+        client.offer(_error("invalid_message", "op must be subscribe, unsubscribe or snapshot"))
+        return
+    if not isinstance(channel, str) or not CHANNEL_NAME.fullmatch(channel):
+        client.offer(_error("invalid_channel", "a channel is book:SYMBOL, trades:SYMBOL or"
+                            " orders (letters, digits and '-', at most 64 after the ':')"))
         return
     if channel == "orders":
         channel = f"orders:{client.user_id}"
     kind, _, symbol = channel.partition(":")
     if kind not in policy.CHANNELS or not symbol:
-        client.offer(_error(f"unknown channel {channel!r}"))
+        client.offer(_error("unknown_channel", f"unknown channel {channel!r}"))
         return
     if not policy.may_subscribe(client.user_id, channel):
-        client.offer(json_text({"type": "error", "code": "forbidden",
-                                "detail": "orders channels are private: subscribe to 'orders'"}))
+        client.offer(_error("forbidden", "orders channels are private: subscribe to 'orders'"))
         return
     if op == "unsubscribe":
         state.hub.unsubscribe(client, channel)
+        return
+    limit = state.settings.server.ws_max_subscriptions
+    if op == "subscribe" and channel not in client.channels and len(client.channels) >= limit:
+        client.offer(_error("too_many_subscriptions", f"a connection holds at most {limit}"
+                            " subscriptions: unsubscribe from one first"))
         return
     token = None
     if kind != "orders":  # a token's channel: the token must exist
         try:
             token = await asyncio.to_thread(_token, state, symbol)
         except AlefError as error:
-            client.offer(_error(error.message))
+            client.offer(_error(error.code, error.message))
             return
     if op == "subscribe":  # before the snapshot, so that no delta falls between the two
         state.hub.subscribe(client, channel)
@@ -91,8 +107,8 @@ async def _handle(state: ServerState, client: Client, request: object) -> None:
         client.offer(json_text({"type": "subscribed", "channel": channel}))
 
 
-def _error(detail: str) -> str:
-    return json_text({"type": "error", "detail": detail})
+def _error(code: str, detail: str) -> str:
+    return json_text({"type": "error", "code": code, "detail": detail})
 
 
 def _token(state: ServerState, symbol: str) -> Token:

@@ -4,6 +4,7 @@ their rebuild from the database, the truth (open orders and pending stops in pri
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,11 @@ class Books:
         # The owner is the only one to change open orders while it owns the books, so the makers
         # and cancels of later groups need no read.
         self._open_orders: dict[uuid.UUID, OrderState] = {}
+        # Open orders and pending stops per (investor, token) of the books run, as committed.
+        self._open_counts: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
         self.guards = MarketGuards()
+        for token_id, book in self._books.items():
+            self._count(token_id, book)
 
     @property
     def by_token(self) -> Mapping[uuid.UUID, OrderBook]:
@@ -51,6 +56,9 @@ class Books:
         """Every book from the database, and no open order kept (at start)."""
         self._books = load_books(conn)
         self._open_orders = {}
+        self._open_counts = Counter()
+        for token_id, book in self._books.items():
+            self._count(token_id, book)
 
     def book(self, conn: Connection, token_id: uuid.UUID) -> OrderBook:
         """A token's book, loaded from the database if it is not run yet (the token went live
@@ -58,7 +66,17 @@ class Books:
         book = self._books.get(token_id)
         if book is None:
             book = self._books[token_id] = load_book(conn, token_id)
+            self._count(token_id, book)
         return book
+
+    def open_count(self, user_id: uuid.UUID, token_id: uuid.UUID) -> int:
+        """An investor's open orders and pending stops on a token whose book is run, as committed."""
+        return self._open_counts[(user_id, token_id)]
+
+    def _count(self, token_id: uuid.UUID, book: OrderBook) -> None:
+        snapshot = book.snapshot()
+        for order in (*snapshot.resting_orders, *snapshot.pending_stops):
+            self._open_counts[(order.user_id, token_id)] += 1
 
     def open_order(self, order_id: uuid.UUID) -> OrderState | None:
         """An open order as an earlier group committed it, if kept."""
@@ -72,12 +90,18 @@ class Books:
             else:
                 order.mark_committed()
                 self._open_orders[order.id] = order
+        for key, change in group.open_changes.items():
+            if change:
+                self._open_counts[key] += change
 
     def restore(self, group: OrderGroup) -> None:
         """A group failed to commit: drop the books it ran (each is reloaded from the database
         when next used) and forget its orders, changed in memory and not in the database."""
-        for token_id in group.token_ids():
+        dropped = group.token_ids()
+        for token_id in dropped:
             self._books.pop(token_id, None)
+        for key in [key for key in self._open_counts if key[1] in dropped]:
+            del self._open_counts[key]  # counted again when the book is loaded
         for order_id in group.orders:
             self._open_orders.pop(order_id, None)
 

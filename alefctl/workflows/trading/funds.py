@@ -17,17 +17,19 @@ from alefctl.workflows.money import take_free_fiat
 
 @dataclass(frozen=True)
 class NotionalLimits:
-    """Largest order notional per accreditation (the spec: $500 / $5,000 / $50,000)."""
+    """Largest order notional per accreditation (the spec: $500 / $5,000 / $50,000), and the
+    most open orders (pending stops included) one investor may have on one token."""
 
     retail: Decimal
     professional: Decimal
     institutional: Decimal
+    max_open_orders: int = 1000
 
     @classmethod
     def from_settings(cls, trading: Any) -> NotionalLimits:
         """The limits configured in settings.trading."""
         return cls(trading.limit_retail_usd, trading.limit_professional_usd,
-                   trading.limit_institutional_usd)
+                   trading.limit_institutional_usd, trading.max_open_orders)
 
     def for_accreditation(self, accreditation: str) -> Decimal:
         """The limit that applies to an investor."""

@@ -8,6 +8,7 @@ after the commit the caller applies the group to them, and if the transaction fa
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from alefctl.db.batches import RoundTrip
-from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
+from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound, TooManyOpenOrders
 from alefctl.ids import new_id
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
@@ -105,6 +106,8 @@ class OrderGroup:
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
+        # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
+        self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
     def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
         """Lock the rows the group's commands will read, in one round trip for the whole group:
@@ -198,6 +201,7 @@ class OrderGroup:
                           request.confirm_fat_finger, request.confirm_nav_deviation)
         trader = self._trader(actor.user_id)
         funds.check_trader(trader)
+        self._check_open_orders(actor.user_id, market)
         order = OrderState(
             id=new_id(), user_id=actor.user_id, token_id=market.id, side=request.side,
             order_type=request.order_type, quantity=request.quantity, price=request.price,
@@ -219,6 +223,7 @@ class OrderGroup:
             self._unlock(order)
             raise InvalidInput(f"the matching engine refused the order: {events[0].reason}")
         self.orders[order.id] = order
+        self.open_changes[(order.user_id, market.id)] += 1
         if order.client_order_id is not None:
             self.placed_by_client_id[(order.user_id, order.client_order_id)] = order
         self.ledger.opened(order)
@@ -245,6 +250,15 @@ class OrderGroup:
                                 before={"owner": order.user_id, "status": status_before},
                                 after={"status": order.status})
         return order.public(market.symbol)
+
+    def _check_open_orders(self, user_id: uuid.UUID, market: Market) -> None:
+        """Refuse a new order to an investor with the most open orders allowed on the token: the
+        committed count kept with the books, and this group's changes so far."""
+        key = (user_id, market.id)
+        limit = self.limits.max_open_orders
+        if self.books.open_count(user_id, market.id) + self.open_changes[key] >= limit:
+            raise TooManyOpenOrders(f"you have {limit} open orders on {market.symbol}, the most"
+                                    " allowed: cancel one first")
 
     def _market(self, token_ref: str, *, trading: bool = True, otc_allowed: bool = False) -> Market:
         self.lock_markets({token_ref})
@@ -374,12 +388,15 @@ class OrderGroup:
                                          "quantity": event.quantity})
                     self.ledger.status_change(order, "filled" if order.remaining == 0
                                               else "partially_filled")
+                    if order.remaining == 0:
+                        self.open_changes[(order.user_id, market.id)] -= 1
                     touched[order.id] = order
             elif kind == "cancelled":
                 order = self._order(event.order_id)
                 assert order is not None
                 order.cancel_reason = event.reason
                 self.ledger.status_change(order, "cancelled", event.reason)
+                self.open_changes[(order.user_id, market.id)] -= 1
                 touched[order.id] = order
             elif kind == "stop_triggered":
                 order = self._order(event.order_id)
