@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from alefctl.errors import Unavailable
@@ -86,13 +87,11 @@ def _ensure_app_role(settings: Settings) -> None:
     if key in _APP_ROLE_READY:
         return
     owner = create_engine(database_url(settings, owner=True), poolclass=_null_pool())
-    try:
-        with owner.begin() as conn:
-            conn.execute(text(embedded.CREATE_APP_ROLE))
-    except Exception:  # noqa: BLE001, S110 - unreachable, or created at once by another process:
-        pass  # the application role's own connect, next, says which
-    finally:
-        owner.dispose()
+    # A failure here (server unreachable, or the role created at once by another process) is
+    # left to the application role's own connect, next, which says which.
+    with suppress(Exception), owner.begin() as conn:
+        conn.execute(text(embedded.CREATE_APP_ROLE))
+    owner.dispose()
     _APP_ROLE_READY.add(key)
 
 

@@ -5,18 +5,15 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from platform_builders import wallet_for
 from sqlalchemy import text
 from textual.widgets import DataTable
-from tui_builders import offering_with_confirmed_allocations
+from tui_builders import offering_with_confirmed_allocations, offering_with_subscriptions
 from tui_helpers import SIZE, rows, until
 
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.token_detail import TokenDetailScreen
 from alefctl.workflows.lifecycle import start_offering
-from alefctl.workflows.offering import subscribe
-from alefctl.workflows.onchain.deploy import deploy_token
 
 pytestmark = pytest.mark.asyncio
 
@@ -66,14 +63,7 @@ async def test_deploy_then_start_offering(engine, platform, console_as, chain_cl
 
 
 async def test_confirm_payments(engine, platform, console_as, chain_client) -> None:  # noqa: ANN001
-    platform.draft_token("DATE")
-    deploy_token(engine, platform.admin, "DATE", chain_client)
-    with engine.begin() as conn:
-        start_offering(conn, platform.admin, "DATE")
-    for name, quantity in (("amira", 100), ("omar", 250)):
-        investor = platform.approved(name, wallet=wallet_for(name), fiat="50000")
-        with engine.begin() as conn:
-            subscribe(conn, investor, "DATE", quantity)
+    offering_with_subscriptions(platform, chain_client)
     app = AlefConsole(console_as("admin@x.io"), start="tokens")
     async with app.run_test(size=SIZE) as pilot:
         detail = await open_token(pilot, app, "DATE")

@@ -55,6 +55,13 @@ def failed_trade(platform, symbol: str = "DATE") -> str:  # noqa: ANN001
 
 def offering_with_confirmed_allocations(platform, chain_client) -> None:  # noqa: ANN001
     """DATE in its offering, 350 tokens sold and paid; their mints not run (no chain worker)."""
+    offering_with_subscriptions(platform, chain_client)
+    with platform.engine.begin() as conn:
+        confirm_payments(conn, platform.admin, "DATE")
+
+
+def offering_with_subscriptions(platform, chain_client) -> None:  # noqa: ANN001
+    """DATE deployed and in its offering; amira subscribed 100 tokens and omar 250, unpaid."""
     engine = platform.engine
     platform.draft_token("DATE")
     deploy_token(engine, platform.admin, "DATE", chain_client)
@@ -64,8 +71,6 @@ def offering_with_confirmed_allocations(platform, chain_client) -> None:  # noqa
         investor = platform.approved(name, wallet=wallet_for(name), fiat="50000")
         with engine.begin() as conn:
             subscribe(conn, investor, "DATE", quantity)
-    with engine.begin() as conn:
-        confirm_payments(conn, platform.admin, "DATE")
 
 
 def busy_platform(platform, chain_client) -> None:  # noqa: ANN001
