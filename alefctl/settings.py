@@ -117,6 +117,20 @@ class ServerSettings(BaseModel):
                                       " connection may subscribe to")
 
 
+class RateLimitSettings(BaseModel):
+    """Per-user rate limits of the HTTP API and WebSocket: token buckets kept in the database,
+    shared by every server process (alefctl/workflows/rate_limits.py)."""
+
+    enabled: bool = Field(True, description="refuse requests over a user's rate (429)")
+    orders_per_s: int = Field(50, ge=1, le=1_000_000, description="order entry requests (place,"
+                              " cancel, amend, OTC) per second per user; `alefctl user"
+                              " rate-limit` gives one user another rate")
+    reads_per_s: int = Field(50, ge=1, le=1_000_000, description="every other API request, and"
+                             " each WebSocket message, per second per user")
+    burst_s: float = Field(2.0, ge=1, le=3600, description="a bucket holds this many seconds of"
+                           " its rate: what a quiet client may send at once")
+
+
 class Settings(BaseSettings):
     """Every setting of alefctl, built once per process and passed down."""
 
@@ -138,6 +152,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -23,7 +23,7 @@ from alefctl.commands.refs import resolved
 if TYPE_CHECKING:
     from alefctl.workflows.eligibility import Withdrawn
 
-app = typer.Typer(help="Users: create, list, show, activate, deactivate, FATCA; API keys.",
+app = typer.Typer(help="Users: create, list, show, activate, deactivate, FATCA, rate limits; API keys.",
                   no_args_is_help=True)
 keys_app = typer.Typer(help="API keys for the HTTP API (stored hashed, shown once).",
                        no_args_is_help=True)
@@ -113,6 +113,36 @@ def fatca(user: UserArg,
 
     done = set_fatca_status(state.engine(), state.actor(), resolved("user", user), status, reason)
     _withdrawn(done, f"FATCA {done.user.fatca_status}", f"was already FATCA {status}", as_json)
+
+
+@app.command("rate-limit")
+@command_errors
+@requires("user.rate_limit")
+def rate_limit(
+    user: UserArg,
+    orders: Annotated[int | None, typer.Option(
+        help="Order entry requests per second (place, cancel, amend, OTC).")] = None,
+    reads: Annotated[int | None, typer.Option(
+        help="Other API requests and WebSocket messages per second.")] = None,
+    reset: Annotated[bool, typer.Option(
+        "--reset", help="Back to the defaults of the settings (ratelimit.*).")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a user's rate limits, or give them rates of their own (admin; audited)."""
+    from alefctl.workflows.rate_limits import Limits, set_user_limits, user_limits
+
+    defaults = Limits.from_settings(state.settings().ratelimit)
+    user_id = resolved("user", user)
+    with state.transaction() as (conn, actor):
+        if orders is None and reads is None and not reset:
+            emit_object(user, user_limits(conn, actor, user_id, defaults), as_json)
+            return
+        limits, changed = set_user_limits(conn, actor, user_id, defaults, orders_per_s=orders,
+                                          reads_per_s=reads, reset=reset)
+    message = (f"{limits.email}: {limits.orders_per_s} order requests/s ({limits.orders_source}),"
+               f" {limits.reads_per_s} other requests/s ({limits.reads_source})")
+    emit({**limits.to_dict(), "changed": changed}, as_json,
+         lambda: info(message if changed else f"{message}, unchanged"))
 
 
 def _withdrawn(done: Withdrawn, did: str, already: str, as_json: bool) -> None:

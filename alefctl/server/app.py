@@ -20,6 +20,7 @@ from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
+from alefctl.server.rate_limit import RateLimit, RateLimiter
 from alefctl.server.requests import (
     close_orders_of_closed_tokens,
     close_orders_of_ineligible_traders,
@@ -41,6 +42,7 @@ from alefctl.server.settlement_loop import start_settlement_loop, stop_settlemen
 from alefctl.server.state import ServerState, store_server_state
 from alefctl.server.writer import OrderWriter, Writer
 from alefctl.server.writer_process import WriterProcess
+from alefctl.workflows.rate_limits import Limits
 from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
@@ -95,13 +97,14 @@ def _lifespan(settings: Settings, db: Engine | None,
 
 
 class AlefAPI(FastAPI):
-    """FastAPI behind the body limit (server/body_limit.py) and the order fast path: place and
-    cancel are answered before any of FastAPI's own layers (its error and telemetry middleware
-    run per request, and cost more than the answer)."""
+    """FastAPI behind the body limit (server/body_limit.py), the rate limits
+    (server/rate_limit.py) and the order fast path: place and cancel are answered before any of
+    FastAPI's own layers (its error and telemetry middleware run per request, and cost more than
+    the answer)."""
 
     def __init__(self, *, max_body_bytes: int, **options: Any) -> None:
         super().__init__(**options)
-        self._edge = BodyLimit(OrderFastPath(super().__call__), max_body_bytes)
+        self._edge = BodyLimit(RateLimit(OrderFastPath(super().__call__)), max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
@@ -121,9 +124,11 @@ def _start(settings: Settings, db: Engine | None,
     cipher = load_cipher(settings)
     metrics, hub, feeds = Metrics(), Hub(), BookFeeds()
     writer = _start_writer(settings, engine, _publisher(metrics, hub, feeds))
+    limiter = (RateLimiter(engine, Limits.from_settings(settings.ratelimit), metrics)
+               if settings.ratelimit.enabled else None)
     return ServerState(settings=settings, db=engine, cipher=cipher, writer=writer,
                        key_cache=KeyCache(), metrics=metrics, hub=hub, feeds=feeds,
-                       chain_opener=chain_opener)
+                       chain_opener=chain_opener, rate_limiter=limiter)
 
 
 def _publisher(metrics: Metrics, hub: Hub, feeds: BookFeeds) -> Callable[[dict], None]:

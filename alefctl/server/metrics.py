@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
-    """Orders, trades, latency, group sizes and commit times, queue depth, settlement backlog."""
+    """Orders, trades, latency, group sizes and commit times, queue depth, settlement backlog, rate-limit refusals."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -27,5 +27,8 @@ class Metrics:
             registry=self.registry)
         self.queue_depth = Gauge("alef_order_queue_depth",
                                  "Order commands waiting for the order writer", registry=self.registry)
+        self.rate_limited = Counter("alef_rate_limited_total", "Requests and WebSocket messages"
+                                    " refused for their user's rate limit, by budget",
+                                    ["budget"], registry=self.registry)
         self.settlement_backlog = Gauge("alef_settlement_backlog", "Trades awaiting settlement",
                                         registry=self.registry)

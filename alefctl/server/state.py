@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from alefctl.server.feeds import BookFeeds
     from alefctl.server.hub import Hub
     from alefctl.server.metrics import Metrics
+    from alefctl.server.rate_limit import RateLimiter
     from alefctl.server.settlement_loop import SettlementLoop
     from alefctl.server.writer import Writer
     from alefctl.settings import Settings
@@ -42,6 +43,7 @@ class ServerState:
     feeds: BookFeeds  # the book depth last published per token
     chain_opener: Callable[[], ChainClient] | None = None  # replaces open_chain (tests)
     settlement_loop: SettlementLoop | None = None  # None when switched off
+    rate_limiter: RateLimiter | None = None  # None when rate limits are switched off
     deployments: Deployments = field(default_factory=lambda: _deployments())  # started over HTTP
 
 

@@ -31,7 +31,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "settlement.run": JOBS, "token.mature_due": JOBS, "server.run": JOBS,
     # people and money
     "user.create": ADMIN, "user.list": ADMIN, "user.show": ADMIN, "user.activate": ADMIN,
-    "user.fatca": ADMIN,
+    "user.fatca": ADMIN, "user.rate_limit": ADMIN,
     "api_key.manage": ANYONE, "api_key.manage.others": ADMIN,
     "wallet.show": ANYONE, "wallet.show.others": ADMIN,
     "wallet.deposit": ADMIN, "wallet.withdraw": ADMIN,

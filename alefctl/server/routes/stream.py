@@ -18,6 +18,7 @@ from alefctl.jsonfmt import json_text
 from alefctl.server.edge import check_value
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
+from alefctl.server.rate_limit import message_refusal
 from alefctl.server.state import ServerState, server_state
 from alefctl.workflows import policy
 from alefctl.workflows.tokens import Token, get_token
@@ -44,7 +45,12 @@ async def stream(socket: WebSocket) -> None:
     pump = asyncio.create_task(client.pump())
     try:
         while True:
-            await _handle(state, client, _parsed(await socket.receive_text()))
+            message = await socket.receive_text()
+            refusal = await message_refusal(state, actor.user_id)
+            if refusal is not None:  # over the user's rate: ignored
+                client.offer(refusal)
+                continue
+            await _handle(state, client, _parsed(message))
     except (WebSocketDisconnect, RuntimeError):
         pass  # the client went away: unsubscribe below
     finally:

@@ -1,0 +1,185 @@
+"""Per-user rate limits: a request over its user's rate is refused with 429 `rate_limited` and
+Retry-After, counted in metrics (alef_rate_limited_total), before its route runs.
+
+The buckets are in the database, so that every server process draws from the same ones
+(workflows/rate_limits.py). RateLimiter takes the tokens of the requests that arrive while one
+take runs in the next one, in one statement, as the key cache batches its lookups; a bucket
+that came back empty is refused here, without the database, until it holds a token again, so a
+flood of requests costs about one statement per token its bucket earns, not one per request.
+If the database cannot be asked, requests go through (their routes meet the outage anyway).
+
+RateLimit is the ASGI wrapper in front of the order fast path and FastAPI (app.AlefAPI): order
+entry (POST, DELETE, PATCH and PUT on /api/v1/orders... and /api/v1/otc...) draws from the
+`orders` budget, every other /api/v1 request from `reads`; each WebSocket message from `reads`
+too (routes/stream.py, message_refusal). A request without a valid key goes on to its route,
+which answers 401.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from alefctl.errors import AlefError
+from alefctl.jsonfmt import json_text
+from alefctl.redact import get_logger
+from alefctl.server.auth import bearer_actor
+from alefctl.server.problems import problem
+from alefctl.workflows.rate_limits import Limits, Taken, take_tokens
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from alefctl.server.metrics import Metrics
+    from alefctl.server.state import ServerState
+
+API_PREFIX = "/api/v1/"
+ORDER_ENTRY_PREFIXES = ("/api/v1/orders", "/api/v1/otc")
+ORDER_ENTRY_METHODS = ("POST", "DELETE", "PATCH", "PUT")
+MAX_REMEMBERED = 10_000  # empty buckets remembered per process
+log = get_logger("alefctl.server")
+
+Bucket = tuple[uuid.UUID, str]
+
+
+class RateLimiter:
+    """One process's way to the shared buckets: batched takes, and the empty buckets it knows of."""
+
+    def __init__(self, db: Engine, limits: Limits, metrics: Metrics) -> None:
+        self.db, self.limits, self.metrics = db, limits, metrics
+        self._empty_until: dict[Bucket, float] = {}  # monotonic time of the next token
+        self._queued: list[tuple[Bucket, asyncio.Future[float | None]]] = []
+        self._takes: asyncio.Task[None] | None = None
+
+    async def wait(self, user_id: uuid.UUID, budget: str) -> float | None:
+        """None when the request may go on, else the seconds until the user may try again (the
+        refusal is counted)."""
+        bucket = (user_id, budget)
+        until = self._empty_until.get(bucket)
+        if until is not None:
+            left = until - time.monotonic()
+            if left > 0:
+                self.metrics.rate_limited.labels(budget).inc()
+                return left
+            del self._empty_until[bucket]
+        future = asyncio.get_running_loop().create_future()
+        self._queued.append((bucket, future))
+        if self._takes is None:
+            self._takes = asyncio.ensure_future(self._take_queued())
+        wait = await future
+        if wait is not None:
+            self.metrics.rate_limited.labels(budget).inc()
+        return wait
+
+    async def _take_queued(self) -> None:
+        try:
+            while self._queued:
+                queued, self._queued = self._queued, []
+                asked: dict[Bucket, int] = {}
+                for bucket, _ in queued:
+                    asked[bucket] = asked.get(bucket, 0) + 1
+                started = time.monotonic()
+                try:
+                    taken = await asyncio.to_thread(self._take, asked)
+                except Exception as exc:  # the database failed: let the requests meet it
+                    log.warning("rate limits could not be checked: %r", exc)
+                    taken = {}
+                self._answer(queued, taken, started)
+        finally:
+            self._takes = None
+
+    def _take(self, asked: dict[Bucket, int]) -> dict[Bucket, Taken]:
+        with self.db.begin() as conn:
+            return take_tokens(conn, asked, self.limits)
+
+    def _answer(self, queued: list[tuple[Bucket, asyncio.Future[float | None]]],
+                taken: dict[Bucket, Taken], started: float) -> None:
+        remaining = {bucket: found.granted for bucket, found in taken.items()}
+        for bucket, found in taken.items():
+            wait = found.seconds_to_next()
+            if wait > 0:
+                self._remember_empty(bucket, started + wait)
+        for bucket, future in queued:
+            found = taken.get(bucket)  # None: the database failed
+            if future.done():  # the client went away
+                continue
+            if found is None or remaining[bucket] > 0:
+                remaining[bucket] = remaining.get(bucket, 1) - 1
+                future.set_result(None)
+            else:
+                future.set_result(max(found.seconds_to_next(), 1e-3))
+
+    def _remember_empty(self, bucket: Bucket, until: float) -> None:
+        if len(self._empty_until) >= MAX_REMEMBERED:
+            now = time.monotonic()
+            self._empty_until = {key: at for key, at in self._empty_until.items() if at > now}
+            if len(self._empty_until) >= MAX_REMEMBERED:
+                self._empty_until.clear()
+        self._empty_until[bucket] = until
+
+
+def budget_of(method: str, path: str) -> str | None:
+    """The budget an HTTP request draws from: `orders`, `reads`, or None (not the API)."""
+    if not path.startswith(API_PREFIX):
+        return None
+    if method in ORDER_ENTRY_METHODS and path.startswith(ORDER_ENTRY_PREFIXES):
+        return "orders"
+    return "reads"
+
+
+def retry_after(wait: float) -> int:
+    """Whole seconds for Retry-After: the wait rounded up, at least 1."""
+    return max(1, math.ceil(wait))
+
+
+def refusal_detail(budget: str, wait: float) -> str:
+    """The text of a refusal."""
+    what = "order entry requests" if budget == "orders" else "requests"
+    return f"too many {what}: retry after {retry_after(wait)} s"
+
+
+class RateLimit:
+    """ASGI wrapper answering 429 for an API request over its user's rate."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            budget = budget_of(scope["method"], scope["path"])
+            state = getattr(scope["app"].state, "server", None)
+            limiter = None if state is None else state.rate_limiter
+            if budget is not None and limiter is not None:
+                wait = await _wait(state, limiter, scope, budget)
+                if wait is not None:
+                    response = problem(429, "rate_limited", refusal_detail(budget, wait))
+                    response.headers["Retry-After"] = str(retry_after(wait))
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+async def _wait(state: ServerState, limiter: RateLimiter, scope: Scope,
+                budget: str) -> float | None:
+    authorization = next((value.decode("latin-1") for name, value in scope["headers"]
+                          if name == b"authorization"), "")
+    try:
+        actor = await bearer_actor(state, authorization)
+    except AlefError:  # no valid key (401) or no database (503): the route says so
+        return None
+    return await limiter.wait(actor.user_id, budget)
+
+
+async def message_refusal(state: ServerState, user_id: uuid.UUID) -> str | None:
+    """The `error` message refusing a WebSocket message over its user's rate, or None."""
+    limiter = state.rate_limiter
+    wait = None if limiter is None else await limiter.wait(user_id, "reads")
+    if wait is None:
+        return None
+    return json_text({"type": "error", "code": "rate_limited",
+                      "detail": refusal_detail("reads", wait) + "; the message was ignored"})
