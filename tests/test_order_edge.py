@@ -65,3 +65,35 @@ def test_ticks_are_exact_beyond_28_digits() -> None:
         to_ticks(Decimal("10.00000000000000000000000000001"), tick)
     with pytest.raises(InvalidInput):
         to_ticks(Decimal("12345678901234.000000000000000001"), tick)
+
+
+EXPONENTS = ["1e2", "1E2", "1.5e1", "1000e-2", '"1.5e1"', '"1E2"', '"15e-1"']
+
+
+@pytest.mark.parametrize("price", EXPONENTS)
+def test_an_exponent_is_refused_on_the_fast_path(api, platform, price: str) -> None:  # noqa: ANN001
+    platform.approved("ivy")
+    _refused(api.call("POST", "/api/v1/orders", "ivy@x.io", content=ORDER % ("1", price),
+                      headers={"content-type": "application/json"}), "price")
+
+
+@pytest.mark.parametrize("value", EXPONENTS)
+def test_an_exponent_is_refused_on_a_fastapi_route(api, value: str) -> None:  # noqa: ANN001
+    body = '{"token_id": "DATE", "dividend_type": "fiat", "per_token_usd": %s}' % value
+    _refused(api.call("POST", "/api/v1/dividends", "issuer@x.io", content=body,
+                      headers={"content-type": "application/json"}), "per_token_usd")
+
+
+def test_an_exponent_in_any_json_number_is_refused(api) -> None:  # noqa: ANN001
+    body = ('{"business_id": "b", "name": "Acme", "symbol": "ACME", "total_supply": 1e3,'
+            ' "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "10"}')
+    _refused(api.call("POST", "/api/v1/tokens", "issuer@x.io", content=body,
+                      headers={"content-type": "application/json"}), "total_supply")
+
+
+def test_text_that_looks_like_an_exponent_is_still_text(market) -> None:  # noqa: ANN001
+    answer = market.call("POST", "/api/v1/orders", "carol@x.io",
+                         json={"token_id": "DATE", "side": "buy", "quantity": 1, "price": "9.50",
+                               "client_order_id": "1e5"})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["client_order_id"] == "1e5"

@@ -14,8 +14,12 @@ here before the route runs, and refused with 422 `invalid_input` naming the fiel
   not as a negative zero;
 - times: with a time zone, and within the years a datetime can hold once converted to UTC.
 
+An exponent is refused in the JSON text as well (check_json_body), where it can still be seen:
+a JSON number written with one (`1e2`, `1.5e1`), in any field, parses to a plain number (and a
+decimal string `"1.5e1"` to 15), so the parsed value no longer shows it.
+
 EdgeRoute applies the rules to every FastAPI route; the routes that parse their own bodies (the
-order fast path) call check_value through parse_body.
+order fast path) call check_json_body and check_value through parse_body.
 """
 
 from __future__ import annotations
@@ -23,13 +27,16 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import json
 import math
+import re
 import typing
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from fastapi import Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -90,11 +97,76 @@ def check_arguments(arguments: Mapping[str, Any]) -> None:
         check_value(value, "" if isinstance(value, BaseModel) else name)
 
 
+# Digits then an exponent: a body without this needs no further look (most order bodies).
+_EXPONENT_HINT = re.compile(rb"[0-9.][eE][-+]?[0-9]")
+_EXPONENT_DECIMAL = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+\s*")
+_NO_EXPONENT = "must be written without an exponent (100, not 1e2)"
+
+
+class _NumberText(str):
+    """A JSON number with a fraction or an exponent, as it was written."""
+
+
+def check_json_body(raw: bytes, decimal_fields: frozenset[str] = frozenset()) -> None:
+    """Refuse (InvalidInput naming the field) a JSON number written with an exponent, in any
+    field, and a string written so in one of the body's decimal fields; a body that is not
+    JSON is left to the parser."""
+    if not _EXPONENT_HINT.search(raw):
+        return
+    try:
+        decoded = json.loads(raw, parse_float=_NumberText)
+    except ValueError:
+        return
+    _refuse_exponents(decoded, "", decimal_fields)
+
+
+def _refuse_exponents(value: Any, where: Where, decimal_fields: frozenset[str]) -> None:
+    items = value.items() if isinstance(value, dict) else enumerate(value) \
+        if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(item, _NumberText) and ("e" in item or "E" in item):
+            raise _invalid((where, key), _NO_EXPONENT)
+        if (isinstance(item, str) and where == "" and key in decimal_fields
+                and _EXPONENT_DECIMAL.fullmatch(item)):
+            raise _invalid((where, key), _NO_EXPONENT)
+        _refuse_exponents(item, (where, key), decimal_fields)
+
+
+@functools.cache
+def decimal_fields(model: type) -> frozenset[str]:
+    """The JSON names of a body model's decimal fields (a pydantic model or a dataclass)."""
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return frozenset(field.alias or name for name, field in model.model_fields.items()
+                         if _holds_decimal(field.annotation))
+    if dataclasses.is_dataclass(model):
+        hints = typing.get_type_hints(model, include_extras=True)
+        return frozenset(wire for name, wire in _wire_names(model).items()
+                         if _holds_decimal(hints[name]))
+    return frozenset()
+
+
+def _holds_decimal(annotation: Any) -> bool:
+    return annotation is Decimal or any(_holds_decimal(a) for a in typing.get_args(annotation))
+
+
 class EdgeRoute(APIRoute):
-    """A FastAPI route whose parsed arguments pass check_arguments before its endpoint runs."""
+    """A FastAPI route whose JSON body passes check_json_body, and whose parsed arguments pass
+    check_arguments, before its endpoint runs."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
         super().__init__(path, checked_endpoint(endpoint), **options)
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        if self.body_field is None:
+            return handler
+        decimals = decimal_fields(self.body_field.field_info.annotation)
+
+        async def checked_body(request: Request) -> Response:
+            check_json_body(await request.body(), decimals)  # kept by the request for FastAPI
+            return await handler(request)
+
+        return checked_body
 
 
 def checked_endpoint(endpoint: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,7 +12,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import Connection
 
 from alefctl.jsonfmt import json_text, to_jsonable
-from alefctl.server.edge import check_value
+from alefctl.server.edge import check_json_body, check_value, decimal_fields
 from alefctl.server.state import server_state
 
 M = TypeVar("M")
@@ -56,6 +56,7 @@ def parse_body(model: type[M], raw: bytes) -> M:
     except ValidationError as exc:
         raise RequestValidationError(
             [error | {"loc": ("body", *error["loc"])} for error in exc.errors()]) from None
+    check_json_body(raw, decimal_fields(model))
     check_value(parsed, "")
     return parsed
 
