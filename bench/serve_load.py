@@ -116,10 +116,18 @@ def build_platform(home: Path, investors: int) -> list[str]:
     return keys
 
 
-def start_server(home: Path, port: int, grouped: bool) -> subprocess.Popen:
-    """`alefctl serve` in a subprocess, ready to take orders."""
+# The investors of a load run send far more than a trader's rate: the rate limits are checked
+# on every request (their cost is measured) but set too high to refuse any.
+UNLIMITED = {"ALEF_RATELIMIT_ORDERS_PER_S": "1000000", "ALEF_RATELIMIT_READS_PER_S": "1000000"}
+
+
+def start_server(home: Path, port: int, grouped: bool,
+                 env: dict[str, str] | None = None) -> subprocess.Popen:
+    """`alefctl serve` in a subprocess, ready to take orders; `env` adds settings (default:
+    rate limits no load run reaches)."""
     env = {**os.environ, "ALEF_HOME": str(home), "ALEF_SERVER_GROUP_COMMIT": str(grouped).lower(),
-           "ALEF_SERVER_SETTLEMENT_LOOP": "false"}  # measure the order path alone
+           "ALEF_SERVER_SETTLEMENT_LOOP": "false",  # measure the order path alone
+           **(UNLIMITED if env is None else env)}
     server = subprocess.Popen([sys.executable, "-m", "alefctl", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL,
                               stderr=(home / "serve.log").open("wb"))

@@ -37,6 +37,7 @@ from alefctl.server.routes import (
     surveillance,
     system,
     tokens,
+    users,
 )
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
@@ -65,7 +66,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance):
+                   approvals, surveillance, users):
         app.include_router(module.router)
     return app
 

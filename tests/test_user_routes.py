@@ -1,0 +1,74 @@
+"""Admin HTTP routes on a user's standing (server/routes/users.py): deactivate, activate, KYC
+revoke, FATCA status and rate limits, with the workflows' rules and problem+json refusals."""
+
+from __future__ import annotations
+
+import pytest
+from server_client import place
+
+PROBLEM = "application/problem+json"
+USERS = "/api/v1/admin/users"
+
+
+def _problem(response, status: int, code: str) -> None:  # noqa: ANN001
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == PROBLEM
+    assert response.json()["code"] == code
+
+
+def test_deactivating_cancels_open_orders_and_the_key_stops(market) -> None:  # noqa: ANN001
+    resting = place(market, "carol", "buy", 2, "9.00").json()
+    answer = market.call("POST", f"{USERS}/carol@x.io/deactivate", "admin@x.io")
+    assert answer.status_code == 200, answer.text
+    done = answer.json()
+    assert done["changed"] and not done["is_activated"]
+    assert [o["id"] for o in done["cancelled_orders"]] == [resting["id"]]
+    again = market.call("POST", f"{USERS}/{done['id']}/deactivate", "admin@x.io").json()
+    assert not again["changed"] and again["cancelled_orders"] == []
+    back = market.call("POST", f"{USERS}/carol@x.io/activate", "admin@x.io").json()
+    assert back["changed"] and back["is_activated"]
+
+
+def test_fatca_block_and_kyc_revoke_cancel_orders(market) -> None:  # noqa: ANN001
+    first = place(market, "carol", "buy", 1, "9.00").json()
+    blocked = market.call("POST", f"{USERS}/carol@x.io/fatca", "admin@x.io",
+                          json={"status": "blocked", "reason": "US person"}).json()
+    assert blocked["fatca_status"] == "blocked"
+    assert [o["id"] for o in blocked["cancelled_orders"]] == [first["id"]]
+    _problem(place(market, "carol", "buy", 1, "9.00"), 403, "permission_denied")
+    market.call("POST", f"{USERS}/carol@x.io/fatca", "admin@x.io",
+                json={"status": "clear", "reason": "documents checked"})
+    second = place(market, "carol", "buy", 1, "9.00").json()
+    revoked = market.call("POST", f"{USERS}/carol@x.io/kyc/revoke", "reviewer@x.io",
+                          json={"reason": "expired passport"}).json()
+    assert revoked["kyc_status"] == "rejected"
+    assert [o["id"] for o in revoked["cancelled_orders"]] == [second["id"]]
+
+
+@pytest.mark.parametrize(("who", "path", "body", "status", "code"), [
+    ("carol", "/carol@x.io/deactivate", None, 403, "permission_denied"),
+    ("reviewer", "/carol@x.io/fatca", {"status": "blocked", "reason": "x"}, 403, "permission_denied"),
+    ("carol", "/carol@x.io/kyc/revoke", {"reason": "x"}, 403, "permission_denied"),
+    ("admin", "/nobody@x.io/deactivate", None, 404, "not_found"),
+    ("admin", "/carol@x.io/fatca", {"status": "maybe", "reason": "x"}, 422, "invalid_input"),
+    ("admin", "/carol@x.io/fatca", {"status": "blocked", "reason": "  "}, 422, "invalid_input"),
+    ("admin", "/carol@x.io/kyc/revoke", {}, 422, "invalid_input"),
+    ("admin", "/admin@x.io/kyc/revoke", {"reason": "x"}, 409, "conflict"),
+])
+def test_refusals(market, who: str, path: str, body: dict | None, status: int, code: str) -> None:  # noqa: ANN001
+    _problem(market.call("POST", USERS + path, f"{who}@x.io", json=body), status, code)
+
+
+def test_rate_limits_over_http(market) -> None:  # noqa: ANN001
+    shown = market.call("GET", f"{USERS}/carol@x.io/rate-limit", "admin@x.io").json()
+    assert (shown["orders_per_s"], shown["orders_source"]) == (50, "default")
+    changed = market.call("PUT", f"{USERS}/carol@x.io/rate-limit", "admin@x.io",
+                          json={"reads_per_s": 500}).json()
+    assert changed["changed"] and (changed["reads_per_s"], changed["reads_source"]) == (500, "user")
+    _problem(market.call("PUT", f"{USERS}/carol@x.io/rate-limit", "admin@x.io",
+                         json={"orders_per_s": 0}), 422, "invalid_input")
+    _problem(market.call("PUT", f"{USERS}/carol@x.io/rate-limit", "carol@x.io",
+                         json={"orders_per_s": 500}), 403, "permission_denied")
+    reset = market.call("PUT", f"{USERS}/carol@x.io/rate-limit", "admin@x.io",
+                        json={"reset": True}).json()
+    assert reset["reads_source"] == "default"
