@@ -129,6 +129,10 @@ class RateLimitSettings(BaseModel):
                              " each WebSocket message, per second per user")
     burst_s: float = Field(2.0, ge=1, le=3600, description="a bucket holds this many seconds of"
                            " its rate: what a quiet client may send at once")
+    refusal_pause_s: float = Field(0.2, ge=0, le=5, description="a refusal is answered after"
+                                   " this pause (at most the time to the next token): a client"
+                                   " that sends again at once is slowed to a few requests a"
+                                   " second per connection, instead of costing a refusal each")
 
 
 class Settings(BaseSettings):

@@ -167,14 +167,16 @@ def test_server_processes_share_the_buckets(engine, db_url, platform) -> None:  
     limits = Limits(orders_per_s=5, reads_per_s=5, burst_s=2)  # a burst of 10
     engines = [create_engine(db_url) for _ in range(2)]
 
+    limiters = [RateLimiter(db, limits, Metrics()) for db in engines]
+
     async def flood() -> list[float | None]:
-        limiters = [RateLimiter(db, limits, Metrics()) for db in engines]
         return await asyncio.gather(*(limiters[n % 2].wait(user_id, "orders") for n in range(40)))
 
     started = time.monotonic()
     waits = asyncio.run(flood())
     elapsed = time.monotonic() - started
-    for db in engines:
+    for limiter, db in zip(limiters, engines, strict=True):
+        limiter.close()
         db.dispose()
     granted = waits.count(None)
     assert 10 <= granted <= 10 + 5 * elapsed + 1
@@ -188,6 +190,7 @@ def test_an_empty_bucket_is_refused_without_the_database(engine, platform) -> No
 
     async def run() -> tuple[float | None, float | None]:
         assert await limiter.wait(user_id, "orders") is None
+        limiter.close()
         limiter.db = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # unusable
         return await limiter.wait(user_id, "orders"), await limiter.wait(user_id, "reads")
 
@@ -214,3 +217,22 @@ def test_limits_can_be_switched_off(trading, platform, engine, db_url, tmp_path)
 ])
 def test_budgets_of_requests(method: str, path: str, budget: str | None) -> None:
     assert budget_of(method, path) == budget
+
+
+def test_a_refusal_is_answered_after_a_pause(engine, platform) -> None:  # noqa: ANN001
+    """A client that sends again at once waits for each refusal: a flood on one connection is
+    slowed to a few requests a second."""
+    user_id = platform.approved("ivy").user_id
+    limiter = RateLimiter(engine, Limits(orders_per_s=1, reads_per_s=1, burst_s=1), Metrics(),
+                          pause_s=0.3)
+
+    async def run() -> tuple[float | None, float | None, float]:
+        granted = await limiter.refusal(user_id, "orders")
+        started = time.monotonic()
+        refused = await limiter.refusal(user_id, "orders")
+        return granted, refused, time.monotonic() - started
+
+    granted, refused, took = asyncio.run(run())
+    limiter.close()
+    assert granted is None and refused is not None
+    assert took >= 0.3

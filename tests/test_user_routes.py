@@ -55,7 +55,8 @@ def test_fatca_block_and_kyc_revoke_cancel_orders(market) -> None:  # noqa: ANN0
     ("admin", "/carol@x.io/kyc/revoke", {}, 422, "invalid_input"),
     ("admin", "/admin@x.io/kyc/revoke", {"reason": "x"}, 409, "conflict"),
 ])
-def test_refusals(market, who: str, path: str, body: dict | None, status: int, code: str) -> None:  # noqa: ANN001
+def test_refusals(market, who: str, path: str, body: dict | None,  # noqa: ANN001
+                  status: int, code: str) -> None:
     _problem(market.call("POST", USERS + path, f"{who}@x.io", json=body), status, code)
 
 

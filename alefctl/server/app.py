@@ -91,6 +91,8 @@ def _lifespan(settings: Settings, db: Engine | None,
             stop_settlement_loop(state)
             listener.stop()
             state.writer.stop()
+            if state.rate_limiter is not None:
+                state.rate_limiter.close()
             if db is None:  # the server's own engine
                 state.db.dispose()
 
@@ -125,8 +127,9 @@ def _start(settings: Settings, db: Engine | None,
     cipher = load_cipher(settings)
     metrics, hub, feeds = Metrics(), Hub(), BookFeeds()
     writer = _start_writer(settings, engine, _publisher(metrics, hub, feeds))
-    limiter = (RateLimiter(engine, Limits.from_settings(settings.ratelimit), metrics)
-               if settings.ratelimit.enabled else None)
+    limits = settings.ratelimit
+    limiter = (RateLimiter(engine, Limits.from_settings(limits), metrics, limits.refusal_pause_s)
+               if limits.enabled else None)
     return ServerState(settings=settings, db=engine, cipher=cipher, writer=writer,
                        key_cache=KeyCache(), metrics=metrics, hub=hub, feeds=feeds,
                        chain_opener=chain_opener, rate_limiter=limiter)

@@ -160,7 +160,8 @@ class EdgeRoute(APIRoute):
         handler = super().get_route_handler()
         if self.body_field is None:
             return handler
-        decimals = decimal_fields(self.body_field.field_info.annotation)
+        model = self.body_field.field_info.annotation
+        decimals = decimal_fields(model) if isinstance(model, type) else frozenset[str]()
 
         async def checked_body(request: Request) -> Response:
             check_json_body(await request.body(), decimals)  # kept by the request for FastAPI

@@ -6,7 +6,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
-    """Orders, trades, latency, group sizes and commit times, queue depth, settlement backlog, rate-limit refusals."""
+    """Orders, trades, latency, group sizes and commit times, queue depth, settlement backlog,
+    rate-limit refusals."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -30,5 +31,10 @@ class Metrics:
         self.rate_limited = Counter("alef_rate_limited_total", "Requests and WebSocket messages"
                                     " refused for their user's rate limit, by budget",
                                     ["budget"], registry=self.registry)
+        self.rate_limit_check = Histogram(
+            "alef_rate_limit_check_seconds",
+            "Time of each rate-limit statement: what it adds to the requests it checks together",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+            registry=self.registry)
         self.settlement_backlog = Gauge("alef_settlement_backlog", "Trades awaiting settlement",
                                         registry=self.registry)

@@ -7,6 +7,9 @@ take runs in the next one, in one statement, as the key cache batches its lookup
 that came back empty is refused here, without the database, until it holds a token again, so a
 flood of requests costs about one statement per token its bucket earns, not one per request.
 If the database cannot be asked, requests go through (their routes meet the outage anyway).
+A refusal is answered after a short pause (settings.ratelimit.refusal_pause_s): a client that
+sends again at once waits for it, so a flood on a few connections is slowed to a few requests a
+second each instead of costing the server a refusal for every request it can send.
 
 RateLimit is the ASGI wrapper in front of the order fast path and FastAPI (app.AlefAPI): order
 entry (POST, DELETE, PATCH and PUT on /api/v1/orders... and /api/v1/otc...) draws from the
@@ -18,6 +21,7 @@ which answers 401.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import time
 import uuid
@@ -33,6 +37,7 @@ from alefctl.server.problems import problem
 from alefctl.workflows.rate_limits import Limits, Taken, take_tokens
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.engine import Engine
 
     from alefctl.server.metrics import Metrics
@@ -50,11 +55,24 @@ Bucket = tuple[uuid.UUID, str]
 class RateLimiter:
     """One process's way to the shared buckets: batched takes, and the empty buckets it knows of."""
 
-    def __init__(self, db: Engine, limits: Limits, metrics: Metrics) -> None:
-        self.db, self.limits, self.metrics = db, limits, metrics
+    def __init__(self, db: Engine, limits: Limits, metrics: Metrics, pause_s: float = 0.0) -> None:
+        self.db, self.limits, self.metrics, self.pause_s = db, limits, metrics, pause_s
         self._empty_until: dict[Bucket, float] = {}  # monotonic time of the next token
         self._queued: list[tuple[Bucket, asyncio.Future[float | None]]] = []
         self._takes: asyncio.Task[None] | None = None
+        # Its own connection, in autocommit: one round trip per take (a pooled transaction
+        # added a ping, BEGIN and COMMIT). Takes run one at a time, so one connection serves.
+        self._conn: Connection | None = None
+
+    async def refusal(self, user_id: uuid.UUID, budget: str) -> float | None:
+        """None when the request may go on, else, after a pause (pause_s, at most the wait),
+        the seconds until the user may try again (the refusal is counted). The pause keeps a
+        client that sends again at once from costing the server a refusal per request: the
+        next request on its connection waits for the answer."""
+        wait = await self.wait(user_id, budget)
+        if wait is not None and self.pause_s > 0:
+            await asyncio.sleep(min(wait, self.pause_s))
+        return wait
 
     async def wait(self, user_id: uuid.UUID, budget: str) -> float | None:
         """None when the request may go on, else the seconds until the user may try again (the
@@ -89,19 +107,32 @@ class RateLimiter:
                 except Exception as exc:  # the database failed: let the requests meet it
                     log.warning("rate limits could not be checked: %r", exc)
                     taken = {}
+                self.metrics.rate_limit_check.observe(time.monotonic() - started)
                 self._answer(queued, taken, started)
         finally:
             self._takes = None
 
     def _take(self, asked: dict[Bucket, int]) -> dict[Bucket, Taken]:
-        with self.db.begin() as conn:
-            return take_tokens(conn, asked, self.limits)
+        if self._conn is None:
+            self._conn = self.db.connect().execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return take_tokens(self._conn, asked, self.limits)
+        except Exception:
+            self.close()  # the next take connects again
+            raise
+
+    def close(self) -> None:
+        """Close the limiter's connection (when the server stops)."""
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):  # a broken connection is gone anyway
+                conn.close()
 
     def _answer(self, queued: list[tuple[Bucket, asyncio.Future[float | None]]],
                 taken: dict[Bucket, Taken], started: float) -> None:
-        remaining = {bucket: found.granted for bucket, found in taken.items()}
-        for bucket, found in taken.items():
-            wait = found.seconds_to_next()
+        remaining = {bucket: left.granted for bucket, left in taken.items()}
+        for bucket, left in taken.items():
+            wait = left.seconds_to_next()
             if wait > 0:
                 self._remember_empty(bucket, started + wait)
         for bucket, future in queued:
@@ -152,9 +183,9 @@ class RateLimit:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             budget = budget_of(scope["method"], scope["path"])
-            state = getattr(scope["app"].state, "server", None)
+            state: ServerState | None = getattr(scope["app"].state, "server", None)
             limiter = None if state is None else state.rate_limiter
-            if budget is not None and limiter is not None:
+            if budget is not None and state is not None and limiter is not None:
                 wait = await _wait(state, limiter, scope, budget)
                 if wait is not None:
                     response = problem(429, "rate_limited", refusal_detail(budget, wait))
@@ -172,13 +203,13 @@ async def _wait(state: ServerState, limiter: RateLimiter, scope: Scope,
         actor = await bearer_actor(state, authorization)
     except AlefError:  # no valid key (401) or no database (503): the route says so
         return None
-    return await limiter.wait(actor.user_id, budget)
+    return await limiter.refusal(actor.user_id, budget)
 
 
 async def message_refusal(state: ServerState, user_id: uuid.UUID) -> str | None:
     """The `error` message refusing a WebSocket message over its user's rate, or None."""
     limiter = state.rate_limiter
-    wait = None if limiter is None else await limiter.wait(user_id, "reads")
+    wait = None if limiter is None else await limiter.refusal(user_id, "reads")
     if wait is None:
         return None
     return json_text({"type": "error", "code": "rate_limited",
