@@ -197,6 +197,9 @@ def test_an_empty_bucket_is_refused_without_the_database(engine, platform) -> No
     refused, unknown = asyncio.run(run())
     assert refused is not None and 0 < refused <= 1  # known empty: no statement needed
     assert unknown is None  # the database cannot be asked: the request goes on
+    statements = metrics.registry.get_sample_value("alef_rate_limit_check_seconds_count")
+    assert asyncio.run(limiter.wait(user_id, "reads")) is None  # for a second, without asking
+    assert metrics.registry.get_sample_value("alef_rate_limit_check_seconds_count") == statements
     assert metrics.rate_limited.labels("orders")._value.get() == 1
 
 

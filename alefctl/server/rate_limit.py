@@ -6,7 +6,8 @@ The buckets are in the database, so that every server process draws from the sam
 take runs in the next one, in one statement, as the key cache batches its lookups; a bucket
 that came back empty is refused here, without the database, until it holds a token again, so a
 flood of requests costs about one statement per token its bucket earns, not one per request.
-If the database cannot be asked, requests go through (their routes meet the outage anyway).
+If the database cannot be asked, requests go through (their routes meet the outage anyway),
+and so do the next ones for a second, without asking.
 A refusal is answered after a short pause (settings.ratelimit.refusal_pause_s): a client that
 sends again at once waits for it, so a flood on a few connections is slowed to a few requests a
 second each instead of costing the server a refusal for every request it can send.
@@ -47,6 +48,7 @@ API_PREFIX = "/api/v1/"
 ORDER_ENTRY_PREFIXES = ("/api/v1/orders", "/api/v1/otc")
 ORDER_ENTRY_METHODS = ("POST", "DELETE", "PATCH", "PUT")
 MAX_REMEMBERED = 10_000  # empty buckets remembered per process
+UNCHECKED_AFTER_FAILURE_S = 1.0
 log = get_logger("alefctl.server")
 
 Bucket = tuple[uuid.UUID, str]
@@ -63,6 +65,7 @@ class RateLimiter:
         # Its own connection, in autocommit: one round trip per take (a pooled transaction
         # added a ping, BEGIN and COMMIT). Takes run one at a time, so one connection serves.
         self._conn: Connection | None = None
+        self._unchecked_until = 0.0  # after a failed take: requests go on unchecked till then
 
     async def refusal(self, user_id: uuid.UUID, budget: str) -> float | None:
         """None when the request may go on, else, after a pause (pause_s, at most the wait),
@@ -78,6 +81,8 @@ class RateLimiter:
         """None when the request may go on, else the seconds until the user may try again (the
         refusal is counted)."""
         bucket = (user_id, budget)
+        if self._unchecked_until and time.monotonic() < self._unchecked_until:
+            return None
         until = self._empty_until.get(bucket)
         if until is not None:
             left = until - time.monotonic()
@@ -107,6 +112,9 @@ class RateLimiter:
                 except Exception as exc:  # the database failed: let the requests meet it
                     log.warning("rate limits could not be checked: %r", exc)
                     taken = {}
+                    # and the next ones for a moment, rather than each batch waiting for a
+                    # connection that may take its whole connect timeout to fail
+                    self._unchecked_until = time.monotonic() + UNCHECKED_AFTER_FAILURE_S
                 self.metrics.rate_limit_check.observe(time.monotonic() - started)
                 self._answer(queued, taken, started)
         finally:
