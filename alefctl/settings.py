@@ -79,6 +79,28 @@ class TradingSettings(BaseModel):
         " (the platform's: issuers cannot set it; token dividends carry none)")
 
 
+class ProtectionSettings(BaseModel):
+    """Market protections: the defaults of every token without its own (`token protections`).
+    A percentage of 0 switches that check off."""
+
+    breaker_move_pct: Decimal = Field(
+        Decimal("10"), ge=0, le=10_000, decimal_places=2, description="the circuit breaker halts"
+        " a token whose trade prices move this many % within breaker_window_s")
+    breaker_window_s: int = Field(300, ge=1, le=86_400, description="the circuit breaker's"
+                                  " window, seconds")
+    breaker_halt_s: int = Field(300, ge=1, le=604_800, description="how long a tripped circuit"
+                                " breaker halts the token, seconds")
+    fat_finger_pct: Decimal = Field(
+        Decimal("10"), ge=0, le=10_000, decimal_places=2, description="a limit price this many %"
+        " away from the last trade needs confirm_fat_finger")
+    fat_finger_block_x: Decimal = Field(
+        Decimal("3"), ge=1, le=1_000, decimal_places=2, description="a limit price more than this"
+        " many times (or under 1/x of) the last trade is refused outright")
+    nav_deviation_pct: Decimal = Field(
+        Decimal("20"), ge=0, le=10_000, decimal_places=2, description="a limit price this many %"
+        " away from the NAV needs confirm_nav_deviation")
+
+
 class ApprovalSettings(BaseModel):
     """Four-eyes: which operations wait for a second admin."""
 
@@ -137,6 +159,7 @@ class Settings(BaseSettings):
     trading: TradingSettings = Field(default_factory=TradingSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    protections: ProtectionSettings = Field(default_factory=ProtectionSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
 
     @classmethod

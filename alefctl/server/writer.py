@@ -30,6 +30,7 @@ from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Conflict, InvalidInput, Unavailable
 from alefctl.redact import get_logger
 from alefctl.server.feeds import group_report
+from alefctl.workflows.protections import PLATFORM_DEFAULTS, ProtectionDefaults
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
@@ -66,14 +67,15 @@ class OrderWriter:
     each committed group's report (feeds.group_report, with its size and its COMMIT's time)."""
 
     def __init__(self, db: Engine, limits: NotionalLimits, publish: Callable[[Any], None],
-                 *, grouped: bool = True, max_group: int = 256):
+                 *, grouped: bool = True, max_group: int = 256,
+                 protections: ProtectionDefaults = PLATFORM_DEFAULTS):
         self.db = db
         self.limits = limits
         self.publish = publish
         self.max_group = max_group if grouped else 1
         self.clock = MonotonicClock()
         self.queue: queue.Queue[tuple[Command, Future[Any]] | None] = queue.Queue()
-        self.books = Books()
+        self.books = Books(protections=protections)
         self._thread = threading.Thread(target=self._loop, name="order-writer", daemon=True)
 
     def start(self) -> None:

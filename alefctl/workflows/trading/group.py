@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -23,8 +23,10 @@ from alefctl.ids import new_id
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
+from alefctl.workflows.protections import TOKEN_COLUMNS as THRESHOLD_COLUMNS
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import Books
+from alefctl.workflows.trading.guards import Halt
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import (
     LOAD_COLUMNS,
@@ -65,6 +67,15 @@ class Market:
     tick_size: Decimal
     fee_bps: int
     nav_per_token: Decimal | None
+    # its protection thresholds (None: the platform's; workflows/protections.py) and its halt
+    breaker_move_pct: Decimal | None
+    breaker_window_s: int | None
+    breaker_halt_s: int | None
+    fat_finger_pct: Decimal | None
+    nav_deviation_pct: Decimal | None
+    halted_at: datetime | None
+    halted_until: datetime | None
+    halt_reason: str | None
 
 
 Outcome = dict[str, Any] | AlefError
@@ -84,7 +95,8 @@ BY_CLIENT_ID = text(
     " AND client_order_id = k.client_order_id ORDER BY created_at DESC LIMIT 1) AS o"
     f" WHERE o.status IN {OPEN_STATUSES_SQL} OR o.created_at > :since")
 LOCK_MARKETS = text(
-    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
+    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token,"
+    f" {THRESHOLD_COLUMNS}, halted_at, halted_until, halt_reason FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
 
 
@@ -106,6 +118,7 @@ class OrderGroup:
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
+        self.halts: list[tuple[Market, Halt]] = []  # circuit breakers tripped in this group
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
@@ -184,6 +197,7 @@ class OrderGroup:
         if original is not None:  # a retry: never a second order
             return original
         market = self._market(request.token, otc_allowed=True)
+        self.guards.refuse_halted(market, self.clock())
         if market.trading_mode == "fixed_price_otc":
             from alefctl.workflows.otc import place_otc_order
 
@@ -197,8 +211,8 @@ class OrderGroup:
         book = self.books.book(self.conn, market.id)
         now = self.clock().timestamp()
         nav = None if market.nav_per_token is None else int(market.nav_per_token / market.tick_size)
-        self.guards.check(market.id, market.tick_size, book, price, nav, now,
-                          request.confirm_fat_finger, request.confirm_nav_deviation)
+        self.guards.check(market, book, price, nav, now, request.confirm_fat_finger,
+                          request.confirm_nav_deviation)
         trader = self._trader(actor.user_id)
         funds.check_trader(trader)
         self._check_open_orders(actor.user_id, market)
@@ -228,7 +242,13 @@ class OrderGroup:
             self.placed_by_client_id[(order.user_id, order.client_order_id)] = order
         self.ledger.opened(order)
         self._apply(market, events)
-        self.guards.observe(self.conn, market.id, market.tick_size, book, raw, last_before, now)
+        halt = self.guards.observe(self.conn, market.id, market.tick_size, book, raw,
+                                   last_before, now)
+        if halt is not None:  # the group's copy of the row, as the breaker just left it
+            halted = replace(market, halted_at=halt.since, halted_until=halt.until,
+                             halt_reason=halt.reason)
+            self.markets[market.symbol] = self.markets[str(market.id)] = halted
+            self.halts.append((halted, halt))
         return order.public(market.symbol)
 
     def _cancel(self, command: CancelOrder) -> dict[str, Any]:

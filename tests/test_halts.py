@@ -1,0 +1,167 @@
+"""Trading halts as database state: an admin's halt and resume (CLI and HTTP), a tripped circuit
+breaker that survives a restart, announcements on the token's WebSocket channels, and
+self-trades that halt nobody."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from platform_builders import live_token, wallet_for
+from server_client import place, running_api
+from sqlalchemy import text
+
+ISO = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+def _trade_at(api, price: str) -> None:  # noqa: ANN001
+    assert place(api, "alice", "sell", 1, price, confirm_fat_finger=True).status_code == 201
+    bought = place(api, "carol", "buy", 1, price, confirm_fat_finger=True).json()
+    assert bought["status"] == "filled", bought
+
+
+def _halt_columns(engine) -> tuple:  # noqa: ANN001
+    with engine.connect() as conn:
+        return tuple(conn.execute(text("SELECT halted_at IS NOT NULL, halted_until, halt_reason"
+                                       " FROM tokens WHERE symbol = 'DATE'")).one())
+
+
+def _audited(engine, action: str) -> list:  # noqa: ANN001
+    with engine.connect() as conn:
+        return list(conn.execute(text("SELECT after FROM audit_logs WHERE action = :a ORDER BY"
+                                      " seq"), {"a": action}).scalars())
+
+
+def test_an_admin_halt_refuses_orders_keeps_cancels_until_resumed(market, cli) -> None:  # noqa: ANN001
+    resting = place(market, "carol", "buy", 2, "9.00").json()
+    halted = cli.json("token", "halt", "DATE", "--reason", "news pending")
+    assert halted["halt"]["reason"] == "news pending" and halted["halt"]["until"] is None
+    refused = place(market, "carol", "buy", 1, "9.00")
+    assert refused.status_code == 409
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["code"] == "token_halted"
+    assert refused.json()["detail"] == "DATE is halted until an admin resumes it: news pending"
+    cancelled = market.call("DELETE", f"/api/v1/orders/{resting['id']}", "carol@x.io")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    assert cli("token", "resume", "DATE").exit_code == 2  # a halt is lifted with a reason
+    resumed = cli.json("token", "resume", "DATE", "--reason", "news out")
+    assert resumed["halt"] is None and resumed["status"] == "secondary"
+    assert place(market, "carol", "buy", 1, "9.00").status_code == 201
+    assert cli("token", "resume", "DATE", "--reason", "again").exit_code == 5  # nothing to lift
+    assert [a["reason"] for a in _audited(market.engine, "token.halt")] == ["news pending"]
+    assert [a["reason"] for a in _audited(market.engine, "token.halt_lift")] == ["news out"]
+
+
+def test_halt_until_a_time_ends_by_itself_and_refuses_bad_input(market, cli, platform) -> None:  # noqa: ANN001
+    soon = datetime.now(UTC) + timedelta(seconds=2)
+    halted = cli.json("token", "halt", "DATE", "--reason", "auction", "--until", soon.isoformat())
+    assert re.fullmatch(ISO.replace("Z", r"(\.\d+)?Z"), halted["halt"]["until"])
+    refused = place(market, "carol", "buy", 1, "9.00").json()
+    assert refused["code"] == "token_halted" and "until 20" in refused["detail"]
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    assert cli("token", "halt", "DATE", "--reason", "x", "--until", past).exit_code == 2
+    assert cli("token", "halt", "DATE", "--reason", "").exit_code == 2
+    platform.approved("ivy")
+    market.key("ivy@x.io")
+    assert cli.as_user("ivy@x.io")("token", "halt", "DATE", "--reason", "x").exit_code == 4
+    import time
+
+    time.sleep(max(0.0, (soon - datetime.now(UTC)).total_seconds()) + 0.2)
+    assert place(market, "carol", "buy", 1, "9.00").status_code == 201
+
+
+def test_only_a_token_on_the_secondary_market_can_be_halted(platform, cli) -> None:  # noqa: ANN001
+    platform.draft_token("DRAFT")
+    assert cli("token", "halt", "DRAFT", "--reason", "x").exit_code == 5
+
+
+def test_admin_routes_halt_and_resume(market) -> None:  # noqa: ANN001
+    admin = market.admin.email
+    halted = market.call("POST", "/api/v1/admin/tokens/DATE/halt", admin,
+                         json={"reason": "system check"})
+    assert halted.status_code == 200 and halted.json()["halt"]["reason"] == "system check"
+    shown = market.call("GET", "/api/v1/tokens/DATE", "carol@x.io").json()
+    assert shown["halt"]["reason"] == "system check"
+    assert place(market, "carol", "buy", 1, "9.00").json()["code"] == "token_halted"
+    investor = market.call("POST", "/api/v1/admin/tokens/DATE/resume", "carol@x.io",
+                           json={"reason": "mine"})
+    assert investor.status_code == 403
+    unexplained = market.call("POST", "/api/v1/admin/tokens/DATE/resume", admin)
+    assert unexplained.status_code == 422 and unexplained.json()["field"] == "reason"
+    resumed = market.call("POST", "/api/v1/admin/tokens/DATE/resume", admin,
+                          json={"reason": "all good"})
+    assert resumed.status_code == 200 and resumed.json()["halt"] is None
+    assert place(market, "carol", "buy", 1, "9.00").status_code == 201
+
+
+def test_a_tripped_breaker_is_a_halt_that_survives_a_restart(platform, chain_client, engine,
+                                                             db_url, tmp_path) -> None:  # noqa: ANN001
+    live_token(platform, chain_client, "DATE", {"alice": 100, "bob": 100})
+    platform.approved("carol", wallet=wallet_for("carol"), fiat="50000")
+    with running_api(engine, db_url, tmp_path / "home1", platform.admin) as first:
+        _trade_at(first, "10.00")
+        _trade_at(first, "11.00")  # 10% within five minutes: the breaker trips
+        refused = place(first, "carol", "buy", 1, "11.00").json()
+        keys = first.keys
+    assert refused["code"] == "token_halted"
+    assert re.fullmatch(f"DATE is halted until {ISO}: circuit breaker: a trade at 11.00 USD after"
+                        r" 10.00 USD, a move of 10% or more within 300 s", refused["detail"])
+    was_halted, until, _reason = _halt_columns(engine)
+    assert was_halted and until > datetime.now(UTC) + timedelta(minutes=4)
+    with running_api(engine, db_url, tmp_path / "home2", platform.admin) as restarted:
+        restarted.keys = keys
+        again = place(restarted, "carol", "buy", 1, "11.00").json()
+        assert again["code"] == "token_halted" and again["detail"] == refused["detail"]
+
+
+def test_resuming_a_tripped_breaker_lets_trading_go_on(market, cli) -> None:  # noqa: ANN001
+    _trade_at(market, "10.00")
+    _trade_at(market, "11.00")
+    assert place(market, "carol", "buy", 1, "11.00").json()["code"] == "token_halted"
+    cli.json("token", "resume", "DATE", "--reason", "checked: a real move")
+    assert _halt_columns(market.engine) == (False, None, None)
+    _trade_at(market, "11.00")  # the server's breaker was reset with the row: no refusal
+
+
+def test_a_self_trade_does_not_trip_the_breaker(market) -> None:  # noqa: ANN001
+    _trade_at(market, "10.00")
+    assert place(market, "alice", "buy", 1, "12.00", confirm_fat_finger=True).status_code == 201
+    washed = place(market, "alice", "sell", 1, "12.00", confirm_fat_finger=True,
+                   self_trade_prevention="none").json()
+    assert washed["status"] == "filled"  # with "none" she may trade with herself ...
+    # ... and halts nobody (her trade is still the last price: 10.00 now needs confirming)
+    assert place(market, "carol", "buy", 1, "10.00", confirm_fat_finger=True).status_code == 201
+    assert _halt_columns(market.engine)[0] is False
+    with market.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM circuit_breaker_events")).scalar_one() == 0
+
+
+def test_halts_and_resumes_are_announced_on_the_public_channels(market, cli) -> None:  # noqa: ANN001
+    key = market.key("carol@x.io")
+    with market.client.websocket_connect(f"/api/v1/ws?api_key={key}") as socket:
+        socket.send_json({"op": "subscribe", "channel": "trades:DATE"})
+        assert socket.receive_json()["type"] == "subscribed"
+        cli.json("token", "halt", "DATE", "--reason", "news pending")
+        halt = socket.receive_json()
+        assert (halt["type"], halt["symbol"], halt["reason"], halt["until"]) == (
+            "halt", "DATE", "news pending", None)
+        cli.json("token", "resume", "DATE", "--reason", "news out")
+        assert socket.receive_json() == {"type": "resume", "symbol": "DATE", "reason": "news out"}
+        _trade_at(market, "10.00")
+        _trade_at(market, "11.00")
+        kinds = [socket.receive_json() for _ in range(3)]  # two trades, then the breaker's halt
+        assert [m["type"] for m in kinds] == ["trade", "trade", "halt"]
+        assert kinds[2]["reason"].startswith("circuit breaker") and kinds[2]["until"]
+
+
+def test_the_end_of_a_halt_is_announced(market, cli) -> None:  # noqa: ANN001
+    key = market.key("carol@x.io")
+    with market.client.websocket_connect(f"/api/v1/ws?api_key={key}") as socket:
+        socket.send_json({"op": "subscribe", "channel": "book:DATE"})
+        assert socket.receive_json()["type"] == "snapshot"
+        assert socket.receive_json()["type"] == "subscribed"
+        soon = datetime.now(UTC) + timedelta(seconds=1)
+        cli.json("token", "halt", "DATE", "--reason", "auction", "--until", soon.isoformat())
+        assert socket.receive_json()["type"] == "halt"
+        assert socket.receive_json() == {"type": "resume", "symbol": "DATE",
+                                         "reason": "the halt ended"}
