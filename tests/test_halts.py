@@ -165,3 +165,47 @@ def test_the_end_of_a_halt_is_announced(market, cli) -> None:  # noqa: ANN001
         assert socket.receive_json()["type"] == "halt"
         assert socket.receive_json() == {"type": "resume", "symbol": "DATE",
                                          "reason": "the halt ended"}
+
+
+def test_protections_per_token_are_set_shown_and_used(market, cli, platform) -> None:  # noqa: ANN001
+    shown = cli.json("token", "show", "DATE")["protections"]
+    assert (shown["breaker_move_pct"], shown["breaker_window_s"], shown["own"]) == ("10.00", 300, [])
+    assert "breaker_move_pct" not in cli.json("token", "show", "DATE")  # nested, not a column
+    tightened = cli.json("token", "protections", "DATE", "--breaker-pct", "5", "--halt-seconds",
+                         "60", "--fat-finger-pct", "0")
+    assert (tightened["breaker_move_pct"], tightened["breaker_halt_s"],
+            tightened["fat_finger_pct"]) == ("5.00", 60, "0.00")
+    assert tightened["own"] == ["breaker_move_pct", "breaker_halt_s", "fat_finger_pct"]
+    assert cli.json("token", "show", "DATE")["protections"] == {
+        name: value for name, value in tightened.items() if name != "symbol"}
+    _trade_at(market, "10.00")
+    assert place(market, "carol", "buy", 1, "9.40").status_code == 201  # no confirmation asked
+    _trade_at(market, "10.50")  # 5% within five minutes: this token's breaker trips
+    halted = place(market, "carol", "buy", 1, "10.50").json()
+    assert halted["code"] == "token_halted" and "a move of 5% or more" in halted["detail"]
+    _, until, _ = _halt_columns(market.engine)
+    assert until < datetime.now(UTC) + timedelta(seconds=61)  # halted 60 s, not 300
+    [audited] = _audited(market.engine, "token.protections")
+    assert audited["breaker_move_pct"] == "5.00"
+    reset = cli.json("token", "protections", "DATE", "--reset")
+    assert (reset["breaker_move_pct"], reset["own"]) == ("10.00", [])
+
+
+def test_protections_refuse_bad_values_and_non_admins(market, cli, platform) -> None:  # noqa: ANN001
+    for option, value in (("--breaker-pct", "-1"), ("--breaker-pct", "1.234"),
+                          ("--breaker-pct", "ten"), ("--halt-seconds", "0"),
+                          ("--nav-pct", "NaN")):
+        result = cli("token", "protections", "DATE", option, value)
+        assert result.exit_code == 2, (option, value, result.output)
+    platform.approved("ivy")
+    market.key("ivy@x.io")
+    assert cli.as_user("ivy@x.io")("token", "protections", "DATE").exit_code == 4
+    admin = market.admin.email
+    over_http = market.call("POST", "/api/v1/admin/tokens/DATE/protections", admin,
+                            json={"nav_deviation_pct": "50"})
+    assert over_http.status_code == 200 and over_http.json()["own"] == ["nav_deviation_pct"]
+    bad = market.call("POST", "/api/v1/admin/tokens/DATE/protections", admin,
+                      json={"breaker_window_s": 0})
+    assert bad.status_code == 422 and bad.json()["field"] == "breaker_window_s"
+    assert market.call("GET", "/api/v1/admin/tokens/DATE/protections",
+                       "carol@x.io").status_code == 403

@@ -24,6 +24,7 @@ from engine import ProtectionConfig
 BPS_PER_PCT = 100
 # The columns of a token's own thresholds, with their bounds (as the migration checks them).
 PCT_LIMIT = Decimal(10_000)
+CENT = Decimal("0.01")
 SECONDS_LIMITS = {"breaker_window_s": 86_400, "breaker_halt_s": 604_800}
 
 
@@ -52,8 +53,10 @@ class ProtectionDefaults:
     @classmethod
     def from_settings(cls, protections: Any) -> ProtectionDefaults:
         """The defaults configured in settings.protections."""
-        return cls(Thresholds(**{name: getattr(protections, name) for name in TOKEN_FIELDS}),
-                   protections.fat_finger_block_x)
+        values = {name: getattr(protections, name) for name in TOKEN_FIELDS}
+        values.update({name: Decimal(value).quantize(CENT) for name, value in values.items()
+                       if name.endswith("_pct")})  # shown as a token's own are: 10.00
+        return cls(Thresholds(**values), protections.fat_finger_block_x)
 
     def applying(self, token: Any) -> Thresholds:
         """The thresholds that apply to a token (a row or object with the TOKEN_FIELDS)."""
@@ -125,7 +128,7 @@ def _checked(name: str, value: Any) -> Decimal | int:
         pct = Decimal(str(value))
     except ArithmeticError:
         raise InvalidInput(f"{name} is not a number: {value!r}", field=name) from None
-    if not pct.is_finite() or not 0 <= pct <= PCT_LIMIT or pct != pct.quantize(Decimal("0.01")):
+    if not pct.is_finite() or not 0 <= pct <= PCT_LIMIT or pct != pct.quantize(CENT):
         raise InvalidInput(f"{name} must be a percentage from 0 to {PCT_LIMIT} with at most two"
                            " decimals (0 switches the check off)", field=name)
-    return pct.quantize(Decimal("0.01"))
+    return pct.quantize(CENT)
