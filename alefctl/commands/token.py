@@ -81,9 +81,8 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 @requires("token.read")
 def show(token: TokenArg, as_json: JsonOption = False) -> None:
     """Show a token: supply, sold, raised, contract addresses, its halt and protections."""
-    from alefctl.workflows.tokens import get_token
-
     from alefctl.workflows.protections import ProtectionDefaults, protections_of
+    from alefctl.workflows.tokens import get_token
 
     token_id = resolved("token", token)
     defaults = ProtectionDefaults.from_settings(state.settings().protections)

@@ -179,25 +179,26 @@ class TokenActions(ConsoleScreen):
     def action_halt(self) -> None:
         if self.view is None or not self._can("pause", "halt"):  # pause: the statuses that trade
             return
-        self.confirm_then(TextModal(f"Halt trading of {self.symbol} until resumed: the reason",
-                                    required=True, placeholder="e.g. news pending",
-                                    confirm_label="Halt"),
-                          lambda reason: self.run_call(
-                              self.services.call, halt_token, self.symbol, reason,
-                              done=self._then_reload, success=f"{self.symbol} is halted"))
+        self._with_reason(f"Halt trading of {self.symbol} until resumed", "e.g. news pending",
+                          "Halt", halt_token, f"{self.symbol} is halted")
 
     def action_resume(self) -> None:
         """Lift a halt (asking why), else resume a paused token."""
         if self.view is None or self.view.token.halt is None:
             self.action_status("resume")
             return
-        self.confirm_then(TextModal(f"Lift the halt of {self.symbol}"
-                                    f" ({self.view.token.halt['reason']}): the reason",
-                                    required=True, placeholder="e.g. news published",
-                                    confirm_label="Resume"),
-                          lambda reason: self.run_call(
-                              self.services.call, resume_trading, self.symbol, reason,
-                              done=self._then_reload, success=f"{self.symbol} trades again"))
+        self._with_reason(f"Lift the halt of {self.symbol} ({self.view.token.halt['reason']})",
+                          "e.g. news published", "Resume", resume_trading,
+                          f"{self.symbol} trades again")
+
+    def _with_reason(self, question: str, placeholder: str, label: str, workflow: Any,
+                     success: str) -> None:
+        """Ask for the reason, then run workflow(token, reason) and reload."""
+        self.confirm_then(TextModal(f"{question}: the reason", required=True,
+                                    placeholder=placeholder, confirm_label=label),
+                          lambda reason: self.run_call(self.services.call, workflow, self.symbol,
+                                                       reason, done=self._then_reload,
+                                                       success=success))
 
     def action_market(self) -> None:
         self.app.open_market(self.symbol)  # type: ignore[attr-defined]

@@ -79,7 +79,7 @@ class ProtectionDefaults:
             nav_deviation_confirm_bps=int(values.nav_deviation_pct * BPS_PER_PCT))
 
 
-PLATFORM_DEFAULTS = ProtectionDefaults.from_settings(ProtectionSettings())
+PLATFORM_DEFAULTS = ProtectionDefaults.from_settings(ProtectionSettings.model_validate({}))
 
 
 def protections_of(token: Any, defaults: ProtectionDefaults) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def set_protections(conn: Connection, actor: Actor, token_ref: str, changes: dic
     policy.require(actor, "token.protections")
     checked = {name: _checked(name, value) for name, value in changes.items()}
     token = get_token(conn, token_ref, for_update=True)
-    new = {name: None for name in TOKEN_FIELDS} if reset else {}
+    new: dict[str, Any] = {name: None for name in TOKEN_FIELDS} if reset else {}
     new.update(checked)
     if new:
         assignments = ", ".join(f"{name} = :{name}" for name in new)
