@@ -26,6 +26,14 @@ def _halt_columns(engine) -> tuple:  # noqa: ANN001
                                        " FROM tokens WHERE symbol = 'DATE'")).one())
 
 
+def _breakers_on_the_overview(engine) -> int:  # noqa: ANN001
+    from alefctl.workflows.dashboard import attention, tripped_breakers
+
+    with engine.connect() as conn:
+        assert len(tripped_breakers(conn)) == attention(conn).breakers
+        return attention(conn).breakers
+
+
 def _audited(engine, action: str) -> list:  # noqa: ANN001
     with engine.connect() as conn:
         return list(conn.execute(text("SELECT after FROM audit_logs WHERE action = :a ORDER BY"
@@ -118,8 +126,10 @@ def test_resuming_a_tripped_breaker_lets_trading_go_on(market, cli) -> None:  # 
     _trade_at(market, "10.00")
     _trade_at(market, "11.00")
     assert place(market, "carol", "buy", 1, "11.00").json()["code"] == "token_halted"
+    assert _breakers_on_the_overview(market.engine) == 1
     cli.json("token", "resume", "DATE", "--reason", "checked: a real move")
     assert _halt_columns(market.engine) == (False, None, None)
+    assert _breakers_on_the_overview(market.engine) == 0  # lifted: no longer shown as tripped
     _trade_at(market, "11.00")  # the server's breaker was reset with the row: no refusal
 
 
