@@ -219,3 +219,23 @@ def test_protections_refuse_bad_values_and_non_admins(market, cli, platform) -> 
     assert bad.status_code == 422 and bad.json()["field"] == "breaker_window_s"
     assert market.call("GET", "/api/v1/admin/tokens/DATE/protections",
                        "carol@x.io").status_code == 403
+
+
+def test_settings_defaults_become_the_engine_config_of_tokens_without_their_own() -> None:
+    from decimal import Decimal
+    from types import SimpleNamespace
+
+    from alefctl.settings import load_settings
+    from alefctl.workflows.protections import TOKEN_FIELDS, ProtectionDefaults
+
+    settings = load_settings(protections={"breaker_move_pct": "7.5", "nav_deviation_pct": "0"})
+    defaults = ProtectionDefaults.from_settings(settings.protections)
+    plain = SimpleNamespace(**dict.fromkeys(TOKEN_FIELDS))
+    config = defaults.engine_config(plain)
+    assert (config.circuit_breaker_move_bps, config.nav_deviation_enabled,
+            config.fat_finger_block_bps) == (750, False, 30_000)
+    own = SimpleNamespace(**(vars(plain) | {"breaker_move_pct": Decimal("2.00"),
+                                            "breaker_halt_s": 30}))
+    config = defaults.engine_config(own)
+    assert (config.circuit_breaker_move_bps, config.circuit_breaker_cooldown_seconds,
+            config.circuit_breaker_window_seconds) == (200, 30.0, 300.0)
