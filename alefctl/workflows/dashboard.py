@@ -18,8 +18,6 @@ from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 # A settlement still pending or processing after this long is shown as stuck: the default of the
 # threshold `alefctl check` fails on (settings jobs.settlement_stuck_minutes).
 STUCK_AFTER_MINUTES: int = JobSettings.model_fields["settlement_stuck_minutes"].default
-# The token of a breaker's event is still halted: its halt neither over nor lifted (workflows/halts.py).
-HALTED = "t.halted_at IS NOT NULL AND (t.halted_until IS NULL OR t.halted_until > now())"
 ATTENTION_SQL = f"""
 SELECT
  (SELECT count(*) FROM kyc_applications WHERE status IN ('pending', 'in_review')) AS kyc,
@@ -33,8 +31,7 @@ SELECT
        AND created_at < now() - interval '{STUCK_AFTER_MINUTES} minutes')) AS settlements,
  (SELECT count(*) FROM dividend_declarations WHERE status = 'pending_approval') AS dividends,
  (SELECT count(*) FROM surveillance_alerts WHERE status = 'open') AS alerts,
- (SELECT count(DISTINCT c.token_id) FROM circuit_breaker_events c JOIN tokens t ON t.id = c.token_id
-   WHERE c.resets_at > now() AND {HALTED}) AS breakers,
+ (SELECT count(DISTINCT token_id) FROM circuit_breaker_events WHERE resets_at > now()) AS breakers,
  (SELECT count(*) FROM approval_requests WHERE status IN ('pending', 'failed')) AS approvals
 """
 
@@ -123,12 +120,11 @@ def open_orders(conn: Connection, token_id: uuid.UUID, limit: int = 200) -> list
 
 
 def tripped_breakers(conn: Connection) -> list[dict[str, Any]]:
-    """Circuit breakers still tripped: their halt not yet over nor lifted by an admin (the
-    alerts' queue is workflows/surveillance.py)."""
+    """Circuit breakers still tripped (the alerts' queue is workflows/surveillance.py)."""
     breakers = conn.execute(text(
         "SELECT c.id, t.symbol, c.reference_price, c.trigger_price, c.tripped_at, c.resets_at"
         " FROM circuit_breaker_events c JOIN tokens t ON t.id = c.token_id"
-        f" WHERE c.resets_at > now() AND {HALTED} ORDER BY c.resets_at"))
+        " WHERE c.resets_at > now() ORDER BY c.resets_at"))
     return [dict(r._mapping) for r in breakers]
 
 

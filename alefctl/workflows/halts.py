@@ -23,6 +23,9 @@ from alefctl.workflows.tokens import SET_HALT, Token, get_token, halt_in_force
 from alefctl.workflows.trading.control import notify
 
 HALTABLE_STATUSES = ("secondary", "paused")
+# A lifted halt also ends the breaker's trips: they reset now (the overview counts them no more).
+END_TRIPS = text("UPDATE circuit_breaker_events SET resets_at = now() WHERE token_id = :t"
+                 " AND resets_at > now()")
 
 
 def halt_token(conn: Connection, actor: Actor, token_ref: str, reason: str,
@@ -62,6 +65,7 @@ def resume_trading(conn: Connection, actor: Actor, token_ref: str,
                                field="reason")
         why = validation.non_empty(reason, field="reason", max_length=500)
         conn.execute(SET_HALT, {"since": None, "until": None, "reason": None, "id": token.id})
+        conn.execute(END_TRIPS, {"t": token.id})
         actor.audit(conn, "token.halt_lift", "token", token.id, before=token.halt,
                     after={"reason": why})
         notify(conn, {"kind": "resume", "token_id": token.id, "reason": why})

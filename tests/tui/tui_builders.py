@@ -127,9 +127,8 @@ def alert_on_first_trade(conn, symbol: str) -> str:  # noqa: ANN001
 
 
 def _market_events(conn) -> None:  # noqa: ANN001
-    """A surveillance alert on DATE's first trade, a tripped breaker (its event and its halt) and
-    a failed mint (the server writes the first two, and the chain worker the last; here they are
-    written directly)."""
+    """A surveillance alert on DATE's first trade, a tripped breaker and a failed mint (the server
+    writes the first two, and the chain worker the last; here they are written directly)."""
     token_id = conn.execute(text("SELECT id FROM tokens WHERE symbol = 'DATE'")).scalar_one()
     now = datetime.now(UTC)
     alert_on_first_trade(conn, "DATE")
@@ -137,9 +136,6 @@ def _market_events(conn) -> None:  # noqa: ANN001
                       " trigger_price, tripped_at, resets_at) VALUES (:id, :t, 10.00, 9.00, :now,"
                       " :later)"), {"id": new_id(), "t": token_id, "now": now,
                                     "later": now + timedelta(minutes=15)})
-    conn.execute(text("UPDATE tokens SET halted_at = :now, halted_until = :later, halt_reason ="
-                      " 'circuit breaker: a trade at 9.00 USD after 10.00 USD' WHERE id = :t"),
-                 {"t": token_id, "now": now, "later": now + timedelta(minutes=15)})
     conn.execute(text("UPDATE token_allocations SET on_chain_status = 'failed', on_chain_error ="
                       " 'investor has no wallet address' WHERE id = (SELECT id FROM token_allocations"
                       " WHERE token_id = :t AND allocation_type = 'primary' ORDER BY id LIMIT 1)"),
