@@ -10,12 +10,18 @@ from alefctl.workflows.trading.control import (
     ineligible_trader_ids,
     requested_cancels,
 )
+from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.group import CancelOrder
 
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:
     """cancel: one order for its requester; token_closed: every open order of the token;
-    trader_ineligible: every open order of a user who may no longer trade."""
+    trader_ineligible: every open order of a user who may no longer trade; amend: one order
+    for its owner (`alefctl order amend`)."""
+    if request.get("kind") == "amend":
+        with state.db.begin() as conn:
+            state.writer.submit(requested_amend(conn, request))
+        return
     with state.db.begin() as conn:
         orders = requested_cancels(conn, request)
     for actor, order_id in orders:

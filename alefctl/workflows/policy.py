@@ -47,7 +47,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # trading
     "market.read": ANYONE, "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
-    "order.cancel_all": INVESTOR,
+    "order.cancel_all": INVESTOR, "order.amend": INVESTOR, "order.cancel_all_after": INVESTOR,
+    "order.expire": JOBS,
     "otc.read": ADMIN, "otc.review": ADMIN,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,
     # market surveillance: alerts name users and their orders (workflows/surveillance.py)
