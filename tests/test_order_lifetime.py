@@ -77,12 +77,22 @@ def test_gtd_and_day_orders_are_checked_and_keep_their_expiry(market) -> None:  
     assert market_day.status_code == 422 and market_day.json()["field"] == "time_in_force"
 
 
-def test_a_tokens_session_end_sets_when_its_day_orders_expire(market) -> None:  # noqa: ANN001
-    with market.engine.begin() as conn:
-        conn.execute(text("UPDATE tokens SET session_end = '06:30' WHERE symbol = 'DATE'"))
+def test_a_tokens_session_end_sets_when_its_day_orders_expire(market, cli) -> None:  # noqa: ANN001
+    assert cli("token", "session-end", "DATE", "25:00").exit_code == 2
+    assert cli.as_user("carol@x.io")("token", "session-end", "DATE", "06:30").exit_code == 4
+    changed = cli("token", "session-end", "DATE", "06:30", "--json")
+    assert changed.exit_code == 0, changed.output
+    assert json.loads(changed.stdout) == {"symbol": "DATE", "session_end": "06:30:00"}
     day = place(market, "carol", "buy", 1, "9.00", time_in_force="DAY")
     at = datetime.fromisoformat(day.json()["expire_at"])
     assert (at.hour, at.minute) == (6, 30) and timedelta(0) < at - datetime.now(UTC) <= timedelta(days=1)
+    assert cli("token", "session-end", "DATE", "default").exit_code == 0
+    again = place(market, "carol", "buy", 1, "9.00", time_in_force="DAY")
+    assert datetime.fromisoformat(again.json()["expire_at"]).hour == 21
+    with market.engine.connect() as conn:
+        audited = conn.execute(text("SELECT count(*) FROM audit_logs"
+                                    " WHERE action = 'token.session_end'")).scalar_one()
+    assert audited == 2
 
 
 def test_the_server_expires_due_orders_releases_funds_and_tells_the_owner(market) -> None:  # noqa: ANN001

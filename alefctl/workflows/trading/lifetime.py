@@ -103,3 +103,33 @@ def arm_cancel_all_after(conn: Connection, actor: Actor, timeout_s: int,
         " deadline = excluded.deadline, updated_at = now() RETURNING deadline"),
         {"u": actor.user_id, "s": timeout_s}).scalar_one()
     return {"armed": True, "timeout_s": timeout_s, "deadline": deadline}
+
+
+def set_session_end(conn: Connection, actor: Actor, token_ref: str,
+                    session_end: time | None) -> dict[str, Any]:
+    """Set when a token's DAY orders expire (UTC; None: settings.lifetime.session_end), for the
+    DAY orders placed from now on (admin, audited)."""
+    from alefctl.workflows.tokens import get_token
+
+    policy.require(actor, "token.session_end")
+    token = get_token(conn, token_ref, for_update=True)
+    before = conn.execute(text("SELECT session_end FROM tokens WHERE id = :t"),
+                          {"t": token.id}).scalar_one()
+    conn.execute(text("UPDATE tokens SET session_end = :s, updated_at = now() WHERE id = :t"),
+                 {"s": session_end, "t": token.id})
+    after = None if session_end is None else session_end.isoformat()
+    actor.audit(conn, "token.session_end", "token", token.id,
+                before={"session_end": None if before is None else before.isoformat()},
+                after={"session_end": after})
+    return {"symbol": token.symbol, "session_end": after}
+
+
+def parse_session_end(raw: str) -> time | None:
+    """`HH:MM` (UTC), or `default` for the setting's."""
+    if raw.strip().lower() == "default":
+        return None
+    try:
+        return time.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"session end must be HH:MM (UTC) or default, not {raw!r}",
+                           field="session_end") from None
