@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from platform_builders import live_token
 from server_client import place
+from test_eligibility import holdings
 from sqlalchemy import text
 
 from alefctl.server.order_path import OrderFastPath
@@ -18,16 +19,6 @@ D = Decimal
 
 def amend(api, who: str, order_id: str, **change: object):  # noqa: ANN001, ANN201
     return api.call("PATCH", f"/api/v1/orders/{order_id}", f"{who}@x.io", json=change)
-
-
-def balances(engine, name: str) -> tuple[Decimal, int]:  # noqa: ANN001
-    """(free USD, DATE tokens locked) of name@x.io."""
-    with engine.connect() as conn:
-        found = conn.execute(text(
-            "SELECT u.fiat_balance, coalesce((SELECT w.locked_balance FROM wallets w JOIN tokens t"
-            " ON t.id = w.token_id WHERE w.user_id = u.id AND t.symbol = 'DATE'), 0) AS locked"
-            " FROM users u WHERE u.email = :e"), {"e": f"{name}@x.io"}).one()
-    return found.fiat_balance, found.locked
 
 
 def makers(response) -> list[tuple[str, int]]:  # noqa: ANN001
@@ -58,11 +49,11 @@ def test_only_patch_of_one_order_takes_the_fast_path() -> None:
 def test_lower_quantity_keeps_priority_and_frees_tokens(market) -> None:  # noqa: ANN001
     first = place(market, "alice", "sell", 10, "11.00").json()["id"]
     second = place(market, "bob", "sell", 10, "11.00").json()["id"]
-    assert balances(market.engine, "alice")[1] == 10
+    assert holdings(market.engine, "alice")[1] == 10
     reduced = amend(market, "alice", first, quantity=4)
     assert reduced.status_code == 200, reduced.text
     assert (reduced.json()["quantity"], reduced.json()["remaining_quantity"]) == (4, 4)
-    assert balances(market.engine, "alice")[1] == 4  # six tokens unlocked at once
+    assert holdings(market.engine, "alice")[1] == 4  # six tokens unlocked at once
     bought = place(market, "carol", "buy", 5, "11.00")
     fills = [(sell_order_of(market.engine, t), q) for t, q in makers(bought)]
     assert fills == [(first, 4), (second, 1)]  # alice first still: she kept her place
@@ -84,17 +75,17 @@ def test_a_new_price_loses_priority(market) -> None:  # noqa: ANN001
 
 
 def test_a_buys_money_follows_its_price_and_quantity(market) -> None:  # noqa: ANN001
-    free = balances(market.engine, "carol")[0]
+    free = holdings(market.engine, "carol")[0]
     order_id = place(market, "carol", "buy", 10, "9.00").json()["id"]
-    assert balances(market.engine, "carol")[0] == free - D("90.00")
+    assert holdings(market.engine, "carol")[0] == free - D("90.00")
     higher = amend(market, "carol", order_id, price="9.50")
     assert higher.json()["locked_fiat"] == "95.00"
-    assert balances(market.engine, "carol")[0] == free - D("95.00")
+    assert holdings(market.engine, "carol")[0] == free - D("95.00")
     both = amend(market, "carol", order_id, price="9.00", quantity=4)
     assert both.json()["locked_fiat"] == "36.00"
-    assert balances(market.engine, "carol")[0] == free - D("36.00")
+    assert holdings(market.engine, "carol")[0] == free - D("36.00")
     market.call("DELETE", f"/api/v1/orders/{order_id}", "carol@x.io")
-    assert balances(market.engine, "carol")[0] == free  # to the cent
+    assert holdings(market.engine, "carol")[0] == free  # to the cent
 
 
 def test_a_price_that_crosses_trades_at_once(market) -> None:  # noqa: ANN001
@@ -165,7 +156,7 @@ def test_order_amend_command_without_a_server(platform, chain_client, cli) -> No
     carol = cli.as_user("carol@x.io")
     done = carol("order", "amend", order_id, "--quantity", "2", "--json")
     assert done.exit_code == 0, done.output
-    assert balances(platform.engine, "carol")[1] == 2
+    assert holdings(platform.engine, "carol")[1] == 2
     assert carol("order", "amend", order_id, "--quantity", "9").exit_code == 2
     assert carol("order", "amend", order_id, "--price", "abc").exit_code == 2
     assert cli("order", "amend", order_id, "--quantity", "1").exit_code == 4  # the admin

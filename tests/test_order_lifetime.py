@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from platform_builders import live_token
 from server_client import place, running_api
+from test_eligibility import holdings
 from sqlalchemy import text
 
 from alefctl.workflows.trading.lifetime import next_session_end
@@ -27,16 +28,6 @@ def row(engine, order_id: str):  # noqa: ANN001, ANN201
     with engine.connect() as conn:
         return conn.execute(text("SELECT status, cancel_reason, expire_at, locked_fiat,"
                                  " locked_quantity FROM orders WHERE id = :i"), {"i": order_id}).one()
-
-
-def holdings(engine, name: str) -> tuple[Decimal, int]:  # noqa: ANN001
-    """(fiat balance, DATE tokens locked) of name@x.io."""
-    with engine.connect() as conn:
-        found = conn.execute(text(
-            "SELECT u.fiat_balance, coalesce((SELECT w.locked_balance FROM wallets w JOIN tokens t"
-            " ON t.id = w.token_id WHERE w.user_id = u.id AND t.symbol = 'DATE'), 0) AS locked"
-            " FROM users u WHERE u.email = :e"), {"e": f"{name}@x.io"}).one()
-    return found.fiat_balance, found.locked
 
 
 def make_due(engine, order_id: str) -> None:  # noqa: ANN001
