@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from platform_builders import live_token
 from server_client import place
-from test_eligibility import holdings
 from sqlalchemy import text
+from test_eligibility import holdings
 
 from alefctl.server.order_path import OrderFastPath
 

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from platform_builders import live_token
 from server_client import place, running_api
-from test_eligibility import holdings
 from sqlalchemy import text
+from test_eligibility import holdings
 
 from alefctl.workflows.trading.lifetime import next_session_end
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from alefctl.server.state import ServerState
+from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.control import (
     closed_tokens_with_open_orders,
     ineligible_trader_ids,
     requested_cancels,
 )
-from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.group import CancelOrder
 
 

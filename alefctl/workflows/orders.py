@@ -20,9 +20,9 @@ from alefctl.errors import InvalidInput, NotFound
 from alefctl.money import format_usd
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.vocabulary import (
+    DATED_TIME_IN_FORCE,
     DEFAULT_ORDER_TYPE,
     DEFAULT_STP_MODE,
-    DATED_TIME_IN_FORCE,
     DEFAULT_TIME_IN_FORCE,
     ORDER_TYPES,
     PRICED_TYPES,

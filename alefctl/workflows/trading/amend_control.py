@@ -19,7 +19,6 @@ from sqlalchemy.engine import Engine
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Unavailable
 from alefctl.workflows import policy
-from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.amend import AmendOrder
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.control import books_unowned, notify

@@ -72,11 +72,10 @@ def run_expiry(db: Engine, actor: Actor, *, wait_s: float = 10.0) -> dict[str, A
     from alefctl.workflows.service import service_actor
 
     done: list[dict[str, Any]] = []
-    with books_unowned(db) as unowned:
-        with db.begin() as conn:
-            due = due_cancels(conn, service_actor(conn), datetime.now(UTC))
-            if unowned:
-                done = _cancel_due(conn, due)
+    with books_unowned(db) as unowned, db.begin() as conn:
+        due = due_cancels(conn, service_actor(conn), datetime.now(UTC))
+        if unowned:
+            done = _cancel_due(conn, due)
     if not unowned and due.commands:
         done = await_finished(db, due.order_ids, wait_s)
     return {"by_server": not unowned, "switches_fired": len(due.switches),

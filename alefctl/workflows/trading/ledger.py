@@ -23,8 +23,9 @@ from alefctl.workflows.money import CREDIT_FIAT_ROWS, RECORD_TRADE_ROWS
 from alefctl.workflows.trading.state import OrderState
 
 # quantity and price change when an order is amended (trading/amend.py)
-_ORDER_CHANGES = {"quantity": "bigint", "price": "numeric", "filled_quantity": "bigint", "locked_fiat": "numeric", "locked_quantity": "bigint",
-                  "status": "text", "cancel_reason": "text", "engine_seq": "bigint"}
+_ORDER_CHANGES = {"quantity": "bigint", "price": "numeric", "filled_quantity": "bigint",
+                  "locked_fiat": "numeric", "locked_quantity": "bigint", "status": "text",
+                  "cancel_reason": "text", "engine_seq": "bigint"}
 INSERT_ORDERS = insert_rows(
     "orders", id="uuid", user_id="uuid", token_id="uuid", client_order_id="text", side="text",
     order_type="text", time_in_force="text", stp_mode="text", stop_price="numeric",
