@@ -239,3 +239,13 @@ def test_settings_defaults_become_the_engine_config_of_tokens_without_their_own(
     config = defaults.engine_config(own)
     assert (config.circuit_breaker_move_bps, config.circuit_breaker_cooldown_seconds,
             config.circuit_breaker_window_seconds) == (200, 30.0, 300.0)
+
+
+def test_while_halted_an_amend_may_reduce_but_not_reprice(market, cli) -> None:  # noqa: ANN001
+    resting = place(market, "carol", "buy", 4, "9.00").json()
+    cli.json("token", "halt", "DATE", "--reason", "news pending")
+    path = f"/api/v1/orders/{resting['id']}"
+    repriced = market.call("PATCH", path, "carol@x.io", json={"price": "9.10"})
+    assert repriced.status_code == 409 and repriced.json()["code"] == "token_halted"
+    reduced = market.call("PATCH", path, "carol@x.io", json={"quantity": 2})
+    assert reduced.status_code == 200 and reduced.json()["quantity"] == 2

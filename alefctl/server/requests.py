@@ -6,6 +6,7 @@ from typing import Any
 
 from alefctl.server.state import ServerState
 from alefctl.workflows.halts import announcement, halts_in_force
+from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.control import (
     closed_tokens_with_open_orders,
     ineligible_trader_ids,
@@ -16,8 +17,13 @@ from alefctl.workflows.trading.group import CancelOrder
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:
     """cancel: one order for its requester; token_closed: every open order of the token;
-    trader_ineligible: every open order of a user who may no longer trade; halt and resume: an
-    admin's, announced on the token's channels (the groups read the halt from the token row)."""
+    trader_ineligible: every open order of a user who may no longer trade; amend: one order
+    for its owner (`alefctl order amend`); halt and resume: an admin's, announced on the
+    token's channels (the groups read the halt from the token row)."""
+    if request.get("kind") == "amend":
+        with state.db.begin() as conn:
+            state.writer.submit(requested_amend(conn, request))
+        return
     if request.get("kind") in ("halt", "resume"):
         with state.db.connect() as conn:
             message = announcement(conn, request)
