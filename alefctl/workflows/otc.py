@@ -22,6 +22,7 @@ from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.investment_limits import invested
 from alefctl.workflows.money import return_free_fiat
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import get_token
@@ -78,7 +79,9 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
                            field="price")
     trader = funds.eligible_trader(conn, actor.user_id, treasury_id(conn))
     total = price * request.quantity
-    funds.check_notional(trader, total, limits)
+    if request.side == "buy":  # sells are never capped
+        funds.check_investment(trader, invested(conn, actor.user_id, datetime.now().astimezone()),
+                               total, limits)
     locked_fiat, locked_quantity = Decimal("0.00"), 0
     if request.side == "buy":
         funds.lock_fiat(conn, actor.user_id, total)

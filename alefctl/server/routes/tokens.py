@@ -30,7 +30,7 @@ class TokenBody(BaseModel):
     symbol: str
     total_supply: int
     price_per_token: Decimal
-    primary_offering_pct: Decimal
+    primary_offering_pct: Decimal | None = None  # default: what team, reserve, platform leave
     team_pct: Decimal = Decimal(0)
     reserve_pct: Decimal = Decimal(0)
     min_investment: int = 1
@@ -38,6 +38,9 @@ class TokenBody(BaseModel):
     tick_size: Decimal = Decimal("0.01")
     decimals: int = 18
     maturity_date: datetime | None = None
+    soft_cap: Decimal | None = None
+    max_investment: int | None = None
+    lockup_until: datetime | None = None
 
 
 class OfferingWindow(BaseModel):
@@ -87,8 +90,9 @@ def show(token_id: str, request: Request, _actor: Actor = Depends(acting("token.
 def subscribe(token_id: str, body: SubscribeBody, request: Request,
               actor: Actor = Depends(acting("token.subscribe"))) -> dict:
     """Subscribe to the primary offering (investor)."""
+    limits = NotionalLimits.from_settings(server_state(request).settings.trading)
     with transaction(request) as conn:
-        return out(offering.subscribe(conn, actor, token_id, body.quantity))
+        return out(offering.subscribe(conn, actor, token_id, body.quantity, limits=limits))
 
 
 @router.post("/admin/tokens/{token_id}/start-offering")
