@@ -173,3 +173,42 @@ def test_subscriptions_count_against_the_12_month_limit(platform, chain_client) 
         with pytest.raises(Conflict, match="room left 500.00") as error:
             subscribe(conn, carol, "DATE", 51, limits=LIMITS)
     assert error.value.code == "investment_limit" and error.value.exit_code == 5
+
+
+def test_buys_count_against_the_12_month_limit_and_sells_never_do(market, platform) -> None:  # noqa: ANN001
+    from server_client import place
+
+    platform.approved("dave", level=1, wallet=wallet_for("dave"), fiat="5000")  # retail: $500
+    first = place(market, "dave", "buy", 40, "10.00")
+    assert first.status_code == 201, first.text
+    assert place(market, "dave", "buy", 10, "10.00").status_code == 201
+    refused = place(market, "dave", "buy", 1, "10.00")
+    assert (refused.status_code, refused.json()["code"]) == (409, "investment_limit")
+    assert "room left 0.00" in refused.json()["detail"]
+    market.call("DELETE", f"/api/v1/orders/{first.json()['id']}", "dave@x.io")
+    assert place(market, "dave", "buy", 40, "10.00").status_code == 201  # cancelled: room again
+    sold = place(market, "alice", "sell", 100, "60.00", confirm_fat_finger=True,
+                 confirm_nav_deviation=True)  # $6,000: above alice's $5,000, a sell
+    assert sold.status_code == 201, sold.text
+
+
+def test_locked_up_team_tokens_cannot_be_sold(platform, chain_client, api) -> None:  # noqa: ANN001
+    from platform_builders import live_token
+    from server_client import place
+
+    from alefctl.ids import new_id
+    from alefctl.workflows.money import credit_tokens
+
+    until = datetime.now().astimezone() + timedelta(days=365)
+    token = live_token(platform, chain_client, "DATE", {"alice": 100}, lockup_until=until)
+    with platform.engine.begin() as conn:  # alice is also a designated wallet of the team's
+        alice = conn.execute(text("SELECT id FROM users WHERE email = 'alice@x.io'")).scalar_one()
+        conn.execute(text(
+            "INSERT INTO token_allocations (id, token_id, user_id, quantity, allocation_type,"
+            " status) VALUES (:id, :t, :u, 50, 'team', 'confirmed')"),
+            {"id": new_id(), "t": token.id, "u": alice})
+        credit_tokens(conn, alice, token.id, 50)
+    refused = place(api, "alice", "sell", 120, "10.00")
+    assert (refused.status_code, refused.json()["code"]) == (409, "locked_up")
+    assert "you may sell or move 100" in refused.json()["detail"]
+    assert place(api, "alice", "sell", 100, "10.00").status_code == 201

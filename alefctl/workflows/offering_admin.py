@@ -33,6 +33,11 @@ def cancel_offering(conn: Connection, actor: Actor, token_ref: str, reason: str,
                     now: datetime | None = None) -> dict[str, Any]:
     """Cancel a primary offering: every subscription refunded, the token `cancelled` (admins)."""
     policy.require(actor, "offering.cancel")
+    return _cancel(conn, actor, token_ref, reason, now)
+
+
+def _cancel(conn: Connection, actor: Actor, token_ref: str, reason: str,
+            now: datetime | None) -> dict[str, Any]:
     if not reason or not reason.strip():
         raise InvalidInput("a cancellation needs a reason", field="reason")
     token = get_token(conn, token_ref, for_update=True)
@@ -86,7 +91,7 @@ def fail_due_offerings(db: Engine, actor: Actor, now: datetime | None = None) ->
             "SELECT id FROM tokens WHERE status = 'primary' AND soft_cap IS NOT NULL"
             " AND primary_end <= :now AND escrow_balance < soft_cap ORDER BY primary_end, id"),
             {"now": at}).scalars())
-        return [cancel_offering(conn, actor, str(token_id), SOFT_CAP_REASON, at)
+        return [_cancel(conn, actor, str(token_id), SOFT_CAP_REASON, at)
                 for token_id in due]
 
 

@@ -23,6 +23,7 @@ from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.investment_limits import invested
+from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.money import return_free_fiat
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import get_token
@@ -87,6 +88,12 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
         funds.lock_fiat(conn, actor.user_id, total)
         locked_fiat = total
     else:
+        if market.lockup_until is not None:  # team and reserve tokens locked up
+            free = conn.execute(text("SELECT balance - locked_balance FROM wallets WHERE"
+                                     " user_id = :u AND token_id = :t"),
+                                {"u": actor.user_id, "t": market.id}).scalar() or 0
+            check_lockup(conn, actor.user_id, market.id, market.symbol, market.lockup_until, free,
+                         request.quantity, datetime.now().astimezone())
         funds.lock_tokens(conn, actor.user_id, market.id, request.quantity)
         locked_quantity = request.quantity
     otc_id = new_id()

@@ -12,7 +12,7 @@ from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, render, transaction
 from alefctl.server.state import server_state
-from alefctl.workflows import lifecycle, offering, tokens
+from alefctl.workflows import lifecycle, offering, offering_admin, tokens
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -138,6 +138,38 @@ def deploy_progress(token_id: str, request: Request, _actor: Actor = Depends(act
     each transaction recorded or mined, the addresses once deployed, the error of a failure."""
     server = server_state(request)
     return out(server.deployments.state(server, token_id))
+
+
+class CancelBody(BaseModel):
+    """Why the offering is cancelled (told to every investor)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+
+
+class WindowBody(BaseModel):
+    """The offering's new end."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ends_at: datetime
+
+
+@router.post("/admin/tokens/{token_id}/cancel-offering")
+def cancel_offering(token_id: str, body: CancelBody, request: Request,
+                    actor: Actor = Depends(acting("offering.cancel"))) -> dict:
+    """Cancel the offering: every subscription refunded, minted tokens burned, investors told."""
+    with transaction(request) as conn:
+        return out(offering_admin.cancel_offering(conn, actor, token_id, body.reason))
+
+
+@router.post("/admin/tokens/{token_id}/offering-window")
+def offering_window(token_id: str, body: WindowBody, request: Request,
+                    actor: Actor = Depends(acting("offering.window"))) -> dict:
+    """Extend or shorten the offering in progress."""
+    with transaction(request) as conn:
+        return out(offering_admin.set_offering_window(conn, actor, token_id, body.ends_at))
 
 
 @router.post("/admin/tokens/{token_id}/{action}")

@@ -23,6 +23,7 @@ from alefctl.ids import new_id
 from alefctl.workflows import policy
 from alefctl.workflows import investment_limits as investment
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import Books
@@ -66,6 +67,7 @@ class Market:
     tick_size: Decimal
     fee_bps: int
     nav_per_token: Decimal | None
+    lockup_until: datetime | None
 
 
 Outcome = dict[str, Any] | AlefError
@@ -85,7 +87,8 @@ BY_CLIENT_ID = text(
     " AND client_order_id = k.client_order_id ORDER BY created_at DESC LIMIT 1) AS o"
     f" WHERE o.status IN {OPEN_STATUSES_SQL} OR o.created_at > :since")
 LOCK_MARKETS = text(
-    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
+    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token, lockup_until"
+    " FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
 
 
@@ -310,7 +313,10 @@ class OrderGroup:
         """Lock what the order may use (written with the group: the rows are locked since it
         began); returns the engine's notional cap for market buys."""
         if order.side == "sell":  # sells are never capped
-            funds.refuse_tokens(order.quantity, self._free_tokens(order.user_id, market.id))
+            free = self._free_tokens(order.user_id, market.id)
+            funds.refuse_tokens(order.quantity, free)
+            check_lockup(self.conn, order.user_id, market.id, market.symbol, market.lockup_until,
+                         free, order.quantity, self.clock())
             self.ledger.move_tokens(order.user_id, market.id, 0, order.quantity)
             order.locked_quantity = order.quantity
             return None
