@@ -64,10 +64,10 @@ class Platform:
     def draft_token(self, symbol: str = "DATE", supply: int = 10_000, price: str = "10.00",
                     primary_pct: str | None = "80", allocation_pct: str = "5",
                     team_pct: str | None = None, **extra: object) -> Token:
-        """A draft token of a fresh active business; by default the team takes what the
-        primary and the platform's allocation leave."""
+        """A draft token of a fresh active business; no team share unless asked (it would be
+        minted to the issuer at go-live)."""
         business_id = self.business(allocation_pct)
-        team = team_pct or str(100 - int(primary_pct or 0) - int(allocation_pct))
+        team = team_pct or "0"
         with self.engine.begin() as conn:
             return create_token(conn, self.issuer, NewToken(
                 business_id, "Date Farms", symbol, supply, price, primary_pct, team, "0",

@@ -212,3 +212,22 @@ def test_locked_up_team_tokens_cannot_be_sold(platform, chain_client, api) -> No
     assert (refused.status_code, refused.json()["code"]) == (409, "locked_up")
     assert "you may sell or move 100" in refused.json()["detail"]
     assert place(api, "alice", "sell", 100, "10.00").status_code == 201
+
+
+def test_offering_commands(cli, platform, chain_client) -> None:  # noqa: ANN001
+    _offering(platform, chain_client)
+    alice = platform.approved("alice", level=1, wallet=wallet_for("alice"), fiat="1000")
+    over = cli.as_user(alice.email)("token", "subscribe", "DATE", "--quantity", "60")
+    assert over.exit_code == 5 and "room left 500.00" in over.stderr  # retail: $500 a year
+    assert cli.as_user(alice.email).json("token", "subscribe", "DATE", "--quantity", "40")[
+        "amount"] == "400.00"
+    later = (datetime.now().astimezone() + timedelta(days=9)).isoformat()
+    assert cli.json("offering", "window", "DATE", "--ends-at", later)["primary_end"] is not None
+    assert cli("offering", "window", "DATE", "--ends-at", "2000-01-01").exit_code == 2
+    assert cli.as_user(alice.email)("offering", "cancel", "DATE", "--reason", "x",
+                                    "--yes").exit_code == 4
+    assert cli("offering", "cancel", "DATE", "--reason", "x").exit_code == 2  # needs --yes
+    cancelled = cli.json("offering", "cancel", "DATE", "--reason", "issuer withdrew", "--yes")
+    assert cancelled["token"]["status"] == "cancelled" and cancelled["refunded"] == "400.00"
+    assert cli("offering", "window", "DATE", "--ends-at", later).exit_code == 5
+    assert cli.json("offering", "fail-due") == []

@@ -41,7 +41,8 @@ def onboarding(engine: Engine, report: DemoReport, cipher: PiiCipher, client: Ch
     symbol = f"D{report.tag.upper()}"
     with engine.begin() as conn:
         create_token(conn, issuer, NewToken(
-            str(business.id), "Oasis Date Farms", symbol, 100_000, "10.00", "75", "15", "5",
+            # no --primary-pct: the offering is what the platform's 5% leaves (95%)
+            str(business.id), "Oasis Date Farms", symbol, 100_000, "10.00", None, "0", "0",
             min_investment=10), default_fee_bps=fee_bps)
     result = deploy_token(engine, admin, symbol, client)
     report.token = result["token"]
