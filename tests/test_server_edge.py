@@ -13,7 +13,7 @@ from alefctl.settings import load_settings
 PROBLEM = "application/problem+json"
 NAIVE = "2030-01-01T00:00:00"
 TOKEN = {"business_id": "b", "name": "Acme", "symbol": "ACME", "total_supply": 1000,
-         "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "10"}
+         "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "5"}
 ORDER = {"token_id": "DATE", "side": "buy", "quantity": 1, "price": "10.00"}
 DIVIDEND = {"token_id": "DATE", "dividend_type": "fiat", "per_token_usd": "0.25"}
 

@@ -30,7 +30,8 @@ def onboarding(engine: Engine, report: DemoReport, cipher: PiiCipher, client: Ch
             application = submit_kyc(conn, person, KycSubmission(
                 short.title(), NATIONALITY[short], "passport", f"P{report.tag.upper()}{short}"),
                 cipher)
-            review_kyc(conn, reviewer, str(application.id), approve=True, kyc_level=2)
+            # level 3, institutional: up to $50,000 invested a year (subscriptions and buys)
+            review_kyc(conn, reviewer, str(application.id), approve=True, kyc_level=3)
     report.step("KYC approved for the issuer and 5 investors (dave is a US person: FATCA blocked)")
     issuer, admin = acting(engine, report.email("ivan")), acting(engine, report.email("ada"))
     with engine.begin() as conn:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict
 from alefctl.money import format_usd
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 WINDOW = timedelta(days=365)
 # What each investor in :ids invested since :since (subscriptions not rejected or refunded,
@@ -27,7 +28,7 @@ INVESTED = text(
     "   AND created_at > :since)"
     " + (SELECT coalesce(sum(total), 0) FROM trades WHERE buyer_id = u.id AND created_at > :since)"
     " + (SELECT coalesce(sum(locked_fiat), 0) FROM orders WHERE user_id = u.id AND side = 'buy'"
-    "   AND status IN ('open', 'partially_filled', 'pending_stop'))"
+    f"   AND status IN {OPEN_STATUSES_SQL})"
     " + (SELECT coalesce(sum(total), 0) FROM otc_orders WHERE user_id = u.id AND side = 'buy'"
     "   AND status IN ('pending', 'approved', 'executed') AND created_at > :since) AS invested"
     " FROM users u WHERE u.id = ANY(:ids)")
