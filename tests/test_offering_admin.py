@@ -139,7 +139,7 @@ def test_below_the_soft_cap_the_offering_fails_and_refunds(platform, chain_clien
     assert fail_due_offerings(platform.engine, platform.admin, end + timedelta(days=1)) == []
 
 
-def test_min_and_max_bound_the_sum_of_an_investors_subscriptions(platform, chain_client) -> None:  # noqa: ANN001
+def test_min_and_max_bound_the_sum_of_investors_subscriptions(platform, chain_client) -> None:  # noqa: ANN001
     _offering(platform, chain_client, min_investment=10, max_investment=40)
     alice = platform.approved("alice", wallet=wallet_for("alice"), fiat="5000")
     with platform.engine.begin() as conn:
@@ -231,3 +231,18 @@ def test_offering_commands(cli, platform, chain_client) -> None:  # noqa: ANN001
     assert cancelled["token"]["status"] == "cancelled" and cancelled["refunded"] == "400.00"
     assert cli("offering", "window", "DATE", "--ends-at", later).exit_code == 5
     assert cli.json("offering", "fail-due") == []
+
+
+def test_offering_administration_over_http(platform, chain_client, api) -> None:  # noqa: ANN001
+    _offering(platform, chain_client)
+    past = api.call("POST", "/api/v1/admin/tokens/DATE/offering-window", "admin@x.io",
+                    json={"ends_at": "2000-01-01T00:00:00Z"})
+    assert past.status_code == 422 and past.headers["content-type"] == "application/problem+json"
+    assert api.call("POST", "/api/v1/admin/tokens/DATE/cancel-offering", "issuer@x.io",
+                    json={"reason": "mine"}).status_code == 403
+    done = api.call("POST", "/api/v1/admin/tokens/DATE/cancel-offering", "admin@x.io",
+                    json={"reason": "withdrawn"})
+    assert done.status_code == 200 and done.json()["token"]["status"] == "cancelled"
+    later = api.call("POST", "/api/v1/admin/tokens/DATE/offering-window", "admin@x.io",
+                     json={"ends_at": "2099-01-01T00:00:00Z"})
+    assert (later.status_code, later.json()["code"]) == (409, "conflict")

@@ -74,7 +74,8 @@ def move_money(conn: Connection, user_id: uuid.UUID, currency: str, signed_amoun
     rtype, rid = entry.reference or (None, None)
     conn.execute(_RECORD, {
         "id": transaction_id, "u": user_id, "t": entry.token_id, "kind": entry.kind,
-        "currency": currency, "a": signed_amount, "q": entry.quantity, "status": status, "after": balance_after,
+        "currency": currency, "a": signed_amount, "q": entry.quantity, "status": status,
+        "after": balance_after,
         "rtype": rtype, "rid": rid, "description": entry.description, "by": entry.created_by})
     return Posted(transaction_id, balance_after)
 

@@ -1,13 +1,14 @@
 """The primary offering: subscribe, confirm payment, reject an allocation.
 
-Money path (in the token's raise currency, USD or USDC): a subscription moves the investor's money into the token's escrow (pending
-allocation, pending wallet transaction). Confirmation keeps it in escrow and books the sale;
-rejection refunds it in full and cancels the pending wallet transaction. At go-live
-(lifecycle.enable_secondary) escrow is paid out to the issuer, less the success fee to the
-treasury. Lock order: token row, then user rows.
+Money path (in the token's raise currency, USD or USDC): a subscription moves the investor's
+money into the token's escrow (pending allocation, pending wallet transaction). Confirmation
+keeps it in escrow and books the sale; rejection refunds it in full and cancels the pending
+wallet transaction. At go-live (lifecycle.enable_secondary) escrow is paid out to the issuer,
+less the success fee to the treasury. Lock order: token row, then user rows.
 
 Ledger rule (kept by every flow): a user's fiat_balance plus the fiat locked in their open
-orders equals the sum of their USD wallet_transactions that are not cancelled.
+orders equals the sum of their USD wallet_transactions that are not cancelled (USDC: their
+user_balances row and USDC wallet_transactions). Cancelling an offering: offering_admin.py.
 """
 
 from __future__ import annotations

@@ -43,7 +43,8 @@ SUPPLY_SQL = text(
     " coalesce(sum(quantity) FILTER (WHERE s = 'minting'), 0) AS minting FROM ("
     " SELECT quantity, CASE on_chain_status WHEN 'burning' THEN 'minting' ELSE on_chain_status"
     " END AS s FROM token_allocations WHERE token_id = :t AND (status = 'confirmed'"
-    " OR (status = 'refunded' AND on_chain_status IN ('minted', 'burning'))) UNION ALL SELECT p.token_quantity, p.on_chain_status"
+    " OR (status = 'refunded' AND on_chain_status IN ('minted', 'burning')))"
+    " UNION ALL SELECT p.token_quantity, p.on_chain_status"
     " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid') m")
 

@@ -19,7 +19,8 @@ from alefctl.workflows.money import take_free_fiat
 @dataclass(frozen=True)
 class NotionalLimits:
     """Most invested per rolling 12 months per accreditation (the spec: $500 / $5,000 /
-    $50,000; workflows/investment_limits.py), and the most open orders (pending stops included) one investor may have on one token."""
+    $50,000; workflows/investment_limits.py), and the most open orders (pending stops
+    included) one investor may have on one token."""
 
     retail: Decimal
     professional: Decimal
@@ -95,8 +96,9 @@ def eligible_trader(conn: Connection, user_id: uuid.UUID, treasury_id: uuid.UUID
 def check_investment(user: Any, invested: Decimal, amount: Decimal,
                      limits: NotionalLimits) -> None:
     """Refuse a buy that would pass the investor's rolling 12-month investment limit."""
-    check_room(user.accreditation_status,
-               limits.for_accreditation(user.accreditation_status), invested, amount)
+    level = user.accreditation_status
+    check_room(level if level in ("professional", "institutional") else "retail",
+               limits.for_accreditation(level), invested, amount)
 
 
 def market_budget(user: Any, free_fiat: Decimal, invested: Decimal,
