@@ -8,6 +8,7 @@ The TOML file is ALEF_CONFIG, else <home>/config.toml when it exists.
 from __future__ import annotations
 
 import os
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -81,6 +82,21 @@ class TradingSettings(BaseModel):
         " (the platform's: issuers cannot set it; token dividends carry none)")
 
 
+class LifetimeSettings(BaseModel):
+    """Order lifetime: day and good-till-date orders, the dead-man's switch (README, "The order
+    API")."""
+
+    session_end: time = Field(time(21, 0), description="UTC time at which DAY orders expire,"
+                              " for a token without a session end of its own")
+    max_expiry_days: int = Field(90, ge=1, le=3650, description="a GTD order's expire_at may be"
+                                 " at most this many days ahead")
+    max_cancel_all_after_s: int = Field(3600, ge=1, le=86_400, description="longest timeout of"
+                                        " the cancel-all-after switch (POST"
+                                        " /api/v1/orders/cancel-all-after), seconds")
+    expiry_interval_s: float = Field(1.0, gt=0, le=60, description="how often `alefctl serve`"
+                                     " expires due orders and fires lapsed switches, seconds")
+
+
 class ApprovalSettings(BaseModel):
     """Four-eyes: which operations wait for a second admin."""
 
@@ -137,6 +153,7 @@ class Settings(BaseSettings):
     chain: ChainSettings = Field(default_factory=ChainSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    lifetime: LifetimeSettings = Field(default_factory=LifetimeSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)

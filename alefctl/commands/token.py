@@ -227,6 +227,22 @@ def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per toke
     emit(updated.to_dict(), as_json, lambda: info(f"{updated.symbol} NAV {updated.nav_per_token}"))
 
 
+@app.command("session-end")
+@command_errors
+@requires("token.session_end")
+def session_end(token: TokenArg,
+                at: Annotated[str, typer.Argument(help="HH:MM in UTC, or default.")],
+                as_json: JsonOption = False) -> None:
+    """Set when the token's DAY orders expire (admin): new DAY orders from now on."""
+    from alefctl.workflows.trading.lifetime import parse_session_end, set_session_end
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        changed = set_session_end(conn, actor, token_id, parse_session_end(at))
+    emit(changed, as_json, lambda: info(f"{changed['symbol']} DAY orders expire at"
+                                        f" {changed['session_end'] or 'the default'} UTC"))
+
+
 def _status_command(action: str, destructive: bool, doc: str) -> None:
     def run(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
         from alefctl.workflows.lifecycle import change_status, retire

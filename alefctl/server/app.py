@@ -16,6 +16,7 @@ from alefctl.server.auth import KeyCache
 from alefctl.server.body_limit import BodyLimit
 from alefctl.server.feeds import BookFeeds
 from alefctl.server.hub import Hub
+from alefctl.server.lifetime_loop import start_lifetime_loop, stop_lifetime_loop
 from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
@@ -70,8 +71,8 @@ def create_app(settings: Settings, db: Engine | None = None, *,
 
 def _lifespan(settings: Settings, db: Engine | None,
               chain_opener: Callable[[], ChainClient] | None) -> Lifespan:
-    """Start the server's state, the trading listener and the settlement loop; stop them in
-    reverse order."""
+    """Start the server's state, the trading listener, the settlement and the order lifetime
+    loops; stop them in reverse order."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,9 +83,11 @@ def _lifespan(settings: Settings, db: Engine | None,
         close_orders_of_closed_tokens(state)
         close_orders_of_ineligible_traders(state)
         start_settlement_loop(state)
+        start_lifetime_loop(state)
         try:
             yield
         finally:
+            stop_lifetime_loop(state)
             stop_settlement_loop(state)
             listener.stop()
             state.writer.stop()
@@ -148,7 +151,7 @@ def _start_writer(settings: Settings, db: Engine, publish: Callable[[dict], None
     if settings.server.writer_process:
         writer = WriterProcess(settings, publish, grouped=grouped, max_group=max_group)
     else:
-        writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading), publish,
+        writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading, settings.lifetime), publish,
                              grouped=grouped, max_group=max_group)
     writer.start()
     return writer

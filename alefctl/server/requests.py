@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alefctl.server.state import ServerState
+from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.control import (
     closed_tokens_with_open_orders,
     ineligible_trader_ids,
@@ -15,7 +16,12 @@ from alefctl.workflows.trading.group import CancelOrder
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:
     """cancel: one order for its requester; token_closed: every open order of the token;
-    trader_ineligible: every open order of a user who may no longer trade."""
+    trader_ineligible: every open order of a user who may no longer trade; amend: one order
+    for its owner (`alefctl order amend`)."""
+    if request.get("kind") == "amend":
+        with state.db.begin() as conn:
+            state.writer.submit(requested_amend(conn, request))
+        return
     with state.db.begin() as conn:
         orders = requested_cancels(conn, request)
     for actor, order_id in orders:

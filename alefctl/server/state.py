@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from alefctl.server.deploys import Deployments
     from alefctl.server.feeds import BookFeeds
     from alefctl.server.hub import Hub
+    from alefctl.server.lifetime_loop import LifetimeLoop
     from alefctl.server.metrics import Metrics
     from alefctl.server.settlement_loop import SettlementLoop
     from alefctl.server.writer import Writer
@@ -42,6 +43,7 @@ class ServerState:
     feeds: BookFeeds  # the book depth last published per token
     chain_opener: Callable[[], ChainClient] | None = None  # replaces open_chain (tests)
     settlement_loop: SettlementLoop | None = None  # None when switched off
+    lifetime_loop: LifetimeLoop | None = None  # expiry and dead-man's switches, once started
     deployments: Deployments = field(default_factory=lambda: _deployments())  # started over HTTP
 
 

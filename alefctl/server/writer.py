@@ -32,11 +32,11 @@ from alefctl.redact import get_logger
 from alefctl.server.feeds import group_report
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
-from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
+from alefctl.workflows.trading.group import AmendOrder, CancelOrder, Command, OrderGroup, PlaceOrder
 from alefctl.workflows.trading.state import MonotonicClock
 
 log = get_logger("alefctl.writer")
-Command = PlaceOrder | CancelOrder
+ORDER_COMMANDS = (PlaceOrder, CancelOrder, AmendOrder)
 NOT_COMMITTED = "the order could not be committed (it was not placed); the error is logged"
 
 
@@ -146,9 +146,9 @@ class OrderWriter:
                         future.set_exception(Unavailable(NOT_COMMITTED))
 
     def _run(self, batch: list[tuple[Any, Future[Any]]]) -> None:
-        commands = [(c, f) for c, f in batch if isinstance(c, PlaceOrder | CancelOrder)]
+        commands = [(c, f) for c, f in batch if isinstance(c, ORDER_COMMANDS)]
         for fn, future in batch:
-            if not isinstance(fn, PlaceOrder | CancelOrder):
+            if not isinstance(fn, ORDER_COMMANDS):
                 _resolve(future, fn, self.books.by_token)
         if commands:
             self._commit(commands)

@@ -176,7 +176,7 @@ def _child(settings: Any, pipe: Any, options: dict[str, Any]) -> None:
     send = outbox.put
 
     db = connect(settings)
-    writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading),
+    writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading, settings.lifetime),
                          lambda report: send(("report", report)), **options)
     try:
         writer.start()

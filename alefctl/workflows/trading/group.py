@@ -11,7 +11,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,8 +26,10 @@ from alefctl.workflows.actor import Actor
 from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
+from alefctl.workflows.trading.amend import AmendOrder, amend_order
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.ledger import GroupLedger
+from alefctl.workflows.trading.lifetime import expire_at
 from alefctl.workflows.trading.state import (
     LOAD_COLUMNS,
     LOCK_ORDERS,
@@ -50,10 +52,12 @@ class PlaceOrder:
 
 @dataclass(frozen=True)
 class CancelOrder:
-    """Cancel an order: its owner, or an admin."""
+    """Cancel an order: its owner, or an admin (the server: when it expires, or its owner's
+    dead-man's switch lapses, with that reason)."""
 
     actor: Actor
     order_id: str
+    reason: str = "user"
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,10 @@ class Market:
     fee_bps: int
     nav_per_token: Decimal | None
     lockup_until: datetime | None
+    session_end: time | None  # when DAY orders expire (UTC); None: settings.lifetime
 
 
+Command = PlaceOrder | CancelOrder | AmendOrder
 Outcome = dict[str, Any] | AlefError
 ClientOrderKey = tuple[uuid.UUID, str]  # (investor, client_order_id)
 # A resent client_order_id returns the original order, whatever its state, while it is open and
@@ -87,7 +93,8 @@ BY_CLIENT_ID = text(
     " AND client_order_id = k.client_order_id ORDER BY created_at DESC LIMIT 1) AS o"
     f" WHERE o.status IN {OPEN_STATUSES_SQL} OR o.created_at > :since")
 LOCK_MARKETS = text(
-    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token, lockup_until"
+    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token, lockup_until,"
+    " session_end"
     " FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
 
@@ -115,7 +122,7 @@ class OrderGroup:
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
-    def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
+    def prepare(self, commands: list[Command]) -> None:
         """Lock the rows the group's commands will read, in one round trip for the whole group:
         tokens, traders, their wallets and the orders to cancel (commands run without it load
         them one by one)."""
@@ -123,7 +130,7 @@ class OrderGroup:
         refs = sorted({c.request.token for c in places} - self.markets.keys())
         user_ids = sorted({c.actor.user_id for c in places} - self.traders.keys())
         order_ids = self._uncached_orders(
-            {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
+            {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder | AmendOrder)})
         client_ids = sorted({(c.actor.user_id, c.request.client_order_id) for c in places
                              if c.request.client_order_id is not None} - self.by_client_id.keys())
         trip = RoundTrip(self.conn)
@@ -171,11 +178,13 @@ class OrderGroup:
             market = Market(**row._asdict())
             self.markets[market.symbol] = self.markets[str(market.id)] = market
 
-    def run(self, command: PlaceOrder | CancelOrder) -> Outcome:
+    def run(self, command: Command) -> Outcome:
         """Run one command; an expected refusal comes back as the error, changing nothing."""
         try:
             if isinstance(command, PlaceOrder):
                 return self._place(command)
+            if isinstance(command, AmendOrder):
+                return amend_order(self, command)
             return self._cancel(command)
         except AlefError as error:
             # Without its traceback: the frames in it lead back to the caller's list of commands
@@ -217,7 +226,9 @@ class OrderGroup:
             stop_price=request.stop_price, time_in_force=request.time_in_force,
             stp_mode=request.self_trade_prevention, client_order_id=request.client_order_id,
             created_at=self.clock(), is_new=True,
-            status="pending_stop" if request.order_type in STOP_TYPES else "open")
+            status="pending_stop" if request.order_type in STOP_TYPES else "open",
+            expire_at=expire_at(request.time_in_force, request.expire_at, market.session_end,
+                                self.limits.lifetime, self.clock()))
         cap = self._lock_funds(order, trader, market)
         last_before = book.last_price
         book.stop_gate = stop_gate(self.conn, self.traders, self.guards, market.id, book,
@@ -250,14 +261,15 @@ class OrderGroup:
             raise Conflict(f"order is already {order.status}")
         status_before = order.status
         market = self._market(str(order.token_id), trading=False)
-        events = [named(event) for event in self.books.book(self.conn, market.id).cancel(order.id)]
+        book = self.books.book(self.conn, market.id)
+        events = [named(event) for event in book.cancel(order.id, command.reason)]
         if events and events[0].kind == "rejected":
             raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
         self._apply(market, events)
         if others:  # an admin (or the server, for a closed token) cancels an investor's order
             command.actor.audit(self.conn, "order.cancel", "order", order.id,
                                 before={"owner": order.user_id, "status": status_before},
-                                after={"status": order.status})
+                                after={"status": order.status, "reason": command.reason})
         return order.public(market.symbol)
 
     def _check_open_orders(self, user_id: uuid.UUID, market: Market) -> None:
