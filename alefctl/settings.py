@@ -68,9 +68,11 @@ class TradingSettings(BaseModel):
 
     default_fee_bps: int = Field(50, ge=0, le=10_000, description="trade fee of a new token in"
                                  " basis points (the platform's: issuers cannot set it)")
-    limit_retail_usd: Decimal = Field(Decimal("500"), description="max order notional, retail")
-    limit_professional_usd: Decimal = Field(Decimal("5000"), description="professional limit")
-    limit_institutional_usd: Decimal = Field(Decimal("50000"), description="institutional limit")
+    limit_retail_usd: Decimal = Field(Decimal("500"), description="most a retail investor may"
+                                      " invest per rolling 12 months (subscriptions and buys)")
+    limit_professional_usd: Decimal = Field(Decimal("5000"), description="the same, professional")
+    limit_institutional_usd: Decimal = Field(Decimal("50000"),
+                                             description="the same, institutional")
     success_fee_pct: Decimal = Field(Decimal("2"), ge=0, le=100, description="% of raise")
     max_open_orders: int = Field(1000, ge=1, description="most open orders (and pending stops)"
                                  " one investor may have on one token")

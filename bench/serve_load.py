@@ -119,6 +119,8 @@ def build_platform(home: Path, investors: int) -> list[str]:
 # The investors of a load run send far more than a trader's rate: the rate limits are checked
 # on every request (their cost is measured) but set too high to refuse any.
 UNLIMITED = {"ALEF_RATELIMIT_ORDERS_PER_S": "1000000", "ALEF_RATELIMIT_READS_PER_S": "1000000"}
+# The traders buy all day: their 12-month investment limit is not what is measured.
+INVESTING_ALL_DAY = {"ALEF_TRADING_LIMIT_INSTITUTIONAL_USD": "1000000000"}
 
 
 def start_server(home: Path, port: int, grouped: bool,
@@ -127,7 +129,7 @@ def start_server(home: Path, port: int, grouped: bool,
     rate limits no load run reaches)."""
     env = {**os.environ, "ALEF_HOME": str(home), "ALEF_SERVER_GROUP_COMMIT": str(grouped).lower(),
            "ALEF_SERVER_SETTLEMENT_LOOP": "false",  # measure the order path alone
-           **(UNLIMITED if env is None else env)}
+           **INVESTING_ALL_DAY, **(UNLIMITED if env is None else env)}
     server = subprocess.Popen([sys.executable, "-m", "alefctl", "serve", "--port", str(port)],
                               env=env, stdout=subprocess.DEVNULL,
                               stderr=(home / "serve.log").open("wb"))

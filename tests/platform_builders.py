@@ -62,10 +62,12 @@ class Platform:
         return str(business.id)
 
     def draft_token(self, symbol: str = "DATE", supply: int = 10_000, price: str = "10.00",
-                    primary_pct: str = "80", allocation_pct: str = "5", **extra: object) -> Token:
-        """A draft token of a fresh active business."""
+                    primary_pct: str | None = "80", allocation_pct: str = "5",
+                    team_pct: str | None = None, **extra: object) -> Token:
+        """A draft token of a fresh active business; no team share unless asked (it would be
+        minted to the issuer at go-live)."""
         business_id = self.business(allocation_pct)
-        team = str(100 - int(primary_pct))
+        team = team_pct or "0"
         with self.engine.begin() as conn:
             return create_token(conn, self.issuer, NewToken(
                 business_id, "Date Farms", symbol, supply, price, primary_pct, team, "0",

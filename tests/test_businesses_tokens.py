@@ -57,8 +57,8 @@ def test_allocation_pct_is_checked(platform, pct) -> None:  # noqa: ANN001
 
 def _token_form(business_id: str, **overrides) -> NewToken:  # noqa: ANN003
     values = dict(business_id=business_id, name="Date Farms", symbol="DATE", total_supply=1000,
-                  price_per_token="10.00", primary_offering_pct="80", team_pct="15",
-                  reserve_pct="5")
+                  price_per_token="10.00", primary_offering_pct="80", team_pct="10",
+                  reserve_pct="5")  # + the business's 5% platform allocation: 100
     values.update(overrides)
     return NewToken(**values)
 
@@ -79,7 +79,9 @@ def test_create_token_draft(platform) -> None:  # noqa: ANN001
 @pytest.mark.parametrize(("overrides", "field"), [
     ({"symbol": "date"}, "symbol"),
     ({"symbol": "WAYTOOLONG11"}, "symbol"),
-    ({"reserve_pct": "10"}, "primary_offering_pct"),
+    ({"reserve_pct": "10"}, "primary_offering_pct"),  # 80 + 10 + 10 + 5 > 100
+    ({"primary_offering_pct": None, "team_pct": "95"}, "primary_offering_pct"),  # none left
+    ({"max_investment": "2", "min_investment": "3"}, "max_investment"),
     ({"total_supply": "0"}, "total_supply"),
     ({"total_supply": "many"}, "total_supply"),
     ({"price_per_token": "0.001"}, "price_per_token"),

@@ -151,6 +151,15 @@ def _plant_negative(conn: Connection, ids: dict) -> str:
     return str(ids["alice"])
 
 
+def _plant_unrefunded_cancellation(conn: Connection, ids: dict) -> str:
+    conn.execute(text("UPDATE tokens SET status = 'cancelled', cancelled_at = now(),"
+                      " cancel_reason = 'planted' WHERE id = :t"), {"t": ids["token"]})
+    conn.execute(text("INSERT INTO token_allocations (id, token_id, user_id, quantity,"
+                      " allocation_type, status) VALUES (:id, :t, :u, 1, 'primary', 'confirmed')"),
+                 {"id": new_id(), "t": ids["token"], "u": ids["alice"]})
+    return str(ids["token"])
+
+
 def _plant_dividend_total(conn: Connection, ids: dict) -> str:
     conn.execute(text("UPDATE dividend_declarations SET total_fee_usd = total_fee_usd + 0.01"))
     return str(ids["dividend"])
@@ -192,6 +201,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "user_stablecoin_ledger": _plant_usdc,
     "locked_within_balance": _plant_overlock,
     "token_supply_in_wallets": _plant_unminted_tokens,
+    "cancelled_offerings_refunded": _plant_unrefunded_cancellation,
     "open_buy_orders_funded": _plant_unfunded_buy,
     "open_sell_orders_covered": _plant_uncovered_sell,
     "trades_have_settlement_history": _plant_trade_without_history,

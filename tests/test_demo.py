@@ -14,6 +14,8 @@ def test_demo_runs_the_lifecycle(cli, db_url) -> None:  # noqa: ANN001
     assert sum(Decimal(d["amount"]) for d in report["deposits"]) == Decimal("105000.00")
     assert any("dave refused" in step and "FATCA" in step for step in report["steps"])
     assert report["token"]["contract_address"].startswith("0x")
+    assert any("2 subscriptions refunded (300.00 USD); allocations minted 1, burned 1" in step
+               for step in report["steps"])
     assert report["positions"] and all(p["db_balance"] == p["chain_balance"]
                                        for p in report["positions"])
     assert sum(t["quantity"] for t in report["trades"]) == 120

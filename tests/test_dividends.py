@@ -67,7 +67,7 @@ def draft_token(platform, symbol: str):  # noqa: ANN001, ANN201
             f"{symbol} Holdings", f"REG-{symbol}", "AE", "agriculture", "5"))
         review_business(conn, platform.admin, str(business.id), approve=True)
         return create_token(conn, platform.issuer, NewToken(
-            str(business.id), f"{symbol} token", symbol, 10_000_000, "10.00", "80", "20"),
+            str(business.id), f"{symbol} token", symbol, 10_000_000, "10.00", "95", "0"),
             default_fee_bps=50)
 
 

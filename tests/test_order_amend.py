@@ -124,7 +124,7 @@ def test_refusals(market) -> None:  # noqa: ANN001
     far = amend(market, "carol", cheap, price="25.00")
     assert problem(far) == (422, "fat_finger_unconfirmed")  # the placement's protections
     too_dear = amend(market, "carol", cheap, price="25.00", confirm_fat_finger=True)
-    assert problem(too_dear) == (403, "notional_limit")  # $7,500: carol's limit is $5,000
+    assert problem(too_dear) == (409, "investment_limit")  # $7,500: carol's limit is $5,000 a year
     same = amend(market, "carol", cheap, price="9.00")
     assert same.status_code == 200 and same.json()["locked_fiat"] == "2700.00"  # nothing changed
 

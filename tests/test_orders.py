@@ -105,7 +105,7 @@ def test_resending_a_client_order_id_returns_the_original(market) -> None:  # no
     ("carol", ("buy", 10, None), 422, "invalid_input"),             # a limit needs a price
     ("carol", ("hold", 10, "9.00"), 422, "invalid_input"),
     ("carol", ("buy", 0, "9.00"), 422, "invalid_input"),
-    ("carol", ("buy", 600, "10.00"), 403, "notional_limit"),        # professional: $5,000
+    ("carol", ("buy", 600, "10.00"), 409, "investment_limit"),      # professional: $5,000 a year
     ("carol", ("sell", 1, "10.00"), 409, "insufficient_funds"),     # carol holds no tokens
     ("alice", ("sell", 101, "10.00"), 409, "insufficient_funds"),
     ("admin", ("buy", 1, "10.00"), 403, "permission_denied"),

@@ -13,13 +13,13 @@ from alefctl.server import create_app
 from alefctl.settings import load_settings
 
 TOKEN = {"name": "Palm", "symbol": "PALM", "total_supply": 1000, "price_per_token": "5.00",
-         "primary_offering_pct": "80", "team_pct": "20"}
+         "primary_offering_pct": "80", "team_pct": "15"}
 DIVIDEND = {"token_id": "DATE", "dividend_type": "fiat", "per_token_usd": "0.50"}
 
 
 def _token_args(business: str) -> list[str]:
     return ["token", "create", "--business", business, "--name", "Palm", "--symbol", "PALM",
-            "--supply", "1000", "--price", "5.00", "--primary-pct", "80", "--team-pct", "20"]
+            "--supply", "1000", "--price", "5.00", "--primary-pct", "80", "--team-pct", "15"]
 
 
 def _tokens(platform) -> int:  # noqa: ANN001

@@ -101,7 +101,7 @@ def _business_and_token(conn, **token) -> uuid.UUID:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("token", [
-    {"p": 80, "t": 10, "r": 5},        # percentages must sum to 100
+    {"p": 80, "t": 15, "r": 10},       # the shares must fit in 100%
     {"symbol": "acme"},                # upper case only
     {"symbol": "TOOLONGSYMBOL"},       # at most 10 characters
     {"supply": 0},

@@ -13,7 +13,7 @@ from alefctl.settings import load_settings
 PROBLEM = "application/problem+json"
 NAIVE = "2030-01-01T00:00:00"
 TOKEN = {"business_id": "b", "name": "Acme", "symbol": "ACME", "total_supply": 1000,
-         "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "10"}
+         "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "5"}
 ORDER = {"token_id": "DATE", "side": "buy", "quantity": 1, "price": "10.00"}
 DIVIDEND = {"token_id": "DATE", "dividend_type": "fiat", "per_token_usd": "0.25"}
 
@@ -126,8 +126,8 @@ def test_a_product_past_the_database_range_is_422(market) -> None:  # noqa: ANN0
 def test_an_order_past_every_limit_is_refused_not_failed(market) -> None:  # noqa: ANN001
     refused = market.call("POST", "/api/v1/orders", "carol@x.io", json={
         **ORDER, "quantity": 2**63 - 1, "price": "99999999999999"})
-    assert refused.status_code == 403, refused.text
-    assert refused.json()["code"] == "notional_limit"
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["code"] == "investment_limit"
 
 
 def test_websocket_channel_with_nul_is_an_error_message(api, platform) -> None:  # noqa: ANN001

@@ -69,11 +69,11 @@ def test_business_and_token_over_http(api, platform) -> None:  # noqa: ANN001
                     json={"status": "active"}).json()["status"] == "active"
     token = api.call("POST", "/api/v1/tokens", "issuer@x.io", json={
         "business_id": business_id, "name": "Acme", "symbol": "ACME", "total_supply": 1000,
-        "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "10"})
+        "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "5"})
     assert token.status_code == 201 and token.json()["status"] == "draft"
     bad = api.call("POST", "/api/v1/tokens", "issuer@x.io", json={
         "business_id": business_id, "name": "Acme", "symbol": "acme", "total_supply": 1000,
-        "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "10"})
+        "price_per_token": "2.50", "primary_offering_pct": "90", "team_pct": "5"})
     assert bad.status_code == 422 and bad.json()["field"] == "symbol"
     not_deployed = api.call("POST", "/api/v1/admin/tokens/ACME/start-offering", "admin@x.io")
     assert not_deployed.status_code == 409 and "not deployed" in not_deployed.json()["detail"]

@@ -154,7 +154,7 @@ def test_orders_book_and_errors_cross_from_either_writer(platform, chain_client,
                         confirm_nav_deviation=True)  # 96 free
         assert (refused.status_code, refused.json()["code"]) == (409, "insufficient_funds")
         over = place(api, "carol", "buy", 5000, "10.50")  # $52,500: over every accreditation limit
-        assert (over.status_code, over.json()["code"]) == (403, "notional_limit")
+        assert (over.status_code, over.json()["code"]) == (409, "investment_limit")
         book = api.call("GET", "/api/v1/orderbook/DATE", "carol@x.io").json()
         assert (book["asks"], book["last_price"]) == ([["10.50", 3]], "10.50")
         metrics = api.call("GET", "/metrics").text  # each committed group reports its COMMIT time

@@ -16,6 +16,7 @@ from alefctl.commands import (
     db,
     demo,
     kyc,
+    offering,
     order,
     otc,
     serve,
@@ -44,6 +45,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(business.app, name="business")
     app.add_typer(token.app, name="token")
     app.add_typer(allocation.app, name="allocation")
+    app.add_typer(offering.app, name="offering")
     app.add_typer(chain.app, name="chain")
     app.add_typer(order.app, name="order")
     app.add_typer(otc.app, name="otc")

@@ -41,7 +41,9 @@ def create(
     symbol: Annotated[str, typer.Option(help="Upper-case symbol, at most 10 characters.")],
     supply: Annotated[str, typer.Option(help="Total supply in whole tokens.")],
     price: Annotated[str, typer.Option(help="Primary price per token, USD.")],
-    primary_pct: Annotated[str, typer.Option(help="% of supply offered in the primary.")] = "100",
+    primary_pct: Annotated[str | None, typer.Option(
+        help="% of supply offered in the primary; default: what team, reserve and the"
+             " platform's allocation leave.")] = None,
     team_pct: Annotated[str, typer.Option(help="% of supply for the team.")] = "0",
     reserve_pct: Annotated[str, typer.Option(help="% of supply held in reserve.")] = "0",
     min_investment: Annotated[str, typer.Option(help="Minimum subscription, tokens.")] = "1",
@@ -49,6 +51,12 @@ def create(
     tick_size: Annotated[str, typer.Option(help="Price tick, USD.")] = "0.01",
     decimals: Annotated[str, typer.Option(help="On-chain decimals.")] = "18",
     maturity: Annotated[str | None, typer.Option(help="Maturity date (ISO-8601).")] = None,
+    soft_cap: Annotated[str | None, typer.Option(
+        help="Least the offering must raise, USD; below it, it fails and refunds.")] = None,
+    max_investment: Annotated[str | None, typer.Option(
+        help="Most tokens one investor may subscribe, all subscriptions together.")] = None,
+    lockup_until: Annotated[str | None, typer.Option(
+        help="Team and reserve tokens cannot be sold or withdrawn before (ISO-8601).")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a draft token for an active business (its issuer). Its trade fee is the platform's,
@@ -57,7 +65,8 @@ def create(
 
     form = NewToken(resolved("business", business), name, symbol, supply, price, primary_pct,
                     team_pct, reserve_pct, min_investment, currency, tick_size, decimals,
-                    parse_time(maturity, "maturity"))
+                    parse_time(maturity, "maturity"), soft_cap, max_investment,
+                    parse_time(lockup_until, "lockup_until"))
     with state.transaction() as (conn, actor):
         token = create_token(conn, actor, form, state.settings().trading.default_fee_bps)
     emit(token.to_dict(), as_json, lambda: info(f"token {token.symbol} created (draft)"))
@@ -143,10 +152,12 @@ def subscribe(token: TokenArg, quantity: Annotated[str, typer.Option(help="Token
               as_json: JsonOption = False) -> None:
     """Subscribe to a primary offering (investor; use --as)."""
     from alefctl.workflows.offering import subscribe as subscribe_tokens
+    from alefctl.workflows.trading.funds import NotionalLimits
 
     token_id = resolved("token", token)
+    limits = NotionalLimits.from_settings(state.settings().trading)
     with state.transaction() as (conn, actor):
-        allocation = subscribe_tokens(conn, actor, token_id, quantity)
+        allocation = subscribe_tokens(conn, actor, token_id, quantity, limits=limits)
     emit(allocation.to_dict(), as_json, lambda: info(
         f"subscribed {allocation.quantity} {allocation.symbol} for {allocation.amount} USD;"
         " awaiting payment confirmation"))

@@ -54,6 +54,7 @@ class AdvisoryKey(NamedTuple):
 # Fixed locks.
 DB_INIT_XACT = ALEF  # one `db init` at a time per database (a bigint key, transaction-scoped)
 MATURE_DUE_XACT = 0x616C6566_0002  # one `token mature-due` at a time (bigint, transaction-scoped)
+FAIL_DUE_XACT = 0x616C6566_0015  # one `offering fail-due` at a time (bigint, transaction-scoped)
 MINT_WORKER = AdvisoryKey(ALEF, 4)  # one mint worker at a time; reconcile waits for it
 BOOK_OWNER = AdvisoryKey(ALEF, 5)  # one `alefctl serve` owns the books of a database
 

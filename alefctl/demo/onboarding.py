@@ -30,7 +30,8 @@ def onboarding(engine: Engine, report: DemoReport, cipher: PiiCipher, client: Ch
             application = submit_kyc(conn, person, KycSubmission(
                 short.title(), NATIONALITY[short], "passport", f"P{report.tag.upper()}{short}"),
                 cipher)
-            review_kyc(conn, reviewer, str(application.id), approve=True, kyc_level=2)
+            # level 3, institutional: up to $50,000 invested a year (subscriptions and buys)
+            review_kyc(conn, reviewer, str(application.id), approve=True, kyc_level=3)
     report.step("KYC approved for the issuer and 5 investors (dave is a US person: FATCA blocked)")
     issuer, admin = acting(engine, report.email("ivan")), acting(engine, report.email("ada"))
     with engine.begin() as conn:
@@ -41,7 +42,8 @@ def onboarding(engine: Engine, report: DemoReport, cipher: PiiCipher, client: Ch
     symbol = f"D{report.tag.upper()}"
     with engine.begin() as conn:
         create_token(conn, issuer, NewToken(
-            str(business.id), "Oasis Date Farms", symbol, 100_000, "10.00", "80", "15", "5",
+            # no --primary-pct: the offering is what the platform's 5% leaves (95%)
+            str(business.id), "Oasis Date Farms", symbol, 100_000, "10.00", None, "0", "0",
             min_investment=10), default_fee_bps=fee_bps)
     result = deploy_token(engine, admin, symbol, client)
     report.token = result["token"]

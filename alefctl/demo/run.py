@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
+from alefctl.demo.cancelled import cancelled_offering
 from alefctl.demo.closing import settle_pay_and_verify
 from alefctl.demo.offering import primary_offering
 from alefctl.demo.onboarding import onboarding
@@ -26,6 +27,7 @@ def run_demo(engine: Engine, settings: Settings, say: Callable[[str], None]) -> 
     with open_chain(settings) as client, chain_errors():
         onboarding(engine, report, load_cipher(settings), client, settings.trading.default_fee_bps)
         primary_offering(engine, report, client, settings.trading.success_fee_pct)
+        cancelled_offering(engine, report, client, settings.trading.default_fee_bps)
     trading(engine, report, settings)
     with open_chain(settings) as client, chain_errors():
         settle_pay_and_verify(engine, report, client, settings.trading.dividend_fee_pct)

@@ -1,4 +1,5 @@
 """The settlement processor inside `alefctl serve`: a background thread, off the event loop.
+Each period it also fails the offerings that ended below their soft cap (offering_admin.py).
 
 Every settings.server.settlement_interval_s it drains the settlement queue (the same workflow as
 `alefctl settlement run`, so a cron run beside it is safe) and sets the settlement backlog
@@ -70,6 +71,21 @@ class SettlementLoop:
                 self.state.metrics.settlement_backlog.set(backlog(conn))
         except Exception:
             log.exception("settlement backlog not measured")
+        self._fail_due_offerings()
+
+    def _fail_due_offerings(self) -> None:
+        """Offerings that ended below their soft cap fail and refund (as `offering fail-due`)."""
+        from alefctl.workflows.offering_admin import fail_due_offerings
+        from alefctl.workflows.service import service_actor
+
+        try:
+            with self.state.db.begin() as conn:
+                actor = service_actor(conn)
+            for failed in fail_due_offerings(self.state.db, actor):
+                log.info("offering %s failed below its soft cap; refunded",
+                         failed["token"]["symbol"])
+        except Exception:
+            log.exception("failing offerings below their soft cap; retrying next period")
 
     def _chain(self) -> ChainClient:
         if self.client is None:

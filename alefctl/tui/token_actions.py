@@ -15,6 +15,7 @@ from alefctl.workflows import dashboard
 from alefctl.workflows.halts import halt_token, resume_trading
 from alefctl.workflows.lifecycle import change_status, enable_secondary, start_offering
 from alefctl.workflows.offering import confirm_payments, reject_allocation
+from alefctl.workflows.offering_admin import cancel_offering
 from alefctl.workflows.tokens import set_nav
 from alefctl.workflows.transitions import TOKEN_FLOW
 
@@ -22,12 +23,14 @@ DEPLOY_POLL_SECONDS = 0.5
 
 
 class TokenActions(ConsoleScreen):
-    """Deploy, offering, payments, go-live, NAV, pause, halt, resume, mature, delist."""
+    """Deploy, offering, payments, cancel the offering, go-live, NAV, pause, halt, resume,
+    mature, delist."""
 
     BINDINGS = [
         Binding("d", "deploy", "Deploy"), Binding("o", "start_offering", "Start offering"),
         Binding("c", "confirm_payments", "Confirm payments"),
         Binding("j", "reject_allocation", "Reject allocation"),
+        Binding("z", "cancel_offering", "Cancel offering"),
         Binding("s", "enable_secondary", "Go live"), Binding("n", "set_nav", "Set NAV"),
         Binding("p", "status('pause')", "Pause"), Binding("h", "halt", "Halt"),
         Binding("u", "resume", "Resume"),
@@ -37,6 +40,7 @@ class TokenActions(ConsoleScreen):
     KEY_ACTIONS = {"deploy": "token.deploy", "start_offering": "token.lifecycle",
                    "confirm_payments": "offering.confirm_payment",
                    "reject_allocation": "allocation.reject", "enable_secondary": "token.lifecycle",
+                   "cancel_offering": "offering.cancel",
                    "set_nav": "token.set_nav", "status": "token.lifecycle",
                    "halt": "token.halt", "resume": "token.lifecycle"}
     symbol: str
@@ -129,6 +133,17 @@ class TokenActions(ConsoleScreen):
                               self.services.call, reject_allocation, allocation_id, reason,
                               done=self._then_reload,
                               success=lambda a: f"allocation of {a.email} rejected and refunded"))
+
+    def action_cancel_offering(self) -> None:
+        if not self._can("cancel", "cancel the offering of"):
+            return
+        self.confirm_then(TextModal(f"Cancel {self.symbol}'s offering, refunding every subscription:"
+                                    " the reason (told to investors)", confirm_label="Cancel offering"),
+                          lambda reason: self.run_call(
+                              self.services.call, cancel_offering, self.symbol, reason,
+                              done=self._then_reload,
+                              success=lambda r: f"{self.symbol} offering cancelled;"
+                              f" {len(r['refunds'])} subscriptions refunded"))
 
     def action_enable_secondary(self) -> None:
         """Go live after a confirmation showing what go-live will do, as the workflow computes it

@@ -121,6 +121,16 @@ INVARIANTS: tuple[Invariant, ...] = (
         " WHERE locked > balance",
     ),
     Invariant(
+        "cancelled_offerings_refunded",
+        "a cancelled offering holds no escrow and every subscription to it is refunded or"
+        " rejected",
+        "SELECT t.id AS token_id, t.symbol, t.escrow_balance, count(a.id) AS unrefunded"
+        " FROM tokens t LEFT JOIN token_allocations a ON a.token_id = t.id"
+        " AND a.allocation_type = 'primary' AND a.status IN ('pending_payment', 'confirmed')"
+        " WHERE t.status = 'cancelled' GROUP BY t.id, t.symbol, t.escrow_balance"
+        " HAVING t.escrow_balance <> 0 OR count(a.id) > 0 ORDER BY t.symbol",
+    ),
+    Invariant(
         "token_supply_in_wallets",
         "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
         " token dividends",

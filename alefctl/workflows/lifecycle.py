@@ -20,7 +20,7 @@ from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.money import Entry, credit_tokens, move_fiat
+from alefctl.workflows.money import Entry, credit_tokens, move_money
 from alefctl.workflows.tokens import Token, get_token
 from alefctl.workflows.trading.control import close_token_orders
 from alefctl.workflows.trading.funds import NotionalLimits
@@ -52,6 +52,10 @@ def enable_secondary(conn: Connection, actor: Actor, token_ref: str,
     if token.tokens_reserved:
         raise Conflict(f"{token.symbol} has {token.tokens_reserved} tokens awaiting payment"
                        " confirmation: confirm or reject those allocations first")
+    if token.soft_cap is not None and token.total_raised < token.soft_cap:
+        raise Conflict(f"{token.symbol} raised {token.total_raised}, below its soft cap of"
+                       f" {token.soft_cap}: it cannot go live (it fails at its end)",
+                       code="soft_cap_not_reached")
     if token.escrow_balance != token.total_raised:
         raise Conflict(f"{token.symbol} escrow {token.escrow_balance} differs from total raised"
                        f" {token.total_raised}: run `alefctl check` before going live")
@@ -109,23 +113,31 @@ def _move(conn: Connection, actor: Actor, token: Token, action: str, **changes: 
 
 
 def _go_live_allocation(conn: Connection, actor: Actor, token: Token) -> int:
-    """The treasury receives alef_allocation_pct of the supply, minted like any allocation."""
-    pct = conn.execute(text("SELECT alef_allocation_pct FROM businesses WHERE id = :b"),
-                       {"b": token.business_id}).scalar_one()
+    """The treasury receives the platform's share of the supply, and the issuer the team and
+    reserve shares, each minted like any allocation; returns the treasury's quantity."""
+    pct = token.platform_pct
+    if pct is None:  # a token created before the share was fixed at creation
+        pct = conn.execute(text("SELECT alef_allocation_pct FROM businesses WHERE id = :b"),
+                           {"b": token.business_id}).scalar_one()
     quantity = int(token.total_supply * pct // 100)
-    if quantity == 0:
-        return 0
     if token.tokens_sold + quantity > token.total_supply:
         raise Conflict(f"the treasury allocation of {quantity} would exceed the supply")
-    treasury = treasury_id(conn)
-    allocation_id = new_id()
-    conn.execute(text(
-        "INSERT INTO token_allocations (id, token_id, user_id, quantity, allocation_type, status,"
-        " confirmed_by, confirmed_at) VALUES (:id, :t, :u, :q, 'go_live', 'confirmed', :by, now())"),
-        {"id": allocation_id, "t": token.id, "u": treasury, "q": quantity, "by": actor.user_id})
-    credit_tokens(conn, treasury, token.id, quantity)
-    actor.audit(conn, "token.go_live_allocation", "token_allocation", allocation_id,
-                after={"token": token.symbol, "quantity": quantity})
+    shares = [(treasury_id(conn), "go_live", quantity),
+              (token.issuer_id, "team", int(token.total_supply * token.team_pct // 100)),
+              (token.issuer_id, "reserve", int(token.total_supply * token.reserve_pct // 100))]
+    for user_id, kind, share in shares:
+        if share == 0:
+            continue
+        allocation_id = new_id()
+        conn.execute(text(
+            "INSERT INTO token_allocations (id, token_id, user_id, quantity, allocation_type,"
+            " status, confirmed_by, confirmed_at) VALUES (:id, :t, :u, :q, :kind, 'confirmed',"
+            " :by, now())"), {"id": allocation_id, "t": token.id, "u": user_id, "q": share,
+                              "kind": kind, "by": actor.user_id})
+        credit_tokens(conn, user_id, token.id, share)
+        actor.audit(conn, "token.go_live_allocation", "token_allocation", allocation_id,
+                    after={"token": token.symbol, "quantity": share, "kind": kind,
+                           "lockup_until": None if kind == "go_live" else token.lockup_until})
     return quantity
 
 
@@ -141,8 +153,8 @@ def _pay_out_escrow(conn: Connection, actor: Actor, token: Token,
                                   (token.issuer_id, proceeds, "proceeds")):
         if amount == 0:
             continue
-        move_fiat(conn, user_id, amount, Entry(kind, token_id=token.id, reference=("token", token.id),
-                                               created_by=actor.user_id))
+        move_money(conn, user_id, token.raise_currency, amount, Entry(
+            kind, token_id=token.id, reference=("token", token.id), created_by=actor.user_id))
     conn.execute(text("UPDATE tokens SET escrow_balance = escrow_balance - :a WHERE id = :t"),
                  {"a": raised, "t": token.id})
     actor.audit(conn, "token.pay_out_escrow", "token", token.id,

@@ -50,22 +50,51 @@ class Posted:
 _ADD_FIAT = text("UPDATE users SET fiat_balance = fiat_balance + :a, updated_at = now()"
                  " WHERE id = :u RETURNING fiat_balance")
 _RECORD = text(
-    "INSERT INTO wallet_transactions (id, user_id, token_id, type, amount, quantity, status,"
-    " balance_after, reference_type, reference_id, description, created_by) VALUES (:id, :u,"
-    " :t, :kind, :a, :q, :status, :after, :rtype, :rid, :description, :by)")
+    "INSERT INTO wallet_transactions (id, user_id, token_id, type, currency, amount, quantity,"
+    " status, balance_after, reference_type, reference_id, description, created_by) VALUES"
+    " (:id, :u, :t, :kind, :currency, :a, :q, :status, :after, :rtype, :rid, :description, :by)")
+_OPEN_STABLECOIN = text("INSERT INTO user_balances (user_id, currency) VALUES (:u, :c)"
+                        " ON CONFLICT (user_id, currency) DO NOTHING")
+_ADD_STABLECOIN = text("UPDATE user_balances SET balance = balance + :a, updated_at = now()"
+                       " WHERE user_id = :u AND currency = :c RETURNING balance")
 
 
 def move_fiat(conn: Connection, user_id: uuid.UUID, signed_amount: Decimal, entry: Entry,
               status: str = "completed") -> Posted:
     """Change a user's fiat balance and record it (the caller checked any overdraft)."""
-    balance_after = conn.execute(_ADD_FIAT, {"a": signed_amount, "u": user_id}).scalar_one()
+    return move_money(conn, user_id, "USD", signed_amount, entry, status)
+
+
+def move_money(conn: Connection, user_id: uuid.UUID, currency: str, signed_amount: Decimal,
+               entry: Entry, status: str = "completed") -> Posted:
+    """Change a user's balance in USD (fiat_balance) or a stablecoin (user_balances) and record
+    it (the caller checked any overdraft)."""
+    balance_after = _add(conn, user_id, currency, signed_amount)
     transaction_id = new_id()
     rtype, rid = entry.reference or (None, None)
     conn.execute(_RECORD, {
         "id": transaction_id, "u": user_id, "t": entry.token_id, "kind": entry.kind,
-        "a": signed_amount, "q": entry.quantity, "status": status, "after": balance_after,
+        "currency": currency, "a": signed_amount, "q": entry.quantity, "status": status,
+        "after": balance_after,
         "rtype": rtype, "rid": rid, "description": entry.description, "by": entry.created_by})
     return Posted(transaction_id, balance_after)
+
+
+def free_balance(conn: Connection, user_id: uuid.UUID, currency: str) -> Decimal:
+    """A user's free balance in USD or a stablecoin (zero without a stablecoin row)."""
+    if currency == "USD":
+        return conn.execute(text("SELECT fiat_balance FROM users WHERE id = :u"),
+                            {"u": user_id}).scalar_one()
+    return conn.execute(text("SELECT balance - locked FROM user_balances WHERE user_id = :u AND"
+                             " currency = :c"), {"u": user_id, "c": currency}).scalar() or Decimal(0)
+
+
+def _add(conn: Connection, user_id: uuid.UUID, currency: str, signed_amount: Decimal) -> Decimal:
+    if currency == "USD":
+        return conn.execute(_ADD_FIAT, {"a": signed_amount, "u": user_id}).scalar_one()
+    conn.execute(_OPEN_STABLECOIN, {"u": user_id, "c": currency})
+    return conn.execute(_ADD_STABLECOIN, {"a": signed_amount, "u": user_id,
+                                          "c": currency}).scalar_one()
 
 
 def complete_pending(conn: Connection, transaction_ids: list[uuid.UUID]) -> None:
@@ -78,9 +107,9 @@ def refund_pending(conn: Connection, transaction_id: uuid.UUID, description: str
     """Cancel a pending payment and give its money back; returns the amount refunded."""
     row = conn.execute(text(
         "UPDATE wallet_transactions SET status = 'cancelled', description = :d, updated_at = now()"
-        " WHERE id = :id AND status = 'pending' RETURNING user_id, amount"),
+        " WHERE id = :id AND status = 'pending' RETURNING user_id, currency, amount"),
         {"id": transaction_id, "d": description}).one()
-    conn.execute(_ADD_FIAT, {"a": -row.amount, "u": row.user_id})
+    _add(conn, row.user_id, row.currency, -row.amount)
     return -row.amount
 
 
@@ -103,6 +132,13 @@ def credit_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, qua
         "INSERT INTO wallets (id, user_id, token_id, balance) VALUES (:id, :u, :t, :q)"
         " ON CONFLICT (user_id, token_id) DO UPDATE SET balance = wallets.balance + EXCLUDED.balance,"
         " updated_at = now()"), {"id": new_id(), "u": user_id, "t": token_id, "q": quantity})
+
+
+def debit_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
+    """Take free tokens back from a user's wallet (a refunded allocation); never locked ones."""
+    conn.execute(text("UPDATE wallets SET balance = balance - :q, updated_at = now()"
+                      " WHERE user_id = :u AND token_id = :t AND balance - locked_balance >= :q"
+                      " RETURNING id"), {"q": quantity, "u": user_id, "t": token_id}).one()
 
 
 # Set-based moves, for callers that move money of many users in one statement.

@@ -1,13 +1,14 @@
 """The primary offering: subscribe, confirm payment, reject an allocation.
 
-Money path: a subscription moves the investor's fiat into the token's escrow (pending
-allocation, pending wallet transaction). Confirmation keeps it in escrow and books the sale;
-rejection refunds it in full and cancels the pending wallet transaction. At go-live
-(lifecycle.enable_secondary) escrow is paid out to the issuer, less the success fee to the
-treasury. Lock order: token row, then user rows.
+Money path (in the token's raise currency, USD or USDC): a subscription moves the investor's
+money into the token's escrow (pending allocation, pending wallet transaction). Confirmation
+keeps it in escrow and books the sale; rejection refunds it in full and cancels the pending
+wallet transaction. At go-live (lifecycle.enable_secondary) escrow is paid out to the issuer,
+less the success fee to the treasury. Lock order: token row, then user rows.
 
 Ledger rule (kept by every flow): a user's fiat_balance plus the fiat locked in their open
-orders equals the sum of their USD wallet_transactions that are not cancelled.
+orders equals the sum of their USD wallet_transactions that are not cancelled (USDC: their
+user_balances row and USDC wallet_transactions). Cancelling an offering: offering_admin.py.
 """
 
 from __future__ import annotations
@@ -25,8 +26,17 @@ from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.money import Entry, complete_pending, credit_tokens, move_fiat, refund_pending
+from alefctl.workflows.investment_limits import invested
+from alefctl.workflows.money import (
+    Entry,
+    complete_pending,
+    credit_tokens,
+    free_balance,
+    move_money,
+    refund_pending,
+)
 from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.trading.funds import NotionalLimits, check_investment
 from alefctl.workflows.validation import whole_number
 
 ALLOCATION_COLUMNS = (
@@ -62,29 +72,35 @@ class Allocation:
 
 
 def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | str,
-              now: datetime | None = None) -> Allocation:
-    """An investor subscribes: fiat into escrow, a pending allocation; never oversells."""
+              now: datetime | None = None, limits: NotionalLimits | None = None) -> Allocation:
+    """An investor subscribes: money (the token's raise currency) into escrow, a pending
+    allocation; never oversells, never passes the per-investor bounds nor the investor's
+    12-month investment limit (`limits`: every front end passes settings.trading's; None only
+    for callers that set up a platform, such as test builders)."""
     policy.require(actor, "token.subscribe")
     qty = whole_number(quantity, field="quantity", minimum=1)
+    at = now or datetime.now().astimezone()
     # Every check before any write, token row first (lock order: token, then user).
     token = get_token(conn, token_ref, for_update=True)
-    _check_offering_open(token, now or datetime.now().astimezone())
-    if qty < token.min_investment:
-        raise InvalidInput(f"quantity must be at least the minimum investment of"
-                           f" {token.min_investment} tokens", field="quantity")
+    _check_offering_open(token, at)
+    check_investor_bounds(token, subscribed_quantity(conn, token.id, actor.user_id), qty)
     left = token.primary_cap - token.tokens_sold - token.tokens_reserved
     if qty > left:
         raise Conflict(f"only {left} {token.symbol} tokens are left in the offering")
     amount = token.price_per_token * qty
     investor = _eligible_investor(conn, actor.user_id)
-    if investor.fiat_balance < amount:
-        raise InsufficientFunds(f"subscribing costs {format_usd(amount)} USD; available"
-                                f" {format_usd(investor.fiat_balance)}")
+    if limits is not None:
+        check_investment(investor, invested(conn, actor.user_id, at), amount, limits)
+    currency = token.raise_currency
+    available = free_balance(conn, actor.user_id, currency)
+    if available < amount:
+        raise InsufficientFunds(f"subscribing costs {format_usd(amount)} {currency}; available"
+                                f" {format_usd(available)}")
     conn.execute(text("UPDATE tokens SET tokens_reserved = tokens_reserved + :q, escrow_balance ="
                       " escrow_balance + :amount, updated_at = now() WHERE id = :t"),
                  {"q": qty, "amount": amount, "t": token.id})
     allocation_id = new_id()
-    payment = move_fiat(conn, actor.user_id, -amount, Entry(
+    payment = move_money(conn, actor.user_id, currency, -amount, Entry(
         "token_buy", token_id=token.id, quantity=qty, reference=("token_allocation", allocation_id),
         created_by=actor.user_id), status="pending")
     conn.execute(text(
@@ -94,8 +110,29 @@ def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | st
         {"id": allocation_id, "t": token.id, "u": actor.user_id, "q": qty,
          "p": token.price_per_token, "a": amount, "wt": payment.transaction_id})
     actor.audit(conn, "offering.subscribe", "token_allocation", allocation_id,
-                after={"token": token.symbol, "quantity": qty, "amount": amount})
+                after={"token": token.symbol, "quantity": qty, "amount": amount,
+                       "currency": currency})
     return get_allocation(conn, str(allocation_id))
+
+
+def subscribed_quantity(conn: Connection, token_id: uuid.UUID, user_id: uuid.UUID) -> int:
+    """Tokens the investor subscribed in this offering, pending or confirmed."""
+    return conn.execute(text(
+        "SELECT coalesce(sum(quantity), 0) FROM token_allocations WHERE token_id = :t"
+        " AND user_id = :u AND allocation_type = 'primary' AND status IN ('pending_payment',"
+        " 'confirmed')"), {"t": token_id, "u": user_id}).scalar_one()
+
+
+def check_investor_bounds(token: Token, already: int, quantity: int) -> None:
+    """min_investment and max_investment bound the sum of one investor's subscriptions."""
+    if already + quantity < token.min_investment:
+        raise InvalidInput(f"an investor subscribes at least the minimum investment of"
+                           f" {token.min_investment} tokens in all (you have {already})",
+                           field="quantity")
+    if token.max_investment is not None and already + quantity > token.max_investment:
+        raise Conflict(f"an investor subscribes at most {token.max_investment} {token.symbol}"
+                       f" tokens in all; you may add {max(token.max_investment - already, 0)}",
+                       code="max_investment")
 
 
 def confirm_payments(conn: Connection, actor: Actor, token_ref: str,
@@ -189,7 +226,8 @@ def _check_offering_open(token: Token, now: datetime) -> None:
 
 def _eligible_investor(conn: Connection, user_id: uuid.UUID) -> Any:
     investor = conn.execute(text(
-        "SELECT kyc_status, fatca_status, is_activated, wallet_address, fiat_balance FROM users"
+        "SELECT kyc_status, fatca_status, is_activated, wallet_address, fiat_balance,"
+        " accreditation_status FROM users"
         " WHERE id = :u FOR UPDATE"), {"u": user_id}).one()
     if investor.kyc_status != "approved":
         raise PermissionDenied(f"KYC must be approved to invest (status {investor.kyc_status})")

@@ -22,6 +22,8 @@ from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.investment_limits import invested
+from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.money import return_free_fiat
 from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.tokens import get_token
@@ -78,12 +80,20 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
                            field="price")
     trader = funds.eligible_trader(conn, actor.user_id, treasury_id(conn))
     total = price * request.quantity
-    funds.check_notional(trader, total, limits)
+    if request.side == "buy":  # sells are never capped
+        funds.check_investment(trader, invested(conn, actor.user_id, datetime.now().astimezone()),
+                               total, limits)
     locked_fiat, locked_quantity = Decimal("0.00"), 0
     if request.side == "buy":
         funds.lock_fiat(conn, actor.user_id, total)
         locked_fiat = total
     else:
+        if market.lockup_until is not None:  # team and reserve tokens locked up
+            free = conn.execute(text("SELECT balance - locked_balance FROM wallets WHERE"
+                                     " user_id = :u AND token_id = :t"),
+                                {"u": actor.user_id, "t": market.id}).scalar() or 0
+            check_lockup(conn, actor.user_id, market.id, market.symbol, market.lockup_until, free,
+                         request.quantity, datetime.now().astimezone())
         funds.lock_tokens(conn, actor.user_id, market.id, request.quantity)
         locked_quantity = request.quantity
     otc_id = new_id()

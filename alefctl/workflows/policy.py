@@ -29,6 +29,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "db.init": JOBS, "db.status": JOBS, "check.run": JOBS, "reconcile.run": JOBS,
     "chain.status": JOBS, "chain.balance": JOBS, "chain.work": JOBS,
     "settlement.run": JOBS, "token.mature_due": JOBS, "server.run": JOBS,
+    "offering.fail_due": JOBS,
     # people and money
     "user.create": ADMIN, "user.list": ADMIN, "user.show": ADMIN, "user.activate": ADMIN,
     "user.fatca": ADMIN, "user.rate_limit": ADMIN,
@@ -45,6 +46,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "token.set_nav": ("admin", "issuer"), "token.set_nav.others": ADMIN,
     "token.subscribe": INVESTOR, "offering.confirm_payment": ADMIN,
     "allocation.read": ADMIN, "allocation.reject": ADMIN, "mint.retry": ADMIN,
+    "offering.cancel": ADMIN, "offering.window": ADMIN,
     # trading
     "market.read": ANYONE, "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-UNCERTAIN = ("processing", "minting")
+UNCERTAIN = ("processing", "minting", "burning")
 HOLDERS_SQL = text(
     "SELECT u.id AS user_id, u.email, u.wallet_address, w.balance, w.locked_balance"
     " FROM wallets w JOIN users u ON u.id = w.user_id WHERE w.token_id = :t ORDER BY u.email")
@@ -30,6 +30,9 @@ ITEMS_SQL = text(
     " FROM trades WHERE token_id = :t AND settlement_type IS DISTINCT FROM 'on_chain'"
     " UNION ALL SELECT user_id, 'allocation', -quantity, on_chain_status FROM token_allocations"
     " WHERE token_id = :t AND status = 'confirmed' AND on_chain_status <> 'minted'"
+    # a refunded allocation's tokens stay on-chain until its burn (offering_admin.py)
+    " UNION ALL SELECT user_id, 'refund', quantity, on_chain_status FROM token_allocations"
+    " WHERE token_id = :t AND status = 'refunded' AND on_chain_status IN ('minted', 'burning')"
     " UNION ALL SELECT p.user_id, 'dividend', -p.token_quantity, coalesce(p.on_chain_status,"
     " 'pending') FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid'"
@@ -38,8 +41,10 @@ ITEMS_SQL = text(
 SUPPLY_SQL = text(
     "SELECT coalesce(sum(quantity) FILTER (WHERE s = 'minted'), 0) AS minted,"
     " coalesce(sum(quantity) FILTER (WHERE s = 'minting'), 0) AS minting FROM ("
-    " SELECT quantity, on_chain_status AS s FROM token_allocations WHERE token_id = :t"
-    " AND status = 'confirmed' UNION ALL SELECT p.token_quantity, p.on_chain_status"
+    " SELECT quantity, CASE on_chain_status WHEN 'burning' THEN 'minting' ELSE on_chain_status"
+    " END AS s FROM token_allocations WHERE token_id = :t AND (status = 'confirmed'"
+    " OR (status = 'refunded' AND on_chain_status IN ('minted', 'burning')))"
+    " UNION ALL SELECT p.token_quantity, p.on_chain_status"
     " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid') m")
 

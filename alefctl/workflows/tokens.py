@@ -29,7 +29,8 @@ TOKEN_COLUMNS = (
     " t.nav_per_token, t.maturity_date, t.primary_start, t.primary_end, t.contract_address,"
     " t.identity_registry_addr, t.compliance_addr, t.deployed_at, t.created_at,"
     " t.breaker_move_pct, t.breaker_window_s, t.breaker_halt_s, t.fat_finger_pct,"
-    " t.nav_deviation_pct, t.halted_at, t.halted_until, t.halt_reason"
+    " t.nav_deviation_pct, t.halted_at, t.halted_until, t.halt_reason,"
+    " t.platform_pct, t.soft_cap, t.max_investment, t.lockup_until, t.cancel_reason"
 )
 # The token's own protection thresholds (None: the platform's default; workflows/protections.py)
 # and its halt, shown nested by to_dict, not as columns.
@@ -80,6 +81,11 @@ class Token:
     compliance_addr: str | None
     deployed_at: datetime | None
     created_at: datetime
+    platform_pct: Decimal | None  # None: created before it was fixed at creation (migration 0015)
+    soft_cap: Decimal | None
+    max_investment: int | None
+    lockup_until: datetime | None
+    cancel_reason: str | None
     breaker_move_pct: Decimal | None = None
     breaker_window_s: int | None = None
     breaker_halt_s: int | None = None
@@ -120,7 +126,7 @@ class NewToken:
     symbol: str
     total_supply: int | str
     price_per_token: str | Decimal
-    primary_offering_pct: str | Decimal
+    primary_offering_pct: str | Decimal | None = None  # None: what the other shares leave
     team_pct: str | Decimal = "0"
     reserve_pct: str | Decimal = "0"
     min_investment: int | str = 1
@@ -128,6 +134,9 @@ class NewToken:
     tick_size: str | Decimal = "0.01"
     decimals: int | str = 18
     maturity_date: datetime | None = None
+    soft_cap: str | Decimal | None = None
+    max_investment: int | str | None = None
+    lockup_until: datetime | None = None
 
 
 def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps: int) -> Token:
@@ -144,13 +153,7 @@ def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps
     if not SYMBOL.match(symbol):
         raise InvalidInput("symbol must be 1-10 upper-case letters or digits, starting with a"
                            f" letter (got {form.symbol!r})", field="symbol")
-    pcts = {name: percentage(getattr(form, name), field=name)
-            for name in ("primary_offering_pct", "team_pct", "reserve_pct")}
-    if sum(pcts.values()) != 100:
-        raise InvalidInput("primary_offering_pct + team_pct + reserve_pct must equal 100"
-                           f" (got {sum(pcts.values())})", field="primary_offering_pct")
-    if pcts["primary_offering_pct"] == 0:
-        raise InvalidInput("primary_offering_pct must be above 0", field="primary_offering_pct")
+    pcts = supply_split(form, business.alef_allocation_pct)
     if form.raise_currency not in CURRENCIES:
         raise InvalidInput(f"raise_currency must be one of {', '.join(CURRENCIES)}",
                            field="raise_currency")
@@ -165,19 +168,49 @@ def create_token(conn: Connection, actor: Actor, form: NewToken, default_fee_bps
         "min": whole_number(form.min_investment, field="min_investment", minimum=1),
         "currency": form.raise_currency, "tick": parse_amount(form.tick_size, field="tick_size"),
         "fee": whole_number(default_fee_bps, field="fee_bps", minimum=0, maximum=10_000),
-        "maturity": form.maturity_date, **pcts,
+        "maturity": form.maturity_date, **pcts, **offering_terms(form),
     }
     if conn.execute(text("SELECT 1 FROM tokens WHERE symbol = :s"), {"s": symbol}).first():
         raise Conflict(f"symbol {symbol} is already taken", field="symbol")
     conn.execute(text(
         "INSERT INTO tokens (id, business_id, created_by, name, symbol, decimals, total_supply,"
         " price_per_token, min_investment, raise_currency, tick_size, fee_bps, maturity_date,"
-        " primary_offering_pct, team_pct, reserve_pct) VALUES (:id, :business, :by, :name,"
-        " :symbol, :decimals, :supply, :price, :min, :currency, :tick, :fee, :maturity,"
-        " :primary_offering_pct, :team_pct, :reserve_pct)"), params)
+        " primary_offering_pct, team_pct, reserve_pct, platform_pct, soft_cap, max_investment,"
+        " lockup_until) VALUES (:id, :business, :by, :name, :symbol, :decimals, :supply, :price,"
+        " :min, :currency, :tick, :fee, :maturity, :primary_offering_pct, :team_pct,"
+        " :reserve_pct, :platform_pct, :soft_cap, :max_investment, :lockup_until)"), params)
     token = get_token(conn, symbol)
     actor.audit(conn, "token.create", "token", token.id, after=token.to_dict())
     return token
+
+
+def supply_split(form: NewToken, platform_pct: Decimal) -> dict[str, Decimal]:
+    """The shares of the supply: primary, team, reserve and the platform's allocation (fixed now,
+    from the business) must fit in 100%, so a sell-out can always go live. Without a primary
+    share the offering takes what the others leave."""
+    pcts = {name: percentage(getattr(form, name), field=name) for name in ("team_pct", "reserve_pct")}
+    others = pcts["team_pct"] + pcts["reserve_pct"] + platform_pct
+    primary = (100 - others if form.primary_offering_pct in (None, "")
+               else percentage(form.primary_offering_pct, field="primary_offering_pct"))
+    if primary <= 0:
+        raise InvalidInput("primary_offering_pct must be above 0 (team, reserve and the platform's"
+                           f" {platform_pct}% leave {100 - others}%)", field="primary_offering_pct")
+    if primary + others > 100:
+        raise InvalidInput(f"primary_offering_pct + team_pct + reserve_pct + the platform's"
+                           f" allocation ({platform_pct}%) must be at most 100 (got"
+                           f" {primary + others})", field="primary_offering_pct")
+    return {"primary_offering_pct": primary, **pcts, "platform_pct": platform_pct}
+
+
+def offering_terms(form: NewToken) -> dict[str, Any]:
+    """The optional soft cap, per-investor maximum and lock-up of team and reserve tokens."""
+    soft_cap = None if form.soft_cap in (None, "") else parse_amount(form.soft_cap, field="soft_cap")
+    most = (None if form.max_investment in (None, "") else
+            whole_number(form.max_investment, field="max_investment", minimum=1))
+    if most is not None and most < whole_number(form.min_investment, field="min_investment",
+                                                      minimum=1):
+        raise InvalidInput("max_investment must be at least min_investment", field="max_investment")
+    return {"soft_cap": soft_cap, "max_investment": most, "lockup_until": form.lockup_until}
 
 
 def get_token(conn: Connection, ref: str, *, for_update: bool = False) -> Token:

@@ -18,6 +18,7 @@ from alefctl.errors import Conflict, NotFound
 TOKEN_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "start_offering": (("draft",), "primary"),
     "enable_secondary": (("primary",), "secondary"),
+    "cancel": (("primary",), "cancelled"),  # offering cancelled or failed (offering_admin.py)
     "pause": (("secondary",), "paused"),
     "resume": (("paused",), "secondary"),
     "mature": (("secondary", "paused"), "matured"),

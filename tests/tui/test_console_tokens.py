@@ -120,3 +120,17 @@ async def test_go_live_shows_what_will_happen(engine, platform, console_as, chai
         fees = conn.execute(text("SELECT count(*) FROM audit_logs WHERE action ="
                                  " 'token.pay_out_escrow'")).scalar_one()
     assert fees == 1
+
+
+async def test_cancel_offering_refunds_from_the_console(engine, platform, console_as, chain_client) -> None:  # noqa: ANN001
+    offering_with_subscriptions(platform, chain_client)
+    app = AlefConsole(console_as("admin@x.io"), start="tokens")
+    async with app.run_test(size=SIZE) as pilot:
+        detail = await open_token(pilot, app, "DATE")
+        await answer(pilot, app, "z", *"withdrawn", "enter")
+        await until(pilot, lambda: detail.view.token.status == "cancelled")
+    with engine.begin() as conn:
+        refunded = conn.execute(text("SELECT count(*) FROM token_allocations WHERE status ="
+                                     " 'refunded'")).scalar_one()
+    assert refunded == 2
+    assert sources(engine, "offering.cancel") == ["console"]

@@ -12,7 +12,7 @@ from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, render, transaction
 from alefctl.server.state import server_state
-from alefctl.workflows import halts, lifecycle, offering, protections, tokens
+from alefctl.workflows import halts, lifecycle, offering, offering_admin, protections, tokens
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -30,7 +30,7 @@ class TokenBody(BaseModel):
     symbol: str
     total_supply: int
     price_per_token: Decimal
-    primary_offering_pct: Decimal
+    primary_offering_pct: Decimal | None = None  # default: what team, reserve, platform leave
     team_pct: Decimal = Decimal(0)
     reserve_pct: Decimal = Decimal(0)
     min_investment: int = 1
@@ -38,6 +38,9 @@ class TokenBody(BaseModel):
     tick_size: Decimal = Decimal("0.01")
     decimals: int = 18
     maturity_date: datetime | None = None
+    soft_cap: Decimal | None = None
+    max_investment: int | None = None
+    lockup_until: datetime | None = None
 
 
 class OfferingWindow(BaseModel):
@@ -116,8 +119,9 @@ def show(token_id: str, request: Request, _actor: Actor = Depends(acting("token.
 def subscribe(token_id: str, body: SubscribeBody, request: Request,
               actor: Actor = Depends(acting("token.subscribe"))) -> dict:
     """Subscribe to the primary offering (investor)."""
+    limits = NotionalLimits.from_settings(server_state(request).settings.trading)
     with transaction(request) as conn:
-        return out(offering.subscribe(conn, actor, token_id, body.quantity))
+        return out(offering.subscribe(conn, actor, token_id, body.quantity, limits=limits))
 
 
 @router.post("/admin/tokens/{token_id}/start-offering")
@@ -201,6 +205,38 @@ def set_protections(token_id: str, body: ProtectionsBody, request: Request,
 
 def _defaults(request: Request) -> protections.ProtectionDefaults:
     return protections.ProtectionDefaults.from_settings(server_state(request).settings.protections)
+
+
+class CancelBody(BaseModel):
+    """Why the offering is cancelled (told to every investor)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str
+
+
+class WindowBody(BaseModel):
+    """The offering's new end."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ends_at: datetime
+
+
+@router.post("/admin/tokens/{token_id}/cancel-offering")
+def cancel_offering(token_id: str, body: CancelBody, request: Request,
+                    actor: Actor = Depends(acting("offering.cancel"))) -> dict:
+    """Cancel the offering: every subscription refunded, minted tokens burned, investors told."""
+    with transaction(request) as conn:
+        return out(offering_admin.cancel_offering(conn, actor, token_id, body.reason))
+
+
+@router.post("/admin/tokens/{token_id}/offering-window")
+def offering_window(token_id: str, body: WindowBody, request: Request,
+                    actor: Actor = Depends(acting("offering.window"))) -> dict:
+    """Extend or shorten the offering in progress."""
+    with transaction(request) as conn:
+        return out(offering_admin.set_offering_window(conn, actor, token_id, body.ends_at))
 
 
 @router.post("/admin/tokens/{token_id}/{action}")

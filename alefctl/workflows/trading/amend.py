@@ -100,15 +100,17 @@ def _check_quantity(order: OrderState, quantity: int) -> None:
 def _relock(group: OrderGroup, order: OrderState, trader: Any, quantity: int,
             price: Decimal) -> None:
     """Hold what the amended order may use: a buy price x remaining (the difference taken from
-    or given back to the free balance), a sell its remaining tokens."""
-    funds.check_notional(trader, price * quantity, group.limits)
+    or given back to the free balance), a sell its remaining tokens. A buy's extra money counts
+    against the investor's 12-month investment limit; sells are never capped."""
     remaining = quantity - order.filled_quantity
     if order.side == "buy":
         needed = price * remaining
         extra = needed - order.locked_fiat
         if extra > 0:
+            funds.check_investment(trader, group._invested(order.user_id), extra, group.limits)
             funds.refuse_fiat(extra, group._free_fiat(order.user_id))
         group.ledger.credit_fiat(order.user_id, -extra)
+        group.invested_changes[order.user_id] += extra
         order.locked_fiat = needed
     else:
         group.ledger.move_tokens(order.user_id, order.token_id, 0,

@@ -12,15 +12,16 @@ from sqlalchemy import Connection, text
 from alefctl.db.locks import USERS_IN_LOCK_ORDER
 from alefctl.errors import Conflict, InsufficientFunds, PermissionDenied
 from alefctl.money import format_usd
+from alefctl.workflows.investment_limits import check_room, room_left
 from alefctl.workflows.money import take_free_fiat
 from alefctl.workflows.trading.lifetime import LifetimeBounds
 
 
 @dataclass(frozen=True)
 class NotionalLimits:
-    """Largest order notional per accreditation (the spec: $500 / $5,000 / $50,000), the most
-    open orders (pending stops included) one investor may have on one token, and the bounds of
-    an order's lifetime."""
+    """Most invested per rolling 12 months per accreditation (the spec: $500 / $5,000 /
+    $50,000; workflows/investment_limits.py), the most open orders (pending stops included) one
+    investor may have on one token, and the bounds of an order's lifetime."""
 
     retail: Decimal
     professional: Decimal
@@ -96,18 +97,21 @@ def eligible_trader(conn: Connection, user_id: uuid.UUID, treasury_id: uuid.UUID
     return user
 
 
-def check_notional(user: Any, notional: Decimal, limits: NotionalLimits) -> None:
-    """Refuse an order above the investor's accreditation limit."""
-    limit = limits.for_accreditation(user.accreditation_status)
-    if notional > limit:
-        raise PermissionDenied(
-            f"order notional {format_usd(notional)} USD exceeds the {user.accreditation_status}"
-            f" limit of {format_usd(limit)} USD", code="notional_limit")
+def check_investment(user: Any, invested: Decimal, amount: Decimal,
+                     limits: NotionalLimits) -> None:
+    """Refuse a buy that would pass the investor's rolling 12-month investment limit."""
+    level = user.accreditation_status
+    check_room(level if level in ("professional", "institutional") else "retail",
+               limits.for_accreditation(level), invested, amount)
 
 
-def market_budget(user: Any, free_fiat: Decimal, limits: NotionalLimits) -> Decimal:
-    """What a market buy may spend: the free balance, at most the accreditation limit."""
-    budget = min(free_fiat, limits.for_accreditation(user.accreditation_status))
+def market_budget(user: Any, free_fiat: Decimal, invested: Decimal,
+                  limits: NotionalLimits) -> Decimal:
+    """What a market buy may spend: the free balance, at most the room left under the limit."""
+    room = room_left(limits.for_accreditation(user.accreditation_status), invested)
+    if room <= 0:
+        check_investment(user, invested, Decimal("0.01"), limits)
+    budget = min(free_fiat, room)
     if budget <= 0:
         raise InsufficientFunds("no free USD balance for a market buy")
     return budget

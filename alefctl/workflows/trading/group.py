@@ -21,7 +21,9 @@ from alefctl.db.batches import RoundTrip
 from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound, TooManyOpenOrders
 from alefctl.ids import new_id
 from alefctl.workflows import policy
+from alefctl.workflows import investment_limits as investment
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.protections import TOKEN_COLUMNS as THRESHOLD_COLUMNS
 from alefctl.workflows.trading import funds
@@ -71,6 +73,7 @@ class Market:
     tick_size: Decimal
     fee_bps: int
     nav_per_token: Decimal | None
+    lockup_until: datetime | None
     session_end: time | None  # when DAY orders expire (UTC); None: settings.lifetime
     # its protection thresholds (None: the platform's; workflows/protections.py) and its halt
     breaker_move_pct: Decimal | None
@@ -101,7 +104,8 @@ BY_CLIENT_ID = text(
     " AND client_order_id = k.client_order_id ORDER BY created_at DESC LIMIT 1) AS o"
     f" WHERE o.status IN {OPEN_STATUSES_SQL} OR o.created_at > :since")
 LOCK_MARKETS = text(
-    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token, session_end,"
+    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token, lockup_until,"
+    " session_end,"
     f" {THRESHOLD_COLUMNS}, halted_at, halted_until, halt_reason FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
 
@@ -121,6 +125,8 @@ class OrderGroup:
         self.markets: dict[str, Market] = {}  # by symbol and by str(id)
         self.traders: dict[uuid.UUID, Any] = {}  # user rows as locked; balances as loaded
         self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
+        self.invested: dict[uuid.UUID, Decimal] = {}  # 12-month investment, as loaded
+        self.invested_changes: Counter[uuid.UUID] = Counter()  # this group's buys
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
@@ -146,6 +152,8 @@ class OrderGroup:
         if user_ids:
             steps["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids,
                                                                "treasury": self.ledger.treasury_id})
+            steps["invested"] = trip.read(investment.INVESTED,
+                                          investment.invested_params(user_ids, self.clock()))
         if user_ids and refs:
             steps["wallets"] = trip.read(funds.LOCK_WALLETS_BY_TOKEN_REF,
                                          {"users": user_ids, "refs": refs})
@@ -159,6 +167,7 @@ class OrderGroup:
         found = {name: trip.rows(step) for name, step in steps.items()}
         self._add_markets(found.get("markets", ()))
         self.traders.update({row.id: row for row in found.get("traders", ())})
+        self.invested.update({row.user_id: row.invested for row in found.get("invested", ())})
         if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
             self.free_tokens.update({(u, m.id): 0 for u in user_ids for m in self.markets.values()})
             self.free_tokens.update(funds.free_tokens(found["wallets"]))
@@ -319,6 +328,13 @@ class OrderGroup:
             self.traders.update(funds.lock_traders(self.conn, [user_id], self.ledger.treasury_id))
         return self.traders[user_id]
 
+    def _invested(self, user_id: uuid.UUID) -> Decimal:
+        """What the investor invested in the last 12 months as loaded (prepare's round trip, or
+        one query), plus this group's buys so far: the running sum of the limit check."""
+        if user_id not in self.invested:
+            self.invested[user_id] = investment.invested(self.conn, user_id, self.clock())
+        return self.invested[user_id] + self.invested_changes[user_id]
+
     def _free_fiat(self, user_id: uuid.UUID) -> Decimal:
         """The free balance as loaded, changed by what this group moved so far."""
         return self.traders[user_id].fiat_balance + self.ledger.fiat_credits.get(user_id, 0)
@@ -333,22 +349,25 @@ class OrderGroup:
     def _lock_funds(self, order: OrderState, trader: Any, market: Market) -> int | None:
         """Lock what the order may use (written with the group: the rows are locked since it
         began); returns the engine's notional cap for market buys."""
-        if order.side == "sell":
-            if order.price is not None:
-                funds.check_notional(trader, order.price * order.quantity, self.limits)
-            funds.refuse_tokens(order.quantity, self._free_tokens(order.user_id, market.id))
+        if order.side == "sell":  # sells are never capped
+            free = self._free_tokens(order.user_id, market.id)
+            funds.refuse_tokens(order.quantity, free)
+            check_lockup(self.conn, order.user_id, market.id, market.symbol, market.lockup_until,
+                         free, order.quantity, self.clock())
             self.ledger.move_tokens(order.user_id, market.id, 0, order.quantity)
             order.locked_quantity = order.quantity
             return None
         if order.price is not None:  # limit and stop_limit buys lock price x quantity
             amount = order.price * order.quantity
-            funds.check_notional(trader, amount, self.limits)
+            funds.check_investment(trader, self._invested(order.user_id), amount, self.limits)
             cap = None
         else:  # market and stop_loss buys lock a bounded budget
-            amount = funds.market_budget(trader, self._free_fiat(order.user_id), self.limits)
+            amount = funds.market_budget(trader, self._free_fiat(order.user_id),
+                                         self._invested(order.user_id), self.limits)
             cap = int(amount / market.tick_size)
         funds.refuse_fiat(amount, self._free_fiat(order.user_id))
         self.ledger.credit_fiat(order.user_id, -amount)
+        self.invested_changes[order.user_id] += amount
         order.locked_fiat = amount
         return cap
 
@@ -356,6 +375,7 @@ class OrderGroup:
         """Give back what _lock_funds took, for an order that never entered the book."""
         if order.side == "buy":
             self.ledger.credit_fiat(order.user_id, order.locked_fiat)
+            self.invested_changes[order.user_id] -= order.locked_fiat
         else:
             self.ledger.move_tokens(order.user_id, order.token_id, 0, -order.locked_quantity)
 
