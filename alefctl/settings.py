@@ -117,6 +117,14 @@ class ServerSettings(BaseModel):
                                       " connection may subscribe to")
 
 
+class AccountSettings(BaseModel):
+    """Investors' self-service account API (/api/v1/me)."""
+
+    wallet_proof_max_age_s: int = Field(
+        600, ge=30, le=86_400, description="a signed wallet registration message is accepted"
+        " this many seconds after the time it names, and not later")
+
+
 class Settings(BaseSettings):
     """Every setting of alefctl, built once per process and passed down."""
 
@@ -138,6 +146,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
+    account: AccountSettings = Field(default_factory=AccountSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "api_key.manage": ANYONE, "api_key.manage.others": ADMIN,
     "wallet.show": ANYONE, "wallet.show.others": ADMIN,
     "wallet.deposit": ADMIN, "wallet.withdraw": ADMIN,
+    # one's own account (workflows/account/): what anyone may read of their own, and their wallet
+    "account.read": ANYONE, "account.wallet": ("investor", "issuer"),
     "kyc.submit": ("investor", "issuer"), "kyc.review": REVIEWERS, "kyc.revoke": REVIEWERS,
     # businesses, tokens and their offering
     "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,
@@ -48,7 +50,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "market.read": ANYONE, "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
     "order.cancel_all": INVESTOR,
-    "otc.read": ADMIN, "otc.review": ADMIN,
+    "otc.read": ADMIN, "otc.review": ADMIN, "otc.cancel": INVESTOR,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,
     # market surveillance: alerts name users and their orders (workflows/surveillance.py)
     "surveillance.read": ADMIN, "surveillance.triage": ADMIN,
