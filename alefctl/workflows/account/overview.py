@@ -21,13 +21,13 @@ PROFILE_FIELDS = ("id", "email", "full_name", "role", "country", "is_activated",
 
 _FIAT_SQL = text(
     "SELECT u.fiat_balance AS available,"
-    f" (SELECT coalesce(sum(locked_fiat), 0) FROM orders WHERE user_id = :u"
+    f" (SELECT coalesce(sum(locked_fiat), 0.00) FROM orders WHERE user_id = :u"
     f" AND status IN {OPEN_STATUSES_SQL}) AS locked_in_orders,"
-    " (SELECT coalesce(sum(locked_fiat), 0) FROM otc_orders WHERE user_id = :u"
+    " (SELECT coalesce(sum(locked_fiat), 0.00) FROM otc_orders WHERE user_id = :u"
     " AND status = 'pending') AS locked_in_otc_orders,"
-    " (SELECT coalesce(-sum(amount), 0) FROM wallet_transactions WHERE user_id = :u"
+    " (SELECT coalesce(-sum(amount), 0.00) FROM wallet_transactions WHERE user_id = :u"
     " AND type = 'token_buy' AND status = 'pending') AS in_pending_subscriptions,"
-    " (SELECT coalesce(sum(total - platform_fee), 0) FROM trades WHERE seller_id = :u"
+    " (SELECT coalesce(sum(total - platform_fee), 0.00) FROM trades WHERE seller_id = :u"
     " AND settlement_status <> 'settled') AS held_until_settlement"
     " FROM users u WHERE u.id = :u")
 _POSITIONS_SQL = text(
@@ -81,6 +81,19 @@ def user_holdings(conn: Connection, user_id: uuid.UUID) -> list[dict[str, Any]]:
     """A user's holdings (the caller checked who may see them)."""
     return [_holding(conn, user_id, row._mapping)
             for row in conn.execute(_POSITIONS_SQL, {"u": user_id})]
+
+
+def support_view(conn: Connection, actor: Actor, user_ref: str, *, with_balances: bool,
+                 with_holdings: bool) -> dict[str, Any]:
+    """Another user's profile, and their balances and holdings if asked (admins: support)."""
+    policy.require(actor, "user.show")
+    user = get_user(conn, user_ref)
+    view: dict[str, Any] = user.to_dict()
+    if with_balances:
+        view["balances"] = user_balances(conn, user.id)
+    if with_holdings:
+        view["holdings"] = user_holdings(conn, user.id)
+    return view
 
 
 def _holding(conn: Connection, user_id: uuid.UUID, row: Any) -> dict[str, Any]:
