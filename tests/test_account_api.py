@@ -173,3 +173,18 @@ def test_support_sees_a_users_balances_and_holdings_on_the_cli(market, cli) -> N
     assert table.exit_code == 0 and "DATE" in table.stdout and "locked_in_orders" in table.stdout
     refused = cli.as_user("alice@x.io")("user", "show", "alice@x.io", "--holdings")
     assert refused.exit_code == 4
+
+
+def test_every_account_route_has_an_example_answer() -> None:
+    from pathlib import Path
+
+    from alefctl.server import create_app
+    from alefctl.settings import load_settings
+
+    paths = create_app(load_settings(home=Path("/nonexistent"))).openapi()["paths"]
+    routes = [(path, method, operation) for path, methods in paths.items()
+              if path.startswith("/api/v1/me") for method, operation in methods.items()]
+    assert len(routes) == 11
+    for path, method, operation in routes:
+        content = operation["responses"]["200"]["content"]
+        assert all("example" in body for body in content.values()), (method, path)

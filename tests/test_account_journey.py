@@ -91,6 +91,7 @@ def test_one_investor_from_sign_up_to_a_dividend(api, platform, cli, chain_clien
     _check_holdings(ivy, sql, chain_client, key_pair.address)
     _check_lists(ivy, engine, dividend_id)
     _check_statement(ivy, sql)
+    _check_documented_examples(ivy)
 
 
 def _sql(engine):  # noqa: ANN001, ANN202
@@ -172,3 +173,18 @@ def _check_statement(ivy, sql) -> None:  # noqa: ANN001
     assert [r["id"] for r in rows if r["id"]] == [m["id"] for m in data["movements"]]
     closing = [r for r in rows if r["type"] == "closing_position"]
     assert [(r["symbol"], r["quantity"]) for r in closing] == [("DATE", "30")]
+
+
+def _check_documented_examples(ivy) -> None:  # noqa: ANN001
+    """The OpenAPI examples have the fields of the real answers."""
+    from alefctl.server.routes.me_examples import ANSWERS
+
+    assert set(ivy("GET", "/api/v1/me").json()) == set(ANSWERS["profile"])
+    balances = ivy("GET", "/api/v1/me/balances").json()
+    assert set(balances["fiat"]) == set(ANSWERS["balances"]["fiat"])
+    assert set(ivy("GET", "/api/v1/me/holdings").json()[0]) == set(ANSWERS["holdings"][0])
+    for kind, path in (("allocations", "allocations"), ("dividends", "dividends"),
+                       ("fills", "fills"), ("transactions", "transactions")):
+        page = ivy("GET", f"/api/v1/me/{path}?limit=1").json()
+        assert set(page) == set(ANSWERS[kind]), kind
+        assert set(page["items"][0]) == set(ANSWERS[kind]["items"][0]), kind

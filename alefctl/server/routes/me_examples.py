@@ -78,7 +78,7 @@ STATEMENT_CSV = (
     "created_at,id,type,currency,symbol,amount,quantity,status,balance_after,reference_type,"
     "reference_id,description\n2026-11-01T00:00:00Z,,opening_balance,USD,,0.00,,,,,,\n"
     f"{AT},{USER},deposit,USD,,50000.00,,completed,50000.00,,,wire 4471\n")
-STATEMENT = {200: {"description": "the statement (format=json or format=csv)", "content": {
+STATEMENT: dict[int | str, dict[str, Any]] = {200: {"description": "the statement (format=json or format=csv)", "content": {
     "application/json": {"example": STATEMENT_JSON}, "text/csv": {"example": STATEMENT_CSV}}}}
 
 
