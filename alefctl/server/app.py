@@ -37,6 +37,7 @@ from alefctl.server.routes import (
     surveillance,
     system,
     tokens,
+    withdrawals,
 )
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
@@ -64,7 +65,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance, me):
+                   approvals, surveillance, me, withdrawals):
         app.include_router(module.router)
     return app
 

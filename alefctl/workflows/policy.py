@@ -37,6 +37,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "wallet.deposit": ADMIN, "wallet.withdraw": ADMIN,
     # one's own account (workflows/account/): what anyone may read of their own, and their wallet
     "account.read": ANYONE, "account.wallet": ("investor", "issuer"),
+    "withdrawal.request": ("investor", "issuer"), "withdrawal.review": ADMIN,
     "kyc.submit": ("investor", "issuer"), "kyc.review": REVIEWERS, "kyc.revoke": REVIEWERS,
     # businesses, tokens and their offering
     "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,

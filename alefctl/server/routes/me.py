@@ -87,6 +87,7 @@ _list_route("dividends", "/dividends", "Dividend payments to the caller, newest 
 _list_route("fills", "/fills", "The caller's trades with their fees, newest first.")
 _list_route("transactions", "/transactions", "The caller's wallet ledger, newest first.")
 _list_route("otc_orders", "/otc-orders", "The caller's fixed-price (OTC) orders, newest first.")
+_list_route("withdrawals", "/withdrawals", "The caller's withdrawal requests, newest first.")
 
 
 @router.delete("/otc-orders/{otc_id}", responses=example("otc_cancel"))

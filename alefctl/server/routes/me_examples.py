@@ -25,7 +25,8 @@ ANSWERS: dict[str, Any] = {
     "wallet": PROFILE | {"changed": True},
     "balances": {"currency": "USD", "fiat": {
         "available": "48950.00", "locked_in_orders": "250.00", "locked_in_otc_orders": "0.00",
-        "in_pending_subscriptions": "0.00", "held_until_settlement": "199.00",
+        "in_pending_subscriptions": "0.00", "in_pending_withdrawals": "0.00",
+        "held_until_settlement": "199.00",
         "total": "49200.00"}, "stablecoins": [
         {"currency": "USDC", "balance": "12.50", "locked": "0.00"}]},
     "holdings": [{"token_id": TOKEN, "symbol": "DATE", "quantity": 80, "locked_in_orders": 10,
@@ -62,6 +63,19 @@ ANSWERS: dict[str, Any] = {
 ANSWERS["otc_cancel"] = ANSWERS["otc_orders"]["items"][0] | {
     "user_id": USER, "email": "ivy@example.com", "locked_fiat": "0.00", "status": "cancelled",
     "reviewed_at": AT}
+WITHDRAWAL = {"id": USER, "user_id": USER, "email": "ivy@example.com", "amount": "250.00",
+              "reference": "IBAN AE07 0331 2345 6789 0123 456", "status": "pending",
+              "wallet_transaction_id": USER, "approval_request_id": None, "decided_at": None,
+              "reason": None, "created_at": AT}
+ANSWERS["withdrawal"] = WITHDRAWAL
+ANSWERS["withdrawal_cancelled"] = WITHDRAWAL | {"status": "cancelled"}
+ANSWERS["withdrawal_queue"] = [WITHDRAWAL]
+ANSWERS["withdrawal_done"] = WITHDRAWAL | {"status": "completed", "decided_at": AT}
+ANSWERS["withdrawal_rejected"] = WITHDRAWAL | {"status": "rejected", "decided_at": AT,
+                                               "reason": "the account name does not match"}
+ANSWERS["withdrawals"] = _page({k: WITHDRAWAL[k] for k in (
+    "id", "amount", "reference", "status", "approval_request_id", "decided_at", "reason",
+    "created_at")}, "withdrawals")
 STATEMENT_JSON = {
     "user_id": USER, "email": "ivy@example.com", "from": "2026-11-01T00:00:00Z",
     "to": "2026-12-01T00:00:00Z",
@@ -82,7 +96,7 @@ STATEMENT: dict[int | str, dict[str, Any]] = {200: {"description": "the statemen
     "application/json": {"example": STATEMENT_JSON}, "text/csv": {"example": STATEMENT_CSV}}}}
 
 
-def example(name: str) -> dict[int | str, dict[str, Any]]:
-    """The `responses` of a route whose 200 answer is ANSWERS[name]."""
-    return {200: {"description": "OK", "content": {
+def example(name: str, status: int = 200) -> dict[int | str, dict[str, Any]]:
+    """The `responses` of a route whose answer (200, or `status`) is ANSWERS[name]."""
+    return {status: {"description": "OK", "content": {
         "application/json": {"example": ANSWERS[name]}}}}

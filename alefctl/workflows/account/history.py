@@ -39,9 +39,13 @@ OTC_SQL = (
     " o.locked_fiat, o.locked_quantity, o.status, o.rejection_reason, o.trade_id,"
     " o.reviewed_at, o.created_at FROM otc_orders o JOIN tokens t ON t.id = o.token_id"
     " WHERE o.user_id = :u")
+WITHDRAWALS_SQL = (
+    "SELECT w.id, w.amount, w.reference, w.status, w.approval_request_id, w.decided_at,"
+    " w.reason, w.created_at FROM withdrawal_requests w"
+    " LEFT JOIN tokens t ON false WHERE w.user_id = :u")  # no token: a token filter finds none
 LISTS = {"allocations": (ALLOCATIONS_SQL, "a"), "dividends": (DIVIDENDS_SQL, "p"),
          "fills": (FILLS_SQL, "tr"), "transactions": (TRANSACTIONS_SQL, "w"),
-         "otc_orders": (OTC_SQL, "o")}
+         "otc_orders": (OTC_SQL, "o"), "withdrawals": (WITHDRAWALS_SQL, "w")}
 
 
 def history_page(conn: Connection, actor: Actor, kind: str, query: PageQuery) -> Page:

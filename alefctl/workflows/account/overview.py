@@ -27,6 +27,8 @@ _FIAT_SQL = text(
     " AND status = 'pending') AS locked_in_otc_orders,"
     " (SELECT coalesce(-sum(amount), 0.00) FROM wallet_transactions WHERE user_id = :u"
     " AND type = 'token_buy' AND status = 'pending') AS in_pending_subscriptions,"
+    " (SELECT coalesce(-sum(amount), 0.00) FROM wallet_transactions WHERE user_id = :u"
+    " AND type = 'withdrawal' AND status = 'pending') AS in_pending_withdrawals,"
     " (SELECT coalesce(sum(total - platform_fee), 0.00) FROM trades WHERE seller_id = :u"
     " AND settlement_status <> 'settled') AS held_until_settlement"
     " FROM users u WHERE u.id = :u")
