@@ -4,6 +4,7 @@ takes a balance below zero nor unsettled sale proceeds."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from decimal import Decimal
 
@@ -124,6 +125,8 @@ def test_reject_and_cancel_give_the_money_back(market, cli) -> None:  # noqa: AN
     statuses = [w["status"] for w in market.call(
         "GET", "/api/v1/me/withdrawals", "carol@x.io").json()["items"]]
     assert statuses == ["cancelled", "rejected"]
+    checked = {c["name"]: c["ok"] for c in json.loads(cli("check", "--json").stdout)["checks"]}
+    assert checked["withdrawals_match_ledger"] and checked["user_fiat_ledger"]
 
 
 def test_only_admins_decide_withdrawals(market) -> None:  # noqa: ANN001
