@@ -190,3 +190,24 @@ def test_every_account_route_has_an_example_answer() -> None:
         [answer] = [body for status, body in operation["responses"].items()
                     if status.startswith("2")]
         assert all("example" in body for body in answer["content"].values()), (method, path)
+
+
+def test_a_statement_opens_with_what_came_before(market, platform) -> None:  # noqa: ANN001
+    from alefctl.workflows.wallet import deposit, withdraw
+
+    for move, amount in ((deposit, "10.00"), (withdraw, "4.00"), (deposit, "1.50")):
+        with platform.engine.begin() as conn:
+            move(conn, platform.admin, "carol@x.io", amount)
+    ledger = market.call("GET", "/api/v1/me/transactions", "carol@x.io").json()["items"]
+    start, end = ledger[1]["created_at"], ledger[0]["created_at"]  # the withdrawal, the last
+    window = {"from": start, "to": end}
+    data = market.call("GET", "/api/v1/me/statement", "carol@x.io", params=window).json()
+    assert data["opening"]["cash"] == {"USD": "50010.00"}
+    assert data["closing"]["cash"] == {"USD": "50006.00"}  # the last deposit is at `to`: after
+    assert [m["type"] for m in data["movements"]] == ["withdrawal"]
+    assert data["totals"]["USD"]["withdrawals"] == "4.00"
+    assert data["totals"]["USD"]["deposits"] == "0.00"
+    for bad in ({"from": end, "to": start}, {"from": "2026-01-01T00:00:00", "to": end},
+                {**window, "format": "xml"}, {"to": end}):
+        refused = market.call("GET", "/api/v1/me/statement", "carol@x.io", params=bad)
+        assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM, bad
