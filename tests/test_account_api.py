@@ -74,6 +74,17 @@ def test_a_message_signed_for_another_user_is_refused(api, platform, key_pair) -
     assert refused.status_code == 403 and refused.json()["code"] == "invalid_signature"
 
 
+def test_an_address_of_another_user_is_refused(api, platform, key_pair) -> None:  # noqa: ANN001
+    platform.approved("ivy")
+    platform.approved("eve")
+    assert api.call("PUT", "/api/v1/me/wallet", "ivy@x.io",
+                    json=wallet_body(_user_id(api, "ivy@x.io"), key_pair)).status_code == 200
+    taken = api.call("PUT", "/api/v1/me/wallet", "eve@x.io",
+                     json=wallet_body(_user_id(api, "eve@x.io"), key_pair))
+    assert taken.status_code == 409 and taken.json()["field"] == "address"
+    assert api.call("GET", "/api/v1/me", "eve@x.io").json()["wallet_address"] is None
+
+
 def test_a_signature_that_is_not_one_is_422(api, platform, key_pair) -> None:  # noqa: ANN001
     platform.approved("ivy")
     body = wallet_body(_user_id(api, "ivy@x.io"), key_pair) | {"signature": "0x1234"}
