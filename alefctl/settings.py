@@ -8,6 +8,7 @@ The TOML file is ALEF_CONFIG, else <home>/config.toml when it exists.
 from __future__ import annotations
 
 import os
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,43 @@ class TradingSettings(BaseModel):
         " (the platform's: issuers cannot set it; token dividends carry none)")
 
 
+class ProtectionSettings(BaseModel):
+    """Market protections: the defaults of every token without its own (`token protections`).
+    A percentage of 0 switches that check off."""
+
+    breaker_move_pct: Decimal = Field(
+        Decimal("10"), ge=0, le=10_000, decimal_places=2, description="the circuit breaker halts"
+        " a token whose trade prices move this many % within breaker_window_s")
+    breaker_window_s: int = Field(300, ge=1, le=86_400, description="the circuit breaker's"
+                                  " window, seconds")
+    breaker_halt_s: int = Field(300, ge=1, le=604_800, description="how long a tripped circuit"
+                                " breaker halts the token, seconds")
+    fat_finger_pct: Decimal = Field(
+        Decimal("10"), ge=0, le=10_000, decimal_places=2, description="a limit price this many %"
+        " away from the last trade needs confirm_fat_finger")
+    fat_finger_block_x: Decimal = Field(
+        Decimal("3"), ge=1, le=1_000, decimal_places=2, description="a limit price more than this"
+        " many times (or under 1/x of) the last trade is refused outright")
+    nav_deviation_pct: Decimal = Field(
+        Decimal("20"), ge=0, le=10_000, decimal_places=2, description="a limit price this many %"
+        " away from the NAV needs confirm_nav_deviation")
+
+
+class LifetimeSettings(BaseModel):
+    """Order lifetime: day and good-till-date orders, the dead-man's switch (README, "The order
+    API")."""
+
+    session_end: time = Field(time(21, 0), description="UTC time at which DAY orders expire,"
+                              " for a token without a session end of its own")
+    max_expiry_days: int = Field(90, ge=1, le=3650, description="a GTD order's expire_at may be"
+                                 " at most this many days ahead")
+    max_cancel_all_after_s: int = Field(3600, ge=1, le=86_400, description="longest timeout of"
+                                        " the cancel-all-after switch (POST"
+                                        " /api/v1/orders/cancel-all-after), seconds")
+    expiry_interval_s: float = Field(1.0, gt=0, le=60, description="how often `alefctl serve`"
+                                     " expires due orders and fires lapsed switches, seconds")
+
+
 class ApprovalSettings(BaseModel):
     """Four-eyes: which operations wait for a second admin."""
 
@@ -143,8 +181,10 @@ class Settings(BaseSettings):
     chain: ChainSettings = Field(default_factory=ChainSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     trading: TradingSettings = Field(default_factory=TradingSettings)
+    lifetime: LifetimeSettings = Field(default_factory=LifetimeSettings)
     server: ServerSettings = Field(default_factory=ServerSettings)
     approvals: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    protections: ProtectionSettings = Field(default_factory=ProtectionSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     account: AccountSettings = Field(default_factory=AccountSettings)
 

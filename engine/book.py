@@ -15,6 +15,7 @@ STOP_LOSS: Final = OrderType.STOP_LOSS
 USER: Final = CancelReason.USER
 INVALID_SIDE: Final = RejectReason.INVALID_SIDE
 ORDER_NOT_FOUND: Final = RejectReason.ORDER_NOT_FOUND
+INVALID_QUANTITY: Final = RejectReason.INVALID_QUANTITY
 DUPLICATE_ORDER_ID: Final = RejectReason.DUPLICATE_ORDER_ID
 HIGHEST_PRICE: Final = MAX_PRICE - 1  # fits a machine word, unlike MAX_PRICE (for mypyc)
 _CANONICAL_TYPES: Final = {order_type.value: order_type for order_type in OrderType}
@@ -137,8 +138,9 @@ class OrderBook(MatchingCore):
                                     stop_price, time_in_force, self_trade_prevention,
                                     notional_cap)
 
-    def cancel(self, order_id: Any) -> list[tuple]:
-        """Cancel a resting order or pending stop; unknown or finished ids give OrderRejected."""
+    def cancel(self, order_id: Any, reason: Any = USER) -> list[tuple]:
+        """Cancel a resting order or pending stop; unknown or finished ids give OrderRejected.
+        ``reason`` is the CancelReason its event carries (the caller's: user, expired, ...)."""
         order = self._live.pop(order_id, None)
         if order is None:
             return self._reject(order_id, ORDER_NOT_FOUND)
@@ -146,7 +148,7 @@ class OrderBook(MatchingCore):
         if type(order) is not list:
             self._stops.remove(order)
             return [("cancelled", seq, order_id, order.user_id, order.side, order.price,
-                     order.quantity, USER)]
+                     order.quantity, reason)]
         remaining: int = order[0]
         order[0] = 0  # marks it dead; it leaves its level lazily
         level: list[Any] = order[5]
@@ -165,7 +167,22 @@ class OrderBook(MatchingCore):
             self._bids.remove_level(order[3], level)
         else:
             self._asks.remove_level(-order[3], level)
-        return [("cancelled", seq, order_id, order[2], order[4], order[3], remaining, USER)]
+        return [("cancelled", seq, order_id, order[2], order[4], order[3], remaining, reason)]
+
+    def reduce(self, order_id: Any, remaining: Any) -> list[tuple]:
+        """Lower a resting order's open quantity to ``remaining`` (above zero, below what it has
+        now) in place: it keeps its time priority. Pending stops, unknown ids and other
+        quantities give OrderRejected."""
+        order = self._live.get(order_id)
+        if order is None or type(order) is not list:
+            return self._reject(order_id, ORDER_NOT_FOUND)
+        if type(remaining) is not int or not 0 < remaining < order[0]:
+            return self._reject(order_id, INVALID_QUANTITY)
+        level: list[Any] = order[5]
+        level[0] -= order[0] - remaining
+        order[0] = remaining
+        seq = self._seq = self._seq + 1
+        return [("reduced", seq, order_id, order[2], order[4], order[3], remaining)]
 
     @property
     def last_price(self) -> int | None:

@@ -23,6 +23,9 @@ class TimeInForce(StrEnum):
     GTC = "GTC"  # good till cancelled: the remainder rests
     IOC = "IOC"  # immediate or cancel: the remainder is cancelled
     FOK = "FOK"  # fill or kill: fills completely at once or not at all
+    # The engine has no clock: these rest like GTC, and the caller cancels them when they expire.
+    GTD = "GTD"  # good till date
+    DAY = "DAY"  # good till the token's session end
 
 
 class SelfTradePrevention(StrEnum):
@@ -41,6 +44,10 @@ class CancelReason(StrEnum):
     MARKET_UNFILLED = "market_unfilled"  # the book ran out before a market order was filled
     NOTIONAL_CAP = "notional_cap"  # a market buy reached the money it may spend
     SELF_TRADE = "self_trade"
+    # Cancels the caller asks for with a reason of its own (OrderBook.cancel's reason):
+    EXPIRED = "expired"  # a GTD or DAY order reached its expiry
+    CANCEL_ALL_AFTER = "cancel_all_after"  # its owner's dead-man's switch lapsed
+    AMENDED = "amended"  # cancelled to be replaced at a new price (it loses its priority)
 
 
 class RejectReason(StrEnum):

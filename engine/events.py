@@ -77,13 +77,27 @@ class StopTriggered(NamedTuple):
     last_price: int  # the last trade price that met the stop condition
 
 
-Event = OrderAccepted | Trade | OrderCancelled | OrderRejected | StopTriggered
+class OrderReduced(NamedTuple):
+    """A resting order's open quantity was lowered in place (OrderBook.reduce); it keeps its
+    time priority."""
+
+    kind: str  # "reduced"
+    seq: int
+    order_id: Any
+    user_id: Any
+    side: str
+    price: int
+    remaining: int  # the open quantity now
+
+
+Event = OrderAccepted | Trade | OrderCancelled | OrderRejected | StopTriggered | OrderReduced
 
 ACCEPTED = "accepted"
 TRADE = "trade"
 CANCELLED = "cancelled"
 REJECTED = "rejected"
 STOP_TRIGGERED = "stop_triggered"
+REDUCED = "reduced"
 
 EVENT_TYPES: dict[str, Any] = {
     ACCEPTED: OrderAccepted,
@@ -91,6 +105,7 @@ EVENT_TYPES: dict[str, Any] = {
     CANCELLED: OrderCancelled,
     REJECTED: OrderRejected,
     STOP_TRIGGERED: StopTriggered,
+    REDUCED: OrderReduced,
 }
 
 

@@ -36,6 +36,7 @@ BUY: Final = Side.BUY
 SELL: Final = Side.SELL
 GTC: Final = TimeInForce.GTC
 FOK: Final = TimeInForce.FOK
+DATED: Final = (TimeInForce.GTD, TimeInForce.DAY)  # rest like GTC; the caller expires them
 STP_NONE: Final = "none"
 STP_CANCELS_MAKER: Final = ("cancel_maker", "cancel_both")
 STP_CANCELS_TAKER: Final = ("cancel_taker", "cancel_both")
@@ -310,7 +311,7 @@ class MatchingCore:
                                    quantity, prevention, price)
         if not remaining:
             return
-        if time_in_force == GTC:
+        if time_in_force == GTC or time_in_force in DATED:
             self._rest(own, own_rank, [remaining, order_id, user_id, price, side, None])
         else:
             self._cancel_taker(events, order_id, user_id, side, price, remaining,

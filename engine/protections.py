@@ -107,14 +107,15 @@ class CircuitBreaker:
 def fat_finger_refusal(price: int, last_price: int | None, confirmed: bool,
                        block_bps: int = 30_000, confirm_bps: int = 1_000
                        ) -> ProtectionRefusal | None:
-    """Refuse a price far from the last trade: blocked outright, or unless confirmed."""
+    """Refuse a price far from the last trade: blocked outright, or unless confirmed (no
+    confirmation is asked for when ``confirm_bps`` is 0)."""
     if last_price is None:
         return None
     if price * BPS > last_price * block_bps or price * block_bps < last_price * BPS:
         return ProtectionRefusal("fat_finger_blocked",
                                  f"price {{price}} is more than {block_bps / BPS:g}x away from "
                                  "the last trade {reference}", price, last_price)
-    if not confirmed and abs(price - last_price) * BPS > confirm_bps * last_price:
+    if not confirmed and confirm_bps and abs(price - last_price) * BPS > confirm_bps * last_price:
         return ProtectionRefusal("fat_finger_unconfirmed",
                                  f"price {{price}} is more than {confirm_bps / 100:g}% away from "
                                  "the last trade {reference}; confirm to place it",
@@ -141,6 +142,16 @@ class MarketProtections:
                                               self.config.circuit_breaker_window_seconds,
                                               self.config.circuit_breaker_cooldown_seconds)
 
+    def configure(self, config: ProtectionConfig) -> None:
+        """Take new thresholds; the breaker keeps its price window and any trip."""
+        if config == self.config:
+            return
+        self.config = config
+        breaker = self.circuit_breaker
+        breaker.move_bps = config.circuit_breaker_move_bps
+        breaker.window_seconds = config.circuit_breaker_window_seconds
+        breaker.cooldown_seconds = config.circuit_breaker_cooldown_seconds
+
     def check_order(self, price: int | None, last_price: int | None, nav: int | None,
                     now: float, confirm_fat_finger: bool = False,
                     confirm_nav_deviation: bool = False) -> ProtectionRefusal | None:
@@ -165,10 +176,13 @@ class MarketProtections:
         return None
 
     def record_events(self, events, now: float) -> bool:
-        """Feed a call's events to the circuit breaker; return True if it tripped."""
+        """Feed a call's events to the circuit breaker; return True if it tripped. A self-trade
+        (one owner on both sides, allowed with self-trade prevention "none") is no market price:
+        it is not counted, so nobody can halt a token for everyone by trading with themself."""
         tripped = False
         if self.config.circuit_breaker_enabled:
             for event in events:
-                if event[0] == "trade" and self.circuit_breaker.record_trade(event[7], now):
+                if event[0] == "trade" and event[4] != event[5] and \
+                        self.circuit_breaker.record_trade(event[7], now):
                     tripped = True
         return tripped

@@ -58,11 +58,13 @@ def test_the_example_answer_has_the_answers_fields() -> None:
 
 
 def test_every_message_type_the_server_sends_is_documented() -> None:
-    sources = "".join((ROOT / "alefctl/server" / name).read_text()
-                      for name in ("feeds.py", "routes/stream.py"))
+    sources = "".join((ROOT / "alefctl" / name).read_text()
+                      for name in ("server/feeds.py", "server/routes/stream.py",
+                                   "workflows/halts.py"))
     sent = set(re.findall(r'"type": "(\w+)"', sources))
     documented = set(re.findall(r'^\{"type": "(\w+)"', section("WebSocket"), re.M))
-    assert sent == documented == {"subscribed", "snapshot", "delta", "trade", "order", "error"}
+    assert sent == documented == {"subscribed", "snapshot", "delta", "trade", "order", "error",
+                                  "halt", "resume"}
 
 
 def test_the_websocket_answers_as_documented(market) -> None:  # noqa: ANN001
@@ -87,3 +89,22 @@ def test_the_websocket_answers_as_documented(market) -> None:  # noqa: ANN001
         ws.send_json({"op": "subscribe", "channel": "orders:someone-else"})
         refused = ws.receive_json()
         assert (refused["type"], refused["code"]) == ("error", "forbidden")
+
+
+def test_amend_and_the_switch_are_documented_as_they_are(market) -> None:  # noqa: ANN001
+    """OpenAPI gives PATCH its amend body and cancel-all-after its timeout; the README names
+    every field of the amend body and the switch's answer."""
+    from alefctl.workflows.orders import AmendRequest
+
+    paths = market.call("GET", "/openapi.json").json()["paths"]
+    amend_body = paths["/api/v1/orders/{order_id}"]["patch"]["requestBody"]
+    fields = TypeAdapter(AmendRequest).json_schema()["properties"]
+    assert set(amend_body["content"]["application/json"]["schema"]["properties"]) == set(fields)
+    assert "/api/v1/orders/cancel-all-after" in paths
+    text = section("The order API")
+    for name in (*fields, "timeout_s", "armed", "deadline", "expire_at", "expired",
+                 "cancel_all_after"):
+        assert f"`{name}`" in text or f'"{name}"' in text, name
+    switch = market.call("POST", "/api/v1/orders/cancel-all-after", "carol@x.io",
+                         json={"timeout_s": 30}).json()
+    assert set(switch) == {"armed", "timeout_s", "deadline"}

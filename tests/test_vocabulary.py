@@ -17,10 +17,19 @@ ORDERS_TABLE = SCHEMA[SCHEMA.index("CREATE TABLE orders ("):]
 ORDERS_TABLE = ORDERS_TABLE[:ORDERS_TABLE.index("\n);")]
 
 
+MIGRATIONS = sorted((ROOT / "alefctl" / "db" / "migrations").glob("*.sql"))
+
+
 def check_values(column: str) -> set[str]:
-    """The values that the orders table's CHECK (column IN (...)) allows."""
+    """The values that the orders table's CHECK (column IN (...)) allows: as schema.sql declares
+    it, or as the last migration that redefines it (orders_<column>_check) does."""
     found = re.search(rf"CHECK \({column} IN \(([^)]*)\)\)", ORDERS_TABLE)
     assert found, column
+    for migration in MIGRATIONS:
+        redefined = re.findall(rf"ADD CONSTRAINT orders_{column}_check\s+CHECK \({column} IN"
+                               r" \(([^)]*)\)\)", migration.read_text())
+        if redefined:
+            found = [None, redefined[-1]]
     return set(re.findall(r"'([^']*)'", found[1]))
 
 

@@ -1,4 +1,5 @@
-"""`alefctl order`: look at orders, and cancel one (its owner with --as, or an admin)."""
+"""`alefctl order`: look at orders, cancel or amend one (cancel: its owner or an admin; amend:
+its owner), and expire what is due (cron)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import typer
 
 from alefctl.commands.common import (
     JsonOption,
+    QuietOption,
     YesOption,
     command_errors,
     confirm,
@@ -15,13 +17,14 @@ from alefctl.commands.common import (
     emit_list,
     emit_object,
     info,
+    job_result,
     requires,
     state,
 )
 from alefctl.commands.refs import resolved
 from alefctl.workflows import policy
 
-app = typer.Typer(help="Orders: list, show, cancel (reaches a running server).",
+app = typer.Typer(help="Orders: list, show, cancel, amend (reach a running server); expire.",
                   no_args_is_help=True)
 OrderArg = Annotated[str, typer.Argument(help="Order id or id prefix.")]
 COLUMNS = ("id", "symbol", "side", "order_type", "price", "quantity", "filled_quantity", "status")
@@ -70,3 +73,44 @@ def cancel(order: OrderArg, yes: YesOption = False,
     limits = NotionalLimits.from_settings(state.settings().trading)
     done = cancel_orders(state.engine(), state.actor(), [parse_id(order, field="order")], limits)
     emit(done, as_json, lambda: info(f"order {order} cancelled"))
+
+
+@app.command("amend")
+@command_errors
+@requires("order.amend")
+def amend(order: OrderArg,
+          quantity: Annotated[int | None, typer.Option(
+              help="New total quantity (filled part included); only lower.")] = None,
+          price: Annotated[str | None, typer.Option(help="New limit price, USD.")] = None,
+          confirm_fat_finger: Annotated[bool, typer.Option(
+              help="Place a price far from the last trade anyway.")] = False,
+          as_json: JsonOption = False) -> None:
+    """Amend your open limit order: quantity down keeps its priority, a new price loses it."""
+    from alefctl.workflows.orders import parse_price
+    from alefctl.workflows.trading.amend import AmendOrder
+    from alefctl.workflows.trading.amend_control import amend_order
+    from alefctl.workflows.trading.funds import NotionalLimits
+
+    order = resolved("order", order)
+    settings = state.settings()
+    limits = NotionalLimits.from_settings(settings.trading, settings.lifetime)
+    command = AmendOrder(state.actor(), order, quantity, parse_price(price),
+                         confirm_fat_finger=confirm_fat_finger)
+    done = amend_order(state.engine(), command, limits)
+    emit(done, as_json, lambda: info(f"order {order} amended: {done['quantity']} at"
+                                     f" {done['price']} ({done['status']})"))
+
+
+@app.command("expire")
+@command_errors
+@requires("order.expire")
+def expire(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Expire due GTD and DAY orders and fire lapsed cancel-all-after switches (for cron; a
+    running server does it itself, and this waits for it; safe to run twice at once)."""
+    from alefctl.workflows.trading.expiry import run_expiry
+
+    report = run_expiry(state.engine(), state.actor())
+    job_result(report, as_json=as_json, quiet=quiet, problems=[], render=lambda: info(
+        f"expired {report['expired']} orders; {report['switches_fired']} switches fired,"
+        f" {report['switched_off']} orders cancelled"
+        + (" (by the running server)" if report["by_server"] else "")))

@@ -15,6 +15,7 @@ from alefctl.commands.common import (
     emit,
     emit_list,
     emit_object,
+    fields,
     info,
     job_result,
     parse_time,
@@ -79,13 +80,16 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 @command_errors
 @requires("token.read")
 def show(token: TokenArg, as_json: JsonOption = False) -> None:
-    """Show a token: supply, sold, raised, contract addresses."""
+    """Show a token: supply, sold, raised, contract addresses, its halt and protections."""
+    from alefctl.workflows.protections import ProtectionDefaults, protections_of
     from alefctl.workflows.tokens import get_token
 
     token_id = resolved("token", token)
+    defaults = ProtectionDefaults.from_settings(state.settings().protections)
     with state.transaction() as (conn, _actor):
         found = get_token(conn, token_id)
-    emit_object(found.symbol, found, as_json)
+    emit_object(found.symbol, found.to_dict() | {"protections": protections_of(found, defaults)},
+                as_json)
 
 
 @app.command("deploy")
@@ -216,6 +220,22 @@ def set_nav(token: TokenArg, nav: Annotated[str, typer.Option(help="NAV per toke
     emit(updated.to_dict(), as_json, lambda: info(f"{updated.symbol} NAV {updated.nav_per_token}"))
 
 
+@app.command("session-end")
+@command_errors
+@requires("token.session_end")
+def session_end(token: TokenArg,
+                at: Annotated[str, typer.Argument(help="HH:MM in UTC, or default.")],
+                as_json: JsonOption = False) -> None:
+    """Set when the token's DAY orders expire (admin): new DAY orders from now on."""
+    from alefctl.workflows.trading.lifetime import parse_session_end, set_session_end
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        changed = set_session_end(conn, actor, token_id, parse_session_end(at))
+    emit(changed, as_json, lambda: info(f"{changed['symbol']} DAY orders expire at"
+                                        f" {changed['session_end'] or 'the default'} UTC"))
+
+
 def _status_command(action: str, destructive: bool, doc: str) -> None:
     def run(token: TokenArg, yes: YesOption = False, as_json: JsonOption = False) -> None:
         from alefctl.workflows.lifecycle import change_status, retire
@@ -237,7 +257,71 @@ def _status_command(action: str, destructive: bool, doc: str) -> None:
 
 
 _status_command("pause", False, "Pause trading of a token (admin).")
-_status_command("resume", False, "Resume trading of a paused token (admin).")
+
+
+@app.command("resume")
+@command_errors
+@requires("token.lifecycle")
+def resume(token: TokenArg,
+           reason: Annotated[str | None, typer.Option(help="Why it may trade again (required"
+                                                       " to lift a halt).")] = None,
+           as_json: JsonOption = False) -> None:
+    """Let a token trade again: lift its halt (with --reason) and resume it if paused (admin)."""
+    from alefctl.workflows.halts import resume_trading
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        resumed = resume_trading(conn, actor, token_id, reason)
+    emit(resumed, as_json, lambda: info(f"{resumed['symbol']} is {resumed['status']}, not halted"))
+
+
+@app.command("halt")
+@command_errors
+@requires("token.halt")
+def halt(token: TokenArg, reason: Annotated[str, typer.Option(help="Why trading stops.")],
+         until: Annotated[str | None, typer.Option(help="ISO-8601 time the halt ends by itself;"
+                                                   " default: until `token resume`.")] = None,
+         as_json: JsonOption = False) -> None:
+    """Halt trading of a token: new orders are refused (409 token_halted), cancels work (admin)."""
+    from alefctl.workflows.halts import halt_token
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        halted = halt_token(conn, actor, token_id, reason, parse_time(until, "until"))
+    ends = halted["halt"]["until"] or "an admin resumes it"
+    emit(halted, as_json, lambda: info(f"{halted['symbol']} is halted until {ends}"))
+
+
+@app.command("protections")
+@command_errors
+@requires("token.protections")
+def protections(
+    token: TokenArg,
+    breaker_pct: Annotated[str | None, typer.Option(help="Circuit breaker: the move, in %, that"
+                                                    " halts the token (0: off).")] = None,
+    breaker_window: Annotated[int | None, typer.Option(help="Circuit breaker: its window,"
+                                                       " seconds.")] = None,
+    halt_seconds: Annotated[int | None, typer.Option(help="Circuit breaker: how long a trip"
+                                                     " halts the token, seconds.")] = None,
+    fat_finger_pct: Annotated[str | None, typer.Option(help="A price this % from the last trade"
+                                                       " needs confirming (0: off).")] = None,
+    nav_pct: Annotated[str | None, typer.Option(help="A price this % from the NAV needs"
+                                                " confirming (0: off).")] = None,
+    reset: Annotated[bool, typer.Option(help="Back to the platform's defaults first.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a token's protection thresholds, or set its own (admin); the rest follow settings."""
+    from alefctl.workflows.protections import ProtectionDefaults, set_protections
+
+    given = {"breaker_move_pct": breaker_pct, "breaker_window_s": breaker_window,
+             "breaker_halt_s": halt_seconds, "fat_finger_pct": fat_finger_pct,
+             "nav_deviation_pct": nav_pct}
+    changes = {name: value for name, value in given.items() if value is not None}
+    defaults = ProtectionDefaults.from_settings(state.settings().protections)
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        shown = set_protections(conn, actor, token_id, changes, defaults, reset=reset)
+    emit(shown, as_json, lambda: fields(f"{shown['symbol']} protections", shown))
 _status_command("mature", True, "Mark a token matured (admin).")
 _status_command("delist", True, "Delist a token (admin).")
 

@@ -15,12 +15,15 @@ from alefctl.redact import install_log_redaction
 from alefctl.server.auth import KeyCache
 from alefctl.server.body_limit import BodyLimit
 from alefctl.server.feeds import BookFeeds
+from alefctl.server.halts import HaltAnnouncer
 from alefctl.server.hub import Hub
+from alefctl.server.lifetime_loop import start_lifetime_loop, stop_lifetime_loop
 from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
 from alefctl.server.requests import (
+    announce_halts_in_force,
     close_orders_of_closed_tokens,
     close_orders_of_ineligible_traders,
     handle_request,
@@ -43,6 +46,7 @@ from alefctl.server.settlement_loop import start_settlement_loop, stop_settlemen
 from alefctl.server.state import ServerState, store_server_state
 from alefctl.server.writer import OrderWriter, Writer
 from alefctl.server.writer_process import WriterProcess
+from alefctl.workflows.protections import ProtectionDefaults
 from alefctl.workflows.trading.funds import NotionalLimits
 
 if TYPE_CHECKING:
@@ -72,8 +76,8 @@ def create_app(settings: Settings, db: Engine | None = None, *,
 
 def _lifespan(settings: Settings, db: Engine | None,
               chain_opener: Callable[[], ChainClient] | None) -> Lifespan:
-    """Start the server's state, the trading listener and the settlement loop; stop them in
-    reverse order."""
+    """Start the server's state, the trading listener, the settlement and the order lifetime
+    loops; stop them in reverse order."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -83,10 +87,13 @@ def _lifespan(settings: Settings, db: Engine | None,
         listener.start()
         close_orders_of_closed_tokens(state)
         close_orders_of_ineligible_traders(state)
+        announce_halts_in_force(state)
         start_settlement_loop(state)
+        start_lifetime_loop(state)
         try:
             yield
         finally:
+            stop_lifetime_loop(state)
             stop_settlement_loop(state)
             listener.stop()
             state.writer.stop()
@@ -122,15 +129,18 @@ def _start(settings: Settings, db: Engine | None,
     ensure_schema_current(engine, settings)
     cipher = load_cipher(settings)
     metrics, hub, feeds = Metrics(), Hub(), BookFeeds()
-    writer = _start_writer(settings, engine, _publisher(metrics, hub, feeds))
+    halts = HaltAnnouncer(hub, asyncio.get_running_loop())
+    writer = _start_writer(settings, engine, _publisher(metrics, hub, feeds, halts))
     return ServerState(settings=settings, db=engine, cipher=cipher, writer=writer,
-                       key_cache=KeyCache(), metrics=metrics, hub=hub, feeds=feeds,
+                       key_cache=KeyCache(), metrics=metrics, hub=hub, feeds=feeds, halts=halts,
                        chain_opener=chain_opener)
 
 
-def _publisher(metrics: Metrics, hub: Hub, feeds: BookFeeds) -> Callable[[dict], None]:
+def _publisher(metrics: Metrics, hub: Hub, feeds: BookFeeds,
+               halts: HaltAnnouncer) -> Callable[[dict], None]:
     """What the order writer calls with each committed group's report (from its thread): the
-    metrics, and the group's messages broadcast to the WebSocket hub on the event loop."""
+    metrics, and the group's messages broadcast to the WebSocket hub on the event loop, then the
+    halts its circuit breakers set."""
     loop = asyncio.get_running_loop()
 
     def publish(report: dict) -> None:
@@ -139,6 +149,8 @@ def _publisher(metrics: Metrics, hub: Hub, feeds: BookFeeds) -> Callable[[dict],
         metrics.group_size.observe(report["size"])
         metrics.commit_time.observe(report["commit"])
         loop.call_soon_threadsafe(hub.broadcast, messages)
+        for halt in report.get("halts", ()):
+            halts.announce(halt)
 
     return publish
 
@@ -150,7 +162,8 @@ def _start_writer(settings: Settings, db: Engine, publish: Callable[[dict], None
     if settings.server.writer_process:
         writer = WriterProcess(settings, publish, grouped=grouped, max_group=max_group)
     else:
-        writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading), publish,
-                             grouped=grouped, max_group=max_group)
+        writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading, settings.lifetime),
+                             publish, grouped=grouped, max_group=max_group,
+                             protections=ProtectionDefaults.from_settings(settings.protections))
     writer.start()
     return writer

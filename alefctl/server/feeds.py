@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from alefctl.jsonfmt import json_text
+from alefctl.workflows.halts import halt_message
 
 DEPTH_LEVELS = 20
 Message = tuple[str, dict[str, Any] | str]  # (channel, message data or its JSON text)
@@ -36,7 +37,8 @@ def book_levels(books: Mapping[uuid.UUID, Any], token_id: uuid.UUID, tick: Decim
 
 
 def group_report(group: Any, books: Mapping[uuid.UUID, Any]) -> dict[str, Any]:
-    """A committed group as plain data: trade and order messages, and the touched books' levels."""
+    """A committed group as plain data: trade and order messages, the touched books' levels, and
+    the halts its circuit breakers set (announced by server/halts.py)."""
     trades: list[Message] = []
     for trade in group.ledger.trades:
         market = group.markets[str(trade["token_id"])]
@@ -52,7 +54,9 @@ def group_report(group: Any, books: Mapping[uuid.UUID, Any]) -> dict[str, Any]:
         symbol = group.markets[str(order.token_id)].symbol
         orders.append((f"orders:{order.user_id}", {
             "type": "order", "order": {k: v for k, v in order.public(symbol).items() if k != "trades"}}))
-    return {"trades": trades, "levels": levels, "orders": orders}
+    halts = [halt_message(market.symbol, halt.since, halt.until, halt.reason)
+             for market, halt in group.halts]
+    return {"trades": trades, "levels": levels, "orders": orders, "halts": halts}
 
 
 class BookFeeds:

@@ -1,8 +1,8 @@
-"""The two routes that take most of the traffic, place and cancel an order, answered as plain
-ASGI in front of FastAPI (app.AlefAPI).
+"""The routes that take most of the traffic, place, cancel and amend an order, answered as
+plain ASGI in front of FastAPI (app.AlefAPI).
 
 Under load FastAPI's middleware, router, dependency solving and request objects cost the
-server more CPU per order than the rest of the request. OrderFastPath answers these two routes
+server more CPU per order than the rest of the request. OrderFastPath answers these routes
 itself and passes every other request on; the FastAPI routes of the same paths
 (routes/orders.py) document them in OpenAPI and run the same functions, so both give the same
 answers and the same problems.
@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from alefctl.server.problems import problem_for
-from alefctl.server.routes.orders import cancel_order, place_order
+from alefctl.server.routes.orders import amend_order, cancel_order, place_order
 
 ORDERS_PATH = "/api/v1/orders"
 
@@ -25,8 +25,8 @@ Route = Callable[[Any, str, Receive], Awaitable[Response]]
 
 
 class OrderFastPath:
-    """ASGI wrapper: POST /api/v1/orders and DELETE /api/v1/orders/{id} answered here (the
-    application is scope["app"])."""
+    """ASGI wrapper: POST /api/v1/orders, DELETE and PATCH /api/v1/orders/{id} answered here
+    (the application is scope["app"])."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,15 +50,22 @@ def _order_route(scope: Scope) -> Route | None:
     method, path = scope["method"], scope["path"]
     if method == "POST" and path == ORDERS_PATH:
         return _place
-    if method == "DELETE" and path.startswith(ORDERS_PATH + "/"):
+    if method in ("DELETE", "PATCH") and path.startswith(ORDERS_PATH + "/"):
         order_id = path[len(ORDERS_PATH) + 1:]
-        if order_id and "/" not in order_id:
-            return lambda app, authorization, _receive: cancel_order(app, authorization, order_id)
+        if not order_id or "/" in order_id:
+            return None
+        if method == "PATCH":
+            return lambda app, authorization, receive: _amend(app, authorization, order_id, receive)
+        return lambda app, authorization, _receive: cancel_order(app, authorization, order_id)
     return None
 
 
 async def _place(app: Any, authorization: str, receive: Receive) -> Response:
     return await place_order(app, authorization, await _body(receive))
+
+
+async def _amend(app: Any, authorization: str, order_id: str, receive: Receive) -> Response:
+    return await amend_order(app, authorization, order_id, await _body(receive))
 
 
 async def _body(receive: Receive) -> bytes:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from alefctl.server.state import ServerState
+from alefctl.workflows.halts import announcement, halts_in_force
+from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.control import (
     closed_tokens_with_open_orders,
     ineligible_trader_ids,
@@ -15,7 +17,19 @@ from alefctl.workflows.trading.group import CancelOrder
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:
     """cancel: one order for its requester; token_closed: every open order of the token;
-    trader_ineligible: every open order of a user who may no longer trade."""
+    trader_ineligible: every open order of a user who may no longer trade; amend: one order
+    for its owner (`alefctl order amend`); halt and resume: an admin's, announced on the
+    token's channels (the groups read the halt from the token row)."""
+    if request.get("kind") == "amend":
+        with state.db.begin() as conn:
+            state.writer.submit(requested_amend(conn, request))
+        return
+    if request.get("kind") in ("halt", "resume"):
+        with state.db.connect() as conn:
+            message = announcement(conn, request)
+        if message is not None:
+            state.halts.announce(message)
+        return
     with state.db.begin() as conn:
         orders = requested_cancels(conn, request)
     for actor, order_id in orders:
@@ -37,3 +51,12 @@ def close_orders_of_ineligible_traders(state: ServerState) -> None:
         user_ids = ineligible_trader_ids(conn)
     for user_id in user_ids:
         handle_request(state, {"kind": "trader_ineligible", "user_id": user_id})
+
+
+def announce_halts_in_force(state: ServerState) -> None:
+    """At start: the halts in force (a breaker's trip or an admin's halt from before a restart),
+    so that their end is announced when it comes."""
+    with state.db.connect() as conn:
+        messages = halts_in_force(conn)
+    for message in messages:
+        state.halts.announce(message)

@@ -20,7 +20,9 @@ if TYPE_CHECKING:
     from alefctl.server.auth import KeyCache
     from alefctl.server.deploys import Deployments
     from alefctl.server.feeds import BookFeeds
+    from alefctl.server.halts import HaltAnnouncer
     from alefctl.server.hub import Hub
+    from alefctl.server.lifetime_loop import LifetimeLoop
     from alefctl.server.metrics import Metrics
     from alefctl.server.settlement_loop import SettlementLoop
     from alefctl.server.writer import Writer
@@ -40,8 +42,10 @@ class ServerState:
     metrics: Metrics
     hub: Hub  # WebSocket subscriptions
     feeds: BookFeeds  # the book depth last published per token
+    halts: HaltAnnouncer  # halts and resumes on the tokens' public channels
     chain_opener: Callable[[], ChainClient] | None = None  # replaces open_chain (tests)
     settlement_loop: SettlementLoop | None = None  # None when switched off
+    lifetime_loop: LifetimeLoop | None = None  # expiry and dead-man's switches, once started
     deployments: Deployments = field(default_factory=lambda: _deployments())  # started over HTTP
 
 

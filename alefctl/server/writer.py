@@ -30,13 +30,14 @@ from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Conflict, InvalidInput, Unavailable
 from alefctl.redact import get_logger
 from alefctl.server.feeds import group_report
+from alefctl.workflows.protections import PLATFORM_DEFAULTS, ProtectionDefaults
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.funds import NotionalLimits
-from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
+from alefctl.workflows.trading.group import AmendOrder, CancelOrder, Command, OrderGroup, PlaceOrder
 from alefctl.workflows.trading.state import MonotonicClock
 
 log = get_logger("alefctl.writer")
-Command = PlaceOrder | CancelOrder
+ORDER_COMMANDS = (PlaceOrder, CancelOrder, AmendOrder)
 NOT_COMMITTED = "the order could not be committed (it was not placed); the error is logged"
 
 
@@ -66,14 +67,15 @@ class OrderWriter:
     each committed group's report (feeds.group_report, with its size and its COMMIT's time)."""
 
     def __init__(self, db: Engine, limits: NotionalLimits, publish: Callable[[Any], None],
-                 *, grouped: bool = True, max_group: int = 256):
+                 *, grouped: bool = True, max_group: int = 256,
+                 protections: ProtectionDefaults = PLATFORM_DEFAULTS):
         self.db = db
         self.limits = limits
         self.publish = publish
         self.max_group = max_group if grouped else 1
         self.clock = MonotonicClock()
         self.queue: queue.Queue[tuple[Command, Future[Any]] | None] = queue.Queue()
-        self.books = Books()
+        self.books = Books(protections=protections)
         self._thread = threading.Thread(target=self._loop, name="order-writer", daemon=True)
 
     def start(self) -> None:
@@ -146,9 +148,9 @@ class OrderWriter:
                         future.set_exception(Unavailable(NOT_COMMITTED))
 
     def _run(self, batch: list[tuple[Any, Future[Any]]]) -> None:
-        commands = [(c, f) for c, f in batch if isinstance(c, PlaceOrder | CancelOrder)]
+        commands = [(c, f) for c, f in batch if isinstance(c, ORDER_COMMANDS)]
         for fn, future in batch:
-            if not isinstance(fn, PlaceOrder | CancelOrder):
+            if not isinstance(fn, ORDER_COMMANDS):
                 _resolve(future, fn, self.books.by_token)
         if commands:
             self._commit(commands)

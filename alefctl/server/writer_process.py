@@ -168,6 +168,7 @@ def _child(settings: Any, pipe: Any, options: dict[str, Any]) -> None:
     from alefctl.db import connect
     from alefctl.server.runtime import quiet_garbage_collector
     from alefctl.server.writer import OrderWriter
+    from alefctl.workflows.protections import ProtectionDefaults
     from alefctl.workflows.trading.funds import NotionalLimits
 
     outbox: queue.SimpleQueue[Any] = queue.SimpleQueue()
@@ -176,8 +177,9 @@ def _child(settings: Any, pipe: Any, options: dict[str, Any]) -> None:
     send = outbox.put
 
     db = connect(settings)
-    writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading),
-                         lambda report: send(("report", report)), **options)
+    writer = OrderWriter(db, NotionalLimits.from_settings(settings.trading, settings.lifetime),
+                         lambda report: send(("report", report)), **options,
+                         protections=ProtectionDefaults.from_settings(settings.protections))
     try:
         writer.start()
     except Exception as exc:

@@ -12,6 +12,7 @@ from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.widgets import selected_key
 from alefctl.workflows import dashboard
+from alefctl.workflows.halts import halt_token, resume_trading
 from alefctl.workflows.lifecycle import change_status, enable_secondary, start_offering
 from alefctl.workflows.offering import confirm_payments, reject_allocation
 from alefctl.workflows.tokens import set_nav
@@ -21,21 +22,23 @@ DEPLOY_POLL_SECONDS = 0.5
 
 
 class TokenActions(ConsoleScreen):
-    """Deploy, offering, payments, go-live, NAV, pause/resume, mature, delist."""
+    """Deploy, offering, payments, go-live, NAV, pause, halt, resume, mature, delist."""
 
     BINDINGS = [
         Binding("d", "deploy", "Deploy"), Binding("o", "start_offering", "Start offering"),
         Binding("c", "confirm_payments", "Confirm payments"),
         Binding("j", "reject_allocation", "Reject allocation"),
         Binding("s", "enable_secondary", "Go live"), Binding("n", "set_nav", "Set NAV"),
-        Binding("p", "status('pause')", "Pause"), Binding("u", "status('resume')", "Resume"),
+        Binding("p", "status('pause')", "Pause"), Binding("h", "halt", "Halt"),
+        Binding("u", "resume", "Resume"),
         Binding("m", "status('mature')", "Mature"), Binding("x", "status('delist')", "Delist"),
         Binding("k", "market", "Market"),
     ]
     KEY_ACTIONS = {"deploy": "token.deploy", "start_offering": "token.lifecycle",
                    "confirm_payments": "offering.confirm_payment",
                    "reject_allocation": "allocation.reject", "enable_secondary": "token.lifecycle",
-                   "set_nav": "token.set_nav", "status": "token.lifecycle"}
+                   "set_nav": "token.set_nav", "status": "token.lifecycle",
+                   "halt": "token.halt", "resume": "token.lifecycle"}
     symbol: str
     view: Any
 
@@ -172,6 +175,30 @@ class TokenActions(ConsoleScreen):
                                            " undone.", action.capitalize()), run)
         else:
             run()
+
+    def action_halt(self) -> None:
+        if self.view is None or not self._can("pause", "halt"):  # pause: the statuses that trade
+            return
+        self._with_reason(f"Halt trading of {self.symbol} until resumed", "e.g. news pending",
+                          "Halt", halt_token, f"{self.symbol} is halted")
+
+    def action_resume(self) -> None:
+        """Lift a halt (asking why), else resume a paused token."""
+        if self.view is None or self.view.token.halt is None:
+            self.action_status("resume")
+            return
+        self._with_reason(f"Lift the halt of {self.symbol} ({self.view.token.halt['reason']})",
+                          "e.g. news published", "Resume", resume_trading,
+                          f"{self.symbol} trades again")
+
+    def _with_reason(self, question: str, placeholder: str, label: str, workflow: Any,
+                     success: str) -> None:
+        """Ask for the reason, then run workflow(token, reason) and reload."""
+        self.confirm_then(TextModal(f"{question}: the reason", required=True,
+                                    placeholder=placeholder, confirm_label=label),
+                          lambda reason: self.run_call(self.services.call, workflow, self.symbol,
+                                                       reason, done=self._then_reload,
+                                                       success=success))
 
     def action_market(self) -> None:
         self.app.open_market(self.symbol)  # type: ignore[attr-defined]

@@ -93,8 +93,9 @@ class TokenDetailScreen(TokenActions):
         """Render the token's figures, allocations and deployment."""
         self.view = view
         token = view.token
+        halted = [] if token.halt is None else [("halted", _halt_text(token.halt))]
         facts = _grid([(label, getattr(token, name)) for label, name in FACTS]
-                      + [("holders", view.holders)])
+                      + [("holders", view.holders), *halted])
         panel = self.query_one("#token-facts", Static)
         panel.update(facts)
         panel.border_title = f"{token.symbol} · {token.name}"
@@ -113,6 +114,12 @@ class TokenDetailScreen(TokenActions):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+def _halt_text(halt: dict[str, Any]) -> str:
+    """Until when (or until resumed) and why."""
+    until = "resumed" if halt["until"] is None else cell_text(halt["until"])
+    return f"until {until}: {halt['reason']}"
 
 
 def _grid(rows: list[tuple[str, Any]]) -> Table:

@@ -20,6 +20,7 @@ from alefctl.errors import InvalidInput, NotFound
 from alefctl.money import format_usd
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.vocabulary import (
+    DATED_TIME_IN_FORCE,
     DEFAULT_ORDER_TYPE,
     DEFAULT_STP_MODE,
     DEFAULT_TIME_IN_FORCE,
@@ -35,7 +36,7 @@ ORDER_COLUMNS = (
     "o.id, o.user_id, t.symbol, o.token_id, o.client_order_id, o.side, o.order_type,"
     " o.time_in_force, o.price, o.stop_price, o.quantity, o.filled_quantity,"
     " o.remaining_quantity, o.locked_fiat, o.locked_quantity, o.status, o.cancel_reason,"
-    " o.created_at, o.updated_at"
+    " o.expire_at, o.created_at, o.updated_at"
 )
 
 
@@ -59,8 +60,22 @@ class OrderRequest:
     price: Decimal | None = None
     stop_price: Decimal | None = None
     time_in_force: Annotated[str, _one_of(TIME_IN_FORCE)] = DEFAULT_TIME_IN_FORCE
+    expire_at: Annotated[datetime | None, Field(
+        description="GTD only (and required): when the order expires, ISO-8601 with a time"
+        " zone, in the future and at most settings.lifetime.max_expiry_days ahead")] = None
     client_order_id: str | None = None
     self_trade_prevention: Annotated[str, _one_of(STP_MODES)] = DEFAULT_STP_MODE
+    confirm_fat_finger: bool = False
+    confirm_nav_deviation: bool = False
+
+
+@dataclass(frozen=True)
+class AmendRequest:
+    """A change to an open limit order: its total quantity down (it keeps its time priority),
+    its price (it loses its priority), or both; at least one of them."""
+
+    quantity: Annotated[int | None, Field(strict=True)] = None
+    price: Decimal | None = None
     confirm_fat_finger: bool = False
     confirm_nav_deviation: bool = False
 
@@ -76,6 +91,7 @@ def check_order_shape(order: OrderRequest) -> None:
         raise InvalidInput("quantity must be a whole number above zero", field="quantity")
     if order.time_in_force not in TIME_IN_FORCE:
         raise InvalidInput(f"time_in_force must be {_either(TIME_IN_FORCE)}", field="time_in_force")
+    check_lifetime(order)
     if order.self_trade_prevention not in STP_MODES:
         raise InvalidInput(f"self_trade_prevention must be one of {', '.join(STP_MODES)}",
                            field="self_trade_prevention")
@@ -91,9 +107,30 @@ def check_order_shape(order: OrderRequest) -> None:
         raise InvalidInput("client_order_id must be 1-64 characters", field="client_order_id")
 
 
+def check_lifetime(order: OrderRequest) -> None:
+    """GTD and DAY orders rest until they expire, so a market order can be neither; a GTD order
+    names its expire_at, and no other order does (its bounds: trading/lifetime.py)."""
+    if order.time_in_force in DATED_TIME_IN_FORCE and order.order_type == "market":
+        raise InvalidInput(f"a market order cannot be {order.time_in_force}: it never rests",
+                           field="time_in_force")
+    if (order.time_in_force == "GTD") != (order.expire_at is not None):
+        raise InvalidInput("expire_at is given with time_in_force GTD, and only then",
+                           field="expire_at")
+
+
 def _either(words: tuple[str, ...]) -> str:
     """`a, b or c`."""
     return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def parse_price(raw: str | None, *, field: str = "price") -> Decimal | None:
+    """A price as typed on a command line (its tick grid is checked by to_ticks), or None."""
+    if raw is None:
+        return None
+    try:
+        return Decimal(raw.strip())
+    except InvalidOperation:
+        raise InvalidInput(f"{field} is not a number: {raw!r}", field=field) from None
 
 
 def to_ticks(price: Decimal | str | None, tick_size: Decimal, *, field: str = "price") -> int | None:

@@ -43,14 +43,16 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,
     "business.read.others": ADMIN,
     "token.create": ISSUER, "token.read": ANYONE, "token.deploy": ADMIN,
-    "token.lifecycle": ADMIN, "token.trading_mode": ADMIN,
+    "token.lifecycle": ADMIN, "token.trading_mode": ADMIN, "token.session_end": ADMIN,
+    "token.halt": ADMIN, "token.protections": ADMIN,
     "token.set_nav": ("admin", "issuer"), "token.set_nav.others": ADMIN,
     "token.subscribe": INVESTOR, "offering.confirm_payment": ADMIN,
     "allocation.read": ADMIN, "allocation.reject": ADMIN, "mint.retry": ADMIN,
     # trading
     "market.read": ANYONE, "order.place": INVESTOR, "order.read": ANYONE, "order.read.others": ADMIN,
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
-    "order.cancel_all": INVESTOR,
+    "order.cancel_all": INVESTOR, "order.amend": INVESTOR, "order.cancel_all_after": INVESTOR,
+    "order.expire": JOBS,
     "otc.read": ADMIN, "otc.review": ADMIN, "otc.cancel": INVESTOR,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,
     # market surveillance: alerts name users and their orders (workflows/surveillance.py)

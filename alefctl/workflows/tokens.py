@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,8 +27,23 @@ TOKEN_COLUMNS = (
     " t.escrow_balance, t.price_per_token, t.min_investment, t.raise_currency,"
     " t.primary_offering_pct, t.team_pct, t.reserve_pct, t.tick_size, t.fee_bps,"
     " t.nav_per_token, t.maturity_date, t.primary_start, t.primary_end, t.contract_address,"
-    " t.identity_registry_addr, t.compliance_addr, t.deployed_at, t.created_at"
+    " t.identity_registry_addr, t.compliance_addr, t.deployed_at, t.created_at,"
+    " t.breaker_move_pct, t.breaker_window_s, t.breaker_halt_s, t.fat_finger_pct,"
+    " t.nav_deviation_pct, t.halted_at, t.halted_until, t.halt_reason"
 )
+# The token's own protection thresholds (None: the platform's default; workflows/protections.py)
+# and its halt, shown nested by to_dict, not as columns.
+NESTED_FIELDS = ("breaker_move_pct", "breaker_window_s", "breaker_halt_s", "fat_finger_pct",
+                 "nav_deviation_pct", "halted_at", "halted_until", "halt_reason")
+# Set (or with None, lift) a token's halt: workflows/halts.py, and a tripped circuit breaker.
+SET_HALT = text("UPDATE tokens SET halted_at = :since, halted_until = :until, halt_reason = :reason,"
+                " updated_at = now() WHERE id = :id")
+
+
+def halt_in_force(halted_at: datetime | None, halted_until: datetime | None,
+                  now: datetime) -> bool:
+    """Whether a halt stops trading at this time: set, and without an end or not yet ended."""
+    return halted_at is not None and (halted_until is None or halted_until > now)
 
 
 @dataclass(frozen=True)
@@ -65,6 +80,21 @@ class Token:
     compliance_addr: str | None
     deployed_at: datetime | None
     created_at: datetime
+    breaker_move_pct: Decimal | None = None
+    breaker_window_s: int | None = None
+    breaker_halt_s: int | None = None
+    fat_finger_pct: Decimal | None = None
+    nav_deviation_pct: Decimal | None = None
+    halted_at: datetime | None = None
+    halted_until: datetime | None = None
+    halt_reason: str | None = None
+
+    @property
+    def halt(self) -> dict[str, Any] | None:
+        """The halt in force now (since, until: None until an admin resumes it, reason)."""
+        if not halt_in_force(self.halted_at, self.halted_until, datetime.now(UTC)):
+            return None
+        return {"since": self.halted_at, "until": self.halted_until, "reason": self.halt_reason}
 
     @property
     def primary_cap(self) -> int:
@@ -73,8 +103,11 @@ class Token:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output, with the tokens still offered."""
-        return {**asdict(self), "primary_cap": self.primary_cap,
-                "tokens_available": self.primary_cap - self.tokens_sold - self.tokens_reserved}
+        data = {name: value for name, value in asdict(self).items()
+                if name not in NESTED_FIELDS}
+        return {**data, "primary_cap": self.primary_cap,
+                "tokens_available": self.primary_cap - self.tokens_sold - self.tokens_reserved,
+                "halt": self.halt}
 
 
 @dataclass(frozen=True)

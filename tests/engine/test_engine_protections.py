@@ -84,3 +84,29 @@ def test_checks_run_in_order_and_can_be_disabled_per_token():
     relaxed = MarketProtections(ProtectionConfig(fat_finger_enabled=False,
                                                  nav_deviation_enabled=False))
     assert relaxed.check_order(400, 100, 100, now=0) is None
+
+
+def test_a_self_trade_is_not_counted_by_the_breaker():
+    book, protections = OrderBook(), MarketProtections()
+    book.submit(1, "alice", "sell", "limit", 1, 100)
+    protections.record_events(book.submit(2, "carol", "buy", "limit", 1, 100), now=0)
+    book.submit(3, "alice", "buy", "limit", 1, 150)
+    washed = book.submit(4, "alice", "sell", "limit", 1, 150)  # STP "none": she meets herself
+    assert [e[0] for e in washed].count("trade") == 1
+    assert protections.record_events(washed, now=1) is False
+    book.submit(5, "bob", "buy", "limit", 1, 150)
+    assert protections.record_events(book.submit(6, "alice", "sell", "limit", 1, 150), now=2)
+
+
+def test_new_thresholds_keep_the_breaker_window():
+    protections = MarketProtections()
+    protections.circuit_breaker.record_trade(100, now=0)
+    protections.configure(ProtectionConfig(circuit_breaker_move_bps=500,
+                                           circuit_breaker_cooldown_seconds=60))
+    assert protections.circuit_breaker.record_trade(105, now=1)  # 5% from the window's low
+    assert protections.circuit_breaker.tripped_until == 61
+
+
+def test_a_fat_finger_confirmation_of_zero_asks_for_none():
+    assert fat_finger_refusal(150, 100, confirmed=False, confirm_bps=0) is None
+    assert fat_finger_refusal(400, 100, confirmed=False, confirm_bps=0).code == "fat_finger_blocked"

@@ -186,7 +186,7 @@ def test_cancel_both_removes_both():
     (dict(side="buy", order_type="stop_loss", quantity=1), "invalid_stop_price"),
     (dict(side="buy", order_type="limit", quantity=1, price=100, stop_price=90),
      "invalid_stop_price"),
-    (dict(side="buy", order_type="limit", quantity=1, price=100, time_in_force="GTD"),
+    (dict(side="buy", order_type="limit", quantity=1, price=100, time_in_force="GTT"),
      "invalid_time_in_force"),
     (dict(side="buy", order_type="limit", quantity=1, price=100,
           self_trade_prevention="decrement"), "invalid_self_trade_prevention"),
@@ -242,3 +242,29 @@ def test_enum_members_and_plain_strings_give_the_same_events():
     for plain_order, typed_order in orders:
         assert plain.submit(*plain_order) == typed.submit(*typed_order)
     assert plain.snapshot() == typed.snapshot()
+
+
+def test_dated_orders_rest_like_gtc_and_cancel_with_the_callers_reason():
+    """GTD and DAY rest (the caller expires them); cancel carries the reason it is given."""
+    book = OrderBook()
+    for n, tif in enumerate(("GTD", "DAY"), start=1):
+        events = book.submit(n, "u", "buy", "limit", 5, 100, time_in_force=tif)
+        assert [e[0] for e in events] == ["accepted"]
+    assert [(lv.price, lv.quantity) for lv in book.depth().bids] == [(100, 10)]
+    assert book.cancel(1, "expired")[0][-1] == "expired"
+    assert book.cancel(2)[0][-1] == "user"
+    assert book.open_order_count() == (0, 0)
+
+
+def test_reduce_keeps_time_priority_and_refuses_what_it_cannot_do():
+    book = OrderBook()
+    book.submit(1, "a", "sell", "limit", 10, 100)
+    book.submit(2, "b", "sell", "limit", 10, 100)
+    reduced = book.reduce(1, 4)
+    assert named(reduced[0]).remaining == 4 and reduced[0][0] == "reduced"
+    assert [(lv.price, lv.quantity) for lv in book.depth().asks] == [(100, 14)]
+    trades = [e for e in book.submit(3, "c", "buy", "limit", 5, 100) if e[0] == "trade"]
+    assert [(named(t).maker_order_id, named(t).quantity) for t in trades] == [(1, 4), (2, 1)]
+    assert book.reduce(2, 9)[0][0] == "rejected"  # not below what it has (9 left)
+    assert book.reduce(2, 0)[0][0] == "rejected"
+    assert book.reduce(99, 1)[0][0] == "rejected"

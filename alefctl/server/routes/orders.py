@@ -1,4 +1,5 @@
-"""The investor order API: place, list, cancel (one or all); order book; own trades."""
+"""The investor order API: place, list, amend, cancel (one, all, or all after a timeout);
+order book; own trades."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ from alefctl.server.state import server_state
 from alefctl.workflows import orders, otc, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
+from alefctl.workflows.trading.amend import AmendOrder
 from alefctl.workflows.trading.books import depth_and_last
 from alefctl.workflows.trading.control import trader_open_order_ids
 from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
+from alefctl.workflows.trading.lifetime import arm_cancel_all_after
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], route_class=EdgeRoute)
 
@@ -83,6 +86,45 @@ async def cancel_order(app: Starlette, authorization: str, order_id: str) -> Res
     policy.require(actor, "order.cancel")
     check_value(order_id, "order_id")
     return render(await asyncio.wrap_future(state.writer.submit(CancelOrder(actor, order_id))))
+
+
+@router.patch("/orders/{order_id}", openapi_extra=body_schema(orders.AmendRequest),
+              dependencies=[Depends(acting("order.amend"))])
+async def amend(order_id: str, request: Request) -> Response:
+    """Amend an open limit order: quantity down keeps its time priority, a new price loses it
+    (it may trade at once); its locked money or tokens follow. 422 for a higher quantity, 409
+    for an order no longer open or a pending stop."""
+    return await amend_order(request.app, request.headers.get("authorization", ""), order_id,
+                             await request.body())
+
+
+async def amend_order(app: Starlette, authorization: str, order_id: str, body: bytes) -> Response:
+    """The amend route, for FastAPI and for the order fast path (server/order_path.py)."""
+    state = server_state(app)
+    actor = await bearer_actor(state, authorization)
+    policy.require(actor, "order.amend")
+    check_value(order_id, "order_id")
+    change = parse_body(orders.AmendRequest, body)
+    command = AmendOrder(actor, order_id, change.quantity, change.price,
+                         change.confirm_fat_finger, change.confirm_nav_deviation)
+    return render(await asyncio.wrap_future(state.writer.submit(command)))
+
+
+class CancelAllAfter(BaseModel):
+    """Arm, refresh (call again before it lapses) or disarm (0) the dead-man's switch."""
+
+    timeout_s: int = Field(strict=True, description="seconds until every open order of the"
+                           " caller is cancelled, unless called again; 0 disarms")
+
+
+@router.post("/orders/cancel-all-after")
+def cancel_all_after(body: CancelAllAfter, request: Request,
+                     actor: Actor = Depends(acting("order.cancel_all_after"))) -> dict:
+    """The caller's dead-man's switch: unless refreshed within timeout_s seconds, the server
+    cancels all their open orders and pending stops (cancel_reason cancel_all_after)."""
+    max_s = server_state(request).settings.lifetime.max_cancel_all_after_s
+    with transaction(request) as conn:
+        return out(arm_cancel_all_after(conn, actor, body.timeout_s, max_s))
 
 
 @router.delete("/orders")

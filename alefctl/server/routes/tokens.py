@@ -12,7 +12,7 @@ from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, render, transaction
 from alefctl.server.state import server_state
-from alefctl.workflows import lifecycle, offering, tokens
+from alefctl.workflows import halts, lifecycle, offering, protections, tokens
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -53,6 +53,33 @@ class SubscribeBody(BaseModel):
     quantity: int
 
 
+class HaltBody(BaseModel):
+    """Why trading stops, and when it resumes by itself (none: when an admin resumes it)."""
+
+    reason: str
+    until: datetime | None = None
+
+
+class ResumeBody(BaseModel):
+    """Why the token may trade again (required to lift a halt; not to resume a pause)."""
+
+    reason: str | None = None
+
+
+class ProtectionsBody(BaseModel):
+    """A token's own thresholds to set; a field left out keeps its value, `reset` first goes
+    back to the platform's defaults. Percentages as decimal strings; 0 switches a check off."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    breaker_move_pct: Decimal | None = None
+    breaker_window_s: int | None = None
+    breaker_halt_s: int | None = None
+    fat_finger_pct: Decimal | None = None
+    nav_deviation_pct: Decimal | None = None
+    reset: bool = False
+
+
 class ConfirmBody(BaseModel):
     """Allocations to confirm; none means every pending one."""
 
@@ -79,8 +106,10 @@ def list_all(request: Request, status: str | None = None,
 @router.get("/tokens/{token_id}")
 def show(token_id: str, request: Request, _actor: Actor = Depends(acting("token.read"))) -> dict:
     """One token by id or symbol."""
+    defaults = _defaults(request)
     with transaction(request) as conn:
-        return out(tokens.get_token(conn, token_id))
+        token = tokens.get_token(conn, token_id)
+    return out(token.to_dict() | {"protections": protections.protections_of(token, defaults)})
 
 
 @router.post("/tokens/{token_id}/subscribe", status_code=201)
@@ -136,10 +165,48 @@ def deploy_progress(token_id: str, request: Request, _actor: Actor = Depends(act
     return out(server.deployments.state(server, token_id))
 
 
+@router.post("/admin/tokens/{token_id}/halt")
+def halt(token_id: str, body: HaltBody, request: Request,
+         actor: Actor = Depends(acting("token.halt"))) -> dict:
+    """Halt trading: new orders are refused (409 token_halted) until `until` or a resume."""
+    with transaction(request) as conn:
+        return out(halts.halt_token(conn, actor, token_id, body.reason, body.until))
+
+
+@router.post("/admin/tokens/{token_id}/resume")
+def resume(token_id: str, request: Request, body: ResumeBody | None = None,
+           actor: Actor = Depends(acting("token.lifecycle"))) -> dict:
+    """Let the token trade again: lift its halt (a reason is required) and resume it if paused."""
+    with transaction(request) as conn:
+        return out(halts.resume_trading(conn, actor, token_id, body.reason if body else None))
+
+
+@router.get("/admin/tokens/{token_id}/protections")
+def show_protections(token_id: str, request: Request,
+                     _actor: Actor = Depends(acting("token.protections"))) -> dict:
+    """The token's protection thresholds, and which are its own (not the platform's)."""
+    with transaction(request) as conn:
+        return out(protections.show_protections(conn, token_id, _defaults(request)))
+
+
+@router.post("/admin/tokens/{token_id}/protections")
+def set_protections(token_id: str, body: ProtectionsBody, request: Request,
+                    actor: Actor = Depends(acting("token.protections"))) -> dict:
+    """Set the token's own thresholds (audited); the server applies them from its next order."""
+    changes = body.model_dump(exclude_none=True, exclude={"reset"})
+    with transaction(request) as conn:
+        return out(protections.set_protections(conn, actor, token_id, changes, _defaults(request),
+                                               reset=body.reset))
+
+
+def _defaults(request: Request) -> protections.ProtectionDefaults:
+    return protections.ProtectionDefaults.from_settings(server_state(request).settings.protections)
+
+
 @router.post("/admin/tokens/{token_id}/{action}")
 def change_status(token_id: str, action: str, request: Request,
                   actor: Actor = Depends(acting("token.lifecycle"))) -> dict:
-    """pause, resume, mature or delist (the last two cancel the token's open orders)."""
+    """pause, mature or delist (the last two cancel the token's open orders)."""
     if action in ("mature", "delist"):
         state = server_state(request)
         limits = NotionalLimits.from_settings(state.settings.trading)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
+from alefctl.workflows.protections import PLATFORM_DEFAULTS, ProtectionDefaults
 from alefctl.workflows.trading.guards import MarketGuards
 from alefctl.workflows.trading.state import OrderState
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
@@ -31,14 +32,15 @@ class Books:
     touched is restored from the database, so memory and database never disagree (docs/architecture.md,
     "The order path")."""
 
-    def __init__(self, books: dict[uuid.UUID, OrderBook] | None = None) -> None:
+    def __init__(self, books: dict[uuid.UUID, OrderBook] | None = None,
+                 protections: ProtectionDefaults = PLATFORM_DEFAULTS) -> None:
         self._books = {} if books is None else books
         # The owner is the only one to change open orders while it owns the books, so the makers
         # and cancels of later groups need no read.
         self._open_orders: dict[uuid.UUID, OrderState] = {}
         # Open orders and pending stops per (investor, token) of the books run, as committed.
         self._open_counts: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
-        self.guards = MarketGuards()
+        self.guards = MarketGuards(protections)
         for token_id, book in self._books.items():
             self._count(token_id, book)
 

@@ -129,7 +129,7 @@ def cancel_orders(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
         order_ids = _still_open(conn, actor, order_ids)
         for order_id in order_ids:
             notify(conn, {"kind": "cancel", "order_id": order_id, "actor_id": actor.user_id})
-    done = _await_finished(db, order_ids, wait_s) if order_ids else []
+    done = await_finished(db, order_ids, wait_s) if order_ids else []
     if len(done) == 1 and done[0]["status"] != "cancelled":  # it filled before the server got to it
         raise Conflict(f"order is already {done[0]['status']}")
     return done
@@ -159,7 +159,7 @@ def close_trader_orders(db: Engine, user_id: uuid.UUID) -> list[dict[str, Any]]:
                 notify(conn, {"kind": "trader_ineligible", "user_id": user_id})
         if unowned:
             return _cancel_directly(db, operator, order_ids, CANCEL_ONLY)
-    return _await_finished(db, order_ids, 5.0)
+    return await_finished(db, order_ids, 5.0)
 
 
 def _cancel_directly(db: Engine, actor: Actor, order_ids: list[uuid.UUID],
@@ -185,7 +185,9 @@ def _still_open(conn: Connection, actor: Actor, order_ids: list[uuid.UUID]) -> l
     return [order["id"] for order in found if order["status"] not in FINISHED_STATUSES]
 
 
-def _await_finished(db: Engine, order_ids: list[uuid.UUID], wait_s: float) -> list[dict[str, Any]]:
+def await_finished(db: Engine, order_ids: list[uuid.UUID], wait_s: float) -> list[dict[str, Any]]:
+    """The orders once all are filled or cancelled (by the running server); Unavailable after
+    wait_s seconds."""
     deadline = time.monotonic() + wait_s
     while True:
         with db.connect() as conn:

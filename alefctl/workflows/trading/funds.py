@@ -13,23 +13,28 @@ from alefctl.db.locks import USERS_IN_LOCK_ORDER
 from alefctl.errors import Conflict, InsufficientFunds, PermissionDenied
 from alefctl.money import format_usd
 from alefctl.workflows.money import take_free_fiat
+from alefctl.workflows.trading.lifetime import LifetimeBounds
 
 
 @dataclass(frozen=True)
 class NotionalLimits:
-    """Largest order notional per accreditation (the spec: $500 / $5,000 / $50,000), and the
-    most open orders (pending stops included) one investor may have on one token."""
+    """Largest order notional per accreditation (the spec: $500 / $5,000 / $50,000), the most
+    open orders (pending stops included) one investor may have on one token, and the bounds of
+    an order's lifetime."""
 
     retail: Decimal
     professional: Decimal
     institutional: Decimal
     max_open_orders: int = 1000
+    lifetime: LifetimeBounds = LifetimeBounds()  # how long GTD and DAY orders may rest
 
     @classmethod
-    def from_settings(cls, trading: Any) -> NotionalLimits:
-        """The limits configured in settings.trading."""
+    def from_settings(cls, trading: Any, lifetime: Any = None) -> NotionalLimits:
+        """The limits configured in settings.trading (and settings.lifetime, where orders are
+        placed)."""
         return cls(trading.limit_retail_usd, trading.limit_professional_usd,
-                   trading.limit_institutional_usd, trading.max_open_orders)
+                   trading.limit_institutional_usd, trading.max_open_orders,
+                   LifetimeBounds() if lifetime is None else LifetimeBounds.from_settings(lifetime))
 
     def for_accreditation(self, accreditation: str) -> Decimal:
         """The limit that applies to an investor."""

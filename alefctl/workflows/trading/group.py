@@ -10,8 +10,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -23,9 +23,13 @@ from alefctl.ids import new_id
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
+from alefctl.workflows.protections import TOKEN_COLUMNS as THRESHOLD_COLUMNS
 from alefctl.workflows.trading import funds
+from alefctl.workflows.trading.amend import AmendOrder, amend_order
 from alefctl.workflows.trading.books import Books
+from alefctl.workflows.trading.guards import Halt
 from alefctl.workflows.trading.ledger import GroupLedger
+from alefctl.workflows.trading.lifetime import expire_at
 from alefctl.workflows.trading.state import (
     LOAD_COLUMNS,
     LOCK_ORDERS,
@@ -48,10 +52,12 @@ class PlaceOrder:
 
 @dataclass(frozen=True)
 class CancelOrder:
-    """Cancel an order: its owner, or an admin."""
+    """Cancel an order: its owner, or an admin (the server: when it expires, or its owner's
+    dead-man's switch lapses, with that reason)."""
 
     actor: Actor
     order_id: str
+    reason: str = "user"
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,19 @@ class Market:
     tick_size: Decimal
     fee_bps: int
     nav_per_token: Decimal | None
+    session_end: time | None  # when DAY orders expire (UTC); None: settings.lifetime
+    # its protection thresholds (None: the platform's; workflows/protections.py) and its halt
+    breaker_move_pct: Decimal | None
+    breaker_window_s: int | None
+    breaker_halt_s: int | None
+    fat_finger_pct: Decimal | None
+    nav_deviation_pct: Decimal | None
+    halted_at: datetime | None
+    halted_until: datetime | None
+    halt_reason: str | None
 
 
+Command = PlaceOrder | CancelOrder | AmendOrder
 Outcome = dict[str, Any] | AlefError
 ClientOrderKey = tuple[uuid.UUID, str]  # (investor, client_order_id)
 # A resent client_order_id returns the original order, whatever its state, while it is open and
@@ -84,7 +101,8 @@ BY_CLIENT_ID = text(
     " AND client_order_id = k.client_order_id ORDER BY created_at DESC LIMIT 1) AS o"
     f" WHERE o.status IN {OPEN_STATUSES_SQL} OR o.created_at > :since")
 LOCK_MARKETS = text(
-    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token FROM tokens"
+    "SELECT id, symbol, status, trading_mode, tick_size, fee_bps, nav_per_token, session_end,"
+    f" {THRESHOLD_COLUMNS}, halted_at, halted_until, halt_reason FROM tokens"
     f" WHERE {funds.TOKENS_BY_REF} ORDER BY id FOR UPDATE")
 
 
@@ -106,10 +124,11 @@ class OrderGroup:
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
+        self.halts: list[tuple[Market, Halt]] = []  # circuit breakers tripped in this group
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
-    def prepare(self, commands: list[PlaceOrder | CancelOrder]) -> None:
+    def prepare(self, commands: list[Command]) -> None:
         """Lock the rows the group's commands will read, in one round trip for the whole group:
         tokens, traders, their wallets and the orders to cancel (commands run without it load
         them one by one)."""
@@ -117,7 +136,7 @@ class OrderGroup:
         refs = sorted({c.request.token for c in places} - self.markets.keys())
         user_ids = sorted({c.actor.user_id for c in places} - self.traders.keys())
         order_ids = self._uncached_orders(
-            {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder)})
+            {_order_id(c.order_id) for c in commands if isinstance(c, CancelOrder | AmendOrder)})
         client_ids = sorted({(c.actor.user_id, c.request.client_order_id) for c in places
                              if c.request.client_order_id is not None} - self.by_client_id.keys())
         trip = RoundTrip(self.conn)
@@ -162,11 +181,13 @@ class OrderGroup:
             market = Market(**row._asdict())
             self.markets[market.symbol] = self.markets[str(market.id)] = market
 
-    def run(self, command: PlaceOrder | CancelOrder) -> Outcome:
+    def run(self, command: Command) -> Outcome:
         """Run one command; an expected refusal comes back as the error, changing nothing."""
         try:
             if isinstance(command, PlaceOrder):
                 return self._place(command)
+            if isinstance(command, AmendOrder):
+                return amend_order(self, command)
             return self._cancel(command)
         except AlefError as error:
             # Without its traceback: the frames in it lead back to the caller's list of commands
@@ -184,6 +205,7 @@ class OrderGroup:
         if original is not None:  # a retry: never a second order
             return original
         market = self._market(request.token, otc_allowed=True)
+        self.guards.refuse_halted(market, self.clock())
         if market.trading_mode == "fixed_price_otc":
             from alefctl.workflows.otc import place_otc_order
 
@@ -197,8 +219,8 @@ class OrderGroup:
         book = self.books.book(self.conn, market.id)
         now = self.clock().timestamp()
         nav = None if market.nav_per_token is None else int(market.nav_per_token / market.tick_size)
-        self.guards.check(market.id, market.tick_size, book, price, nav, now,
-                          request.confirm_fat_finger, request.confirm_nav_deviation)
+        self.guards.check(market, book, price, nav, now, request.confirm_fat_finger,
+                          request.confirm_nav_deviation)
         trader = self._trader(actor.user_id)
         funds.check_trader(trader)
         self._check_open_orders(actor.user_id, market)
@@ -208,7 +230,9 @@ class OrderGroup:
             stop_price=request.stop_price, time_in_force=request.time_in_force,
             stp_mode=request.self_trade_prevention, client_order_id=request.client_order_id,
             created_at=self.clock(), is_new=True,
-            status="pending_stop" if request.order_type in STOP_TYPES else "open")
+            status="pending_stop" if request.order_type in STOP_TYPES else "open",
+            expire_at=expire_at(request.time_in_force, request.expire_at, market.session_end,
+                                self.limits.lifetime, self.clock()))
         cap = self._lock_funds(order, trader, market)
         last_before = book.last_price
         book.stop_gate = stop_gate(self.conn, self.traders, self.guards, market.id, book,
@@ -228,8 +252,20 @@ class OrderGroup:
             self.placed_by_client_id[(order.user_id, order.client_order_id)] = order
         self.ledger.opened(order)
         self._apply(market, events)
-        self.guards.observe(self.conn, market.id, market.tick_size, book, raw, last_before, now)
+        self.observe(market, book, raw, last_before, now)
         return order.public(market.symbol)
+
+    def observe(self, market: Market, book: Any, raw: list[tuple], last_before: int | None,
+                now: float) -> None:
+        """Feed a submit's events to the guards; a breaker that trips halts the token (its row
+        written by the guards, and the group's copy of it here)."""
+        halt = self.guards.observe(self.conn, market.id, market.tick_size, book, raw,
+                                   last_before, now)
+        if halt is not None:
+            halted = replace(market, halted_at=halt.since, halted_until=halt.until,
+                             halt_reason=halt.reason)
+            self.markets[market.symbol] = self.markets[str(market.id)] = halted
+            self.halts.append((halted, halt))
 
     def _cancel(self, command: CancelOrder) -> dict[str, Any]:
         order_id = _order_id(command.order_id)
@@ -241,14 +277,15 @@ class OrderGroup:
             raise Conflict(f"order is already {order.status}")
         status_before = order.status
         market = self._market(str(order.token_id), trading=False)
-        events = [named(event) for event in self.books.book(self.conn, market.id).cancel(order.id)]
+        book = self.books.book(self.conn, market.id)
+        events = [named(event) for event in book.cancel(order.id, command.reason)]
         if events and events[0].kind == "rejected":
             raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
         self._apply(market, events)
         if others:  # an admin (or the server, for a closed token) cancels an investor's order
             command.actor.audit(self.conn, "order.cancel", "order", order.id,
                                 before={"owner": order.user_id, "status": status_before},
-                                after={"status": order.status})
+                                after={"status": order.status, "reason": command.reason})
         return order.public(market.symbol)
 
     def _check_open_orders(self, user_id: uuid.UUID, market: Market) -> None:

@@ -22,14 +22,17 @@ from alefctl.money import cents_down
 from alefctl.workflows.money import CREDIT_FIAT_ROWS, RECORD_TRADE_ROWS
 from alefctl.workflows.trading.state import OrderState
 
-_ORDER_CHANGES = {"filled_quantity": "bigint", "locked_fiat": "numeric", "locked_quantity": "bigint",
-                  "status": "text", "cancel_reason": "text", "engine_seq": "bigint"}
+# quantity and price change when an order is amended (trading/amend.py)
+_ORDER_CHANGES = {"quantity": "bigint", "price": "numeric", "filled_quantity": "bigint",
+                  "locked_fiat": "numeric", "locked_quantity": "bigint", "status": "text",
+                  "cancel_reason": "text", "engine_seq": "bigint"}
 INSERT_ORDERS = insert_rows(
     "orders", id="uuid", user_id="uuid", token_id="uuid", client_order_id="text", side="text",
-    order_type="text", time_in_force="text", stp_mode="text", price="numeric",
-    stop_price="numeric", quantity="bigint", created_at="timestamptz", **_ORDER_CHANGES)
+    order_type="text", time_in_force="text", stp_mode="text", stop_price="numeric",
+    created_at="timestamptz", expire_at="timestamptz", **_ORDER_CHANGES)
 UPDATE_ORDERS = row_set(
-    "UPDATE orders o SET filled_quantity = v.filled_quantity, locked_fiat = v.locked_fiat,"
+    "UPDATE orders o SET quantity = v.quantity, price = v.price,"
+    " filled_quantity = v.filled_quantity, locked_fiat = v.locked_fiat,"
     " locked_quantity = v.locked_quantity, status = v.status, cancel_reason = v.cancel_reason,"
     " engine_seq = v.engine_seq, updated_at = now() FROM {rows} WHERE o.id = v.id",
     id="uuid", **_ORDER_CHANGES)
@@ -90,6 +93,10 @@ class GroupLedger:
         if new_status != order.status:
             self._history(order, order.status, new_status, reason)
             order.status = new_status
+
+    def amended(self, order: OrderState) -> None:
+        """Record that an order's quantity or price changed (its status does not)."""
+        self._history(order, order.status, order.status, "amended")
 
     def trade(self, taker: OrderState, maker: OrderState, price: Decimal, quantity: int,
               fee_bps: int, engine_seq: int, at: datetime) -> dict[str, Any]:

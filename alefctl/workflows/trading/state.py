@@ -16,7 +16,7 @@ from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES
 LOAD_COLUMNS = (
     "id, user_id, token_id, client_order_id, side, order_type, time_in_force, stp_mode, price,"
     " stop_price, quantity, filled_quantity, locked_fiat, locked_quantity, status, cancel_reason,"
-    " engine_seq, created_at"
+    " engine_seq, created_at, expire_at"
 )
 
 
@@ -42,6 +42,7 @@ class OrderState:
     locked_quantity: int = 0
     cancel_reason: str | None = None
     engine_seq: int | None = None  # book priority: when it was accepted, or its stop triggered
+    expire_at: datetime | None = None  # GTD and DAY orders: when they expire
     is_new: bool = False
     trades: list[dict[str, Any]] = field(default_factory=list)
 
@@ -72,6 +73,7 @@ class OrderState:
             "locked_fiat": self.locked_fiat, "locked_quantity": self.locked_quantity,
             "status": self.status, "cancel_reason": self.cancel_reason,
             "engine_seq": self.engine_seq, "created_at": self.created_at,
+            "expire_at": self.expire_at,
         }
 
     def public(self, symbol: str) -> dict[str, Any]:

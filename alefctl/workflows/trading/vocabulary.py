@@ -3,7 +3,8 @@ and order statuses, as Literal types and as the tuples of their values.
 
 Two other spellings exist and must agree with this one (tests/test_vocabulary.py compares them):
 the matching engine's StrEnums (engine/constants.py; the engine imports nothing of alefctl, and
-takes these strings as they are) and the CHECK constraints of the orders table (schema.sql).
+takes these strings as they are) and the CHECK constraints of the orders table (schema.sql, as
+the migrations in alefctl/db/migrations redefine them).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Literal, get_args
 
 Side = Literal["buy", "sell"]
 OrderType = Literal["limit", "market", "stop_loss", "stop_limit"]
-TimeInForce = Literal["GTC", "IOC", "FOK"]
+TimeInForce = Literal["GTC", "IOC", "FOK", "GTD", "DAY"]
 StpMode = Literal["none", "cancel_taker", "cancel_maker", "cancel_both"]
 OrderStatus = Literal["open", "partially_filled", "filled", "cancelled", "pending_stop"]
 
@@ -26,6 +27,8 @@ OPEN_STATUSES: tuple[OrderStatus, ...] = ("open", "partially_filled", "pending_s
 FINISHED_STATUSES: tuple[OrderStatus, ...] = ("filled", "cancelled")
 PRICED_TYPES: tuple[OrderType, ...] = ("limit", "stop_limit")  # they need a limit price
 STOP_TYPES: tuple[OrderType, ...] = ("stop_loss", "stop_limit")  # they need a stop price
+# They rest like GTC until expire_at (GTD: given; DAY: the token's session end), then expire.
+DATED_TIME_IN_FORCE: tuple[TimeInForce, ...] = ("GTD", "DAY")
 
 DEFAULT_ORDER_TYPE: OrderType = "limit"
 DEFAULT_TIME_IN_FORCE: TimeInForce = "GTC"
