@@ -175,6 +175,14 @@ class RateLimitSettings(BaseModel):
                                    " second per connection, instead of costing a refusal each")
 
 
+class AccountSettings(BaseModel):
+    """Investors' self-service account API (/api/v1/me)."""
+
+    wallet_proof_max_age_s: int = Field(
+        600, ge=30, le=86_400, description="a signed wallet registration message is accepted"
+        " this many seconds after the time it names, and not later")
+
+
 class Settings(BaseSettings):
     """Every setting of alefctl, built once per process and passed down."""
 
@@ -199,6 +207,7 @@ class Settings(BaseSettings):
     protections: ProtectionSettings = Field(default_factory=ProtectionSettings)
     jobs: JobSettings = Field(default_factory=JobSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
+    account: AccountSettings = Field(default_factory=AccountSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -175,6 +175,18 @@ def _plant_unbooked_approval(conn: Connection, ids: dict) -> str:
     return str(request_id)
 
 
+def _plant_unpaid_withdrawal(conn: Connection, ids: dict) -> str:
+    """A withdrawal recorded as paid whose held ledger row was cancelled (the money came back)."""
+    held, withdrawal_id = new_id(), new_id()
+    conn.execute(text("INSERT INTO wallet_transactions (id, user_id, type, amount, status) VALUES"
+                      " (:id, :u, 'withdrawal', -5.00, 'cancelled')"), {"id": held, "u": ids["alice"]})
+    conn.execute(text(
+        "INSERT INTO withdrawal_requests (id, user_id, amount, status, wallet_transaction_id,"
+        " decided_by, decided_at) VALUES (:id, :u, 5.00, 'completed', :held, :bob, now())"),
+        {"id": withdrawal_id, "u": ids["alice"], "held": held, "bob": ids["bob"]})
+    return str(withdrawal_id)
+
+
 def _plant_failed_settlement(conn: Connection, ids: dict) -> str:
     trade_id = _plant_trade_without_history(conn, ids)
     conn.execute(text("UPDATE trades SET settlement_status = 'failed', settlement_attempts = 5,"
@@ -208,6 +220,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "no_negative_amounts": _plant_negative,
     "dividend_totals_match_payments": _plant_dividend_total,
     "approvals_executed_once": _plant_unbooked_approval,
+    "withdrawals_match_ledger": _plant_unpaid_withdrawal,
     "no_failed_settlements": _plant_failed_settlement,
     "no_failed_mints": _plant_failed_mint,
     "no_stuck_jobs": _plant_stuck_settlement,

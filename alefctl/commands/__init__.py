@@ -24,6 +24,7 @@ from alefctl.commands import (
     token,
     user,
     wallet,
+    withdrawal,
 )
 from alefctl.commands.check import check as check_command
 from alefctl.commands.dividend import app as dividend_app
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(config.app, name="config")
     app.add_typer(user.app, name="user")
     app.add_typer(wallet.app, name="wallet")
+    app.add_typer(withdrawal.app, name="withdrawal")
     app.add_typer(approvals.app, name="approvals")
     app.add_typer(kyc.app, name="kyc")
     app.add_typer(business.app, name="business")

@@ -13,10 +13,11 @@ from alefctl.commands.common import (
     confirm,
     emit,
     emit_list,
-    emit_object,
+    fields,
     info,
     requires,
     state,
+    table,
 )
 from alefctl.commands.refs import resolved
 
@@ -71,14 +72,35 @@ def list_(
 @app.command("show")
 @command_errors
 @requires("user.show")
-def show(user: UserArg, as_json: JsonOption = False) -> None:
-    """Show one user."""
-    from alefctl.workflows.users import get_user
+def show(user: UserArg,
+         balances: Annotated[bool, typer.Option(
+             "--balances", help="Add fiat (available, locked, held) and stablecoins.")] = False,
+         holdings: Annotated[bool, typer.Option(
+             "--holdings", help="Add each token held: quantity, locked, on-chain, value.")] = False,
+         as_json: JsonOption = False) -> None:
+    """Show one user; with --balances and --holdings, what they hold (admin, for support)."""
+    from alefctl.workflows.account.overview import support_view
 
     user_id = resolved("user", user)
-    with state.transaction() as (conn, _actor):
-        found = get_user(conn, user_id)
-    emit_object(found.email, found, as_json)
+    with state.transaction() as (conn, actor):
+        view = support_view(conn, actor, user_id, with_balances=balances, with_holdings=holdings)
+    emit(view, as_json, lambda: _render_support(view))
+
+
+def _render_support(view: dict) -> None:
+    """The user's fields, then their balances and holdings as tables."""
+    found = {k: v for k, v in view.items() if k not in ("balances", "holdings")}
+    fields(view["email"], found)
+    if "balances" in view:
+        fiat = view["balances"]["fiat"]
+        table("fiat (USD)", list(fiat), [list(fiat.values())])
+        coins = view["balances"]["stablecoins"]
+        table("stablecoins", ("currency", "balance", "locked"),
+              [[c["currency"], c["balance"], c["locked"]] for c in coins])
+    if "holdings" in view:
+        columns = ("symbol", "quantity", "locked_in_orders", "on_chain_quantity",
+                   "average_cost", "last_price", "market_value")
+        table("holdings", columns, [[h[c] for c in columns] for h in view["holdings"]])
 
 
 @app.command("activate")

@@ -34,6 +34,7 @@ from alefctl.server.routes import (
     businesses,
     dividends,
     kyc,
+    me,
     orders,
     settlement,
     stream,
@@ -41,6 +42,7 @@ from alefctl.server.routes import (
     system,
     tokens,
     users,
+    withdrawals,
 )
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
@@ -70,7 +72,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance, users):
+                   approvals, surveillance, users, me, withdrawals):
         app.include_router(module.router)
     return app
 

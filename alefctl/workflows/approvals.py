@@ -116,6 +116,19 @@ def _dividend_rejected(conn: Connection, actor: Actor, request: ApprovalRequest,
     review.cancel_rejected(conn, actor, request.params["dividend_id"], reason)
 
 
+def _withdrawal(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows.account import withdrawals
+
+    return withdrawals.complete_withdrawal(conn, actor, parse_id(request.params["withdrawal_id"]))
+
+
+def _withdrawal_rejected(conn: Connection, actor: Actor, request: ApprovalRequest,
+                         reason: str) -> None:
+    from alefctl.workflows.account import withdrawals
+
+    withdrawals.reject_withdrawal(conn, actor, request.params["withdrawal_id"], reason)
+
+
 def _dividend_line(params: dict[str, Any]) -> str:
     amount = (f"{params['per_token_qty']} tokens" if params.get("per_token_qty") is not None
               else f"{params.get('per_token_usd')} USD")
@@ -139,6 +152,10 @@ OPERATIONS: dict[str, Operation] = {
     "wallet.withdraw": Operation("wallet.withdraw", _withdraw, _money_line("withdraw", "from")),
     "dividend.approve": Operation("dividend.approve", _dividend, _dividend_line,
                                   request_action="dividend.submit", on_reject=_dividend_rejected),
+    # an investor's withdrawal request (workflows/account/withdrawals.py) an admin confirmed
+    "withdrawal.confirm": Operation("withdrawal.review", _withdrawal,
+                                    _money_line("pay out a withdrawal of", "to"),
+                                    on_reject=_withdrawal_rejected),
 }
 
 _COLUMNS = (

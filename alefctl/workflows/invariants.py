@@ -198,6 +198,17 @@ INVARIANTS: tuple[Invariant, ...] = (
         " HAVING count(w.id) <> CASE WHEN r.status = 'executed' THEN 1 ELSE 0 END",
     ),
     Invariant(
+        "withdrawals_match_ledger",
+        "each investor withdrawal request agrees with the ledger row holding its money: the"
+        " same amount, pending while it waits, completed once paid out, cancelled once rejected"
+        " or cancelled",
+        "SELECT w.id AS withdrawal_id, w.status, w.amount, t.status AS ledger_status,"
+        " t.amount AS ledger_amount FROM withdrawal_requests w JOIN wallet_transactions t"
+        " ON t.id = w.wallet_transaction_id WHERE t.amount <> -w.amount OR t.status <> CASE"
+        " w.status WHEN 'completed' THEN 'completed' WHEN 'rejected' THEN 'cancelled'"
+        " WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END",
+    ),
+    Invariant(
         "dividend_totals_match_payments",
         "each live dividend's totals equal the sums of its payments (gross = net + fee +"
         " remainder), a distributed one has none pending and every paid one has its ledger row",

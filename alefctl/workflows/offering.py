@@ -236,5 +236,6 @@ def _eligible_investor(conn: Connection, user_id: uuid.UUID) -> Any:
     if not investor.is_activated:
         raise PermissionDenied("the investor account is deactivated")
     if investor.wallet_address is None:
-        raise Conflict("set a wallet address before investing", field="wallet_address")
+        raise Conflict("register a wallet address first (PUT /api/v1/me/wallet)",
+                       field="wallet_address")
     return investor

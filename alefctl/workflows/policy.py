@@ -36,6 +36,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "api_key.manage": ANYONE, "api_key.manage.others": ADMIN,
     "wallet.show": ANYONE, "wallet.show.others": ADMIN,
     "wallet.deposit": ADMIN, "wallet.withdraw": ADMIN,
+    # one's own account (workflows/account/): what anyone may read of their own, and their wallet
+    "account.read": ANYONE, "account.wallet": ("investor", "issuer"),
+    "withdrawal.request": ("investor", "issuer"), "withdrawal.review": ADMIN,
     "kyc.submit": ("investor", "issuer"), "kyc.review": REVIEWERS, "kyc.revoke": REVIEWERS,
     # businesses, tokens and their offering
     "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,
@@ -52,7 +55,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "order.cancel": ("investor", "admin"), "order.cancel.others": ADMIN,
     "order.cancel_all": INVESTOR, "order.amend": INVESTOR, "order.cancel_all_after": INVESTOR,
     "order.expire": JOBS,
-    "otc.read": ADMIN, "otc.review": ADMIN,
+    "otc.read": ADMIN, "otc.review": ADMIN, "otc.cancel": INVESTOR,
     "settlement.read": ADMIN, "settlement.retry": ADMIN,
     # market surveillance: alerts name users and their orders (workflows/surveillance.py)
     "surveillance.read": ADMIN, "surveillance.triage": ADMIN,

@@ -58,9 +58,18 @@ SURVEILLANCE_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "dismiss": (("open", "acknowledged"), "dismissed"),
     "escalate": (("open", "acknowledged"), "escalated"),
 }
+# Investors' withdrawal requests (workflows/account/withdrawals.py): an admin confirms one (at
+# or above the four-eyes threshold it first awaits a second admin), rejects it, or its investor
+# cancels it while nobody has looked at it yet.
+WITHDRAWAL_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
+    "await_approval": (("pending",), "awaiting_approval"),
+    "complete": (("pending", "awaiting_approval"), "completed"),
+    "reject": (("pending", "awaiting_approval"), "rejected"),
+    "cancel": (("pending",), "cancelled"),
+}
 TABLES = {"tokens": "token", "businesses": "business", "kyc_applications": "KYC application",
           "dividend_declarations": "dividend", "approval_requests": "approval request",
-          "surveillance_alerts": "alert"}
+          "surveillance_alerts": "alert", "withdrawal_requests": "withdrawal request"}
 
 
 def transition(

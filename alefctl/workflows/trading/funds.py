@@ -87,7 +87,8 @@ def check_trader(user: Any) -> None:
     if user.fatca_status == "blocked":
         raise PermissionDenied("trading is blocked for this investor under FATCA")
     if user.wallet_address is None:
-        raise Conflict("set a wallet address before trading", field="wallet_address")
+        raise Conflict("register a wallet address first (PUT /api/v1/me/wallet)",
+                       field="wallet_address")
 
 
 def eligible_trader(conn: Connection, user_id: uuid.UUID, treasury_id: uuid.UUID) -> Any:

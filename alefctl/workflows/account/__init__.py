@@ -1,0 +1,1 @@
+"""An investor's own account: profile, balances, holdings, paged history, statement, wallet."""
