@@ -25,6 +25,7 @@ from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.compliance import check_acquisition
 from alefctl.workflows.money import Entry, complete_pending, credit_tokens, move_fiat, refund_pending
 from alefctl.workflows.tokens import Token, get_token
 from alefctl.workflows.validation import whole_number
@@ -77,6 +78,7 @@ def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | st
         raise Conflict(f"only {left} {token.symbol} tokens are left in the offering")
     amount = token.price_per_token * qty
     investor = _eligible_investor(conn, actor.user_id)
+    check_acquisition(conn, token.id, actor.user_id, qty)
     if investor.fiat_balance < amount:
         raise InsufficientFunds(f"subscribing costs {format_usd(amount)} USD; available"
                                 f" {format_usd(investor.fiat_balance)}")

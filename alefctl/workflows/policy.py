@@ -40,7 +40,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "business.register": ISSUER, "business.review": ADMIN, "business.read": ANYONE,
     "business.read.others": ADMIN,
     "token.create": ISSUER, "token.read": ANYONE, "token.deploy": ADMIN,
-    "token.lifecycle": ADMIN, "token.trading_mode": ADMIN,
+    "token.lifecycle": ADMIN, "token.trading_mode": ADMIN, "token.compliance": ADMIN,
     "token.set_nav": ("admin", "issuer"), "token.set_nav.others": ADMIN,
     "token.subscribe": INVESTOR, "offering.confirm_payment": ADMIN,
     "allocation.read": ADMIN, "allocation.reject": ADMIN, "mint.retry": ADMIN,

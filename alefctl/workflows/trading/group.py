@@ -22,6 +22,7 @@ from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound, TooManyO
 from alefctl.ids import new_id
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.compliance import ComplianceRules, check_acquisition, get_rules
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.books import Books
@@ -106,6 +107,7 @@ class OrderGroup:
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
+        self.compliance_rules: dict[uuid.UUID, ComplianceRules] = {}  # as loaded
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
@@ -184,6 +186,11 @@ class OrderGroup:
         if original is not None:  # a retry: never a second order
             return original
         market = self._market(request.token, otc_allowed=True)
+        if request.side == "buy":
+            if market.id not in self.compliance_rules:  # once per token and group
+                self.compliance_rules[market.id] = get_rules(self.conn, market.id)
+            check_acquisition(self.conn, market.id, actor.user_id, request.quantity,
+                              self.compliance_rules[market.id])
         if market.trading_mode == "fixed_price_otc":
             from alefctl.workflows.otc import place_otc_order
 
