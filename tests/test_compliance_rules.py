@@ -102,3 +102,15 @@ def test_a_chain_job_enforces_the_rules_on_chain(market, platform, chain_client)
     assert not chain_client.is_country_restricted(address, US)
     assert chain_client.is_country_restricted(address, 124)  # CA stays denied
     assert chain_client.max_balance(address) == 0
+
+
+def test_the_admin_route_sets_the_rules(market) -> None:  # noqa: ANN001
+    path = "/api/v1/admin/tokens/DATE/compliance"
+    body = {"deny_countries": ["US"], "max_holders": 2000}
+    assert market.call("PUT", path, "alice@x.io", json=body).status_code == 403
+    bad = market.call("PUT", path, "admin@x.io", json={"deny_countries": ["USA1"]})
+    assert bad.status_code == 422 and bad.json()["field"] == "deny_country"
+    done = market.call("PUT", path, "admin@x.io", json=body)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"denied_countries": ["US"], "max_balance": None, "max_holders": 2000,
+                           "allowed_countries": []}

@@ -3,13 +3,12 @@ herself (the double-sale attack of issue 18), on the embedded EVM and on anvil."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
 from eth_account import Account
-from settlement_helpers import db_tokens, trade
+from settlement_helpers import anvil_or_skip, db_tokens, trade
 from sqlalchemy import text
 
 import chain
@@ -24,11 +23,7 @@ KEYS = {"alice": DEV_ACCOUNT_KEYS[1], "bob": DEV_ACCOUNT_KEYS[2]}
 @pytest.fixture(scope="module")
 def anvil_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chain.AnvilNode]:
     """An anvil node of this module; skipped without anvil unless CI requires it."""
-    if chain.find_anvil() is None:
-        if os.environ.get("ALEF_REQUIRE_ANVIL") == "1":
-            pytest.fail("ALEF_REQUIRE_ANVIL=1 but " + chain.anvil.ANVIL_INSTALL_HINT)
-        pytest.skip(chain.anvil.ANVIL_INSTALL_HINT)
-    node = chain.start_anvil(tmp_path_factory.mktemp("anvil-custody"))
+    node = anvil_or_skip(tmp_path_factory.mktemp("anvil-custody"))
     yield node
     node.stop()
 

@@ -10,7 +10,7 @@ from settlement_helpers import LIMITS, link_chain, minted_token
 from sqlalchemy import text
 
 from alefctl.workflows.lifecycle import change_status, retire
-from alefctl.workflows.onchain.token_state import run_token_state_jobs
+from alefctl.workflows.onchain.token_state import MAX_ATTEMPTS, run_token_state_jobs
 from alefctl.workflows.reconcile import reconcile
 
 
@@ -116,3 +116,22 @@ def test_chain_work_runs_the_jobs(platform, chain_client, make_cli, db_url, tmp_
     assert done["token_state"]["done"] == 1
     assert chain_client.paused(token.contract_address)
     assert cli.json("token", "show", "CWK", "--json")["chain_jobs"] == []
+
+
+def test_a_job_that_keeps_failing_is_failed_and_checked(platform, chain_client) -> None:  # noqa: ANN001
+    from alefctl.workflows.invariants import run_checks
+
+    token = platform.draft_token("BAD")
+    with platform.engine.begin() as conn:  # an address with no contract: nothing can be read
+        conn.execute(text("UPDATE tokens SET contract_address = :a WHERE id = :t"),
+                     {"a": "0x" + "12" * 20, "t": token.id})
+        conn.execute(text("INSERT INTO token_chain_jobs (id, token_id, kind) VALUES"
+                          " (gen_random_uuid(), :t, 'status')"), {"t": token.id})
+    for _ in range(MAX_ATTEMPTS):
+        report = run_token_state_jobs(platform.engine, chain_client)
+        assert report.failed == 1 and report.failures[0]["token_id"] == str(token.id)
+    assert _jobs(platform) == [("status", "failed")]
+    assert run_token_state_jobs(platform.engine, chain_client).failed == 0  # not claimed again
+    with platform.engine.begin() as conn:
+        [check] = run_checks(conn, platform.admin, ["no_failed_token_chain_jobs"])
+    assert not check.ok

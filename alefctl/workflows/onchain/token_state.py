@@ -179,9 +179,9 @@ def _run_job(db: Engine, client: ChainClient, job: Any, report: TokenStateReport
     except (chain.ChainUnavailable, chain.TransactionTimeout):
         report.in_flight += 1  # left 'sending': the next run asks the chain about its hash
         return
-    except chain.ChainError as error:
+    except Exception as error:  # noqa: BLE001 - a revert, or a suite that cannot be read
         receipt = getattr(error, "receipt", None)
-        _finish(db, job.id, "failed" if job_attempts(db, job.id) >= MAX_ATTEMPTS else "pending",
+        _finish(db, job.id, "failed" if _attempts(db, job.id) >= MAX_ATTEMPTS else "pending",
                 str(error), receipt)
         report.failed += 1
         report.failures.append({"job": str(job.id), "token_id": str(job.token_id),
@@ -191,7 +191,7 @@ def _run_job(db: Engine, client: ChainClient, job: Any, report: TokenStateReport
     report.done += 1
 
 
-def job_attempts(db: Engine, job_id: uuid.UUID) -> int:
+def _attempts(db: Engine, job_id: uuid.UUID) -> int:
     """How many times a job was claimed."""
     with db.connect() as conn:
         return int(conn.execute(text("SELECT attempts FROM token_chain_jobs WHERE id = :j"),
