@@ -135,3 +135,20 @@ def test_a_job_that_keeps_failing_is_failed_and_checked(platform, chain_client) 
     with platform.engine.begin() as conn:
         [check] = run_checks(conn, platform.admin, ["no_failed_token_chain_jobs"])
     assert not check.ok
+
+
+def test_the_server_runs_the_jobs(engine, db_url, tmp_path, platform, chain_client) -> None:  # noqa: ANN001
+    import time
+
+    from test_settlement_api import _server
+
+    token = minted_token(platform, chain_client, "SRV", {"alice": 10})
+    with _server(engine, db_url, tmp_path / "home", platform, lambda: chain_client,
+                 settlement_interval_s=0.2) as server:
+        paused = server.call("POST", "/api/v1/admin/tokens/SRV/pause", "admin@x.io")
+        assert paused.status_code == 200, paused.text
+        deadline = time.monotonic() + 60
+        while not chain_client.paused(token.contract_address) and time.monotonic() < deadline:
+            time.sleep(0.2)
+    assert chain_client.paused(token.contract_address)
+    assert _jobs(platform) == [("status", "done")]

@@ -12,7 +12,6 @@ time (advisory lock); a job is claimed with FOR UPDATE SKIP LOCKED.
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
