@@ -22,6 +22,7 @@ from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.onchain.jobs import NATIONALITY_SQL
 from alefctl.workflows.tokens import get_token
+from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from alefctl.workflows.validation import whole_number
 
 RULES_SQL = text("SELECT denied_countries, allowed_countries, max_balance, max_holders"
@@ -32,7 +33,7 @@ HELD_SQL = text(
     " + coalesce((SELECT sum(quantity) FROM token_allocations WHERE user_id = :u"
     " AND token_id = :t AND status = 'pending_payment'), 0)"
     " + coalesce((SELECT sum(remaining_quantity) FROM orders WHERE user_id = :u AND token_id = :t"
-    " AND side = 'buy' AND status IN ('open', 'partially_filled', 'pending_stop')), 0)")
+    f" AND side = 'buy' AND status IN {OPEN_STATUSES_SQL}), 0)")
 HOLDERS_SQL = text(
     "SELECT count(*) FROM (SELECT user_id FROM wallets WHERE token_id = :t AND balance > 0"
     " UNION SELECT user_id FROM token_allocations WHERE token_id = :t"
