@@ -218,3 +218,13 @@ def unrestrict_countries(compliance: str, countries: Sequence[int]) -> ContractC
 def set_max_balance(compliance: str, max_balance: int) -> ContractCall:
     """setMaxBalance(max): per-wallet cap in base units; 0 removes the cap."""
     return _call("Compliance", compliance, "setMaxBalance", max_balance)
+
+
+def set_max_holders(compliance: str, max_holders: int) -> ContractCall:
+    """setMaxHolders(max): most wallets that may hold the token; 0 removes the cap."""
+    return _call("Compliance", compliance, "setMaxHolders", max_holders)
+
+
+def set_holder_transfers_open(compliance: str, open_: bool) -> ContractCall:
+    """setHolderTransfersOpen(open): false (the default) keeps the token in platform custody."""
+    return _call("Compliance", compliance, "setHolderTransfersOpen", open_)

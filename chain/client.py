@@ -180,3 +180,13 @@ class ChainClient(ChainViews):
     def set_max_balance(self, token: str, max_balance: int) -> TxReceipt:
         """Cap the balance of any one wallet (base units); 0 removes the cap."""
         return self.transact(calls.set_max_balance(self.compliance_of(token), max_balance))
+
+    def set_max_holders(self, token: str, max_holders: int) -> TxReceipt:
+        """Cap the number of holders; 0 removes the cap."""
+        return self.transact(calls.set_max_holders(self.compliance_of(token), max_holders))
+
+    def set_holder_transfers_open(self, token: str, open_: bool) -> TxReceipt | None:
+        """Open or close holder-signed transfers; None if already so."""
+        if self.holder_transfers_open(token) == open_:
+            return None
+        return self.transact(calls.set_holder_transfers_open(self.compliance_of(token), open_))

@@ -46,6 +46,14 @@ ERROR_RULES: dict[str, tuple[str, str]] = {
         "max_balance_exceeded",
         "wallet {wallet} would hold {balanceAfter}, above the maximum balance {maxBalance}",
     ),
+    "MaxHoldersExceeded": (
+        "max_holders_exceeded",
+        "wallet {wallet} would be a new holder, but the token has {holders} of at most {maxHolders}",
+    ),
+    "HolderTransfersClosed": (
+        "holder_transfers_closed",
+        "holder transfers are closed (platform custody): only agents move the token",
+    ),
     "CountryAlreadyRestricted": ("country_already_restricted", "country {country} is already restricted"),
     "CountryNotRestricted": ("country_not_restricted", "country {country} is not restricted"),
     "TransfersPaused": ("token_paused", "the token is paused: holder transfers are blocked"),

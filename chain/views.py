@@ -89,3 +89,15 @@ class ChainViews(ChainCore):
     def max_balance(self, token: str) -> int:
         """Maximum balance per wallet in base units under the token's compliance; 0: no limit."""
         return int(self.read("Compliance", self.compliance_of(token), "maxBalance"))
+
+    def max_holders(self, token: str) -> int:
+        """Maximum number of holders under the token's compliance; 0: no limit."""
+        return int(self.read("Compliance", self.compliance_of(token), "maxHolders"))
+
+    def holder_count(self, token: str) -> int:
+        """Wallets holding the token, as counted by its compliance."""
+        return int(self.read("Compliance", self.compliance_of(token), "holderCount"))
+
+    def holder_transfers_open(self, token: str) -> bool:
+        """False while the token is in platform custody: holder-signed transfers revert."""
+        return bool(self.read("Compliance", self.compliance_of(token), "holderTransfersOpen"))

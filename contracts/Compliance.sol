@@ -6,21 +6,31 @@ import {IIdentityRegistryView, IBalanceOf} from "./Interfaces.sol";
 
 /// @title Compliance
 /// @notice Transfer rules of one token: the receiver is verified, the receiver's country is not
-/// restricted, and (optionally) no wallet holds more than a maximum balance.
+/// restricted, and (optionally) no wallet holds more than a maximum balance and the token has no
+/// more than a maximum number of holders. Holder-signed transfers are refused while the token is
+/// in platform custody (holderTransfersOpen false, the default): only agents move tokens then.
 /// @dev The maximum balance is per investor wallet (the platform gives each investor one
-/// wallet), read from the token itself so that no shadow balance can drift.
+/// wallet), read from the token itself so that no shadow balance can drift. The holder count is
+/// kept by the token's hooks (created, transferred, destroyed), which run after each move.
 contract Compliance is TokenBinding {
     IIdentityRegistryView public immutable identityRegistry;
     mapping(uint16 => bool) private _restrictedCountries;
     uint256 public maxBalance;
+    uint256 public maxHolders;
+    uint256 public holderCount;
+    bool public holderTransfersOpen;
 
     event CountryRestrictionAdded(uint16 indexed country);
     event CountryRestrictionRemoved(uint16 indexed country);
     event MaxBalanceSet(uint256 maxBalance);
+    event MaxHoldersSet(uint256 maxHolders);
+    event HolderTransfersSet(bool open);
 
     error ReceiverNotVerified(address wallet);
     error CountryRestricted(address wallet, uint16 country);
     error MaxBalanceExceeded(address wallet, uint256 balanceAfter, uint256 maxBalance);
+    error MaxHoldersExceeded(address wallet, uint256 holders, uint256 maxHolders);
+    error HolderTransfersClosed(address from, address to);
     error CountryAlreadyRestricted(uint16 country);
     error CountryNotRestricted(uint16 country);
 
@@ -28,7 +38,8 @@ contract Compliance is TokenBinding {
         None,
         ReceiverNotVerified,
         CountryRestricted,
-        MaxBalanceExceeded
+        MaxBalanceExceeded,
+        MaxHoldersExceeded
     }
 
     constructor(address identityRegistry_) {
@@ -43,19 +54,35 @@ contract Compliance is TokenBinding {
     }
 
     /// @notice Like canTransfer, but reverts with the rule that refused, for the token to bubble up.
-    function checkTransfer(address from, address to, uint256 amount) external view {
+    function checkTransfer(address from, address to, uint256 amount) public view {
         (Refusal refusal, uint16 country, uint256 balanceAfter) = _refusal(from, to, amount);
         if (refusal == Refusal.ReceiverNotVerified) revert ReceiverNotVerified(to);
         if (refusal == Refusal.CountryRestricted) revert CountryRestricted(to, country);
         if (refusal == Refusal.MaxBalanceExceeded) revert MaxBalanceExceeded(to, balanceAfter, maxBalance);
+        if (refusal == Refusal.MaxHoldersExceeded) revert MaxHoldersExceeded(to, holderCount, maxHolders);
     }
 
-    // The hooks keep the ERC-3643 call pattern; the rules above need no state of their own.
-    function transferred(address, address, uint256) external view onlyBoundToken {}
+    /// @notice A holder-signed transfer (transfer, transferFrom, batchTransfer): refused while the
+    /// token is in platform custody, else the same rules as checkTransfer.
+    function checkHolderTransfer(address from, address to, uint256 amount) external view {
+        if (!holderTransfersOpen) revert HolderTransfersClosed(from, to);
+        checkTransfer(from, to, amount);
+    }
 
-    function created(address, uint256) external view onlyBoundToken {}
+    // The hooks run after the token moved the tokens: they keep the holder count.
+    function transferred(address from, address to, uint256 amount) external onlyBoundToken {
+        if (amount == 0 || from == to) return;
+        _counted(to, amount);
+        _uncounted(from);
+    }
 
-    function destroyed(address, uint256) external view onlyBoundToken {}
+    function created(address to, uint256 amount) external onlyBoundToken {
+        if (amount != 0) _counted(to, amount);
+    }
+
+    function destroyed(address from, uint256 amount) external onlyBoundToken {
+        if (amount != 0) _uncounted(from);
+    }
 
     function addCountryRestriction(uint16 country) external onlyOwner {
         _restrict(country);
@@ -83,6 +110,19 @@ contract Compliance is TokenBinding {
         emit MaxBalanceSet(maxBalance_);
     }
 
+    /// @notice Sets the maximum number of wallets holding the token; 0 means no limit.
+    function setMaxHolders(uint256 maxHolders_) external onlyOwner {
+        maxHolders = maxHolders_;
+        emit MaxHoldersSet(maxHolders_);
+    }
+
+    /// @notice Opens (true) or closes (false) holder-signed transfers; closed while the platform
+    /// keeps the books of the token, so that only agents (settlement, recovery) move it.
+    function setHolderTransfersOpen(bool open) external onlyOwner {
+        holderTransfersOpen = open;
+        emit HolderTransfersSet(open);
+    }
+
     function _refusal(
         address from,
         address to,
@@ -97,7 +137,24 @@ contract Compliance is TokenBinding {
             balanceAfter = IBalanceOf(token).balanceOf(to) + amount;
             if (balanceAfter > limit) return (Refusal.MaxBalanceExceeded, country, balanceAfter);
         }
+        if (_newHolderOverLimit(from, to, amount, token)) return (Refusal.MaxHoldersExceeded, country, balanceAfter);
         return (Refusal.None, country, balanceAfter);
+    }
+
+    // A receiver holding nothing becomes a holder, unless the sender hands over all it holds.
+    function _newHolderOverLimit(address from, address to, uint256 amount, address token) private view returns (bool) {
+        if (maxHolders == 0 || amount == 0 || from == to || token == address(0)) return false;
+        if (IBalanceOf(token).balanceOf(to) != 0) return false;
+        if (from != address(0) && IBalanceOf(token).balanceOf(from) == amount) return false;
+        return holderCount >= maxHolders;
+    }
+
+    function _counted(address to, uint256 amount) private {
+        if (IBalanceOf(getTokenBound()).balanceOf(to) == amount) holderCount += 1;
+    }
+
+    function _uncounted(address from) private {
+        if (IBalanceOf(getTokenBound()).balanceOf(from) == 0) holderCount -= 1;
     }
 
     function _restrict(uint16 country) private {

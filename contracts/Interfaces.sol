@@ -15,6 +15,7 @@ interface IIdentityRegistryView {
 /// @notice What the token asks of its compliance contract.
 interface ICompliance {
     function checkTransfer(address from, address to, uint256 amount) external view;
+    function checkHolderTransfer(address from, address to, uint256 amount) external view;
     function transferred(address from, address to, uint256 amount) external;
     function created(address to, uint256 amount) external;
     function destroyed(address from, uint256 amount) external;

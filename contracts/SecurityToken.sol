@@ -8,7 +8,8 @@ import {IIdentityRegistryView, ICompliance} from "./Interfaces.sol";
 /// @notice ERC-3643 permissioned token: ERC-20 for holders, with agent powers (mint, burn,
 /// forced transfer, pause, freeze, wallet recovery) and every receipt of tokens checked by the
 /// identity registry and the compliance contract.
-/// @dev Starts unpaused. The constructor binds the compliance and the registry to this token
+/// @dev Starts unpaused; holder-signed transfers go through Compliance.checkHolderTransfer, which
+/// refuses them while the token is in platform custody (delivery versus payment). The constructor binds the compliance and the registry to this token
 /// (the registry binding lets recoveryAddress move a registration).
 contract SecurityToken is AgentRoles {
     string public name;
@@ -214,7 +215,7 @@ contract SecurityToken is AgentRoles {
         if (isFrozen[to]) revert WalletFrozen(to);
         uint256 free = balanceOf[from] - _frozenTokens[from];
         if (amount > free) revert InsufficientFreeBalance(from, free, amount);
-        _compliance.checkTransfer(from, to, amount);
+        _compliance.checkHolderTransfer(from, to, amount);
         _move(from, to, amount);
         _compliance.transferred(from, to, amount);
     }

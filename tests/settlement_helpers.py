@@ -89,3 +89,18 @@ def link_chain(home: Path, client: Any) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     (home / "chain").symlink_to(client.w3.provider.data_dir, target_is_directory=True)
     return home
+
+
+def anvil_or_skip(state_dir: Path) -> Any:
+    """A running anvil node (chain.AnvilNode); the test skips without anvil, unless CI requires
+    it (ALEF_REQUIRE_ANVIL=1), where a missing anvil fails it."""
+    import os
+
+    import chain
+    import pytest
+
+    if chain.find_anvil() is None:
+        if os.environ.get("ALEF_REQUIRE_ANVIL") == "1":
+            pytest.fail("ALEF_REQUIRE_ANVIL=1 but " + chain.anvil.ANVIL_INSTALL_HINT)
+        pytest.skip(chain.anvil.ANVIL_INSTALL_HINT)
+    return chain.start_anvil(state_dir)

@@ -200,6 +200,14 @@ def _plant_failed_mint(conn: Connection, ids: dict) -> str:
     return "bob@x.io"
 
 
+def _plant_failed_token_chain_job(conn: Connection, ids: dict) -> str:
+    job_id = new_id()
+    conn.execute(text("INSERT INTO token_chain_jobs (id, token_id, kind, status, attempts, error)"
+                      " VALUES (:id, :t, 'compliance', 'failed', 5, 'not the owner')"),
+                 {"id": job_id, "t": ids["token"]})
+    return str(job_id)
+
+
 def _plant_stuck_settlement(conn: Connection, ids: dict) -> str:
     trade_id = _plant_trade_without_history(conn, ids)
     conn.execute(text("UPDATE trades SET created_at = now() - interval '6 minutes' WHERE id = :id"),
@@ -223,6 +231,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "withdrawals_match_ledger": _plant_unpaid_withdrawal,
     "no_failed_settlements": _plant_failed_settlement,
     "no_failed_mints": _plant_failed_mint,
+    "no_failed_token_chain_jobs": _plant_failed_token_chain_job,
     "no_stuck_jobs": _plant_stuck_settlement,
 }
 

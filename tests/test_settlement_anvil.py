@@ -3,11 +3,17 @@ anvil a failure, as in tests/chain)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import pytest
-from settlement_helpers import chain_tokens, db_tokens, minted_token, trade, trade_state
+from settlement_helpers import (
+    anvil_or_skip,
+    chain_tokens,
+    db_tokens,
+    minted_token,
+    trade,
+    trade_state,
+)
 
 import chain
 from alefctl.workflows.reconcile import reconcile
@@ -19,11 +25,7 @@ pytestmark = pytest.mark.anvil
 @pytest.fixture(scope="module")
 def anvil_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[chain.ChainClient]:
     """A client on an anvil node of this module; skipped without anvil unless CI requires it."""
-    if chain.find_anvil() is None:
-        if os.environ.get("ALEF_REQUIRE_ANVIL") == "1":
-            pytest.fail("ALEF_REQUIRE_ANVIL=1 but " + chain.anvil.ANVIL_INSTALL_HINT)
-        pytest.skip(chain.anvil.ANVIL_INSTALL_HINT)
-    node = chain.start_anvil(tmp_path_factory.mktemp("anvil-settlement"))
+    node = anvil_or_skip(tmp_path_factory.mktemp("anvil-settlement"))
     client = chain.connect(rpc_url=node.url)
     yield client
     client.close()

@@ -89,7 +89,11 @@ def list_(status: Annotated[str | None, typer.Option(help="Only this status.")] 
 @command_errors
 @requires("token.read")
 def show(token: TokenArg, as_json: JsonOption = False) -> None:
-    """Show a token: supply, sold, raised, contract addresses, its halt and protections."""
+    """Show a token: supply, sold, raised, contract addresses, its halt and protections,
+    compliance rules, and its chain jobs not done yet (status and compliance changes on their
+    way on-chain)."""
+    from alefctl.workflows.compliance import get_rules
+    from alefctl.workflows.onchain.token_state import open_jobs
     from alefctl.workflows.protections import ProtectionDefaults, protections_of
     from alefctl.workflows.tokens import get_token
 
@@ -97,8 +101,43 @@ def show(token: TokenArg, as_json: JsonOption = False) -> None:
     defaults = ProtectionDefaults.from_settings(state.settings().protections)
     with state.transaction() as (conn, _actor):
         found = get_token(conn, token_id)
-    emit_object(found.symbol, found.to_dict() | {"protections": protections_of(found, defaults)},
-                as_json)
+        data = {**found.to_dict(), "protections": protections_of(found, defaults),
+                "compliance": get_rules(conn, found.id).to_dict(),
+                "chain_jobs": open_jobs(conn, found.id)}
+    emit_object(found.symbol, data, as_json)
+
+
+@app.command("compliance")
+@command_errors
+@requires("token.compliance")
+def compliance(
+    token: TokenArg,
+    deny_country: Annotated[list[str] | None, typer.Option(
+        help="Refuse investors of this country (ISO 3166, e.g. US); repeatable.")] = None,
+    allow_country: Annotated[list[str] | None, typer.Option(
+        help="Lift a country's denial; repeatable.")] = None,
+    max_balance: Annotated[str | None, typer.Option(
+        help="Most tokens one investor may hold (0: no limit).")] = None,
+    max_holders: Annotated[str | None, typer.Option(
+        help="Most investors holding the token (0: no limit).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Set a token's compliance rules (admin): checked before orders and subscriptions, and
+    enforced on-chain by a chain job (`alefctl chain work`, or `alefctl serve`). Without options,
+    shows them."""
+    from alefctl.workflows.compliance import get_rules, set_rules
+    from alefctl.workflows.tokens import get_token
+
+    token_id = resolved("token", token)
+    changes = (deny_country, allow_country, max_balance, max_holders)
+    with state.transaction() as (conn, actor):
+        if all(change is None for change in changes):
+            rules = get_rules(conn, get_token(conn, token_id).id)
+        else:
+            rules = set_rules(conn, actor, token_id, deny=deny_country or (),
+                              allow=allow_country or (), max_balance=max_balance,
+                              max_holders=max_holders)
+    emit_object(f"{token} compliance", rules, as_json)
 
 
 @app.command("deploy")
@@ -267,7 +306,7 @@ def _status_command(action: str, destructive: bool, doc: str) -> None:
     app.command(action)(command_errors(requires("token.lifecycle")(run)))
 
 
-_status_command("pause", False, "Pause trading of a token (admin).")
+_status_command("pause", False, "Pause trading of a token (admin); a chain job pauses it on-chain.")
 
 
 @app.command("resume")
@@ -277,7 +316,8 @@ def resume(token: TokenArg,
            reason: Annotated[str | None, typer.Option(help="Why it may trade again (required"
                                                        " to lift a halt).")] = None,
            as_json: JsonOption = False) -> None:
-    """Let a token trade again: lift its halt (with --reason) and resume it if paused (admin)."""
+    """Let a token trade again: lift its halt (with --reason) and resume it if paused (admin;
+    a chain job unpauses it on-chain)."""
     from alefctl.workflows.halts import resume_trading
 
     token_id = resolved("token", token)
@@ -333,8 +373,10 @@ def protections(
     with state.transaction() as (conn, actor):
         shown = set_protections(conn, actor, token_id, changes, defaults, reset=reset)
     emit(shown, as_json, lambda: fields(f"{shown['symbol']} protections", shown))
-_status_command("mature", True, "Mark a token matured (admin).")
-_status_command("delist", True, "Delist a token (admin).")
+
+
+_status_command("mature", True, "Mark a token matured (admin); a chain job pauses it on-chain.")
+_status_command("delist", True, "Delist a token (admin); a chain job pauses it on-chain.")
 
 
 @app.command("mature-due")

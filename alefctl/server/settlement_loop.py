@@ -2,8 +2,9 @@
 Each period it also fails the offerings that ended below their soft cap (offering_admin.py).
 
 Every settings.server.settlement_interval_s it drains the settlement queue (the same workflow as
-`alefctl settlement run`, so a cron run beside it is safe) and sets the settlement backlog
-gauge. It starts at once, so trades a previous process left 'processing' are recovered on
+`alefctl settlement run`, so a cron run beside it is safe), runs the tokens' state jobs (pause and
+compliance changes on their way on-chain, as `alefctl chain work` does) and sets the settlement
+backlog gauge. It starts at once, so trades a previous process left 'processing' are recovered on
 start. Disabled by settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false).
 The chain is opened on first on-chain work (the server state's chain_opener, if set, replaces
 open_chain) and closed on stop if the loop opened it.
@@ -66,6 +67,7 @@ class SettlementLoop:
                 log.info("settlement: %s", report.summary())
         except Exception:
             log.exception("settlement run failed; retrying next period")
+        self._token_state_jobs()
         try:
             with db.connect() as conn:
                 self.state.metrics.settlement_backlog.set(backlog(conn))
@@ -86,6 +88,16 @@ class SettlementLoop:
                          failed["token"]["symbol"])
         except Exception:
             log.exception("failing offerings below their soft cap; retrying next period")
+
+    def _token_state_jobs(self) -> None:
+        from alefctl.workflows.onchain.token_state import has_pending_jobs, run_token_state_jobs
+
+        try:
+            if has_pending_jobs(self.state.db):  # the chain is opened only for work
+                report = run_token_state_jobs(self.state.db, self._chain())
+                log.info("token state jobs: %s", report.to_dict())
+        except Exception:
+            log.exception("token state jobs failed; retrying next period")
 
     def _chain(self) -> ChainClient:
         if self.client is None:

@@ -251,6 +251,16 @@ JOB_CHECKS: tuple[Invariant, ...] = (
         " ORDER BY m.created_at, m.id",
     ),
     Invariant(
+        "no_failed_token_chain_jobs",
+        "no token state job (on-chain pause, compliance rules) has failed (fix the cause; a new"
+        " status or rule change queues a fresh job)",
+        "SELECT j.id, k.symbol, j.kind, j.attempts, j.error FROM token_chain_jobs j"
+        " JOIN tokens k ON k.id = j.token_id WHERE j.status = 'failed'"
+        " AND NOT EXISTS (SELECT 1 FROM token_chain_jobs later WHERE later.token_id = j.token_id"
+        " AND later.kind = j.kind AND later.status = 'done' AND later.created_at > j.created_at)"
+        " ORDER BY j.created_at, j.id",
+    ),
+    Invariant(
         "no_stuck_jobs",
         "no settlement waits longer than jobs.settlement_stuck_minutes, no mint longer than"
         " jobs.mint_stuck_minutes (is a worker running? `alefctl serve`, or cron)",

@@ -21,12 +21,15 @@ from alefctl.money import cents_down
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, credit_tokens, move_money
+from alefctl.workflows.onchain.token_state import queue_job
 from alefctl.workflows.tokens import Token, get_token
 from alefctl.workflows.trading.control import close_token_orders
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.transitions import TOKEN_FLOW, transition
 
 DEFAULT_OFFERING_DAYS = 30
+# Status changes that change the token's on-chain state (onchain/token_state.py).
+ON_CHAIN_ACTIONS = ("pause", "resume", "mature", "delist")
 
 
 def start_offering(conn: Connection, actor: Actor, token_ref: str, starts_at: datetime | None = None,
@@ -105,6 +108,8 @@ def mature_due(db: Engine, actor: Actor, limits: NotionalLimits,
 
 def _move(conn: Connection, actor: Actor, token: Token, action: str, **changes: Any) -> Token:
     transition(conn, "tokens", token.id, TOKEN_FLOW, action, returning="id", **changes)
+    if action in ON_CHAIN_ACTIONS:  # the chain follows: a job pauses or unpauses the token
+        queue_job(conn, actor, token.id, "status")
     moved = get_token(conn, str(token.id))
     actor.audit(conn, f"token.{action}", "token", token.id,
                 before={"status": token.status, "trading_mode": token.trading_mode},

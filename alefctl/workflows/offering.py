@@ -26,6 +26,7 @@ from alefctl.ids import new_id, parse_id
 from alefctl.money import format_usd
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.compliance import check_acquisition
 from alefctl.workflows.investment_limits import invested
 from alefctl.workflows.money import (
     Entry,
@@ -89,6 +90,7 @@ def subscribe(conn: Connection, actor: Actor, token_ref: str, quantity: int | st
         raise Conflict(f"only {left} {token.symbol} tokens are left in the offering")
     amount = token.price_per_token * qty
     investor = _eligible_investor(conn, actor.user_id)
+    check_acquisition(conn, token.id, actor.user_id, qty)
     if limits is not None:
         check_investment(investor, invested(conn, actor.user_id, at), amount, limits)
     currency = token.raise_currency

@@ -45,7 +45,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "business.read.others": ADMIN,
     "token.create": ISSUER, "token.read": ANYONE, "token.deploy": ADMIN,
     "token.lifecycle": ADMIN, "token.trading_mode": ADMIN, "token.session_end": ADMIN,
-    "token.halt": ADMIN, "token.protections": ADMIN,
+    "token.halt": ADMIN, "token.protections": ADMIN, "token.compliance": ADMIN,
     "token.set_nav": ("admin", "issuer"), "token.set_nav.others": ADMIN,
     "token.subscribe": INVESTOR, "offering.confirm_payment": ADMIN,
     "allocation.read": ADMIN, "allocation.reject": ADMIN, "mint.retry": ADMIN,

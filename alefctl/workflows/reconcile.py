@@ -11,7 +11,11 @@ held so no transfer or mint of ours moves it meanwhile, and one database snapsho
 - totalSupply against the minted allocations and token dividends (+ those being minted);
 - tokens held on-chain by addresses the database has no position for (totalSupply minus the
   holders' balances);
-- frozen tokens and frozen wallets, reported (not breaks).
+- frozen tokens and frozen wallets, reported (not breaks);
+- the token's on-chain state against the database (onchain/token_state.py): paused exactly when
+  its status is paused, matured or delisted; holder transfers closed (platform custody); the
+  compliance rules. A difference that a chain job not yet run will fix is "state_pending"; any
+  other is a break (kind "state").
 A break is anything else; the command exits 1 when there is one, or a failed item.
 """
 
@@ -28,6 +32,7 @@ from alefctl.db import locks
 from alefctl.errors import Conflict
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.onchain.token_state import desired_state, differences, open_jobs
 from alefctl.workflows.reconcile_db import Holder, TokenSnapshot, token_snapshot
 from alefctl.workflows.settlement.locks import TokenLocks
 from alefctl.workflows.tokens import Token, get_token
@@ -48,6 +53,7 @@ class TokenReconciliation:
     failed: list[dict[str, Any]] = field(default_factory=list)
     off_chain: list[dict[str, Any]] = field(default_factory=list)
     frozen: list[dict[str, Any]] = field(default_factory=list)
+    state_pending: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -57,7 +63,8 @@ class TokenReconciliation:
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
         return {**self.summary, "ok": self.ok, "breaks": self.breaks, "in_flight": self.in_flight,
-                "failed": self.failed, "off_chain": self.off_chain, "frozen": self.frozen}
+                "failed": self.failed, "off_chain": self.off_chain, "frozen": self.frozen,
+                "state_pending": self.state_pending}
 
 
 def reconcile(db: Engine, actor: Actor, client: ChainClient,
@@ -109,7 +116,31 @@ def _reconcile_token(db: Engine, client: ChainClient, token: Token) -> TokenReco
     for holder in snapshot.holders:
         known += _compare_holder(client, token, holder, result)
     _compare_supply(token, snapshot, supply, known, result)
+    _compare_state(db, client, token, result)
     return result
+
+
+def _compare_state(db: Engine, client: ChainClient, token: Token,
+                   result: TokenReconciliation) -> None:
+    """The on-chain pause, custody and compliance rules against what the database says."""
+    with db.connect() as conn:
+        desired = desired_state(conn, token.id)
+        waiting = [job for job in open_jobs(conn, token.id) if job["status"] != "failed"]
+    try:
+        found = differences(client, token.contract_address or "", desired)
+    except Exception as error:  # noqa: BLE001 - e.g. a suite deployed before custody existed
+        result.breaks.append(_break(token, "state", None, detail=(
+            f"cannot read the token's on-chain state: {error}")))
+        return
+    result.summary.update({"status": token.status, "paused_on_chain": desired.paused
+                           != ("paused" in found)})
+    for name, (on_chain, expected) in found.items():
+        row = {"state": name, "on_chain": on_chain, "expected": expected}
+        if waiting:
+            result.state_pending.append(row)
+        else:
+            result.breaks.append(_break(token, "state", row, detail=(
+                f"{name} is {on_chain} on-chain, the database ({token.status}) says {expected}")))
 
 
 def _compare_holder(client: ChainClient, token: Token, holder: Holder,

@@ -101,8 +101,11 @@ def client(backend: Backend) -> ChainClient:
 
 @pytest.fixture
 def suite(client: ChainClient) -> DeployResult:
-    """A freshly deployed token suite (decimals 0)."""
-    return client.deploy_suite("Test Security", "TST", 0)
+    """A freshly deployed token suite (decimals 0), holder transfers opened so that the ERC-20
+    rules can be exercised (a new suite starts in platform custody: tests/chain/test_chain_custody.py)."""
+    deployed = client.deploy_suite("Test Security", "TST", 0)
+    client.set_holder_transfers_open(deployed.token, True)
+    return deployed
 
 
 @pytest.fixture(scope="session")

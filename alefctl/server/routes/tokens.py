@@ -12,7 +12,15 @@ from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, render, transaction
 from alefctl.server.state import server_state
-from alefctl.workflows import halts, lifecycle, offering, offering_admin, protections, tokens
+from alefctl.workflows import (
+    compliance,
+    halts,
+    lifecycle,
+    offering,
+    offering_admin,
+    protections,
+    tokens,
+)
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.funds import NotionalLimits
 
@@ -87,6 +95,18 @@ class ConfirmBody(BaseModel):
     """Allocations to confirm; none means every pending one."""
 
     allocation_ids: list[str] | None = None
+
+
+class ComplianceBody(BaseModel):
+    """Changes to a token's compliance rules: countries (ISO 3166) to deny or to allow again;
+    limits (0 removes one, absent leaves it)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deny_countries: list[str] = []
+    allow_countries: list[str] = []
+    max_balance: int | None = None
+    max_holders: int | None = None
 
 
 @router.post("/tokens", status_code=201)
@@ -237,6 +257,16 @@ def offering_window(token_id: str, body: WindowBody, request: Request,
     """Extend or shorten the offering in progress."""
     with transaction(request) as conn:
         return out(offering_admin.set_offering_window(conn, actor, token_id, body.ends_at))
+
+
+@router.put("/admin/tokens/{token_id}/compliance")
+def set_compliance(token_id: str, body: ComplianceBody, request: Request,
+                   actor: Actor = Depends(acting("token.compliance"))) -> dict:
+    """Change the token's compliance rules; a chain job sets them on its Compliance contract."""
+    with transaction(request) as conn:
+        return out(compliance.set_rules(conn, actor, token_id, deny=body.deny_countries,
+                                        allow=body.allow_countries, max_balance=body.max_balance,
+                                        max_holders=body.max_holders))
 
 
 @router.post("/admin/tokens/{token_id}/{action}")

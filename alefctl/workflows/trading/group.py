@@ -23,6 +23,7 @@ from alefctl.ids import new_id
 from alefctl.workflows import policy
 from alefctl.workflows import investment_limits as investment
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.compliance import ComplianceRules, check_acquisition, get_rules
 from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.orders import OrderRequest, check_order_shape, to_ticks
 from alefctl.workflows.protections import TOKEN_COLUMNS as THRESHOLD_COLUMNS
@@ -131,6 +132,7 @@ class OrderGroup:
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
         self.halts: list[tuple[Market, Halt]] = []  # circuit breakers tripped in this group
+        self.compliance_rules: dict[uuid.UUID, ComplianceRules] = {}  # as loaded
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
@@ -215,6 +217,11 @@ class OrderGroup:
             return original
         market = self._market(request.token, otc_allowed=True)
         self.guards.refuse_halted(market, self.clock())
+        if request.side == "buy":
+            if market.id not in self.compliance_rules:  # once per token and group
+                self.compliance_rules[market.id] = get_rules(self.conn, market.id)
+            check_acquisition(self.conn, market.id, actor.user_id, request.quantity,
+                              self.compliance_rules[market.id])
         if market.trading_mode == "fixed_price_otc":
             from alefctl.workflows.otc import place_otc_order
 
