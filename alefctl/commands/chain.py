@@ -66,7 +66,7 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
          interval: Annotated[float, typer.Option(help="Seconds between passes.")] = 5.0,
          as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Run the on-chain jobs: identity registration and minting of confirmed allocations and
-    token dividends.
+    token dividends, and agent operations (freeze, forced transfer, burn, wallet recovery).
 
     Exit code 0 when the pass ran and no job failed; 1 when a job failed (naming each; fix the
     cause, then `alefctl allocation retry`); 6 when the database or chain is unreachable.
@@ -74,18 +74,26 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
     """
     import time
 
-    from alefctl.chain_access import open_chain
+    from alefctl.chain_access import chain_errors, open_chain
+    from alefctl.workflows.holders.jobs import run_agent_jobs
     from alefctl.workflows.onchain.minting import run_mint_jobs
 
     with open_chain(state.settings()) as client:
         while True:
             report = run_mint_jobs(state.engine(), client, actor=state.actor())
+            with chain_errors():
+                agents = run_agent_jobs(state.engine(), client, actor=state.actor())
             summary = ("another worker is running; nothing done" if report.busy else
                        f"minted {report.minted}, failed {report.failed},"
                        f" in flight {report.in_flight}, requeued {report.requeued}")
+            summary += (f"; agent operations done {agents.done}, failed {agents.failed},"
+                        f" recoveries completed {agents.recoveries_completed}")
             problems = [f"mint of {f['job']} {f['id']} failed: {f['error']}" for f in report.failures]
+            problems += [f"agent operation {f['kind']} {f['id']} failed: {f['error']}"
+                         for f in agents.failures]
             lines = "\n".join((summary, *problems))
-            job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=problems,
+            job_result({**report.to_dict(), "agent_operations": agents.to_dict()},
+                       as_json=as_json, quiet=quiet, problems=problems,
                        render=functools.partial(info, lines), final=once)
             if once:
                 return

@@ -255,3 +255,22 @@ def mature_due(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     job_result([t.symbol for t in matured], as_json=as_json, quiet=quiet, problems=[],
                render=lambda: info(f"matured {len(matured)} tokens" + (
                    f": {', '.join(t.symbol for t in matured)}" if matured else "")))
+
+
+@app.command("burn")
+@command_errors
+@requires("token.burn")
+def burn(token: TokenArg,
+         from_user: Annotated[str, typer.Option("--from", help="The holder (email or id).")],
+         quantity: Annotated[int, typer.Option("--quantity", help="Tokens to destroy.")],
+         reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
+         as_json: JsonOption = False) -> None:
+    """Request a burn of a holder's tokens: another admin approves it, which takes them from
+    the database position and queues burn on-chain (`alefctl chain work`)."""
+    from alefctl.commands.holder import needs_second_admin
+    from alefctl.workflows.holders.severe import request_burn
+
+    token_id, holder = resolved("token", token), resolved("user", from_user)
+    with state.transaction() as (conn, actor):
+        request = request_burn(conn, actor, token_id, holder, quantity, reason)
+    needs_second_admin(request, as_json)

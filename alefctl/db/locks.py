@@ -56,6 +56,7 @@ DB_INIT_XACT = ALEF  # one `db init` at a time per database (a bigint key, trans
 MATURE_DUE_XACT = 0x616C6566_0002  # one `token mature-due` at a time (bigint, transaction-scoped)
 MINT_WORKER = AdvisoryKey(ALEF, 4)  # one mint worker at a time; reconcile waits for it
 BOOK_OWNER = AdvisoryKey(ALEF, 5)  # one `alefctl serve` owns the books of a database
+AGENT_WORKER = AdvisoryKey(ALEF, 13)  # one worker of agent operations (freeze, recovery, ...)
 
 # Classes of per-token locks.
 DEPLOY_CLASS = 0x616C6503  # one deployment of a token at a time

@@ -29,6 +29,7 @@ from alefctl.server.routes import (
     approvals,
     businesses,
     dividends,
+    holders,
     kyc,
     orders,
     settlement,
@@ -63,7 +64,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance):
+                   approvals, surveillance, holders):
         app.include_router(module.router)
     return app
 

@@ -123,14 +123,15 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "token_supply_in_wallets",
         "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
-        " token dividends",
+        " token dividends, less burns",
         "SELECT s.token_id, t.symbol, s.wallet_total, s.confirmed_allocations, s.dividend_tokens"
         " FROM (SELECT token_id, sum(held) AS wallet_total, sum(allocated) AS confirmed_allocations,"
         " sum(minted) AS dividend_tokens FROM (SELECT token_id, balance AS held, 0 AS allocated,"
         " 0 AS minted FROM wallets UNION ALL SELECT token_id, 0, quantity, 0 FROM token_allocations"
         " WHERE status = 'confirmed' UNION ALL SELECT d.token_id, 0, 0, p.token_quantity"
         " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
-        " WHERE d.dividend_type = 'token' AND p.status = 'paid') parts GROUP BY token_id"
+        " WHERE d.dividend_type = 'token' AND p.status = 'paid' UNION ALL SELECT token_id, 0, 0,"
+        " -quantity FROM agent_operations WHERE kind = 'burn') parts GROUP BY token_id"
         " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
         " ORDER BY t.symbol",
     ),

@@ -103,6 +103,7 @@ class OrderGroup:
         self.markets: dict[str, Market] = {}  # by symbol and by str(id)
         self.traders: dict[uuid.UUID, Any] = {}  # user rows as locked; balances as loaded
         self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
+        self.frozen_wallets: set[tuple[uuid.UUID, uuid.UUID]] = set()  # frozen whole, as loaded
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
@@ -143,6 +144,7 @@ class OrderGroup:
         if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
             self.free_tokens.update({(u, m.id): 0 for u in user_ids for m in self.markets.values()})
             self.free_tokens.update(funds.free_tokens(found["wallets"]))
+            self.frozen_wallets.update(funds.frozen_wallets(found["wallets"]))
         self.orders.update(order_states(found.get("orders", ())))
         if client_ids:
             self.by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
@@ -289,7 +291,9 @@ class OrderGroup:
     def _free_tokens(self, user_id: uuid.UUID, token_id: uuid.UUID) -> int:
         key = (user_id, token_id)
         if key not in self.free_tokens:
-            self.free_tokens.update(funds.lock_free_tokens(self.conn, [user_id], [token_id]))
+            free, frozen = funds.lock_free_tokens(self.conn, [user_id], [token_id])
+            self.free_tokens.update(free)
+            self.frozen_wallets.update(frozen)
         balance, locked = self.ledger.token_moves.get(key, (0, 0))
         return self.free_tokens.get(key, 0) + balance - locked
 
@@ -299,7 +303,10 @@ class OrderGroup:
         if order.side == "sell":
             if order.price is not None:
                 funds.check_notional(trader, order.price * order.quantity, self.limits)
-            funds.refuse_tokens(order.quantity, self._free_tokens(order.user_id, market.id))
+            free = self._free_tokens(order.user_id, market.id)
+            if (order.user_id, market.id) in self.frozen_wallets:
+                funds.refuse_frozen(market.symbol)
+            funds.refuse_tokens(order.quantity, free)
             self.ledger.move_tokens(order.user_id, market.id, 0, order.quantity)
             order.locked_quantity = order.quantity
             return None
