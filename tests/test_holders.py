@@ -248,3 +248,93 @@ def _second_token(platform, chain_client):  # noqa: ANN001, ANN202
         token = get_token(conn, "RCB")
     assert run_mint_jobs(platform.engine, chain_client).failed == 0
     return token
+
+
+def test_commands_end_to_end(cli, platform, chain_client, held) -> None:  # noqa: ANN001
+    from pathlib import Path
+
+    from settlement_helpers import link_chain
+
+    link_chain(Path(cli.env["ALEF_HOME"]), chain_client)
+    checker = cli.as_user("admin@x.io")
+    frozen = cli.json("holder", "freeze", "FRZ", "alice@x.io", "--quantity", "10",
+                      "--reason", "court order")
+    assert frozen["chain_status"] == "done" and frozen["position"]["frozen_quantity"] == 10
+    moved = cli.json("holder", "force-transfer", "FRZ", "--from", "alice@x.io", "--to",
+                     "carol@x.io", "--quantity", "5", "--reason", "estate")
+    burned = cli.json("token", "burn", "FRZ", "--from", "bob@x.io", "--quantity", "5",
+                      "--reason", "cancelled")
+    assert moved["status"] == burned["status"] == "pending"
+    for request in (moved, burned):
+        assert cli("approvals", "approve", request["id"]).exit_code == 4  # the requester
+        assert checker("approvals", "approve", request["id"]).exit_code == 0
+    work = cli.json("chain", "work", "--once")
+    assert work["agent_operations"]["done"] == 2
+    holders = {h["email"]: h for h in cli.json("holder", "list", "FRZ")}
+    assert (holders["alice@x.io"]["balance"], holders["alice@x.io"]["chain_frozen"]) == (95, 10)
+    assert holders["carol@x.io"]["chain_balance"] == 5 and holders["bob@x.io"]["balance"] == 45
+    assert all(h["matches"] for h in holders.values())
+    operations = cli.json("holder", "operations", "--token", "FRZ")
+    assert [o["kind"] for o in operations] == ["burn", "forced_transfer", "freeze"]
+    assert {o["chain_status"] for o in operations} == {"done"}
+
+
+def test_commands_refuse_bad_input_with_documented_codes(cli, platform, chain_client, held) -> None:  # noqa: ANN001
+    cases = [
+        (("holder", "freeze", "FRZ", "alice@x.io", "--quantity", "0", "--reason", "x"), 2),
+        (("holder", "freeze", "FRZ", "alice@x.io", "--reason", " "), 2),
+        (("holder", "freeze", "FRZ", "nobody@x.io", "--reason", "x"), 3),
+        (("holder", "freeze", "FRZ", "alice@x.io", "--quantity", "101", "--reason", "x"), 5),
+        (("holder", "recover", "alice@x.io", "--new-wallet", "0x12", "--reason", "x"), 2),
+        (("holder", "recover", "alice@x.io", "--new-wallet", wallet_for("bob"), "--reason", "x"), 5),
+        (("holder", "force-transfer", "FRZ", "--from", "alice@x.io", "--to", "alice@x.io",
+          "--quantity", "1", "--reason", "x"), 5),
+        (("token", "burn", "FRZ", "--from", "bob@x.io", "--quantity", "51", "--reason", "x"), 5),
+        (("holder", "retry", "0193f1a2-7c4e-7d01-8a2b-3c4d5e6f7a8b"), 3),
+    ]
+    for args, code in cases:
+        result = cli(*args)
+        assert result.exit_code == code, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    investor = cli.as_user("alice@x.io")
+    assert investor("holder", "list", "FRZ").exit_code == 4
+
+
+def test_crash_after_broadcast_never_transfers_twice(platform, chain_client, held, second_admin,  # noqa: ANN001
+                                                     monkeypatch) -> None:
+    with platform.engine.begin() as conn:
+        request = request_forced_transfer(conn, platform.admin, "FRZ", "alice@x.io", "bob@x.io",
+                                          30, "court order")
+    approvals.approve(platform.engine, second_admin, str(request.id))
+
+    def crash(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SystemExit("worker killed while waiting for the receipt")
+
+    monkeypatch.setattr(chain_client, "wait", crash)
+    with pytest.raises(SystemExit):
+        run_agent_jobs(platform.engine, chain_client)
+    monkeypatch.undo()
+    assert chain_tokens(chain_client, held, "bob") == 80  # sent before the crash
+    report = run_agent_jobs(platform.engine, chain_client)
+    assert (report.done, report.requeued) == (1, 0)
+    assert (chain_tokens(chain_client, held, "alice"), chain_tokens(chain_client, held, "bob")) == (70, 80)
+
+
+def test_crash_between_recording_and_broadcast_freezes_once(platform, chain_client, held,  # noqa: ANN001
+                                                            monkeypatch) -> None:
+    freeze(platform.engine, platform.admin, "FRZ", "alice@x.io", 25, "court order")
+    original = chain_client.w3.eth.send_raw_transaction
+
+    def crash(_raw):  # noqa: ANN001, ANN202
+        raise SystemExit("worker killed before the broadcast")
+
+    monkeypatch.setattr(chain_client.w3.eth, "send_raw_transaction", crash)
+    with pytest.raises(SystemExit):
+        run_agent_jobs(platform.engine, chain_client)
+    monkeypatch.setattr(chain_client.w3.eth, "send_raw_transaction", original)
+    with platform.engine.connect() as conn:
+        status, tx_hash = conn.execute(text("SELECT chain_status, tx_hash FROM agent_operations")).one()
+    assert status == "sending" and tx_hash  # recorded, never sent
+    report = run_agent_jobs(platform.engine, chain_client)
+    assert (report.requeued, report.done) == (1, 1)
+    assert _chain(chain_client, held, "alice") == (100, 25, False)

@@ -114,9 +114,10 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "locked_within_balance",
-        "no wallet or stablecoin balance has more locked than it holds",
+        "no wallet or stablecoin balance has more locked (and, for tokens, frozen) than it holds",
         "SELECT 'wallets' AS source, id::text AS row_id, user_id, balance::numeric AS balance,"
-        " locked_balance::numeric AS locked FROM wallets WHERE locked_balance > balance"
+        " locked_balance::numeric AS locked FROM wallets"
+        " WHERE locked_balance + frozen_quantity > balance"
         " UNION ALL SELECT 'user_balances', currency, user_id, balance, locked FROM user_balances"
         " WHERE locked > balance",
     ),
@@ -231,9 +232,17 @@ JOB_CHECKS: tuple[Invariant, ...] = (
         " ORDER BY m.created_at, m.id",
     ),
     Invariant(
+        "no_failed_agent_operations",
+        "no agent operation's chain job (freeze, unfreeze, forced transfer, burn, wallet recovery)"
+        " has failed (fix the cause, then `alefctl holder retry`)",
+        "SELECT o.id AS operation_id, o.kind, k.symbol, u.email, o.quantity, o.chain_error AS error"
+        " FROM agent_operations o JOIN tokens k ON k.id = o.token_id JOIN users u ON u.id = o.user_id"
+        " WHERE o.chain_status = 'failed' ORDER BY o.created_at, o.id",
+    ),
+    Invariant(
         "no_stuck_jobs",
-        "no settlement waits longer than jobs.settlement_stuck_minutes, no mint longer than"
-        " jobs.mint_stuck_minutes (is a worker running? `alefctl serve`, or cron)",
+        "no settlement waits longer than jobs.settlement_stuck_minutes, no mint or agent operation"
+        " longer than jobs.mint_stuck_minutes (is a worker running? `alefctl serve`, or cron)",
         "SELECT j.job, j.id, k.symbol, j.status, floor(extract(epoch FROM now() - j.since) / 60)::int"
         " AS waiting_minutes FROM (SELECT 'settlement' AS job, id, token_id,"
         " settlement_status AS status, created_at AS since FROM trades"
@@ -247,7 +256,10 @@ JOB_CHECKS: tuple[Invariant, ...] = (
         " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
         " WHERE d.dividend_type = 'token' AND p.status = 'paid'"
         " AND p.on_chain_status IN ('pending', 'minting')"
-        " AND p.paid_at < now() - make_interval(mins => :mint_stuck_minutes)) j"
+        " AND p.paid_at < now() - make_interval(mins => :mint_stuck_minutes)"
+        " UNION ALL SELECT 'agent_operation', id, token_id, chain_status, updated_at"
+        " FROM agent_operations WHERE chain_status IN ('pending', 'sending')"
+        " AND updated_at < now() - make_interval(mins => :mint_stuck_minutes)) j"
         " JOIN tokens k ON k.id = j.token_id WHERE k.contract_address IS NOT NULL"
         " ORDER BY j.since, j.id",
     ),
