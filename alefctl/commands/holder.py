@@ -179,20 +179,15 @@ def _changed(result: dict[str, Any], as_json: bool) -> None:
 
 
 def _send_now(operation_id: Any) -> str:
-    """Run the agent jobs once; the operation's chain status after it (queued if the chain is
-    unreachable: `alefctl chain work` sends it later)."""
-    from alefctl.chain_access import chain_errors, open_chain
-    from alefctl.errors import Unavailable
-    from alefctl.workflows.holders.jobs import run_agent_jobs
-    from alefctl.workflows.holders.listing import get_operation
+    """Send the operation's chain job now if the chain answers; its chain status after."""
+    from alefctl.chain_access import open_chain
+    from alefctl.workflows.holders.jobs import send_now
 
-    try:
-        with open_chain(state.settings()) as client, chain_errors():
-            run_agent_jobs(state.engine(), client, actor=state.actor())
-    except Unavailable as error:
-        info(f"{error.message}; the chain job is queued: `alefctl chain work --once` sends it")
-    with state.transaction() as (conn, actor):
-        operation = get_operation(conn, actor, str(operation_id))
+    settings = state.settings()
+    operation, unreachable = send_now(state.engine(), lambda: open_chain(settings), state.actor(),
+                                      operation_id)
+    if unreachable is not None:
+        info(f"{unreachable}; the chain job is queued: `alefctl chain work --once` sends it")
     if operation["chain_status"] == "failed":
         info(f"the chain refused it: {operation['chain_error']} (fix it, then"
              f" `alefctl holder retry {operation_id}`)")

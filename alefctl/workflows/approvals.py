@@ -21,8 +21,9 @@ Operations are registered in OPERATIONS: kind -> the policy action both requeste
 need (or the requester's own, as an issuer submitting a dividend), the executor, how a request
 of that kind reads in a list, and what a rejection does to the object the request is about.
 An operation that leaves the database (a chain transaction) cannot commit with its approval:
-for those the request will stop at 'approved' and a worker will execute it through the chain
-journal (not needed yet).
+its database step does (forced transfer, burn, wallet recovery: the positions or the recovery
+record, and the chain job as an agent_operations row), and the chain worker sends the job
+through the journal afterwards (workflows/holders/jobs.py).
 """
 
 from __future__ import annotations

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -124,13 +126,15 @@ def _run_job(db: Engine, client: ChainClient, job: dict[str, Any]) -> None:
     token, wallet = job["contract_address"], job["from_wallet"]
     if wallet is None:
         raise JobFailed("the holder has no wallet address")
-    amount = None if job["quantity"] is None else job["quantity"] * 10 ** job["decimals"]
     kind = job["kind"]
     if kind == "recover":
         _recover_token(db, client, job)
-    elif kind in ("freeze", "unfreeze") and amount is None:
+        return
+    if job["quantity"] is None:  # freeze or unfreeze the whole wallet
         _send(db, client, job, calls.set_address_frozen(token, wallet, kind == "freeze"))
-    elif kind == "freeze":
+        return
+    amount = int(job["quantity"]) * 10 ** job["decimals"]
+    if kind == "freeze":
         _send(db, client, job, calls.freeze_partial_tokens(token, wallet, amount))
     elif kind == "unfreeze":
         _send(db, client, job, calls.unfreeze_partial_tokens(token, wallet, amount))
@@ -226,3 +230,22 @@ def _audit_run(db: Engine, actor: Any, report: AgentJobReport) -> None:
     with db.begin() as conn:
         acting = actor or service_actor(conn)
         acting.audit(conn, "holder.jobs_run", "agent_job_run", new_id(), after=report.to_dict())
+
+
+def send_now(db: Engine, open_client: Callable[[], AbstractContextManager[ChainClient]], actor: Any,
+             operation_id: uuid.UUID) -> tuple[dict[str, Any], str | None]:
+    """Run the agent jobs once, right after an operation committed (a front end's convenience:
+    the worker would send it later anyway); the operation as it stands then, and why it is still
+    pending when the chain could not be reached."""
+    from alefctl.chain_access import chain_errors
+    from alefctl.errors import Unavailable
+    from alefctl.workflows.holders.listing import get_operation
+
+    unreachable = None
+    try:
+        with chain_errors(), open_client() as client:
+            run_agent_jobs(db, client, actor=actor)
+    except Unavailable as error:
+        unreachable = error.message
+    with db.begin() as conn:
+        return get_operation(conn, actor, str(operation_id)), unreachable
