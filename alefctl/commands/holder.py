@@ -27,6 +27,7 @@ app = typer.Typer(help="Holders: freeze, forced transfer, wallet recovery (agent
 TokenArg = Annotated[str, typer.Argument(help="Token symbol or id.")]
 UserArg = Annotated[str, typer.Argument(help="The holder: email or id.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
+FromOpt = Annotated[str, typer.Option("--from", help="The holder (email or id).")]
 QuantityOpt = Annotated[int | None, typer.Option(
     "--quantity", help="Tokens to freeze or release; without it, the whole wallet.")]
 LIST_COLUMNS = ("email", "wallet", "balance", "locked", "frozen_quantity", "is_frozen", "sellable",
@@ -84,7 +85,7 @@ def list_(token: TokenArg, as_json: JsonOption = False) -> None:
 @command_errors
 @requires("holder.force_transfer")
 def force_transfer(token: TokenArg,
-                   from_user: Annotated[str, typer.Option("--from", help="The holder (email or id).")],
+                   from_user: FromOpt,
                    to_user: Annotated[str, typer.Option("--to", help="The receiver (email or id).")],
                    quantity: Annotated[int, typer.Option("--quantity", help="Tokens to move.")],
                    reason: ReasonOpt, as_json: JsonOption = False) -> None:

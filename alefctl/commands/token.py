@@ -22,6 +22,7 @@ from alefctl.commands.common import (
     state,
     table,
 )
+from alefctl.commands.holder import FromOpt, ReasonOpt, needs_second_admin
 from alefctl.commands.refs import resolved, resolved_all
 
 app = typer.Typer(help="Tokens: create, deploy, offering, secondary trading, lifecycle.",
@@ -260,14 +261,11 @@ def mature_due(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
 @app.command("burn")
 @command_errors
 @requires("token.burn")
-def burn(token: TokenArg,
-         from_user: Annotated[str, typer.Option("--from", help="The holder (email or id).")],
+def burn(token: TokenArg, from_user: FromOpt,
          quantity: Annotated[int, typer.Option("--quantity", help="Tokens to destroy.")],
-         reason: Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")],
-         as_json: JsonOption = False) -> None:
+         reason: ReasonOpt, as_json: JsonOption = False) -> None:
     """Request a burn of a holder's tokens: another admin approves it, which takes them from
     the database position and queues burn on-chain (`alefctl chain work`)."""
-    from alefctl.commands.holder import needs_second_admin
     from alefctl.workflows.holders.severe import request_burn
 
     token_id, holder = resolved("token", token), resolved("user", from_user)

@@ -26,6 +26,7 @@ from alefctl.redact import mask_secrets
 from alefctl.workflows.holders.recovery import complete_recoveries
 from alefctl.workflows.onchain.jobs import (
     NATIONALITY_SQL,
+    audit_run,
     country_numeric,
     record_outcome,
     register_wallets,
@@ -222,14 +223,8 @@ def _finish(db: Engine, job_id: uuid.UUID, status: str, error: str | None = None
 
 
 def _audit_run(db: Engine, actor: Any, report: AgentJobReport) -> None:
-    from alefctl.ids import new_id
-    from alefctl.workflows.service import service_actor
-
-    if not (report.done or report.failed or report.requeued or report.recoveries_completed):
-        return
-    with db.begin() as conn:
-        acting = actor or service_actor(conn)
-        acting.audit(conn, "holder.jobs_run", "agent_job_run", new_id(), after=report.to_dict())
+    audit_run(db, actor, "holder.jobs_run", "agent_job_run", report.to_dict(), did_something=bool(
+        report.done or report.failed or report.requeued or report.recoveries_completed))
 
 
 def send_now(db: Engine, open_client: Callable[[], AbstractContextManager[ChainClient]], actor: Any,
