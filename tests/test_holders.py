@@ -187,6 +187,9 @@ def test_recovery_moves_every_token_and_resumes_after_a_crash_between_steps(
         platform, chain_client, second_admin, monkeypatch) -> None:  # noqa: ANN001
     first = minted_token(platform, chain_client, "RCA", {"alice": 40, "bob": 10})
     second = _second_token(platform, chain_client)
+    third = _deployed(platform, chain_client, "RCC")  # alice: registered, holding none
+    chain_client.register_identity(third.identity_registry_addr, wallet_for("alice"), 784)
+    chain_client.set_address_frozen(third.contract_address, wallet_for("alice"), True)
     freeze(platform.engine, platform.admin, "RCA", "alice@x.io", 15, "pledged")
     run_agent_jobs(platform.engine, chain_client)
     new_wallet = wallet_for("alice-new")
@@ -227,7 +230,12 @@ def test_recovery_moves_every_token_and_resumes_after_a_crash_between_steps(
                             ).scalar_one() == new_wallet
         sent = conn.execute(text("SELECT count(*) FROM gas_transactions"
                                  " WHERE purpose = 'agent:recover'")).scalar_one()
-    assert sent == 2  # one recoveryAddress per token, none twice
+    assert sent == 2 + 3  # one recoveryAddress per token held, none twice; RCC: register,
+    # delete the lost wallet, freeze the new one
+    assert chain_client.is_verified(third.identity_registry_addr, new_wallet)
+    assert not chain_client.is_verified(third.identity_registry_addr, wallet_for("alice"))
+    assert chain_client.investor_country(third.identity_registry_addr, new_wallet) == 784
+    assert chain_client.is_frozen(third.contract_address, new_wallet)
 
 
 def _second_token(platform, chain_client):  # noqa: ANN001, ANN202
@@ -338,3 +346,14 @@ def test_crash_between_recording_and_broadcast_freezes_once(platform, chain_clie
     report = run_agent_jobs(platform.engine, chain_client)
     assert (report.requeued, report.done) == (1, 1)
     assert _chain(chain_client, held, "alice") == (100, 25, False)
+
+
+def _deployed(platform, chain_client, symbol: str):  # noqa: ANN001, ANN202
+    """A draft token with its suite deployed."""
+    from alefctl.workflows.onchain.deploy import deploy_token
+    from alefctl.workflows.tokens import get_token
+
+    platform.draft_token(symbol)
+    deploy_token(platform.engine, platform.admin, symbol, chain_client)
+    with platform.engine.connect() as conn:
+        return get_token(conn, symbol)
