@@ -36,11 +36,6 @@ class Position:
         """What agents may take: the balance less what open sell orders hold."""
         return self.balance - self.locked
 
-    @property
-    def free(self) -> int:
-        """What the holder may sell: unlocked and not frozen (nothing when the wallet is frozen)."""
-        return 0 if self.is_frozen else self.balance - self.locked - self.frozen_quantity
-
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output and audit rows."""
         return asdict(self)

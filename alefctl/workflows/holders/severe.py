@@ -64,7 +64,10 @@ def execute_forced_transfer(conn: Connection, actor: Actor, request: approvals.A
     sender = get_user(conn, str(params["from_user_id"]))
     receiver = get_user(conn, str(params["to_user_id"]))
     check_receiver(sender, receiver)
-    holding = take_unlocked(conn, lock_position(conn, sender.id, token.id), params["quantity"])
+    # both positions locked in id order (db/locks.py: rows of one table by id)
+    positions = {user_id: lock_position(conn, user_id, token.id)
+                 for user_id in sorted((sender.id, receiver.id))}
+    holding = take_unlocked(conn, positions[sender.id], params["quantity"])
     credit_tokens(conn, receiver.id, token.id, params["quantity"])
     operation_id = record_operation(
         conn, actor, "forced_transfer", token, sender.id, params["reason"],
