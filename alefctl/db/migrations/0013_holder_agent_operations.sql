@@ -7,6 +7,7 @@
 ALTER TABLE wallets ADD COLUMN IF NOT EXISTS frozen_quantity BIGINT NOT NULL DEFAULT 0
     CHECK (frozen_quantity >= 0);
 ALTER TABLE wallets ADD COLUMN IF NOT EXISTS is_frozen BOOLEAN NOT NULL DEFAULT false;
+ALTER TABLE wallets DROP CONSTRAINT IF EXISTS wallets_frozen_not_locked;  -- re-runnable
 ALTER TABLE wallets ADD CONSTRAINT wallets_frozen_not_locked
     CHECK (locked_balance + frozen_quantity <= balance);
 
