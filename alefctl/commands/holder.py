@@ -156,8 +156,9 @@ def retry(operation: Annotated[str, typer.Argument(help="The failed operation's 
     """Queue a failed operation's chain job again (after fixing its cause)."""
     from alefctl.workflows.holders.listing import retry_operation
 
+    operation_id = resolved("agent operation", operation)
     with state.transaction() as (conn, actor):
-        result = retry_operation(conn, actor, operation)
+        result = retry_operation(conn, actor, operation_id)
     emit(result, as_json, lambda: info(f"operation {result['operation_id']} queued again;"
                                        " `alefctl chain work --once` sends it"))
 

@@ -70,6 +70,7 @@ KINDS: dict[str, Kind] = {
     "kyc application": Kind("kyc_applications", "status"),
     "alert": Kind("surveillance_alerts", "kind || ', ' || status"),
     "otc order": Kind("otc_orders", "side || ' ' || quantity || ', ' || status"),
+    "agent operation": Kind("agent_operations", "kind || ', ' || chain_status"),
 }
 
 
