@@ -1,4 +1,4 @@
-"""Holders of one token (from a token's detail, key h): the database's balance, locked, frozen and
+"""Holders of one token (from a token's detail, key l): the database's balance, locked, frozen and
 sellable figures beside the chain's, the token's agent operations, and the admin's keys: freeze
 and unfreeze (the whole wallet or a quantity), forced transfer, burn and wallet recovery (these
 three are four-eyes requests another admin approves). The rules are workflows/holders/."""

@@ -30,7 +30,7 @@ class TokenActions(ConsoleScreen):
         Binding("s", "enable_secondary", "Go live"), Binding("n", "set_nav", "Set NAV"),
         Binding("p", "status('pause')", "Pause"), Binding("u", "status('resume')", "Resume"),
         Binding("m", "status('mature')", "Mature"), Binding("x", "status('delist')", "Delist"),
-        Binding("k", "market", "Market"), Binding("h", "holders", "Holders"),
+        Binding("k", "market", "Market"), Binding("l", "holders", "Holders"),
     ]
     KEY_ACTIONS = {"deploy": "token.deploy", "start_offering": "token.lifecycle",
                    "confirm_payments": "offering.confirm_payment",

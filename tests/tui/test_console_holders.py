@@ -1,4 +1,4 @@
-"""The holders screen (h on a token's detail): database and chain figures side by side, a partial
+"""The holders screen (l on a token's detail): database and chain figures side by side, a partial
 freeze sent on-chain at once, and a burn requested for a second admin; audited as the console."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ async def test_freeze_tokens_and_request_a_burn(engine, platform, chain_client, 
         await until(pilot, lambda: any(row[0] == "FRZ" for row in rows(tokens)))
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, TokenDetailScreen))
-        await pilot.press("h")
+        await pilot.press("l")
         await until(pilot, lambda: isinstance(app.screen, HoldersScreen)
                     and app.screen.query_one("#holders-table", DataTable).row_count == 3)
         holders = app.screen.query_one("#holders-table", DataTable)
