@@ -104,7 +104,8 @@ def _plant_usdc(conn: Connection, ids: dict) -> str:
 
 
 def _plant_overlock(conn: Connection, ids: dict) -> str:
-    conn.execute(text("ALTER TABLE wallets DROP CONSTRAINT wallets_check"))
+    conn.execute(text("ALTER TABLE wallets DROP CONSTRAINT wallets_check,"
+                      " DROP CONSTRAINT wallets_frozen_not_locked"))
     conn.execute(text("UPDATE wallets SET locked_balance = balance + 1 WHERE user_id = :u"),
                  {"u": ids["alice"]})
     return str(ids["alice"])
@@ -208,6 +209,16 @@ def _plant_failed_token_chain_job(conn: Connection, ids: dict) -> str:
     return str(job_id)
 
 
+def _plant_failed_agent_operation(conn: Connection, ids: dict) -> str:
+    operation_id = new_id()
+    conn.execute(text(
+        "INSERT INTO agent_operations (id, kind, token_id, user_id, quantity, reason, requested_by,"
+        " chain_status, chain_error) VALUES (:id, 'freeze', :t, :u, 3, 'court order', :u,"
+        " 'failed', 'freeze exceeds balance')"), {"id": operation_id, "t": ids["token"],
+                                                  "u": ids["bob"]})
+    return str(operation_id)
+
+
 def _plant_stuck_settlement(conn: Connection, ids: dict) -> str:
     trade_id = _plant_trade_without_history(conn, ids)
     conn.execute(text("UPDATE trades SET created_at = now() - interval '6 minutes' WHERE id = :id"),
@@ -232,6 +243,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "no_failed_settlements": _plant_failed_settlement,
     "no_failed_mints": _plant_failed_mint,
     "no_failed_token_chain_jobs": _plant_failed_token_chain_job,
+    "no_failed_agent_operations": _plant_failed_agent_operation,
     "no_stuck_jobs": _plant_stuck_settlement,
 }
 

@@ -240,7 +240,8 @@ NOT_IDS = {("order", "list", "token"), ("settlement", "list", "user"), ("audit",
 ROLE_EMAIL = {"admin": None, "issuer": "issuer@x.io", "investor": "carol@x.io",
               "kyc_reviewer": "reviewer@x.io", "operator": None}
 VALID = {"token": "DATE", "user": "alice@x.io", "wallet": wallet_for("alice"), "mode": "full_orderbook",
-         "type": "fiat", "symbol": "NEWSYM", "name": "n", "reason": "r"}
+         "type": "fiat", "symbol": "NEWSYM", "name": "n", "reason": "r", "from_user": "alice@x.io",
+         "to_user": "bob@x.io"}
 
 
 def _id_parameters() -> list[tuple[tuple[str, ...], Any, Any]]:

@@ -15,6 +15,7 @@ from alefctl.commands import (
     console,
     db,
     demo,
+    holder,
     kyc,
     offering,
     order,
@@ -49,6 +50,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(allocation.app, name="allocation")
     app.add_typer(offering.app, name="offering")
     app.add_typer(chain.app, name="chain")
+    app.add_typer(holder.app, name="holder")
     app.add_typer(order.app, name="order")
     app.add_typer(otc.app, name="otc")
     app.add_typer(surveillance.app, name="surveillance")

@@ -67,7 +67,8 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
          as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Run the on-chain jobs: identity registration and minting of confirmed allocations and
     token dividends; burning the tokens of refunded allocations (a cancelled offering); tokens'
-    on-chain state (pause, compliance rules) brought to the database's.
+    on-chain state (pause, compliance rules) brought to the database's; agent operations
+    (freeze, forced transfer, burn, wallet recovery).
 
     Exit code 0 when the pass ran and no job failed; 1 when a job failed (naming each; fix the
     cause, then `alefctl allocation retry`); 6 when the database or chain is unreachable.
@@ -75,7 +76,8 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
     """
     import time
 
-    from alefctl.chain_access import open_chain
+    from alefctl.chain_access import chain_errors, open_chain
+    from alefctl.workflows.holders.jobs import run_agent_jobs
     from alefctl.workflows.onchain.burning import run_burn_jobs
     from alefctl.workflows.onchain.minting import run_mint_jobs
     from alefctl.workflows.onchain.token_state import run_token_state_jobs
@@ -85,20 +87,27 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
             report = run_mint_jobs(state.engine(), client, actor=state.actor())
             burns = run_burn_jobs(state.engine(), client)
             states = run_token_state_jobs(state.engine(), client, actor=state.actor())
+            with chain_errors():
+                agents = run_agent_jobs(state.engine(), client, actor=state.actor())
             summary = ("another worker is running; nothing done" if report.busy else
                        f"minted {report.minted}, failed {report.failed},"
                        f" in flight {report.in_flight}, requeued {report.requeued},"
                        f" burned {burns.burned}")
             summary += (f"; token state jobs: done {states.done}, failed {states.failed},"
                         f" in flight {states.in_flight}")
+            summary += (f"; agent operations done {agents.done}, failed {agents.failed},"
+                        f" recoveries completed {agents.recoveries_completed}")
             problems = [f"mint of {f['job']} {f['id']} failed: {f['error']}" for f in report.failures]
             if burns.failed:
                 problems.append(f"{burns.failed} burns of refunded allocations failed; retried"
                                 " next pass (`alefctl allocation list --on-chain minted`)")
             problems += [f"token state job {f['job']} failed: {f['error']}" for f in states.failures]
+            problems += [f"agent operation {f['kind']} {f['id']} failed: {f['error']}"
+                         for f in agents.failures]
             lines = "\n".join((summary, *problems))
             job_result(report.to_dict() | {"burned": burns.burned, "burn_failed": burns.failed,
-                                           "token_state": states.to_dict()},
+                                           "token_state": states.to_dict(),
+                                           "agent_operations": agents.to_dict()},
                        as_json=as_json, quiet=quiet, problems=problems,
                        render=functools.partial(info, lines), final=once)
             if once:

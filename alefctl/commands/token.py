@@ -23,6 +23,7 @@ from alefctl.commands.common import (
     state,
     table,
 )
+from alefctl.commands.holder import FromOpt, ReasonOpt, needs_second_admin
 from alefctl.commands.refs import resolved, resolved_all
 
 app = typer.Typer(help="Tokens: create, deploy, offering, secondary trading, lifecycle.",
@@ -392,3 +393,19 @@ def mature_due(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     job_result([t.symbol for t in matured], as_json=as_json, quiet=quiet, problems=[],
                render=lambda: info(f"matured {len(matured)} tokens" + (
                    f": {', '.join(t.symbol for t in matured)}" if matured else "")))
+
+
+@app.command("burn")
+@command_errors
+@requires("token.burn")
+def burn(token: TokenArg, from_user: FromOpt,
+         quantity: Annotated[int, typer.Option("--quantity", help="Tokens to destroy.")],
+         reason: ReasonOpt, as_json: JsonOption = False) -> None:
+    """Request a burn of a holder's tokens: another admin approves it, which takes them from
+    the database position and queues burn on-chain (`alefctl chain work`)."""
+    from alefctl.workflows.holders.severe import request_burn
+
+    token_id, holder = resolved("token", token), resolved("user", from_user)
+    with state.transaction() as (conn, actor):
+        request = request_burn(conn, actor, token_id, holder, quantity, reason)
+    needs_second_admin(request, as_json)

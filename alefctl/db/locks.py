@@ -57,6 +57,7 @@ MATURE_DUE_XACT = 0x616C6566_0002  # one `token mature-due` at a time (bigint, t
 FAIL_DUE_XACT = 0x616C6566_0015  # one `offering fail-due` at a time (bigint, transaction-scoped)
 MINT_WORKER = AdvisoryKey(ALEF, 4)  # one mint worker at a time; reconcile waits for it
 BOOK_OWNER = AdvisoryKey(ALEF, 5)  # one `alefctl serve` owns the books of a database
+AGENT_WORKER = AdvisoryKey(ALEF, 13)  # one worker of agent operations (freeze, recovery, ...)
 TOKEN_STATE_WORKER = AdvisoryKey(ALEF, 14)  # one token-state chain job worker at a time
 
 # Classes of per-token locks.

@@ -33,6 +33,7 @@ from alefctl.server.routes import (
     approvals,
     businesses,
     dividends,
+    holders,
     kyc,
     me,
     orders,
@@ -72,7 +73,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance, users, me, withdrawals):
+                   approvals, surveillance, users, me, withdrawals, holders):
         app.include_router(module.router)
     return app
 

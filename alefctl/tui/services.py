@@ -164,6 +164,39 @@ class ConsoleServices:
 
         return self.call(approvals.reject, request_id, reason)
 
+    def holders(self, symbol: str) -> tuple[Any, list[dict[str, Any]]]:
+        """A token's holders from the database, with the chain's figures when it answers (else
+        those are empty) (admins)."""
+        from alefctl.chain_access import chain_errors
+        from alefctl.workflows.holders.listing import holder_positions, with_chain
+
+        with self.transaction() as (conn, actor):
+            token, found = holder_positions(conn, actor, symbol)
+        try:
+            with chain_errors(), self.open_chain() as client:
+                with_chain(token, found, client)
+        except AlefError:
+            for holder in found:
+                holder.update(chain_balance=None, chain_frozen=None, chain_is_frozen=None,
+                              matches=None)
+        return token, found
+
+    def change_freeze(self, kind: str, symbol: str, email: str, quantity: int | None,
+                      reason: str) -> dict[str, Any]:
+        """Freeze or unfreeze (workflows/holders/freezes.py), then send its chain job now if the
+        chain answers (else `alefctl chain work` sends it)."""
+        from alefctl.workflows.holders import freezes
+        from alefctl.workflows.holders.jobs import send_now
+
+        actor = self.actor()
+        change = freezes.freeze if kind == "freeze" else freezes.unfreeze
+        result = change(self.engine, actor, symbol, email, quantity, reason)
+        if result["chain_status"] == "pending":
+            operation, _unreachable = send_now(self.engine, self.open_chain, actor,
+                                               result["operation_id"])
+            result["chain_status"] = operation["chain_status"]
+        return result
+
     def otc_queue(self) -> list[dict[str, Any]]:
         """Pending OTC orders (admins)."""
         from alefctl.workflows.otc import list_otc_orders

@@ -35,16 +35,22 @@ class TokenActions(ConsoleScreen):
         Binding("p", "status('pause')", "Pause"), Binding("h", "halt", "Halt"),
         Binding("u", "resume", "Resume"),
         Binding("m", "status('mature')", "Mature"), Binding("x", "status('delist')", "Delist"),
-        Binding("k", "market", "Market"),
+        Binding("k", "market", "Market"), Binding("l", "holders", "Holders"),
     ]
     KEY_ACTIONS = {"deploy": "token.deploy", "start_offering": "token.lifecycle",
                    "confirm_payments": "offering.confirm_payment",
                    "reject_allocation": "allocation.reject", "enable_secondary": "token.lifecycle",
                    "cancel_offering": "offering.cancel",
                    "set_nav": "token.set_nav", "status": "token.lifecycle",
-                   "halt": "token.halt", "resume": "token.lifecycle"}
+                   "halt": "token.halt", "resume": "token.lifecycle",
+                   "holders": "holder.read"}
     symbol: str
     view: Any
+
+    def action_holders(self) -> None:
+        from alefctl.tui.holders import HoldersScreen
+
+        self.app.push_screen(HoldersScreen(self.symbol))
 
     def _then_reload(self, _result: Any) -> None:
         self.reload()

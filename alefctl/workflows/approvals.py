@@ -21,8 +21,9 @@ Operations are registered in OPERATIONS: kind -> the policy action both requeste
 need (or the requester's own, as an issuer submitting a dividend), the executor, how a request
 of that kind reads in a list, and what a rejection does to the object the request is about.
 An operation that leaves the database (a chain transaction) cannot commit with its approval:
-for those the request will stop at 'approved' and a worker will execute it through the chain
-journal (not needed yet).
+its database step does (forced transfer, burn, wallet recovery: the positions or the recovery
+record, and the chain job as an agent_operations row), and the chain worker sends the job
+through the journal afterwards (workflows/holders/jobs.py).
 """
 
 from __future__ import annotations
@@ -144,7 +145,37 @@ def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
     return describe
 
 
-# kind -> operation. Later issues add forced transfers, burns, wallet recovery, fee changes.
+def _holder_operation(name: str) -> Executor:
+    """The executor of an agent operation on holders (workflows/holders/): its database step,
+    run with the approval; its chain job follows (`alefctl chain work`)."""
+    def execute(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+        from alefctl.workflows.holders import recovery, severe
+
+        executors = {"recover": recovery.execute_recovery,
+                     "forced_transfer": severe.execute_forced_transfer,
+                     "burn": severe.execute_burn}
+        return executors[name](conn, actor, request)
+
+    return execute
+
+
+def _forced_transfer_line(params: dict[str, Any]) -> str:
+    return (f"forced transfer of {params['quantity']} {params['symbol']} from"
+            f" {params['from_email']} to {params['to_email']}: {params['reason']}")[:300]
+
+
+def _burn_line(params: dict[str, Any]) -> str:
+    return (f"burn {params['quantity']} {params['symbol']} of {params['from_email']}:"
+            f" {params['reason']}")[:300]
+
+
+def _recover_line(params: dict[str, Any]) -> str:
+    return (f"recover {params['email']}'s wallet {params['old_wallet']} to"
+            f" {params['new_wallet']}: {params['reason']}")[:300]
+
+
+# kind -> operation. Forced transfers, burns and wallet recoveries execute their database step
+# with the approval and queue their chain job (workflows/holders/).
 # A dividend's request is made by its issuer's `dividend submit` (workflows/dividends/review.py)
 # and decided here or by `dividend approve`, which approves the same request.
 OPERATIONS: dict[str, Operation] = {
@@ -156,6 +187,10 @@ OPERATIONS: dict[str, Operation] = {
     "withdrawal.confirm": Operation("withdrawal.review", _withdrawal,
                                     _money_line("pay out a withdrawal of", "to"),
                                     on_reject=_withdrawal_rejected),
+    "holder.force_transfer": Operation("holder.force_transfer", _holder_operation("forced_transfer"),
+                                       _forced_transfer_line),
+    "token.burn": Operation("token.burn", _holder_operation("burn"), _burn_line),
+    "holder.recover": Operation("holder.recover", _holder_operation("recover"), _recover_line),
 }
 
 _COLUMNS = (

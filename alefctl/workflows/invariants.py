@@ -114,9 +114,10 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "locked_within_balance",
-        "no wallet or stablecoin balance has more locked than it holds",
+        "no wallet or stablecoin balance has more locked (and, for tokens, frozen) than it holds",
         "SELECT 'wallets' AS source, id::text AS row_id, user_id, balance::numeric AS balance,"
-        " locked_balance::numeric AS locked FROM wallets WHERE locked_balance > balance"
+        " locked_balance::numeric AS locked FROM wallets"
+        " WHERE locked_balance + frozen_quantity > balance"
         " UNION ALL SELECT 'user_balances', currency, user_id, balance, locked FROM user_balances"
         " WHERE locked > balance",
     ),
@@ -133,14 +134,15 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "token_supply_in_wallets",
         "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
-        " token dividends",
+        " token dividends, less burns",
         "SELECT s.token_id, t.symbol, s.wallet_total, s.confirmed_allocations, s.dividend_tokens"
         " FROM (SELECT token_id, sum(held) AS wallet_total, sum(allocated) AS confirmed_allocations,"
         " sum(minted) AS dividend_tokens FROM (SELECT token_id, balance AS held, 0 AS allocated,"
         " 0 AS minted FROM wallets UNION ALL SELECT token_id, 0, quantity, 0 FROM token_allocations"
         " WHERE status = 'confirmed' UNION ALL SELECT d.token_id, 0, 0, p.token_quantity"
         " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
-        " WHERE d.dividend_type = 'token' AND p.status = 'paid') parts GROUP BY token_id"
+        " WHERE d.dividend_type = 'token' AND p.status = 'paid' UNION ALL SELECT token_id, 0, 0,"
+        " -quantity FROM agent_operations WHERE kind = 'burn') parts GROUP BY token_id"
         " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
         " ORDER BY t.symbol",
     ),
@@ -261,9 +263,17 @@ JOB_CHECKS: tuple[Invariant, ...] = (
         " ORDER BY j.created_at, j.id",
     ),
     Invariant(
+        "no_failed_agent_operations",
+        "no agent operation's chain job (freeze, unfreeze, forced transfer, burn, wallet recovery)"
+        " has failed (fix the cause, then `alefctl holder retry`)",
+        "SELECT o.id AS operation_id, o.kind, k.symbol, u.email, o.quantity, o.chain_error AS error"
+        " FROM agent_operations o JOIN tokens k ON k.id = o.token_id JOIN users u ON u.id = o.user_id"
+        " WHERE o.chain_status = 'failed' ORDER BY o.created_at, o.id",
+    ),
+    Invariant(
         "no_stuck_jobs",
-        "no settlement waits longer than jobs.settlement_stuck_minutes, no mint longer than"
-        " jobs.mint_stuck_minutes (is a worker running? `alefctl serve`, or cron)",
+        "no settlement waits longer than jobs.settlement_stuck_minutes, no mint or agent operation"
+        " longer than jobs.mint_stuck_minutes (is a worker running? `alefctl serve`, or cron)",
         "SELECT j.job, j.id, k.symbol, j.status, floor(extract(epoch FROM now() - j.since) / 60)::int"
         " AS waiting_minutes FROM (SELECT 'settlement' AS job, id, token_id,"
         " settlement_status AS status, created_at AS since FROM trades"
@@ -277,7 +287,10 @@ JOB_CHECKS: tuple[Invariant, ...] = (
         " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
         " WHERE d.dividend_type = 'token' AND p.status = 'paid'"
         " AND p.on_chain_status IN ('pending', 'minting')"
-        " AND p.paid_at < now() - make_interval(mins => :mint_stuck_minutes)) j"
+        " AND p.paid_at < now() - make_interval(mins => :mint_stuck_minutes)"
+        " UNION ALL SELECT 'agent_operation', id, token_id, chain_status, updated_at"
+        " FROM agent_operations WHERE chain_status IN ('pending', 'sending')"
+        " AND updated_at < now() - make_interval(mins => :mint_stuck_minutes)) j"
         " JOIN tokens k ON k.id = j.token_id WHERE k.contract_address IS NOT NULL"
         " ORDER BY j.since, j.id",
     ),

@@ -68,6 +68,10 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "audit.verify": JOBS, "audit.read": ADMIN,
     # four-eyes: severe operations wait for a second admin (workflows/approvals.py)
     "approval.read": ADMIN, "approval.approve": ADMIN, "approval.reject": ADMIN,
+    # agent operations on holders (workflows/holders/): forced transfer, burn and recovery
+    # are four-eyes requests (workflows/approvals.py)
+    "holder.read": ADMIN, "holder.freeze": ADMIN, "holder.retry": ADMIN,
+    "holder.force_transfer": ADMIN, "holder.recover": ADMIN, "token.burn": ADMIN,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }

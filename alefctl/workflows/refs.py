@@ -71,6 +71,7 @@ KINDS: dict[str, Kind] = {
     "alert": Kind("surveillance_alerts", "kind || ', ' || status"),
     "otc order": Kind("otc_orders", "side || ' ' || quantity || ', ' || status"),
     "withdrawal": Kind("withdrawal_requests", "amount || ' USD, ' || status"),
+    "agent operation": Kind("agent_operations", "kind || ', ' || chain_status"),
 }
 
 

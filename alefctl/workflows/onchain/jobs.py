@@ -10,9 +10,10 @@ signed: it can never be mined, so sending again cannot do the work twice).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
 
 from alefctl.workflows.onchain.journal import record_receipt
 
@@ -83,3 +84,17 @@ def country_numeric(country: str | None, nationality: str | None) -> int:
         if found is not None:
             return int(found.numeric)
     return 0
+
+
+def audit_run(db: Engine, actor: Any, action: str, object_type: str, report: dict[str, Any],
+              *, did_something: bool) -> None:
+    """Audit a worker's run that did something (its counts), as `actor` (the operator of a cron
+    command), else the service identity (workflows/service.py)."""
+    from alefctl.ids import new_id
+    from alefctl.workflows.service import service_actor
+
+    if not did_something:
+        return
+    with db.begin() as conn:
+        acting = actor or service_actor(conn)
+        acting.audit(conn, action, object_type, new_id(), after=report)

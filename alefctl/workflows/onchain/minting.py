@@ -28,6 +28,7 @@ from alefctl.db import locks
 from alefctl.redact import mask_secrets
 from alefctl.workflows import policy
 from alefctl.workflows.onchain.jobs import (
+    audit_run,
     country_numeric,
     record_outcome,
     register_wallets,
@@ -119,14 +120,8 @@ def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
 
 
 def _audit_run(db: Engine, actor: Any, report: MintReport) -> None:
-    from alefctl.ids import new_id
-    from alefctl.workflows.service import service_actor
-
-    if not (report.minted or report.failed or report.in_flight or report.requeued):
-        return
-    with db.begin() as conn:
-        acting = actor or service_actor(conn)
-        acting.audit(conn, "mint.run", "mint_run", new_id(), after=report.to_dict())
+    audit_run(db, actor, "mint.run", "mint_run", report.to_dict(), did_something=bool(
+        report.minted or report.failed or report.in_flight or report.requeued))
 
 
 def _run_source(db: Engine, client: ChainClient, source: MintSource, limit: int,

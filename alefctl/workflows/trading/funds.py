@@ -51,8 +51,10 @@ LOCK_TRADERS = text(
 TRADER_BY_ID = text("SELECT id, role, kyc_status, fatca_status, is_activated, wallet_address,"
                     " accreditation_status, fiat_balance FROM users WHERE id = :id")
 TOKENS_BY_REF = "symbol = ANY(:refs) OR CAST(id AS text) = ANY(:refs)"  # a symbol or an id
-_LOCK_WALLETS = ("SELECT user_id, token_id, balance - locked_balance AS free FROM wallets"
-                 " WHERE user_id = ANY(:users) AND {tokens} ORDER BY user_id, token_id FOR UPDATE")
+# Free: what the holder may sell, neither locked in orders nor frozen (workflows/holders/).
+_LOCK_WALLETS = ("SELECT user_id, token_id, is_frozen, balance - locked_balance - frozen_quantity"
+                 " AS free FROM wallets WHERE user_id = ANY(:users) AND {tokens}"
+                 " ORDER BY user_id, token_id FOR UPDATE")
 LOCK_WALLETS = text(_LOCK_WALLETS.format(tokens="token_id = ANY(:tokens)"))
 LOCK_WALLETS_BY_TOKEN_REF = text(_LOCK_WALLETS.format(
     tokens=f"token_id IN (SELECT id FROM tokens WHERE {TOKENS_BY_REF})"))
@@ -65,15 +67,28 @@ def lock_traders(conn: Connection, user_ids: list[uuid.UUID],
                                                                "treasury": treasury_id})}
 
 
-def lock_free_tokens(conn: Connection, user_ids: list[uuid.UUID],
-                     token_ids: list[uuid.UUID]) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
-    """Free (unlocked) token balances by (user, token), wallets locked until commit."""
-    return free_tokens(conn.execute(LOCK_WALLETS, {"users": user_ids, "tokens": token_ids}))
+def lock_free_tokens(conn: Connection, user_ids: list[uuid.UUID], token_ids: list[uuid.UUID]
+                     ) -> tuple[dict[tuple[uuid.UUID, uuid.UUID], int], set[tuple[uuid.UUID, uuid.UUID]]]:
+    """Free (unlocked, unfrozen) token balances by (user, token), and the frozen wallets;
+    wallets locked until commit."""
+    rows = conn.execute(LOCK_WALLETS, {"users": user_ids, "tokens": token_ids}).all()
+    return free_tokens(rows), frozen_wallets(rows)
 
 
 def free_tokens(rows: Any) -> dict[tuple[uuid.UUID, uuid.UUID], int]:
     """Free token balances by (user, token) from rows of LOCK_WALLETS."""
     return {(row.user_id, row.token_id): row.free for row in rows}
+
+
+def frozen_wallets(rows: Any) -> set[tuple[uuid.UUID, uuid.UUID]]:
+    """The (user, token) positions frozen whole by an admin, from rows of LOCK_WALLETS."""
+    return {(row.user_id, row.token_id) for row in rows if row.is_frozen}
+
+
+def refuse_frozen(symbol: str) -> None:
+    """Refuse a sell order of a holder whose wallet an admin froze."""
+    raise Conflict(f"your {symbol} position is frozen by an admin: no sell order is accepted",
+                   code="holder_frozen")
 
 
 def check_trader(user: Any) -> None:
@@ -142,9 +157,14 @@ def lock_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quant
     """Move free tokens into an order (locked_balance); never tokens already locked."""
     locked = conn.execute(text(
         "UPDATE wallets SET locked_balance = locked_balance + :q, updated_at = now()"
-        " WHERE user_id = :u AND token_id = :t AND balance - locked_balance >= :q RETURNING id"),
+        " WHERE user_id = :u AND token_id = :t AND NOT is_frozen"
+        " AND balance - locked_balance - frozen_quantity >= :q RETURNING id"),
         {"q": quantity, "u": user_id, "t": token_id}).first()
     if locked is None:
-        refuse_tokens(quantity, conn.execute(text(
-            "SELECT balance - locked_balance FROM wallets WHERE user_id = :u AND token_id = :t"),
-            {"u": user_id, "t": token_id}).scalar() or 0)
+        row = conn.execute(text(
+            "SELECT w.is_frozen, w.balance - w.locked_balance - w.frozen_quantity AS free, t.symbol"
+            " FROM wallets w JOIN tokens t ON t.id = w.token_id WHERE w.user_id = :u"
+            " AND w.token_id = :t"), {"u": user_id, "t": token_id}).first()
+        if row is not None and row.is_frozen:
+            refuse_frozen(row.symbol)
+        refuse_tokens(quantity, 0 if row is None else row.free)

@@ -128,6 +128,7 @@ class OrderGroup:
         self.free_tokens: dict[tuple[uuid.UUID, uuid.UUID], int] = {}  # as loaded
         self.invested: dict[uuid.UUID, Decimal] = {}  # 12-month investment, as loaded
         self.invested_changes: Counter[uuid.UUID] = Counter()  # this group's buys
+        self.frozen_wallets: set[tuple[uuid.UUID, uuid.UUID]] = set()  # frozen whole, as loaded
         self.by_client_id: dict[ClientOrderKey, Original | None] = {}  # as loaded
         self.placed_by_client_id: dict[ClientOrderKey, OrderState] = {}  # new in this group
         self.events: list[tuple[Market, Any]] = []
@@ -173,6 +174,7 @@ class OrderGroup:
         if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
             self.free_tokens.update({(u, m.id): 0 for u in user_ids for m in self.markets.values()})
             self.free_tokens.update(funds.free_tokens(found["wallets"]))
+            self.frozen_wallets.update(funds.frozen_wallets(found["wallets"]))
         self.orders.update(order_states(found.get("orders", ())))
         if client_ids:
             self.by_client_id.update(_by_client_id(client_ids, found["client_ids"]))
@@ -349,7 +351,9 @@ class OrderGroup:
     def _free_tokens(self, user_id: uuid.UUID, token_id: uuid.UUID) -> int:
         key = (user_id, token_id)
         if key not in self.free_tokens:
-            self.free_tokens.update(funds.lock_free_tokens(self.conn, [user_id], [token_id]))
+            free, frozen = funds.lock_free_tokens(self.conn, [user_id], [token_id])
+            self.free_tokens.update(free)
+            self.frozen_wallets.update(frozen)
         balance, locked = self.ledger.token_moves.get(key, (0, 0))
         return self.free_tokens.get(key, 0) + balance - locked
 
@@ -358,6 +362,8 @@ class OrderGroup:
         began); returns the engine's notional cap for market buys."""
         if order.side == "sell":  # sells are never capped
             free = self._free_tokens(order.user_id, market.id)
+            if (order.user_id, market.id) in self.frozen_wallets:
+                funds.refuse_frozen(market.symbol)
             funds.refuse_tokens(order.quantity, free)
             check_lockup(self.conn, order.user_id, market.id, market.symbol, market.lockup_until,
                          free, order.quantity, self.clock())
