@@ -31,12 +31,14 @@ from alefctl.server.routes import (
     dividends,
     kyc,
     orders,
+    register,
     settlement,
     stream,
     surveillance,
     system,
     tokens,
 )
+from alefctl.server.record_dates import start_record_date_loop
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
 from alefctl.server.writer import OrderWriter, Writer
@@ -63,7 +65,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance):
+                   approvals, surveillance, register):
         app.include_router(module.router)
     return app
 
@@ -82,9 +84,11 @@ def _lifespan(settings: Settings, db: Engine | None,
         close_orders_of_closed_tokens(state)
         close_orders_of_ineligible_traders(state)
         start_settlement_loop(state)
+        record_dates = start_record_date_loop(state)
         try:
             yield
         finally:
+            record_dates.stop()
             stop_settlement_loop(state)
             listener.stop()
             state.writer.stop()
