@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
@@ -63,6 +64,22 @@ def record_date_passed(record_date: datetime, now: datetime, grace: timedelta) -
     return record_date + grace <= now
 
 
+def excluded_holder(conn: Connection, treasury_included: bool) -> uuid.UUID:
+    """The holder a snapshot leaves out: the treasury, unless its holding earns dividends."""
+    return NOBODY if treasury_included else treasury_id(conn)
+
+
+def holders_at(conn: Connection, token_id: uuid.UUID, record_date: datetime,
+               per_token_usd: Decimal | None, treasury_included: bool) -> tuple[int, Decimal]:
+    """(holders, their total gross) a snapshot at record_date would pay, writing nothing."""
+    count, gross = conn.execute(text(
+        f"SELECT count(*), coalesce(sum(trunc(h.quantity * :usd, 2)), 0) FROM ({POSITIONS_AS_OF}) h"
+        " WHERE h.user_id <> :excluded"),
+        {"token": token_id, "as_of": record_date, "usd": per_token_usd or 0,
+         "excluded": excluded_holder(conn, treasury_included)}).one()
+    return count, gross
+
+
 def take_snapshot(conn: Connection, dividend_id: uuid.UUID) -> int:
     """Write the payments of a declaration from its holders at its record date (its row locked
     by the caller, no snapshot taken yet); returns the holder count."""
@@ -70,7 +87,7 @@ def take_snapshot(conn: Connection, dividend_id: uuid.UUID) -> int:
         "SELECT token_id, record_date, per_token_usd, per_token_qty, fee_pct, treasury_included"
         " FROM dividend_declarations WHERE id = :d AND snapshot_taken_at IS NULL"),
         {"d": dividend_id}).one()
-    excluded = NOBODY if row.treasury_included else treasury_id(conn)
+    excluded = excluded_holder(conn, row.treasury_included)
     params = {"d": dividend_id, "token": row.token_id, "as_of": row.record_date,
               "usd": row.per_token_usd or 0, "qty": row.per_token_qty or 0, "fee": row.fee_pct,
               "excluded": excluded}
