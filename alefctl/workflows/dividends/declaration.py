@@ -268,6 +268,7 @@ def _dates(form: NewDividend, now: datetime) -> tuple[datetime, datetime | None]
 
 def _summary(dividend: Dividend) -> dict[str, Any]:
     keys = ("symbol", "dividend_type", "per_token_usd", "per_token_qty", "fee_pct", "record_date",
-            "treasury_included", "snapshot_taken_at", "holder_count", "total_held", "total_gross_usd", "total_fee_usd", "total_net_usd", "remainder_usd",
+            "treasury_included", "snapshot_taken_at", "holder_count", "total_held",
+            "total_gross_usd", "total_fee_usd", "total_net_usd", "remainder_usd",
             "total_token_qty", "status")
     return {key: getattr(dividend, key) for key in keys}

@@ -56,7 +56,8 @@ DEFAULT_CHUNK_SIZE = 10_000
 NO_USER = uuid.UUID(int=0)
 # Keyset by user id: each chunk starts after the last one, never rescanning paid rows.
 CLAIM_SQL = (
-    "SELECT id, user_id, coalesce(paid_to, user_id) AS recipient FROM dividend_payments WHERE dividend_id = :d AND status = 'pending'"
+    "SELECT id, user_id, coalesce(paid_to, user_id) AS recipient FROM dividend_payments"
+    " WHERE dividend_id = :d AND status = 'pending'"
     " AND user_id > :after ORDER BY user_id LIMIT :n FOR UPDATE SKIP LOCKED"
 )
 # Rows of the holders, locked in the lock order (db.locks) before crediting, after the treasury.
