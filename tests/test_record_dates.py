@@ -6,6 +6,7 @@ or re-routed."""
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,8 +19,8 @@ from alefctl.errors import Conflict, InvalidInput
 from alefctl.settings import DividendSettings, TradingSettings
 from alefctl.workflows.dividends.declaration import NewDividend, declare, list_payments
 from alefctl.workflows.dividends.distribution import distribute
-from alefctl.workflows.dividends.failures import retry_failed
 from alefctl.workflows.dividends.review import approve, submit
+from alefctl.workflows import approvals
 from alefctl.workflows.eligibility import deactivate_user
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.users import set_activation
@@ -157,7 +158,7 @@ def test_a_deactivated_holder_fails_with_the_reason_then_is_retried(platform, cl
     assert cli.json("dividend", "retry", str(dividend.id))["retried"] == 0  # nothing left
 
 
-def test_a_failed_payment_is_rerouted_to_another_account(platform, cli) -> None:  # noqa: ANN001
+def test_a_failed_payment_is_rerouted_by_two_admins(platform, cli) -> None:  # noqa: ANN001
     trading_token(platform, {"alice": 100, "bob": 50}, traders=("carol",))
     dividend = declared(platform)
     approved(platform, dividend)
@@ -165,19 +166,24 @@ def test_a_failed_payment_is_rerouted_to_another_account(platform, cli) -> None:
     distribute(platform.engine, platform.admin, str(dividend.id))
     with platform.engine.begin() as conn:
         failed = list_payments(conn, platform.admin, str(dividend.id), status="failed")
-        with pytest.raises(InvalidInput, match="names one payment"):
-            retry_failed(conn, platform.admin, str(dividend.id), to_email="carol@x.io")
-    refused = cli("dividend", "retry", str(dividend.id), "--payment", str(failed[0].id),
-                  "--to", "bob@x.io", "--yes")
-    assert refused.exit_code == 5  # the holder's own deactivated account
+    reroute = ("dividend", "retry", str(dividend.id), "--payment", str(failed[0].id), "--to")
+    assert cli("dividend", "retry", str(dividend.id), "--to", "carol@x.io").exit_code == 2
+    assert cli(*reroute, "bob@x.io").exit_code == 5  # the holder's own deactivated account
     before = _fiat(platform, "carol")
-    moved = cli.json("dividend", "retry", str(dividend.id), "--payment", str(failed[0].id),
-                     "--to", "carol@x.io", "--yes")
-    assert (moved["paid"], moved["failed"]) == (1, 0)
+    request = cli.json(*reroute, "carol@x.io")
+    assert request["kind"] == "dividend.reroute" and request["status"] == "pending"
+    assert _fiat(platform, "carol") == before  # nothing moves on one admin's word
+    assert cli("approvals", "approve", request["id"]).exit_code == 4  # not the requester
+    second = platform.actor("second@x.io")  # the admin who approved the dividend
+    with platform.engine.begin() as conn:
+        approvals.approve_in(conn, second, uuid.UUID(request["id"]))
     assert _fiat(platform, "carol") == before + Decimal("49.50")
     payment = cli.json("dividend", "show", str(dividend.id), "--payments")["payments"]
     assert {(p["email"], p["status"], p["paid_to_email"]) for p in payment} == {
         ("alice@x.io", "paid", None), ("bob@x.io", "paid", "carol@x.io")}
+    with platform.engine.begin() as conn, pytest.raises(Conflict, match="not failed"):
+        approvals.request(conn, platform.admin, "dividend.reroute", request["params"])
+        approvals.approve_in(conn, second, approvals.list_requests(conn, second, "pending")[0].id)
     assert not failures(platform)
 
 

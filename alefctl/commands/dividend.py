@@ -26,6 +26,7 @@ from alefctl.commands.common import (
     table,
 )
 from alefctl.commands.refs import resolved, resolved_opt
+from alefctl.errors import InvalidInput
 
 if TYPE_CHECKING:
     from alefctl.workflows.dividends.declaration import Dividend
@@ -150,20 +151,27 @@ def retry(
     dividend: DividendArg,
     payment: Annotated[str | None, typer.Option(help="Only this payment (its id).")] = None,
     to: Annotated[str | None, typer.Option(
-        help="Re-route the payment to this active user (email); fiat and stablecoin only.")] = None,
-    yes: YesOption = False,
+        help="Re-route --payment to this active user (email); fiat and stablecoin only. A"
+             " request another admin approves (alefctl approvals).")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Pay failed payments again (admin): all of the dividend's, or --payment; --to re-routes
-    that payment to another account. A recipient still refused fails again with the reason;
-    exit 1 if any did."""
-    from alefctl.workflows.dividends.failures import retry_failed
+    """Pay failed payments again (admin): all of the dividend's, or --payment. A recipient
+    still refused fails again with the reason: exit 1 if any did. --to asks a second admin to
+    re-route that payment to another account (four-eyes); it prints the request."""
+    from alefctl.workflows.dividends.failures import request_reroute, retry_failed
 
     dividend = resolved("dividend", dividend)
     if to is not None:
-        confirm(f"Pay dividend {dividend}'s payment {payment} to {to} instead of its holder?", yes)
+        if payment is None:
+            raise InvalidInput("--to re-routes one payment: name it with --payment", field="to")
+        with state.transaction() as (conn, actor):
+            pending = request_reroute(conn, actor, dividend, payment, to)
+        emit(pending.to_dict(), as_json, lambda: info(
+            f"approval request {pending.id}: {pending.summary}; another admin approves it"
+            f" (alefctl approvals approve {pending.id})"))
+        return
     with state.transaction() as (conn, actor):
-        result = retry_failed(conn, actor, dividend, payment, to)
+        result = retry_failed(conn, actor, dividend, payment)
     emit(result.to_dict(), as_json, lambda: info(
         f"dividend {result.dividend.id}: {result.retried} retried, {result.paid} paid,"
         f" {result.failed} failed again"))

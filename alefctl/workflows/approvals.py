@@ -123,6 +123,18 @@ def _dividend_line(params: dict[str, Any]) -> str:
             f" {params.get('holder_count')} holders, declared by {params.get('declared_by')}")[:300]
 
 
+def _reroute(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows.dividends import failures
+
+    return failures.execute_reroute(conn, actor, request.params)
+
+
+def _reroute_line(params: dict[str, Any]) -> str:
+    return (f"re-route {params['symbol']} dividend payment of {params['holder']}"
+            f" ({params['net_amount']} USD net, {params.get('failure_reason')}) to"
+            f" {params['to_email']}")[:300]
+
+
 def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
     def describe(params: dict[str, Any]) -> str:
         reference = f" ({params['reference']})" if params.get("reference") else ""
@@ -139,6 +151,7 @@ OPERATIONS: dict[str, Operation] = {
     "wallet.withdraw": Operation("wallet.withdraw", _withdraw, _money_line("withdraw", "from")),
     "dividend.approve": Operation("dividend.approve", _dividend, _dividend_line,
                                   request_action="dividend.submit", on_reject=_dividend_rejected),
+    "dividend.reroute": Operation("dividend.retry", _reroute, _reroute_line),
 }
 
 _COLUMNS = (
