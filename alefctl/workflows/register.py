@@ -21,21 +21,21 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.positions import POSITIONS_AS_OF
+from alefctl.workflows.positions import HELD_SINCE_LATERAL, POSITIONS_AS_OF
 from alefctl.workflows.reconcile_db import token_snapshot
 from alefctl.workflows.tokens import Token, get_token
 
 if TYPE_CHECKING:
     from chain import ChainClient
 
-PCT_PLACES = Decimal("0.0001")
 REGISTER_SQL = (
     f"SELECT p.user_id, u.email, coalesce(k.full_name, u.full_name) AS legal_name, u.country,"
-    f" u.wallet_address, p.quantity, p.held_since FROM ({POSITIONS_AS_OF}) p"
+    f" u.wallet_address, p.quantity, round(p.quantity * 100.0 / sum(p.quantity) OVER (), 4)"
+    f" AS pct_of_supply, a.held_since AS acquired_at FROM ({POSITIONS_AS_OF}) p {HELD_SINCE_LATERAL}"
     " JOIN users u ON u.id = p.user_id"
-    " LEFT JOIN LATERAL (SELECT full_name FROM kyc_applications a WHERE a.user_id = u.id"
-    " AND a.status = 'approved' ORDER BY a.reviewed_at DESC NULLS LAST LIMIT 1) k ON true"
-    " ORDER BY p.quantity DESC, u.email"
+    " LEFT JOIN (SELECT DISTINCT ON (user_id) user_id, full_name FROM kyc_applications"
+    " WHERE status = 'approved' ORDER BY user_id, reviewed_at DESC NULLS LAST) k"
+    " ON k.user_id = u.id ORDER BY p.quantity DESC, u.email"
 )
 
 
@@ -81,13 +81,9 @@ def holder_register(conn: Connection, actor: Actor, token_ref: str,
     instant = as_of or conn.execute(text("SELECT clock_timestamp()")).scalar_one()
     if instant.tzinfo is None:
         raise InvalidInput("as_of needs a time zone (e.g. 2026-01-31T17:00:00Z)", field="as_of")
-    rows = conn.execute(text(REGISTER_SQL), {"token": token.id, "as_of": instant}).all()
-    total = sum(row.quantity for row in rows)
-    holders = [RegisterEntry(row.user_id, row.email, row.legal_name, row.country,
-                             row.wallet_address, row.quantity,
-                             (Decimal(row.quantity * 100) / total).quantize(PCT_PLACES),
-                             row.held_since) for row in rows]
-    return HolderRegister(token.symbol, token.id, instant, total, holders)
+    rows = conn.execute(text(REGISTER_SQL), {"token": token.id, "as_of": instant})
+    holders = [RegisterEntry(*row) for row in rows]
+    return HolderRegister(token.symbol, token.id, instant, sum(h.quantity for h in holders), holders)
 
 
 def verify_chain(conn: Connection, client: ChainClient, register: HolderRegister) -> list[dict[str, Any]]:

@@ -24,6 +24,9 @@ CREATE TABLE IF NOT EXISTS positions_history (
 );
 CREATE INDEX IF NOT EXISTS positions_history_as_of
     ON positions_history (token_id, user_id, changed_at, id) INCLUDE (balance, change);
+-- the changes from zero: when a holding began (the register's acquisition date), one probe
+CREATE INDEX IF NOT EXISTS positions_history_openings
+    ON positions_history (token_id, user_id, changed_at, id) WHERE balance = change;
 
 CREATE OR REPLACE FUNCTION positions_history_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

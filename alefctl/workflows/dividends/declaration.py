@@ -30,7 +30,7 @@ from alefctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alefctl.ids import new_id, parse_id
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.dividends.snapshot import holders_at, record_date_passed, take_snapshot
+from alefctl.workflows.dividends.snapshot import record_date_passed, take_snapshot
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
 
@@ -158,19 +158,18 @@ def declare(conn: Connection, actor: Actor, form: NewDividend, *, fee_pct: str |
     amounts = _amounts(form, fee_pct)
     now = now or conn.execute(text("SELECT clock_timestamp()")).scalar_one()
     record_date, payment_date = _dates(form, now)
-    # no record date given: the holders now, at once
-    snapshot_now = form.record_date is None or record_date_passed(record_date, now, snapshot_grace)
-    if snapshot_now:  # refused before anything is written
-        _check_holders(conn, token.id, token.symbol, record_date, amounts["usd"], treasury_earns)
     dividend_id = new_id()
-    conn.execute(text(
-        "INSERT INTO dividend_declarations (id, token_id, declared_by, dividend_type,"
-        " per_token_usd, per_token_qty, record_date, payment_date, fee_pct, treasury_included)"
-        " VALUES (:id, :t, :by, :type, :usd, :qty, :record, :payment, :fee, :treasury)"),
-        {"id": dividend_id, "t": token.id, "by": actor.user_id, "type": form.dividend_type,
-         "record": record_date, "payment": payment_date, "treasury": treasury_earns, **amounts})
-    if snapshot_now:
-        take_snapshot(conn, dividend_id)
+    with conn.begin_nested():  # a refused snapshot leaves nothing behind
+        conn.execute(text(
+            "INSERT INTO dividend_declarations (id, token_id, declared_by, dividend_type,"
+            " per_token_usd, per_token_qty, record_date, payment_date, fee_pct, treasury_included)"
+            " VALUES (:id, :t, :by, :type, :usd, :qty, :record, :payment, :fee, :treasury)"),
+            {"id": dividend_id, "t": token.id, "by": actor.user_id, "type": form.dividend_type,
+             "record": record_date, "payment": payment_date, "treasury": treasury_earns, **amounts})
+        # no record date given: the holders now, at once
+        if form.record_date is None or record_date_passed(record_date, now, snapshot_grace):
+            take_snapshot(conn, dividend_id)
+            _check_holders(conn, dividend_id, token.symbol)
     dividend = get_dividend(conn, actor, str(dividend_id))
     actor.audit(conn, "dividend.declare", "dividend_declaration", dividend_id,
                 after=_summary(dividend))
@@ -245,15 +244,16 @@ def _amounts(form: NewDividend, fee_pct: str | Decimal) -> dict[str, Any]:
     return {"usd": usd, "qty": None, "fee": percentage(fee_pct, field="fee_pct")}
 
 
-def _check_holders(conn: Connection, token_id: uuid.UUID, symbol: str, record_date: datetime,
-                   usd: Decimal | None, treasury_included: bool) -> None:
-    """Refuse no holders at the record date, or every holder's payment rounding to zero."""
-    holders, gross = holders_at(conn, token_id, record_date, usd, treasury_included)
-    if holders == 0:
+def _check_holders(conn: Connection, dividend_id: uuid.UUID, symbol: str) -> None:
+    """Refuse a snapshot with no holders, or in which every holder's payment rounds to zero."""
+    row = conn.execute(text(
+        "SELECT dividend_type, holder_count, total_gross_usd, treasury_included"
+        " FROM dividend_declarations WHERE id = :d"), {"d": dividend_id}).one()
+    if row.holder_count == 0:
         raise Conflict(f"{symbol} had no holders to pay at the record date"
-                       + ("" if treasury_included else " (the treasury's holding earns no"
+                       + ("" if row.treasury_included else " (the treasury's holding earns no"
                           " dividend: settings dividends.treasury_earns)"))
-    if usd is not None and gross == 0:
+    if row.dividend_type != "token" and row.total_gross_usd == 0:
         raise InvalidInput("per_token_usd is too small: every holder's payment rounds down to"
                            " zero", field="per_token_usd")
 

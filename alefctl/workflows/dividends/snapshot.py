@@ -15,7 +15,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
@@ -67,17 +66,6 @@ def record_date_passed(record_date: datetime, now: datetime, grace: timedelta) -
 def excluded_holder(conn: Connection, treasury_included: bool) -> uuid.UUID:
     """The holder a snapshot leaves out: the treasury, unless its holding earns dividends."""
     return NOBODY if treasury_included else treasury_id(conn)
-
-
-def holders_at(conn: Connection, token_id: uuid.UUID, record_date: datetime,
-               per_token_usd: Decimal | None, treasury_included: bool) -> tuple[int, Decimal]:
-    """(holders, their total gross) a snapshot at record_date would pay, writing nothing."""
-    count, gross = conn.execute(text(
-        f"SELECT count(*), coalesce(sum(trunc(h.quantity * :usd, 2)), 0) FROM ({POSITIONS_AS_OF}) h"
-        " WHERE h.user_id <> :excluded"),
-        {"token": token_id, "as_of": record_date, "usd": per_token_usd or 0,
-         "excluded": excluded_holder(conn, treasury_included)}).one()
-    return count, gross
 
 
 def take_snapshot(conn: Connection, dividend_id: uuid.UUID) -> int:
