@@ -41,6 +41,25 @@ def test_every_position_change_is_recorded_in_its_transaction(platform) -> None:
     assert "positions_history_matches_wallets" not in failed
 
 
+def test_the_app_role_records_history_but_cannot_rewrite_it(platform, engine, db_url) -> None:  # noqa: ANN001
+    from sqlalchemy import create_engine, make_url
+    from sqlalchemy.exc import ProgrammingError
+
+    trading_token(platform, {"alice": 100})
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = 'alef_app'")).first() is None:
+            pytest.skip("no role alef_app on this server (an external test database)")
+    app = create_engine(make_url(db_url).set(username="alef_app"))
+    try:
+        with app.begin() as conn:
+            conn.execute(text("UPDATE wallets SET balance = balance - 1"))
+        assert history(platform)[-1] == ("alice", -1, 99)
+        with pytest.raises(ProgrammingError, match="permission denied"), app.begin() as conn:
+            conn.execute(text("DELETE FROM positions_history"))
+    finally:
+        app.dispose()
+
+
 def test_register_at_a_past_instant(platform) -> None:  # noqa: ANN001
     trading_token(platform, {"alice": 100, "bob": 100}, traders=("carol",))
     before = db_now(platform)

@@ -28,6 +28,16 @@ CREATE INDEX IF NOT EXISTS positions_history_as_of
 CREATE INDEX IF NOT EXISTS positions_history_openings
     ON positions_history (token_id, user_id, changed_at, id) WHERE balance = change;
 
+-- The application's role (migration 0007) records history through the triggers but may not
+-- rewrite it.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'alef_app') THEN
+        GRANT SELECT, INSERT ON positions_history TO alef_app;
+        REVOKE UPDATE, DELETE, TRUNCATE ON positions_history FROM alef_app;
+    END IF;
+END $$;
+
 CREATE OR REPLACE FUNCTION positions_history_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO positions_history (token_id, user_id, change, balance)
