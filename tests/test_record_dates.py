@@ -17,10 +17,10 @@ from sqlalchemy import text
 
 from alefctl.errors import Conflict, InvalidInput
 from alefctl.settings import DividendSettings, TradingSettings
+from alefctl.workflows import approvals
 from alefctl.workflows.dividends.declaration import NewDividend, declare, list_payments
 from alefctl.workflows.dividends.distribution import distribute
 from alefctl.workflows.dividends.review import approve, submit
-from alefctl.workflows import approvals
 from alefctl.workflows.eligibility import deactivate_user
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.users import set_activation

@@ -20,6 +20,7 @@ from alefctl.server.listener import TradingListener
 from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
+from alefctl.server.record_dates import start_record_date_loop
 from alefctl.server.requests import (
     close_orders_of_closed_tokens,
     close_orders_of_ineligible_traders,
@@ -38,7 +39,6 @@ from alefctl.server.routes import (
     system,
     tokens,
 )
-from alefctl.server.record_dates import start_record_date_loop
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
 from alefctl.server.writer import OrderWriter, Writer

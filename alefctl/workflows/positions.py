@@ -10,7 +10,6 @@ changed_at, id).
 
 from __future__ import annotations
 
-
 # (user_id, quantity) of every holder of :token with a position at :as_of: for each wallet of
 # the token (every holder there ever was has one), its last change at or before :as_of, one
 # probe of the index each, so the cost follows the holders, not the length of the history.
