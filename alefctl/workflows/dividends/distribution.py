@@ -31,7 +31,7 @@ Stablecoin dividends are funded from the issuer's fiat (USD) like fiat ones, and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -198,7 +198,7 @@ def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAUL
 
 
 def pay_claimed(conn: Connection, dividend_id: uuid.UUID, kind: str, token_id: uuid.UUID,
-                claimed: list[Any]) -> tuple[int, int]:
+                claimed: Sequence[Any]) -> tuple[int, int]:
     """Pay claimed pending payments (rows of id, recipient, locked by the caller): those whose
     recipient may not receive fail with the reason; returns (paid, failed)."""
     failed = set(conn.execute(text(FAIL_SQL), {"ids": [c.id for c in claimed]}).scalars())

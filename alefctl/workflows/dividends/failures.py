@@ -90,11 +90,11 @@ def execute_reroute(conn: Connection, actor: Actor, params: dict[str, Any]) -> d
 
 def _retry(conn: Connection, actor: Actor, dividend: Dividend, payment_id: uuid.UUID | None,
            recipient: uuid.UUID | None) -> RetryResult:
-    claimed = conn.execute(text(RETRY_SQL), {"d": dividend.id, "p": payment_id,
-                                             "to": recipient}).all()
+    claimed = sorted(conn.execute(text(RETRY_SQL), {"d": dividend.id, "p": payment_id,
+                                                    "to": recipient}),
+                     key=lambda c: c.recipient)  # the lock order of the recipients
     if payment_id is not None and not claimed:
         raise Conflict(f"payment {payment_id} of dividend {dividend.id} is not failed")
-    claimed.sort(key=lambda c: c.recipient)
     paid, failed = (pay_claimed(conn, dividend.id, dividend.dividend_type, dividend.token_id,
                                 claimed) if claimed else (0, 0))
     if claimed:
