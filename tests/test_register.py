@@ -121,6 +121,7 @@ def test_holders_route(platform, api) -> None:  # noqa: ANN001
     then = api.call("GET", path, "admin@x.io", params={"as_of": before}).json()
     assert [(h["email"], h["quantity"], h["pct_of_supply"]) for h in then["holders"]] == [
         ("alice@x.io", 100, "100.0000")]
+    assert api.call("GET", path, "issuer@x.io").status_code == 403  # an admin route
     refused = api.call("GET", path, "alice@x.io")
     assert refused.status_code == 403
     assert refused.headers["content-type"].startswith("application/problem+json")
