@@ -160,6 +160,7 @@ def retry(
     re-route that payment to another account (four-eyes); it prints the request."""
     from alefctl.workflows.dividends.failures import request_reroute, retry_failed
 
+    payment = resolved_opt("dividend payment", payment)
     dividend = resolved("dividend", dividend)
     if to is not None:
         if payment is None:
