@@ -138,6 +138,18 @@ class JobSettings(BaseModel):
         " minting this many minutes after its last change is stuck")
 
 
+class DividendSettings(BaseModel):
+    """Record dates and who is paid."""
+
+    treasury_earns: bool = Field(False, description="whether the platform treasury's own holding"
+                                 " of a token is paid its dividends (stated on each declaration)")
+    snapshot_grace_s: float = Field(
+        5.0, ge=0, description="seconds after a record date before its holders are snapshotted"
+        " (a change made just before it may still be committing)")
+    snapshot_interval_s: float = Field(30.0, gt=0, description="how often `alefctl serve` takes"
+                                       " the snapshots of record dates that have passed")
+
+
 class ServerSettings(BaseModel):
     """The long-running alefctl serve process."""
 
@@ -208,6 +220,7 @@ class Settings(BaseSettings):
     jobs: JobSettings = Field(default_factory=JobSettings)
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     account: AccountSettings = Field(default_factory=AccountSettings)
+    dividends: DividendSettings = Field(default_factory=DividendSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -111,6 +111,11 @@ def _plant_overlock(conn: Connection, ids: dict) -> str:
     return str(ids["alice"])
 
 
+def _plant_position_without_history(conn: Connection, ids: dict) -> str:
+    conn.execute(text("DELETE FROM positions_history WHERE user_id = :u"), {"u": ids["alice"]})
+    return str(ids["alice"])
+
+
 def _plant_unminted_tokens(conn: Connection, ids: dict) -> str:
     credit_tokens(conn, ids["alice"], ids["token"], 1)
     return "DATE"
@@ -233,6 +238,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "locked_within_balance": _plant_overlock,
     "token_supply_in_wallets": _plant_unminted_tokens,
     "cancelled_offerings_refunded": _plant_unrefunded_cancellation,
+    "positions_history_matches_wallets": _plant_position_without_history,
     "open_buy_orders_funded": _plant_unfunded_buy,
     "open_sell_orders_covered": _plant_uncovered_sell,
     "trades_have_settlement_history": _plant_trade_without_history,

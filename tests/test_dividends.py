@@ -239,9 +239,11 @@ def test_declare_refusals(platform) -> None:  # noqa: ANN001
             declare(conn, other_issuer, form, fee_pct=PLATFORM_FEE)
         with pytest.raises(NotFound):
             declare(conn, platform.issuer, NewDividend("NOPE", "fiat", "1"), fee_pct=PLATFORM_FEE)
+        # a record date to come is allowed (tests/test_record_dates.py); paying before it is not
         future = datetime.now().astimezone() + timedelta(days=1)
-        with pytest.raises(InvalidInput, match="future"):
-            declare(conn, platform.issuer, NewDividend("DATE", "fiat", "1", record_date=future),
+        with pytest.raises(InvalidInput, match="payment_date"):
+            declare(conn, platform.issuer, NewDividend("DATE", "fiat", "1", record_date=future,
+                                                       payment_date=future - timedelta(hours=1)),
                     fee_pct=PLATFORM_FEE)
     draft_token(platform, "DRAFT")
     with platform.engine.begin() as conn, pytest.raises(Conflict, match="DRAFT is draft"):

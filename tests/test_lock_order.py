@@ -45,7 +45,7 @@ def test_an_order_group_and_a_dividend_payment_never_deadlock(platform, chain_cl
     with engine.begin() as conn:
         deposit(conn, platform.admin, platform.issuer.email, "10000")
         dividend = declare(conn, platform.issuer, NewDividend("DATE", "fiat", per_token_usd="0.10"),
-                           fee_pct="1.00")
+                           fee_pct="1.00", treasury_earns=True)  # the treasury is paid too
         submit(conn, platform.issuer, str(dividend.id))
         approve(conn, platform.admin, str(dividend.id))
         start_distribution(conn, platform.admin, str(dividend.id))

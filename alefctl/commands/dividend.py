@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from alefctl.commands.common import (
     JsonOption,
+    QuietOption,
     YesOption,
     command_errors,
     confirm,
     emit,
     fields,
     info,
+    job_result,
     parse_time,
     requires,
     state,
@@ -23,6 +26,7 @@ from alefctl.commands.common import (
     table,
 )
 from alefctl.commands.refs import resolved, resolved_opt
+from alefctl.errors import InvalidInput
 
 if TYPE_CHECKING:
     from alefctl.workflows.dividends.declaration import Dividend
@@ -31,9 +35,10 @@ app = typer.Typer(help="Dividends: declare, submit, approve, distribute, cancel.
                   no_args_is_help=True)
 DividendArg = Annotated[str, typer.Argument(help="Dividend id or id prefix.")]
 LIST_COLUMNS = ("id", "symbol", "dividend_type", "status", "per_token_usd", "per_token_qty",
-                "holder_count", "total_gross_usd", "total_fee_usd", "total_net_usd", "record_date")
-PAYMENT_COLUMNS = ("email", "token_balance", "gross_amount", "fee_amount", "net_amount",
-                   "token_quantity", "status", "on_chain_status")
+                "holder_count", "paid_count", "failed_count", "total_gross_usd", "total_fee_usd",
+                "total_net_usd", "record_date")
+PAYMENT_COLUMNS = ("id", "email", "token_balance", "gross_amount", "fee_amount", "net_amount",
+                   "token_quantity", "status", "failure_reason", "paid_to_email", "on_chain_status")
 
 
 @app.command("declare")
@@ -46,24 +51,32 @@ def declare(
         help="USD per token held (fiat, stablecoin); up to 6 decimals.")] = None,
     per_token_qty: Annotated[str | None, typer.Option(
         help="New tokens per token held (token type).")] = None,
-    record_date: Annotated[str | None, typer.Option(help="ISO-8601, not in the future; default now.")
-                           ] = None,
+    record_date: Annotated[str | None, typer.Option(
+        help="ISO-8601; who held then is paid; may be in the future; default now.")] = None,
     payment_date: Annotated[str | None, typer.Option(help="ISO-8601, planned payment.")] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Declare a draft dividend and snapshot the holders (the token's issuer). The platform's
-    fee, trading.dividend_fee_pct of each holder's gross, applies to fiat and stablecoin
-    dividends: an issuer does not set it."""
+    """Declare a draft dividend (the token's issuer). Its holders are those at the record date,
+    snapshotted at once if it has passed, else when it does (`dividend snapshot-due`, or a
+    running `alefctl serve`). The platform's fee, trading.dividend_fee_pct of each holder's
+    gross, applies to fiat and stablecoin dividends: an issuer does not set it. Whether the
+    platform treasury's own holding is paid is dividends.treasury_earns, stated on the
+    declaration."""
     from alefctl.workflows.dividends.declaration import NewDividend
     from alefctl.workflows.dividends.declaration import declare as declare_dividend
 
     form = NewDividend(resolved("token", token), dividend_type, per_token_usd, per_token_qty,
                        parse_time(record_date, "record_date"), parse_time(payment_date, "payment_date"))
-    fee_pct = state.settings().trading.dividend_fee_pct
+    settings = state.settings()
     with state.transaction() as (conn, actor):
-        dividend = declare_dividend(conn, actor, form, fee_pct=fee_pct)
+        dividend = declare_dividend(
+            conn, actor, form, fee_pct=settings.trading.dividend_fee_pct,
+            treasury_earns=settings.dividends.treasury_earns,
+            snapshot_grace=timedelta(seconds=settings.dividends.snapshot_grace_s))
     emit(dividend.to_dict(), as_json, lambda: info(
-        f"dividend {dividend.id} declared (draft): {dividend.holder_count} holders, {_amount(dividend)}"))
+        f"dividend {dividend.id} declared (draft): {dividend.holder_count} holders, {_amount(dividend)}"
+        if dividend.snapshot_taken_at else f"dividend {dividend.id} declared (draft): the holders"
+        f" are snapshotted when the record date {dividend.record_date.isoformat()} passes"))
 
 
 @app.command("submit")
@@ -129,6 +142,57 @@ def distribute(
         f"dividend {paid.id} distributed to {paid.paid_count} holders" if paid.status == "distributed"
         else f"dividend {paid.id} is still distributing: {paid.pending_count} payments are being paid"
              " by another run; run again to finish"))
+
+
+@app.command("retry")
+@command_errors
+@requires("dividend.retry")
+def retry(
+    dividend: DividendArg,
+    payment: Annotated[str | None, typer.Option(help="Only this payment (its id).")] = None,
+    to: Annotated[str | None, typer.Option(
+        help="Re-route --payment to this active user (email); fiat and stablecoin only. A"
+             " request another admin approves (alefctl approvals).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Pay failed payments again (admin): all of the dividend's, or --payment. A recipient
+    still refused fails again with the reason: exit 1 if any did. --to asks a second admin to
+    re-route that payment to another account (four-eyes); it prints the request."""
+    from alefctl.workflows.dividends.failures import request_reroute, retry_failed
+
+    payment = resolved_opt("dividend payment", payment)
+    dividend = resolved("dividend", dividend)
+    if to is not None:
+        if payment is None:
+            raise InvalidInput("--to re-routes one payment: name it with --payment", field="to")
+        with state.transaction() as (conn, actor):
+            pending = request_reroute(conn, actor, dividend, payment, to)
+        emit(pending.to_dict(), as_json, lambda: info(
+            f"approval request {pending.id}: {pending.summary}; another admin approves it"
+            f" (alefctl approvals approve {pending.id})"))
+        return
+    with state.transaction() as (conn, actor):
+        result = retry_failed(conn, actor, dividend, payment)
+    emit(result.to_dict(), as_json, lambda: info(
+        f"dividend {result.dividend.id}: {result.retried} retried, {result.paid} paid,"
+        f" {result.failed} failed again"))
+    if result.failed:
+        raise typer.Exit(1)
+
+
+@app.command("snapshot-due")
+@command_errors
+@requires("dividend.snapshot")
+def snapshot_due(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
+    """Snapshot the holders of every declared dividend whose record date has passed (cron; a
+    running `alefctl serve` does it too; safe to run twice at once)."""
+    from alefctl.workflows.dividends.snapshot import take_due_snapshots
+
+    grace = timedelta(seconds=state.settings().dividends.snapshot_grace_s)
+    run = take_due_snapshots(state.engine(), state.actor(), grace)
+    job_result(run.to_dict(), as_json=as_json, quiet=quiet, problems=[], render=lambda: info(
+        f"{len(run.taken)} record-date snapshots taken"
+        + "".join(f"\n  dividend {t['dividend_id']}: {t['holder_count']} holders" for t in run.taken)))
 
 
 @app.command("list")

@@ -409,3 +409,79 @@ def burn(token: TokenArg, from_user: FromOpt,
     with state.transaction() as (conn, actor):
         request = request_burn(conn, actor, token_id, holder, quantity, reason)
     needs_second_admin(request, as_json)
+
+
+REGISTER_COLUMNS = ("legal_name", "email", "country", "wallet_address", "quantity",
+                    "pct_of_supply", "acquired_at")
+
+
+@app.command("holders")
+@command_errors
+@requires("token.holders")
+def holders(
+    token: TokenArg,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The instant (ISO-8601; UTC if no zone); default now.")] = None,
+    output: Annotated[str, typer.Option("--format", help="table, csv or json.")] = "table",
+    verify_chain: Annotated[bool, typer.Option(
+        "--verify-chain", help="Check the current register against balanceOf per holder.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The holder register: every holder at an instant with legal name, country, wallet,
+    quantity, % of what is held and when their holding began (admins; an issuer: their own
+    tokens). --verify-chain (current register only) adds each holder's on-chain balance and a
+    status (ok, in_flight, off_chain, break) and exits 1 on a break."""
+    from alefctl.errors import InvalidInput
+    from alefctl.workflows.register import holder_register
+    from alefctl.workflows.register import verify_chain as verify
+
+    fmt = "json" if as_json else output
+    if fmt not in ("table", "csv", "json"):
+        raise InvalidInput("--format must be table, csv or json", field="format")
+    if verify_chain and as_of is not None:
+        raise InvalidInput("--verify-chain checks the current register: drop --as-of",
+                           field="as_of")
+    with state.transaction() as (conn, actor):
+        register = holder_register(conn, actor, resolved("token", token), parse_time(as_of, "as_of"))
+        checks = _verify_register(conn, register, verify) if verify_chain else None
+    data = register.to_dict()
+    if checks is not None:
+        data["chain"] = checks
+    if fmt == "csv":
+        _register_csv(data["holders"], checks)
+    else:
+        emit(data, fmt == "json", lambda: _render_register(data))
+    if checks is not None and any(c["status"] == "break" for c in checks):
+        raise typer.Exit(1)
+
+
+def _verify_register(conn, register, verify):  # noqa: ANN001, ANN202
+    from alefctl.chain_access import chain_errors, open_chain
+
+    with open_chain(state.settings()) as client, chain_errors():
+        return verify(conn, client, register)
+
+
+def _register_csv(rows: list[dict], checks: list[dict] | None) -> None:
+    import csv
+    import sys
+
+    from alefctl.jsonfmt import to_jsonable
+
+    extra = ("chain_quantity", "chain_status") if checks is not None else ()
+    writer = csv.writer(sys.stdout)
+    writer.writerow([*REGISTER_COLUMNS, *extra])
+    for index, row in enumerate(to_jsonable(rows)):
+        check = ([checks[index]["chain_quantity"], checks[index]["status"]]
+                 if checks is not None else [])
+        writer.writerow([row[c] for c in REGISTER_COLUMNS] + check)
+
+
+def _render_register(data: dict) -> None:
+    info(f"{data['symbol']} as of {data['as_of'].isoformat()}: {data['holder_count']} holders,"
+         f" {data['total_held']} tokens held")
+    checks = {c["email"]: c for c in data.get("chain", [])}
+    columns = REGISTER_COLUMNS + (("chain_quantity", "status") if checks else ())
+    table("holders", columns, [[h[c] for c in REGISTER_COLUMNS]
+                               + ([checks[h["email"]]["chain_quantity"], checks[h["email"]]["status"]]
+                                  if checks else []) for h in data["holders"]])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 def settle_pay_and_verify(engine: Engine, report: DemoReport, client: ChainClient,
-                          dividend_fee_pct: Decimal) -> None:
+                          dividend_fee_pct: Decimal, treasury_earns: bool = False) -> None:
     """Trades settled on-chain, a dividend paid (the platform's fee from settings), then
     database and chain must agree."""
     symbol = report.token["symbol"]
@@ -31,7 +31,7 @@ def settle_pay_and_verify(engine: Engine, report: DemoReport, client: ChainClien
                 f" {settled.transactions} batchForcedTransfer transaction(s)")
     with engine.begin() as conn:
         dividend = declare(conn, issuer, NewDividend(symbol, "fiat", per_token_usd="0.10"),
-                           fee_pct=dividend_fee_pct)
+                           fee_pct=dividend_fee_pct, treasury_earns=treasury_earns)
         submit(conn, issuer, str(dividend.id))
         approve(conn, admin, str(dividend.id))
     paid = distribute(engine, admin, str(dividend.id))

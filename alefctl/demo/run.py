@@ -30,5 +30,6 @@ def run_demo(engine: Engine, settings: Settings, say: Callable[[str], None]) -> 
         cancelled_offering(engine, report, client, settings.trading.default_fee_bps)
     trading(engine, report, settings)
     with open_chain(settings) as client, chain_errors():
-        settle_pay_and_verify(engine, report, client, settings.trading.dividend_fee_pct)
+        settle_pay_and_verify(engine, report, client, settings.trading.dividend_fee_pct,
+                              settings.dividends.treasury_earns)
     return report

@@ -23,6 +23,7 @@ from alefctl.server.metrics import Metrics
 from alefctl.server.order_path import OrderFastPath
 from alefctl.server.problems import install_problem_handlers
 from alefctl.server.rate_limit import RateLimit, RateLimiter
+from alefctl.server.record_dates import start_record_date_loop
 from alefctl.server.requests import (
     announce_halts_in_force,
     close_orders_of_closed_tokens,
@@ -37,6 +38,7 @@ from alefctl.server.routes import (
     kyc,
     me,
     orders,
+    register,
     settlement,
     stream,
     surveillance,
@@ -73,7 +75,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance, users, me, withdrawals, holders):
+                   approvals, surveillance, users, me, withdrawals, holders, register):
         app.include_router(module.router)
     return app
 
@@ -94,9 +96,11 @@ def _lifespan(settings: Settings, db: Engine | None,
         announce_halts_in_force(state)
         start_settlement_loop(state)
         start_lifetime_loop(state)
+        record_dates = start_record_date_loop(state)
         try:
             yield
         finally:
+            record_dates.stop()
             stop_lifetime_loop(state)
             stop_settlement_loop(state)
             listener.stop()

@@ -70,7 +70,9 @@ class DividendsScreen(ConsoleScreen):
             (str(d.id), (d.id, d.symbol, d.dividend_type, status_text(d.status),
                          d.per_token_usd if d.per_token_usd is not None else d.per_token_qty,
                          d.holder_count, d.total_gross_usd, d.total_fee_usd, d.total_net_usd,
-                         f"{d.paid_count}/{d.holder_count}", d.record_date, d.declared_by_email))
+                         f"{d.paid_count}/{d.holder_count}"
+                         + (f" ({d.failed_count} failed)" if d.failed_count else ""),
+                         d.record_date, d.declared_by_email))
             for d in dividends))
         self._load_payments()
 

@@ -137,6 +137,18 @@ def _dividend_line(params: dict[str, Any]) -> str:
             f" {params.get('holder_count')} holders, declared by {params.get('declared_by')}")[:300]
 
 
+def _reroute(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows.dividends import failures
+
+    return failures.execute_reroute(conn, actor, request.params)
+
+
+def _reroute_line(params: dict[str, Any]) -> str:
+    return (f"re-route {params['symbol']} dividend payment of {params['holder']}"
+            f" ({params['net_amount']} USD net, {params.get('failure_reason')}) to"
+            f" {params['to_email']}")[:300]
+
+
 def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
     def describe(params: dict[str, Any]) -> str:
         reference = f" ({params['reference']})" if params.get("reference") else ""
@@ -191,6 +203,7 @@ OPERATIONS: dict[str, Operation] = {
                                        _forced_transfer_line),
     "token.burn": Operation("token.burn", _holder_operation("burn"), _burn_line),
     "holder.recover": Operation("holder.recover", _holder_operation("recover"), _recover_line),
+    "dividend.reroute": Operation("dividend.retry", _reroute, _reroute_line),
 }
 
 _COLUMNS = (

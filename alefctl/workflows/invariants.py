@@ -69,7 +69,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "dollars_conserved",
         "fiat balances + USDC balances + fiat locked in open orders and OTC orders + offering"
-        " escrow + funded dividends not yet paid = completed deposits - withdrawals",
+        " escrow + funded dividends not yet paid (pending, or failed) = completed deposits -"
+        " withdrawals",
         "SELECT *, held - net_deposits AS difference FROM (SELECT"
         " fiat_balances + stablecoin_balances + locked_in_orders + locked_in_otc + escrow"
         " + dividends_in_flight AS held, * FROM (SELECT"
@@ -81,8 +82,9 @@ INVARIANTS: tuple[Invariant, ...] = (
         f" WHERE status IN {OPEN_OTC}) AS locked_in_otc,"
         " (SELECT coalesce(sum(escrow_balance), 0) FROM tokens) AS escrow,"
         " (SELECT coalesce(sum(p.net_amount), 0) FROM dividend_payments p"
-        " JOIN dividend_declarations d ON d.id = p.dividend_id WHERE d.status = 'distributing'"
-        " AND d.dividend_type <> 'token' AND p.status = 'pending') AS dividends_in_flight,"
+        " JOIN dividend_declarations d ON d.id = p.dividend_id WHERE (d.status = 'distributing'"
+        " AND p.status = 'pending' OR d.status IN ('distributing', 'distributed')"
+        " AND p.status = 'failed') AND d.dividend_type <> 'token') AS dividends_in_flight,"
         " (SELECT coalesce(sum(amount), 0) FROM wallet_transactions WHERE status = 'completed'"
         " AND type IN ('deposit', 'withdrawal')) AS net_deposits) parts) totals"
         " WHERE held <> net_deposits",
@@ -145,6 +147,15 @@ INVARIANTS: tuple[Invariant, ...] = (
         " -quantity FROM agent_operations WHERE kind = 'burn') parts GROUP BY token_id"
         " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
         " ORDER BY t.symbol",
+    ),
+    Invariant(
+        "positions_history_matches_wallets",
+        "each wallet's latest positions_history row shows its balance, so the register at any"
+        " instant sums to what is held",
+        "SELECT w.token_id, w.user_id, w.balance, h.balance AS history_balance FROM wallets w"
+        " LEFT JOIN LATERAL (SELECT balance FROM positions_history p WHERE p.token_id ="
+        " w.token_id AND p.user_id = w.user_id ORDER BY changed_at DESC, id DESC LIMIT 1) h"
+        " ON true WHERE w.balance <> coalesce(h.balance, 0) ORDER BY w.token_id, w.user_id",
     ),
     Invariant(
         "open_buy_orders_funded",

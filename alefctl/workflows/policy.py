@@ -63,7 +63,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "dividend.declare": ISSUER, "dividend.submit": ISSUER, "dividend.read": ("admin", "issuer"),
     "dividend.read.others": ADMIN,
     "dividend.approve": ADMIN, "dividend.cancel": ("admin", "issuer"), "dividend.cancel.others": ADMIN,
-    "dividend.distribute": ADMIN,
+    "dividend.distribute": ADMIN, "dividend.retry": ADMIN, "dividend.snapshot": JOBS,
+    # the holder register (transfer agent's record): names, countries, positions
+    "token.holders": ("admin", "issuer"), "token.holders.others": ADMIN,
     # the audit log
     "audit.verify": JOBS, "audit.read": ADMIN,
     # four-eyes: severe operations wait for a second admin (workflows/approvals.py)

@@ -66,6 +66,7 @@ KINDS: dict[str, Kind] = {
     "allocation": Kind("token_allocations", "quantity || ' tokens, ' || status"),
     "dividend": Kind("dividend_declarations", "dividend_type || ', ' || status",
                      owner="declared_by", others="dividend.read.others"),
+    "dividend payment": Kind("dividend_payments", "status || ', ' || net_amount"),
     "approval request": Kind("approval_requests", "kind || ', ' || status"),
     "kyc application": Kind("kyc_applications", "status"),
     "alert": Kind("surveillance_alerts", "kind || ', ' || status"),

@@ -51,16 +51,16 @@ async def test_approve_and_distribute(engine, platform, chain_client, console_as
     async with app.run_test(size=SIZE) as pilot:
         table = app.screen.query_one("#dividends-table", DataTable)
         payments = app.screen.query_one("#payments-table", DataTable)
-        await until(pilot, lambda: table.row_count == 1 and payments.row_count == 3)  # with the treasury
+        await until(pilot, lambda: table.row_count == 1 and payments.row_count == 2)  # no treasury: it earns none
         assert "pending_approval" in rows(table)[0]
         await press_and_answer(pilot, app, "a", "y")
         await until(pilot, lambda: "approved" in rows(table)[0])
         await press_and_answer(pilot, app, "d", "y")
         await until(pilot, lambda: "distributed" in rows(table)[0])
         bar = app.screen.query_one("#distribution-progress", ProgressBar)
-        assert (bar.progress, bar.total) == (3, 3)
-        assert [row[-2] for row in rows(payments)] == ["paid"] * 3
-    assert dividend_state(engine, dividend_id) == ("distributed", [("paid", 3)])
+        assert (bar.progress, bar.total) == (2, 2)
+        assert [row[-2] for row in rows(payments)] == ["paid"] * 2
+    assert dividend_state(engine, dividend_id) == ("distributed", [("paid", 2)])
     with engine.begin() as conn:
         audited = conn.execute(text("SELECT action, source FROM audit_logs WHERE object_id = :d"
                                     " ORDER BY created_at"), {"d": dividend_id}).all()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Request
@@ -43,12 +43,16 @@ class CancelBody(BaseModel):
 
 @router.post("/dividends", status_code=201)
 def declare(body: DividendBody, request: Request, actor: Actor = Depends(acting("dividend.declare"))) -> dict:
-    """Declare a draft dividend and snapshot the holders (the token's issuer)."""
+    """Declare a draft dividend (the token's issuer); its holders are those at the record date,
+    snapshotted once it has passed."""
     form = dividends.NewDividend(body.token_id, body.dividend_type, body.per_token_usd,
                                  body.per_token_qty, body.record_date, body.payment_date)
-    fee_pct = server_state(request).settings.trading.dividend_fee_pct
+    settings = server_state(request).settings
     with transaction(request) as conn:
-        return out(dividends.declare(conn, actor, form, fee_pct=fee_pct))
+        return out(dividends.declare(
+            conn, actor, form, fee_pct=settings.trading.dividend_fee_pct,
+            treasury_earns=settings.dividends.treasury_earns,
+            snapshot_grace=timedelta(seconds=settings.dividends.snapshot_grace_s)))
 
 
 @router.get("/dividends")

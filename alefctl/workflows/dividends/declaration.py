@@ -1,4 +1,5 @@
-"""Dividends: declare (snapshot of holders into payment rows), and find or list declarations.
+"""Dividends: declare (the record-date snapshot of holders into payment rows: snapshot.py), and
+find or list declarations.
 
 Amounts, per holder: gross = per_token_usd * balance, fee = gross * fee_pct / 100, where fee_pct
 is the platform's (trading.dividend_fee_pct, passed in by the front end; never the issuer's),
@@ -19,16 +20,17 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from alefctl.ids import UUID_V7_SQL, new_id, parse_id
+from alefctl.ids import new_id, parse_id
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.dividends.snapshot import record_date_passed, take_snapshot
 from alefctl.workflows.tokens import get_token
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
 
@@ -44,37 +46,17 @@ DIVIDEND_COLUMNS = (
     " d.per_token_qty, d.record_date, d.payment_date, d.total_held, d.total_gross_usd, d.fee_pct,"
     " d.total_fee_usd, d.total_net_usd, d.remainder_usd, d.total_token_qty, d.holder_count,"
     " d.status, d.declared_by, u.email AS declared_by_email, d.approved_by, d.approved_at,"
-    " d.distributed_at, d.cancelled_at, d.cancel_reason, d.created_at,"
-    " c.paid_count, c.pending_count"
+    " d.distributed_at, d.cancelled_at, d.cancel_reason, d.created_at, d.snapshot_taken_at,"
+    " d.treasury_included, c.paid_count, c.pending_count, c.failed_count"
 )
 DIVIDEND_FROM = (
     "dividend_declarations d JOIN tokens t ON t.id = d.token_id"
     " JOIN businesses b ON b.id = t.business_id JOIN users u ON u.id = d.declared_by"
     " CROSS JOIN LATERAL (SELECT count(*) FILTER (WHERE p.status = 'paid') AS paid_count,"
-    " count(*) FILTER (WHERE p.status = 'pending') AS pending_count"
+    " count(*) FILTER (WHERE p.status = 'pending') AS pending_count,"
+    " count(*) FILTER (WHERE p.status = 'failed') AS failed_count"
     " FROM dividend_payments p WHERE p.dividend_id = d.id) c"
 )
-SNAPSHOT_SQL = (
-    # One statement, so one snapshot of the token's holders: the token row is locked first.
-    f"INSERT INTO dividend_payments (id, dividend_id, user_id, token_balance, gross_amount,"
-    f" fee_amount, net_amount, token_quantity)"
-    f" SELECT {UUID_V7_SQL}, :d, w.user_id, w.balance, g.gross, g.fee, g.gross - g.fee,"
-    f" w.balance * :qty FROM wallets w"
-    f" CROSS JOIN LATERAL (SELECT trunc(w.balance * :usd, 2) AS gross) r"
-    f" CROSS JOIN LATERAL (SELECT r.gross, trunc(r.gross * :fee / 100, 2) AS fee) g"
-    f" WHERE w.token_id = :t AND w.balance > 0"
-)
-TOTALS_SQL = (
-    "UPDATE dividend_declarations d SET holder_count = s.holders, total_held = s.held,"
-    " total_gross_usd = trunc(:usd * s.held, 2), total_fee_usd = s.fee, total_net_usd = s.net,"
-    " remainder_usd = trunc(:usd * s.held, 2) - s.gross, total_token_qty = s.qty"
-    " FROM (SELECT count(*) AS holders, coalesce(sum(token_balance), 0) AS held,"
-    " coalesce(sum(gross_amount), 0) AS gross, coalesce(sum(fee_amount), 0) AS fee,"
-    " coalesce(sum(net_amount), 0) AS net, coalesce(sum(token_quantity), 0) AS qty"
-    " FROM dividend_payments WHERE dividend_id = :d) s WHERE d.id = :d"
-)
-
-
 @dataclass(frozen=True)
 class NewDividend:
     """What an issuer sends to declare a dividend; numbers may be strings from a front end. No
@@ -118,8 +100,11 @@ class Dividend:
     cancelled_at: datetime | None
     cancel_reason: str | None
     created_at: datetime
+    snapshot_taken_at: datetime | None
+    treasury_included: bool
     paid_count: int
     pending_count: int
+    failed_count: int
 
     @property
     def funding_usd(self) -> Decimal:
@@ -147,6 +132,8 @@ class DividendPayment:
     wallet_transaction_id: uuid.UUID | None
     on_chain_status: str | None
     paid_at: datetime | None
+    failure_reason: str | None
+    paid_to_email: str | None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
@@ -154,9 +141,13 @@ class DividendPayment:
 
 
 def declare(conn: Connection, actor: Actor, form: NewDividend, *, fee_pct: str | Decimal,
+            treasury_earns: bool = False, snapshot_grace: timedelta = timedelta(0),
             now: datetime | None = None) -> Dividend:
-    """Declare a draft dividend: the issuer of the token only; snapshots its holders now. fee_pct
-    is the platform's fee (trading.dividend_fee_pct) on a fiat or stablecoin dividend."""
+    """Declare a draft dividend: the issuer of the token only. Its holders are those at the
+    record date (snapshot.py): snapshotted now if the record date has passed by snapshot_grace
+    (or none was given: then it is now), else when it does. fee_pct is the platform's fee
+    (trading.dividend_fee_pct) on a fiat or stablecoin dividend; treasury_earns
+    (dividends.treasury_earns) whether the platform treasury's own holding is paid."""
     policy.require(actor, "dividend.declare")
     token = get_token(conn, form.token, for_update=True)
     if token.issuer_id != actor.user_id:
@@ -165,19 +156,20 @@ def declare(conn: Connection, actor: Actor, form: NewDividend, *, fee_pct: str |
         raise Conflict(f"{token.symbol} is {token.status}; dividends are declared on tokens that"
                        f" are {', '.join(PAYING_TOKEN_STATUSES)}")
     amounts = _amounts(form, fee_pct)
-    record_date, payment_date = _dates(form, now or datetime.now().astimezone())
-    _check_holders(conn, token.id, token.symbol, amounts["usd"])
+    now = now or conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    record_date, payment_date = _dates(form, now)
     dividend_id = new_id()
-    conn.execute(text(
-        "INSERT INTO dividend_declarations (id, token_id, declared_by, dividend_type,"
-        " per_token_usd, per_token_qty, record_date, payment_date, fee_pct) VALUES (:id, :t, :by,"
-        " :type, :usd, :qty, :record, :payment, :fee)"),
-        {"id": dividend_id, "t": token.id, "by": actor.user_id, "type": form.dividend_type,
-         "record": record_date, "payment": payment_date, **amounts})
-    snapshot = {"d": dividend_id, "t": token.id, "usd": amounts["usd"] or Decimal(0),
-                "qty": amounts["qty"] or 0, "fee": amounts["fee"]}
-    conn.execute(text(SNAPSHOT_SQL), snapshot)
-    conn.execute(text(TOTALS_SQL), snapshot)
+    with conn.begin_nested():  # a refused snapshot leaves nothing behind
+        conn.execute(text(
+            "INSERT INTO dividend_declarations (id, token_id, declared_by, dividend_type,"
+            " per_token_usd, per_token_qty, record_date, payment_date, fee_pct, treasury_included)"
+            " VALUES (:id, :t, :by, :type, :usd, :qty, :record, :payment, :fee, :treasury)"),
+            {"id": dividend_id, "t": token.id, "by": actor.user_id, "type": form.dividend_type,
+             "record": record_date, "payment": payment_date, "treasury": treasury_earns, **amounts})
+        # no record date given: the holders now, at once
+        if form.record_date is None or record_date_passed(record_date, now, snapshot_grace):
+            take_snapshot(conn, dividend_id)
+            _check_holders(conn, dividend_id, token.symbol)
     dividend = get_dividend(conn, actor, str(dividend_id))
     actor.audit(conn, "dividend.declare", "dividend_declaration", dividend_id,
                 after=_summary(dividend))
@@ -219,7 +211,8 @@ def list_payments(conn: Connection, actor: Actor, ref: str, status: str | None =
     rows = conn.execute(text(
         "SELECT p.id, p.user_id, u.email, p.token_balance, p.gross_amount, p.fee_amount,"
         " p.net_amount, p.token_quantity, p.status, p.wallet_transaction_id, p.on_chain_status,"
-        " p.paid_at FROM dividend_payments p JOIN users u ON u.id = p.user_id"
+        " p.paid_at, p.failure_reason, r.email AS paid_to_email FROM dividend_payments p"
+        " JOIN users u ON u.id = p.user_id LEFT JOIN users r ON r.id = p.paid_to"
         " WHERE p.dividend_id = :d AND (CAST(:s AS text) IS NULL OR p.status = :s)"
         " ORDER BY u.email LIMIT :limit"),
         {"d": dividend.id, "s": status, "limit": limit})
@@ -251,31 +244,31 @@ def _amounts(form: NewDividend, fee_pct: str | Decimal) -> dict[str, Any]:
     return {"usd": usd, "qty": None, "fee": percentage(fee_pct, field="fee_pct")}
 
 
-def _check_holders(conn: Connection, token_id: uuid.UUID, symbol: str, usd: Decimal | None) -> None:
-    """Refuse before writing anything: no holders, or every holder's payment rounds to zero."""
-    holders, gross = conn.execute(text(
-        "SELECT count(*), coalesce(sum(trunc(balance * :usd, 2)), 0) FROM wallets"
-        " WHERE token_id = :t AND balance > 0"), {"t": token_id, "usd": usd or 0}).one()
-    if holders == 0:
-        raise Conflict(f"{symbol} has no holders to pay")
-    if usd is not None and gross == 0:
+def _check_holders(conn: Connection, dividend_id: uuid.UUID, symbol: str) -> None:
+    """Refuse a snapshot with no holders, or in which every holder's payment rounds to zero."""
+    row = conn.execute(text(
+        "SELECT dividend_type, holder_count, total_gross_usd, treasury_included"
+        " FROM dividend_declarations WHERE id = :d"), {"d": dividend_id}).one()
+    if row.holder_count == 0:
+        raise Conflict(f"{symbol} had no holders to pay at the record date"
+                       + ("" if row.treasury_included else " (the treasury's holding earns no"
+                          " dividend: settings dividends.treasury_earns)"))
+    if row.dividend_type != "token" and row.total_gross_usd == 0:
         raise InvalidInput("per_token_usd is too small: every holder's payment rounds down to"
                            " zero", field="per_token_usd")
 
 
 def _dates(form: NewDividend, now: datetime) -> tuple[datetime, datetime | None]:
-    # The snapshot is of balances at declaration: a record date still to come cannot be honoured.
+    # A record date to come is allowed: the holders are snapshotted once it has passed.
     record_date = form.record_date or now
-    if record_date > now:
-        raise InvalidInput("record_date is in the future: declare on or after the record date,"
-                           " the holders are snapshotted at declaration", field="record_date")
     if form.payment_date is not None and form.payment_date < record_date:
         raise InvalidInput("payment_date must not be before record_date", field="payment_date")
     return record_date, form.payment_date
 
 
 def _summary(dividend: Dividend) -> dict[str, Any]:
-    keys = ("symbol", "dividend_type", "per_token_usd", "per_token_qty", "fee_pct", "holder_count",
-            "total_held", "total_gross_usd", "total_fee_usd", "total_net_usd", "remainder_usd",
+    keys = ("symbol", "dividend_type", "per_token_usd", "per_token_qty", "fee_pct", "record_date",
+            "treasury_included", "snapshot_taken_at", "holder_count", "total_held",
+            "total_gross_usd", "total_fee_usd", "total_net_usd", "remainder_usd",
             "total_token_qty", "status")
     return {key: getattr(dividend, key) for key in keys}

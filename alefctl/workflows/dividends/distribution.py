@@ -14,6 +14,8 @@
    nobody twice. Two runners at once share the work (SKIP LOCKED); a last pass from the first
    holder picks up payments another runner let go of. Holder ledger rows carry no created_by:
    the start and finish audit rows name the admin.
+   A payment whose recipient may not receive (a deactivated account) is marked 'failed' with
+   the reason instead, its net still owed (`alefctl dividend retry`, failures.py).
 3. finish_distribution: distributing -> distributed once no payment is pending; it waits for a
    runner still paying a chunk (which holds the declaration FOR SHARE), then counts afresh.
 
@@ -29,10 +31,11 @@ Stablecoin dividends are funded from the issuer's fiat (USD) like fiat ones, and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
@@ -53,7 +56,8 @@ DEFAULT_CHUNK_SIZE = 10_000
 NO_USER = uuid.UUID(int=0)
 # Keyset by user id: each chunk starts after the last one, never rescanning paid rows.
 CLAIM_SQL = (
-    "SELECT id, user_id FROM dividend_payments WHERE dividend_id = :d AND status = 'pending'"
+    "SELECT id, user_id, coalesce(paid_to, user_id) AS recipient FROM dividend_payments"
+    " WHERE dividend_id = :d AND status = 'pending'"
     " AND user_id > :after ORDER BY user_id LIMIT :n FOR UPDATE SKIP LOCKED"
 )
 # Rows of the holders, locked in the lock order (db.locks) before crediting, after the treasury.
@@ -75,8 +79,18 @@ CREDIT_SQL = CREDIT_DUE_SQL | {
              " balance = wallets.balance + EXCLUDED.balance, updated_at = now()"
              " RETURNING user_id, CAST(NULL AS numeric) AS balance_after",
 }
+# A payment whose recipient may not receive fails with the reason (failures.py retries it).
+REFUSAL_SQL = "CASE WHEN NOT u.is_activated THEN 'account deactivated' END"
+FAIL_SQL = (
+    f"UPDATE dividend_payments p SET status = 'failed', failure_reason = {REFUSAL_SQL},"
+    " failed_at = now() FROM users u WHERE p.id = ANY(CAST(:ids AS uuid[]))"
+    f" AND p.status = 'pending' AND u.id = coalesce(p.paid_to, p.user_id)"
+    f" AND {REFUSAL_SQL} IS NOT NULL RETURNING p.id"
+)
+# The recipient is the holder, or whom an admin re-routed the payment to (paid_to).
 PAY_SQL = (
-    "WITH due AS MATERIALIZED (SELECT p.id AS payment_id, p.user_id, p.net_amount,"
+    "WITH due AS MATERIALIZED (SELECT p.id AS payment_id, coalesce(p.paid_to, p.user_id)"
+    " AS user_id, p.net_amount,"
     f" p.token_quantity, {UUID_V7_SQL} AS transaction_id FROM unnest(CAST(:ids AS uuid[])) c(id)"
     " JOIN dividend_payments p ON p.id = c.id WHERE p.status = 'pending'),"
     " credited AS ({credit}),"
@@ -89,10 +103,16 @@ PAY_SQL = (
 
 @dataclass(frozen=True)
 class PaidChunk:
-    """What one chunk paid, and the last holder it reached (where the next chunk starts)."""
+    """What one chunk paid or failed, and the last holder it reached (where the next starts)."""
 
     paid: int
     last_user_id: uuid.UUID | None
+    failed: int = 0
+
+    @property
+    def settled(self) -> int:
+        """Payments this chunk took out of pending."""
+        return self.paid + self.failed
 
 
 @dataclass(frozen=True)
@@ -109,16 +129,16 @@ def distribute(engine: Engine, actor: Actor, ref: str, chunk_size: int = DEFAULT
     """Start (or resume) and pay a distribution, each step in its own transaction (admins)."""
     with engine.begin() as conn:
         dividend = start_distribution(conn, actor, ref)
-    paid, after = dividend.paid_count, None
+    paid, after = dividend.paid_count + dividend.failed_count, None
     while True:
         with engine.begin() as conn:
             chunk = pay_chunk(conn, actor, str(dividend.id), chunk_size, after)
-        if chunk.paid == 0:
+        if chunk.settled == 0:
             if after is None:
                 break
             after = None  # one pass from the start: payments another runner let go of
             continue
-        paid, after = paid + chunk.paid, chunk.last_user_id
+        paid, after = paid + chunk.settled, chunk.last_user_id
         if on_progress is not None:
             on_progress(DistributionProgress(dividend.id, paid, dividend.holder_count))
     with engine.begin() as conn:
@@ -173,19 +193,30 @@ def pay_chunk(conn: Connection, actor: Actor, ref: str, chunk_size: int = DEFAUL
                                              "after": after_user_id or NO_USER}).all()
     if not claimed:
         return PaidChunk(0, None)
-    kind = row.dividend_type
+    paid, failed = pay_claimed(conn, dividend_id, row.dividend_type, row.token_id, claimed)
+    return PaidChunk(paid, claimed[-1].user_id, failed)
+
+
+def pay_claimed(conn: Connection, dividend_id: uuid.UUID, kind: str, token_id: uuid.UUID,
+                claimed: Sequence[Any]) -> tuple[int, int]:
+    """Pay claimed pending payments (rows of id, recipient, locked by the caller): those whose
+    recipient may not receive fail with the reason; returns (paid, failed)."""
+    failed = set(conn.execute(text(FAIL_SQL), {"ids": [c.id for c in claimed]}).scalars())
+    payable = [c for c in claimed if c.id not in failed]
+    if not payable:
+        return 0, len(failed)
     treasury = treasury_id(conn)
     locks.lock_treasury(conn, treasury, shared=True)  # the gate: an order group may be crediting them
-    conn.execute(text(LOCK_HOLDERS_SQL[kind]), {"users": [c.user_id for c in claimed],
-                                                 "treasury": treasury, "token": row.token_id})
+    conn.execute(text(LOCK_HOLDERS_SQL[kind]), {"users": [c.recipient for c in payable],
+                                                 "treasury": treasury, "token": token_id})
     on_chain = "'pending'" if kind == "token" else "NULL"
     sql = PAY_SQL.format(credit=CREDIT_SQL[kind], ledger=DUE_LEDGER_COLUMNS[kind], on_chain=on_chain)
-    paid = conn.execute(text(sql), {"ids": [c.id for c in claimed], "d": dividend_id,
-                                    "token": row.token_id, "kind": "dividend",
+    paid = conn.execute(text(sql), {"ids": [c.id for c in payable], "d": dividend_id,
+                                    "token": token_id, "kind": "dividend",
                                     "ref_type": "dividend_declaration", "ref_id": dividend_id}).rowcount
-    if paid != len(claimed):
-        raise Conflict(f"paid {paid} of {len(claimed)} claimed payments; nothing was kept")
-    return PaidChunk(paid, claimed[-1].user_id)
+    if paid != len(payable):
+        raise Conflict(f"paid {paid} of {len(payable)} claimed payments; nothing was kept")
+    return paid, len(failed)
 
 
 def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
@@ -203,6 +234,7 @@ def finish_distribution(conn: Connection, actor: Actor, ref: str) -> Dividend:
     actor.audit(conn, "dividend.distribute", "dividend_declaration", dividend.id,
                 before={"status": dividend.status},
                 after={"status": finished.status, "paid": finished.paid_count,
+                       "failed": finished.failed_count,
                        "total_net_usd": finished.total_net_usd,
                        "total_token_qty": finished.total_token_qty})
     return finished

@@ -36,6 +36,7 @@ def submit(conn: Connection, actor: Actor, ref: str) -> Dividend:
     dividend = get_dividend(conn, actor, ref, for_update=True)
     if actor.user_id != dividend.issuer_id:
         raise PermissionDenied(f"only the issuer of {dividend.symbol} may submit its dividends")
+    _snapshot_taken(dividend)
     moved = _move(conn, actor, dividend, "submit")  # a draft only: Conflict otherwise
     # the dividend.submit audit row and notice stand for the request's (its params name the
     # dividend: approvals.open_request_for finds it)
@@ -104,6 +105,14 @@ def cancel_rejected(conn: Connection, actor: Actor, dividend_id: str, reason: st
 def _cancel(conn: Connection, actor: Actor, dividend: Dividend, reason: str | None) -> Dividend:
     return _move(conn, actor, dividend, "cancel", cancelled_at=datetime.now().astimezone(),
                  cancel_reason=reason)
+
+
+def _snapshot_taken(dividend: Dividend) -> None:
+    if dividend.status == "draft" and dividend.snapshot_taken_at is None:
+        raise Conflict(f"the record date {dividend.record_date.isoformat()} has not passed: the"
+                       " holders are snapshotted when it does (`alefctl dividend snapshot-due`)")
+    if dividend.status == "draft" and dividend.holder_count == 0:
+        raise Conflict(f"{dividend.symbol} had no holders to pay at the record date; cancel it")
 
 
 def _not_the_declarer(actor: Actor, dividend: Dividend) -> None:
