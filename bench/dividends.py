@@ -9,17 +9,14 @@ PostgreSQL in a temporary directory, stopped afterwards. Target: declare + distr
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from scratch_db import scratch_engine
 
 from alefctl.db.schema import init_schema
 from alefctl.ids import UUID_V7_SQL
@@ -117,23 +114,8 @@ def main() -> None:
     parser.add_argument("--chunk-size", type=int, default=10_000)
     parser.add_argument("--type", dest="kind", default="fiat", choices=("fiat", "stablecoin", "token"))
     args = parser.parse_args()
-    url = os.environ.get("ALEF_DATABASE_URL")
-    pgdata = None
-    if url is None:
-        from alefctl.db import embedded
-
-        pgdata = Path(tempfile.mkdtemp(prefix="alef-bench-dividends-")) / "pgdata"
-        url = embedded.embedded_url(pgdata)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
+    with scratch_engine("dividends") as engine:
         run(engine, args.holders, args.chunk_size, args.kind)
-    finally:
-        engine.dispose()
-        if pgdata is not None:
-            from alefctl.db import embedded
-
-            embedded.stop(pgdata)
-            shutil.rmtree(pgdata.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -10,16 +10,13 @@ a buyer with --per-buyer trades in the window (among --buyers such buyers) and f
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import tempfile
 import time
 from datetime import datetime
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from scratch_db import scratch_engine
 
 from alefctl.db.schema import init_schema
 from alefctl.ids import UUID_V7_SQL
@@ -72,15 +69,7 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=1_000)
     parser.add_argument("--per-buyer", type=int, default=1_000)
     args = parser.parse_args()
-    url = os.environ.get("ALEF_DATABASE_URL")
-    pgdata = None
-    if url is None:
-        from alefctl.db import embedded
-
-        pgdata = Path(tempfile.mkdtemp(prefix="alef-bench-limits-")) / "pgdata"
-        url = embedded.embedded_url(pgdata)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
+    with scratch_engine("limits") as engine:
         with engine.begin() as conn:
             init_schema(conn)
             for statement in SEED_SQL.split(";"):
@@ -91,13 +80,6 @@ def main() -> None:
               f" {args.buyers * args.per_buyer:,} trades): {median_ms(engine, 'buyer1@bench.io'):.2f}"
               " ms (median of 50)")
         print(f"investment read, buyer with none: {median_ms(engine, 'light@bench.io'):.2f} ms")
-    finally:
-        engine.dispose()
-        if pgdata is not None:
-            from alefctl.db import embedded
-
-            embedded.stop(pgdata)
-            shutil.rmtree(pgdata.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":

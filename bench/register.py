@@ -11,18 +11,16 @@ each holder's history gets more changes, one a day over 20 days. Target: each st
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 from dividends import seed, timed  # noqa: E402
+from scratch_db import scratch_engine  # noqa: E402
 
 from alefctl.settings import TradingSettings  # noqa: E402
 from alefctl.workflows.dividends.declaration import NewDividend, declare  # noqa: E402
@@ -92,23 +90,8 @@ def main() -> None:
     parser.add_argument("--changes-per-holder", type=int, default=9,
                         help="changes after each holder's allocation (default 9: 1,000,000 in all)")
     args = parser.parse_args()
-    url = os.environ.get("ALEF_DATABASE_URL")
-    pgdata = None
-    if url is None:
-        from alefctl.db import embedded
-
-        pgdata = Path(tempfile.mkdtemp(prefix="alef-bench-register-")) / "pgdata"
-        url = embedded.embedded_url(pgdata)
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    try:
+    with scratch_engine("register") as engine:
         run(engine, args.holders, args.changes_per_holder)
-    finally:
-        engine.dispose()
-        if pgdata is not None:
-            from alefctl.db import embedded
-
-            embedded.stop(pgdata)
-            shutil.rmtree(pgdata.parent, ignore_errors=True)
 
 
 if __name__ == "__main__":
