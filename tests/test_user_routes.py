@@ -8,6 +8,7 @@ from server_client import place
 
 PROBLEM = "application/problem+json"
 USERS = "/api/v1/admin/users"
+REVOKE = "/api/v1/admin/kyc/users"  # KYC revocation: with the KYC routes, reviewers too
 
 
 def _problem(response, status: int, code: str) -> None:  # noqa: ANN001
@@ -39,25 +40,25 @@ def test_fatca_block_and_kyc_revoke_cancel_orders(market) -> None:  # noqa: ANN0
     market.call("POST", f"{USERS}/carol@x.io/fatca", "admin@x.io",
                 json={"status": "clear", "reason": "documents checked"})
     second = place(market, "carol", "buy", 1, "9.00").json()
-    revoked = market.call("POST", f"{USERS}/carol@x.io/kyc/revoke", "reviewer@x.io",
+    revoked = market.call("POST", f"{REVOKE}/carol@x.io/revoke", "reviewer@x.io",
                           json={"reason": "expired passport"}).json()
     assert revoked["kyc_status"] == "rejected"
     assert [o["id"] for o in revoked["cancelled_orders"]] == [second["id"]]
 
 
 @pytest.mark.parametrize(("who", "path", "body", "status", "code"), [
-    ("carol", "/carol@x.io/deactivate", None, 403, "permission_denied"),
-    ("reviewer", "/carol@x.io/fatca", {"status": "blocked", "reason": "x"}, 403, "permission_denied"),
-    ("carol", "/carol@x.io/kyc/revoke", {"reason": "x"}, 403, "permission_denied"),
-    ("admin", "/nobody@x.io/deactivate", None, 404, "not_found"),
-    ("admin", "/carol@x.io/fatca", {"status": "maybe", "reason": "x"}, 422, "invalid_input"),
-    ("admin", "/carol@x.io/fatca", {"status": "blocked", "reason": "  "}, 422, "invalid_input"),
-    ("admin", "/carol@x.io/kyc/revoke", {}, 422, "invalid_input"),
-    ("admin", "/admin@x.io/kyc/revoke", {"reason": "x"}, 409, "conflict"),
+    ("carol", "/users/carol@x.io/deactivate", None, 403, "permission_denied"),
+    ("reviewer", "/users/carol@x.io/fatca", {"status": "blocked", "reason": "x"}, 403, "permission_denied"),
+    ("carol", "/kyc/users/carol@x.io/revoke", {"reason": "x"}, 403, "permission_denied"),
+    ("admin", "/users/nobody@x.io/deactivate", None, 404, "not_found"),
+    ("admin", "/users/carol@x.io/fatca", {"status": "maybe", "reason": "x"}, 422, "invalid_input"),
+    ("admin", "/users/carol@x.io/fatca", {"status": "blocked", "reason": "  "}, 422, "invalid_input"),
+    ("admin", "/kyc/users/carol@x.io/revoke", {}, 422, "invalid_input"),
+    ("admin", "/kyc/users/admin@x.io/revoke", {"reason": "x"}, 409, "conflict"),
 ])
 def test_refusals(market, who: str, path: str, body: dict | None,  # noqa: ANN001
                   status: int, code: str) -> None:
-    _problem(market.call("POST", USERS + path, f"{who}@x.io", json=body), status, code)
+    _problem(market.call("POST", "/api/v1/admin" + path, f"{who}@x.io", json=body), status, code)
 
 
 def test_rate_limits_over_http(market) -> None:  # noqa: ANN001

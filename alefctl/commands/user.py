@@ -13,6 +13,7 @@ from alefctl.commands.common import (
     confirm,
     emit,
     emit_list,
+    emit_object,
     fields,
     info,
     requires,

@@ -12,7 +12,7 @@ from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
 from alefctl.server.state import server_state
-from alefctl.workflows import kyc
+from alefctl.workflows import eligibility, kyc
 from alefctl.workflows.actor import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["kyc"], route_class=EdgeRoute)
@@ -26,6 +26,12 @@ class KycBody(BaseModel):
     document_type: str
     document_number: str = Field(max_length=50)
     date_of_birth: date | None = None
+
+
+class RevokeBody(BaseModel):
+    """Why an approved KYC is revoked (kept in the audit log)."""
+
+    reason: str = Field(max_length=500)
 
 
 class ReviewBody(BaseModel):
@@ -67,3 +73,10 @@ def review(application_id: str, body: ReviewBody, request: Request,
     with transaction(request) as conn:
         return out(kyc.review_kyc(conn, actor, application_id, approve=body.decision == "approve",
                                   kyc_level=body.kyc_level, reason=body.reason, notes=body.notes))
+
+
+@router.post("/admin/kyc/users/{user_id}/revoke")
+def revoke(user_id: str, body: RevokeBody, request: Request,
+           actor: Actor = Depends(acting("kyc.revoke"))) -> dict:
+    """Revoke a user's approved KYC (they may resubmit); their open orders are cancelled."""
+    return out(eligibility.revoke_kyc(server_state(request).db, actor, user_id, body.reason))

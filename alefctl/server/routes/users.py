@@ -1,6 +1,7 @@
-"""Admin routes on a user's standing: activation, KYC revocation, FATCA status, rate limits.
+"""Admin routes on a user's standing: activation, FATCA status, rate limits (KYC revocation is
+with the KYC routes, for reviewers too).
 
-Taking away the right to trade (deactivate, revoke KYC, FATCA block) cancels the user's open
+Taking away the right to trade (deactivate, FATCA block) cancels the user's open
 orders through this server's writer (workflows/eligibility.py); the answer lists them."""
 
 from __future__ import annotations
@@ -18,12 +19,6 @@ from alefctl.workflows import eligibility, rate_limits, users
 from alefctl.workflows.actor import Actor
 
 router = APIRouter(prefix="/api/v1/admin/users", tags=["users"], route_class=EdgeRoute)
-
-
-class ReasonBody(BaseModel):
-    """Why (kept in the audit log)."""
-
-    reason: str = Field(max_length=500)
 
 
 class FatcaBody(BaseModel):
@@ -53,13 +48,6 @@ def activate(user_id: str, request: Request, actor: Actor = Depends(acting("user
     with transaction(request) as conn:
         user, changed = users.set_activation(conn, actor, user_id, True)
     return out({**user.to_dict(), "changed": changed})
-
-
-@router.post("/{user_id}/kyc/revoke")
-def revoke_kyc(user_id: str, body: ReasonBody, request: Request,
-               actor: Actor = Depends(acting("kyc.revoke"))) -> dict:
-    """Revoke a user's approved KYC (they may resubmit); their open orders are cancelled."""
-    return out(eligibility.revoke_kyc(server_state(request).db, actor, user_id, body.reason))
 
 
 @router.post("/{user_id}/fatca")
