@@ -43,6 +43,7 @@ from alefctl.server.routes import (
     stream,
     surveillance,
     system,
+    token_withdrawals,
     tokens,
     users,
     withdrawals,
@@ -75,7 +76,8 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance, users, me, withdrawals, holders, register):
+                   approvals, surveillance, users, me, withdrawals, holders, register,
+                   token_withdrawals):
         app.include_router(module.router)
     return app
 

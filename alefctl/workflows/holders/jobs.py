@@ -141,7 +141,8 @@ def _run_job(db: Engine, client: ChainClient, job: dict[str, Any]) -> None:
         _send(db, client, job, calls.unfreeze_partial_tokens(token, wallet, amount))
     elif kind == "burn":
         _send(db, client, job, calls.burn(token, wallet, amount))
-    else:  # forced_transfer: the receiver must be registered first (idempotent on-chain)
+    else:  # forced_transfer, or withdraw (to the investor's outside wallet): the receiver must
+        # be registered first (idempotent on-chain)
         if job["to_wallet"] is None:
             raise JobFailed("the receiver has no wallet address")
         country = country_numeric(job["to_country"], job["to_nationality"])
