@@ -1,6 +1,7 @@
-"""Token withdrawals (workflows/custody.py): an investor asks, an admin approves, the tokens leave
-the books first and then move on-chain to the outside wallet the investor named; reconcile and
-check see no break for withdrawn tokens."""
+"""Token withdrawals and deposits (workflows/custody.py): an investor asks, an admin approves, the
+tokens leave the books first and then move on-chain to the outside wallet the investor named; a
+deposit from that wallet is credited only once the chain confirmed it; reconcile and check see
+no break for tokens off the platform."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy import text
 
 from alefctl.errors import Conflict, PermissionDenied
 from alefctl.workflows import approvals
-from alefctl.workflows.custody import request_token_withdrawal
+from alefctl.workflows.custody import request_token_deposit, request_token_withdrawal
 from alefctl.workflows.holders.jobs import run_agent_jobs
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.reconcile import reconcile
@@ -80,7 +81,7 @@ def test_only_free_tokens_of_the_investor_leave_and_only_to_an_outside_wallet(
     assert beyond.value.code == "insufficient_funds"
     with pytest.raises(Conflict) as platform_wallet:
         _ask(platform, 10, wallet_for("carol"))
-    assert platform_wallet.value.field == "to_wallet"
+    assert platform_wallet.value.field == "wallet"
     with pytest.raises(PermissionDenied):  # admins do not withdraw for an investor
         with platform.engine.begin() as conn:
             request_token_withdrawal(conn, platform.admin, "WDR", 10, OUTSIDE)
@@ -113,3 +114,70 @@ def test_http_route_asks_and_refuses_with_problem_json(platform, chain_client, h
     admin = api.call("POST", "/api/v1/token-withdrawals", "admin@x.io",
                      json={"symbol": "WDR", "quantity": 1, "to_wallet": OUTSIDE})
     assert admin.status_code == 403
+
+
+def _withdrawn(platform, chain_client, quantity: int) -> None:  # noqa: ANN001
+    approvals.approve(platform.engine, platform.admin, str(_ask(platform, quantity).id))
+    assert run_agent_jobs(platform.engine, chain_client).done == 1
+
+
+def _deposit(platform, quantity: int, from_wallet: str = OUTSIDE, who: str = "alice@x.io"):  # noqa: ANN001, ANN202
+    with platform.engine.begin() as conn:
+        return request_token_deposit(conn, platform.actor(who), "WDR", quantity, from_wallet)
+
+
+def test_a_deposit_is_credited_only_after_the_chain_confirms(platform, chain_client, held,  # noqa: ANN001
+                                                             monkeypatch) -> None:
+    _withdrawn(platform, chain_client, 40)
+    queued = _deposit(platform, 25)
+    assert queued["chain_status"] == "pending"
+    assert db_tokens(platform, "WDR", "alice") == 60  # not credited before the chain moved them
+
+    def crash(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise SystemExit("worker killed while waiting for the receipt")
+
+    monkeypatch.setattr(chain_client, "wait", crash)
+    with pytest.raises(SystemExit):
+        run_agent_jobs(platform.engine, chain_client)
+    monkeypatch.undo()
+    assert chain_tokens(chain_client, held, "alice") == 85  # sent before the crash ...
+    assert db_tokens(platform, "WDR", "alice") == 60  # ... and not credited: not confirmed
+    sending = _reconciled(platform, chain_client)
+    assert not sending.breaks, sending.to_dict()
+    report = run_agent_jobs(platform.engine, chain_client)
+    assert (report.done, report.requeued) == (1, 0)
+    assert run_agent_jobs(platform.engine, chain_client).done == 0  # credited once
+    assert db_tokens(platform, "WDR", "alice") == 85
+    assert chain_client.balance_of(held.contract_address, OUTSIDE) == 15 * UNIT
+    done = _reconciled(platform, chain_client)
+    assert done.ok and not done.breaks and done.summary["withdrawn"] == 15, done.to_dict()
+    with platform.engine.connect() as conn:
+        assert not [c.name for c in run_checks(conn, platform.admin) if not c.ok]
+
+
+def test_only_what_the_investor_sent_out_can_come_back(platform, chain_client, held) -> None:  # noqa: ANN001
+    _withdrawn(platform, chain_client, 40)
+    with pytest.raises(Conflict) as too_many:
+        _deposit(platform, 41)
+    assert too_many.value.code == "insufficient_funds"
+    _deposit(platform, 30)
+    with pytest.raises(Conflict):  # 30 of the 40 are already on their way back
+        _deposit(platform, 11)
+    with pytest.raises(Conflict):  # bob sent nothing there
+        _deposit(platform, 1, who="bob@x.io")
+    with pytest.raises(Conflict) as taken:  # and cannot withdraw to alice's outside wallet
+        with platform.engine.begin() as conn:
+            request_token_withdrawal(conn, platform.actor("bob@x.io"), "WDR", 1, OUTSIDE)
+    assert taken.value.field == "wallet"
+    with pytest.raises(PermissionDenied):
+        with platform.engine.begin() as conn:
+            request_token_deposit(conn, platform.admin, "WDR", 1, OUTSIDE)
+
+
+def test_http_deposit_route(platform, chain_client, held, api) -> None:  # noqa: ANN001
+    _withdrawn(platform, chain_client, 10)
+    body = {"symbol": "WDR", "quantity": 10, "from_wallet": OUTSIDE}
+    asked = api.call("POST", "/api/v1/token-deposits", "alice@x.io", json=body)
+    assert asked.status_code == 201 and asked.json()["chain_status"] == "pending", asked.text
+    again = api.call("POST", "/api/v1/token-deposits", "alice@x.io", json=body)
+    assert again.status_code == 409 and again.json()["code"] == "insufficient_funds"

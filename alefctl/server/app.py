@@ -33,6 +33,7 @@ from alefctl.server.requests import (
 from alefctl.server.routes import (
     approvals,
     businesses,
+    custody,
     dividends,
     holders,
     kyc,
@@ -43,7 +44,6 @@ from alefctl.server.routes import (
     stream,
     surveillance,
     system,
-    token_withdrawals,
     tokens,
     users,
     withdrawals,
@@ -77,7 +77,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
                    approvals, surveillance, users, me, withdrawals, holders, register,
-                   token_withdrawals):
+                   custody):
         app.include_router(module.router)
     return app
 

@@ -136,7 +136,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "token_supply_in_wallets",
         "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
-        " token dividends, less burns and tokens withdrawn off the platform (custody.py)",
+        " token dividends, less burns and tokens withdrawn off the platform and not deposited"
+        " back (custody.py)",
         "SELECT s.token_id, t.symbol, s.wallet_total, s.confirmed_allocations, s.dividend_tokens"
         " FROM (SELECT token_id, sum(held) AS wallet_total, sum(allocated) AS confirmed_allocations,"
         " sum(minted) AS dividend_tokens FROM (SELECT token_id, balance AS held, 0 AS allocated,"
@@ -144,7 +145,9 @@ INVARIANTS: tuple[Invariant, ...] = (
         " WHERE status = 'confirmed' UNION ALL SELECT d.token_id, 0, 0, p.token_quantity"
         " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
         " WHERE d.dividend_type = 'token' AND p.status = 'paid' UNION ALL SELECT token_id, 0, 0,"
-        " -quantity FROM agent_operations WHERE kind IN ('burn', 'withdraw')) parts GROUP BY token_id"
+        " -quantity FROM agent_operations WHERE kind IN ('burn', 'withdraw') UNION ALL SELECT"
+        " token_id, 0, 0, quantity FROM agent_operations WHERE kind = 'deposit'"
+        " AND chain_status = 'done') parts GROUP BY token_id"
         " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
         " ORDER BY t.symbol",
     ),

@@ -10,7 +10,7 @@ held so no transfer or mint of ours moves it meanwhile, and one database snapsho
   (a settlement or mint that failed) is listed as "failed", never as in flight: it fails the run;
 - totalSupply against the minted allocations and token dividends (+ those being minted);
 - tokens held on-chain by addresses the database has no position for (totalSupply minus the
-  holders' balances), less those withdrawn to outside wallets (custody.py);
+  holders' balances), less those withdrawn to outside wallets and not deposited back (custody.py);
 - frozen tokens and frozen wallets, reported (not breaks);
 - the token's on-chain state against the database (onchain/token_state.py): paused exactly when
   its status is paused, matured or delisted; holder transfers closed (platform custody); the
@@ -189,7 +189,9 @@ def _compare_supply(token: Token, snapshot: TokenSnapshot, supply: int, known: i
             f" {low if low == high else f'{low}..{high}'}")))
     result.summary["withdrawn"] = snapshot.withdrawn
     outside = supply - known  # held by addresses with no position: withdrawn tokens only
-    if not snapshot.withdrawn * unit <= outside <= (snapshot.withdrawn + snapshot.withdrawing) * unit:
+    fewest = snapshot.withdrawn - snapshot.depositing
+    most = snapshot.withdrawn + snapshot.withdrawing
+    if not fewest * unit <= outside <= most * unit:
         result.breaks.append(_break(token, "unknown_holders", None, detail=(
             f"{_whole(outside, token.decimals)} tokens are held on-chain by addresses"
             f" with no position in the database ({snapshot.withdrawn} withdrawn)")))

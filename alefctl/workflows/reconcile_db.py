@@ -5,9 +5,11 @@ tokens: the database moves at once, the chain later (or never, for an off-chain 
 - a sale not settled on-chain: +quantity for the seller (the chain still has the tokens);
 - a purchase not settled on-chain: -quantity for the buyer;
 - a confirmed allocation or paid token dividend not minted: -quantity;
-- a token withdrawal not yet moved on-chain (custody.py): +quantity (still in the wallet).
-Tokens withdrawn to an outside wallet are off the platform: `withdrawn` (done) and `withdrawing`
-(sent, maybe mined) explain the part of totalSupply no position holds.
+- a token withdrawal not yet moved on-chain (custody.py): +quantity (still in the wallet);
+- a token deposit being sent (custody.py): uncertain +quantity (maybe arrived, not credited).
+Tokens withdrawn to outside wallets are off the platform: `withdrawn` (net of deposits, done),
+`withdrawing` and `depositing` (sent, maybe mined) explain the part of totalSupply no position
+holds.
 Items in 'processing' / 'minting' may already be on-chain: they are uncertain (0 or delta).
 """
 
@@ -42,6 +44,8 @@ ITEMS_SQL = text(
     " AND p.on_chain_status IS DISTINCT FROM 'minted'"
     " UNION ALL SELECT user_id, 'withdrawal', quantity, chain_status FROM agent_operations"
     " WHERE token_id = :t AND kind = 'withdraw' AND chain_status IN ('pending', 'sending', 'failed')"
+    " UNION ALL SELECT user_id, 'deposit', quantity, chain_status FROM agent_operations"
+    " WHERE token_id = :t AND kind = 'deposit' AND chain_status = 'sending'"
     ") i GROUP BY user_id, kind, status"
     " ORDER BY user_id, kind, status")
 SUPPLY_SQL = text(
@@ -55,9 +59,12 @@ SUPPLY_SQL = text(
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid') m")
 
 WITHDRAWN_SQL = text(
-    "SELECT coalesce(sum(quantity) FILTER (WHERE chain_status = 'done'), 0) AS withdrawn,"
-    " coalesce(sum(quantity) FILTER (WHERE chain_status = 'sending'), 0) AS withdrawing"
-    " FROM agent_operations WHERE token_id = :t AND kind = 'withdraw'")
+    "SELECT coalesce(sum(CASE kind WHEN 'withdraw' THEN quantity ELSE -quantity END)"
+    " FILTER (WHERE chain_status = 'done'), 0) AS withdrawn,"
+    " coalesce(sum(quantity) FILTER (WHERE kind = 'withdraw' AND chain_status = 'sending'), 0)"
+    " AS withdrawing, coalesce(sum(quantity) FILTER (WHERE kind = 'deposit'"
+    " AND chain_status = 'sending'), 0) AS depositing"
+    " FROM agent_operations WHERE token_id = :t AND kind IN ('withdraw', 'deposit')")
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,9 @@ class TokenSnapshot:
     holders: list[Holder]
     minted: int
     minting: int
-    withdrawn: int = 0  # moved to outside wallets on-chain
-    withdrawing: int = 0  # being moved (the transaction may be mined)
+    withdrawn: int = 0  # moved to outside wallets on-chain, less deposits back
+    withdrawing: int = 0  # being moved out (the transaction may be mined)
+    depositing: int = 0  # being moved back in (the transaction may be mined)
 
 
 def token_snapshot(conn: Connection, token_id: uuid.UUID) -> TokenSnapshot:
@@ -124,4 +132,4 @@ def token_snapshot(conn: Connection, token_id: uuid.UUID) -> TokenSnapshot:
     supply = conn.execute(SUPPLY_SQL, {"t": token_id}).one()
     out = conn.execute(WITHDRAWN_SQL, {"t": token_id}).one()
     return TokenSnapshot(list(holders.values()), int(supply.minted), int(supply.minting),
-                         int(out.withdrawn), int(out.withdrawing))
+                         int(out.withdrawn), int(out.withdrawing), int(out.depositing))
