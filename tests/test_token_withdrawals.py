@@ -37,7 +37,8 @@ def _reconciled(platform, chain_client):  # noqa: ANN001, ANN202
     return result
 
 
-def test_books_first_then_chain_and_reconcile_sees_no_break(platform, chain_client, held) -> None:  # noqa: ANN001
+def test_books_first_then_chain_and_reconcile_sees_no_break(
+        platform, chain_client, held) -> None:  # noqa: ANN001
     request = _ask(platform, 40)
     assert request.kind == "token.withdraw" and request.status == "pending"
     assert db_tokens(platform, "WDR", "alice") == 100  # nothing moves before an admin approves
@@ -100,7 +101,8 @@ def test_only_free_tokens_of_the_investor_leave_and_only_to_an_outside_wallet(
     assert status == "failed"
 
 
-def test_http_route_asks_and_refuses_with_problem_json(platform, chain_client, held, api) -> None:  # noqa: ANN001
+def test_http_route_asks_and_refuses_with_problem_json(
+        platform, chain_client, held, api) -> None:  # noqa: ANN001
     asked = api.call("POST", "/api/v1/token-withdrawals", "alice@x.io",
                      json={"symbol": "WDR", "quantity": 25, "to_wallet": OUTSIDE})
     assert asked.status_code == 201, asked.text
@@ -121,7 +123,8 @@ def _withdrawn(platform, chain_client, quantity: int) -> None:  # noqa: ANN001
     assert run_agent_jobs(platform.engine, chain_client).done == 1
 
 
-def _deposit(platform, quantity: int, from_wallet: str = OUTSIDE, who: str = "alice@x.io"):  # noqa: ANN001, ANN202
+def _deposit(platform, quantity: int, from_wallet: str = OUTSIDE,  # noqa: ANN001, ANN202
+             who: str = "alice@x.io"):
     with platform.engine.begin() as conn:
         return request_token_deposit(conn, platform.actor(who), "WDR", quantity, from_wallet)
 
