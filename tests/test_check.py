@@ -231,6 +231,17 @@ def _plant_stuck_settlement(conn: Connection, ids: dict) -> str:
     return trade_id
 
 
+def _plant_withdrawn_unsettled_proceeds(conn: Connection, ids: dict) -> str:
+    """alice sold 5 (not settled on-chain) and withdrew everything her ledger held."""
+    _plant_trade_without_history(conn, ids)
+    conn.execute(text(
+        "INSERT INTO wallet_transactions (id, user_id, type, amount, status) SELECT :id, :u,"
+        " 'withdrawal', -sum(amount), 'completed' FROM wallet_transactions WHERE user_id = :u"
+        " AND status IN ('pending', 'completed') AND currency = 'USD'"),
+        {"id": new_id(), "u": ids["alice"]})
+    return "alice@x.io"
+
+
 PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "dollars_conserved": _plant_escrow,
     "user_fiat_ledger": _plant_fiat_move,
@@ -251,6 +262,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "no_failed_token_chain_jobs": _plant_failed_token_chain_job,
     "no_failed_agent_operations": _plant_failed_agent_operation,
     "no_stuck_jobs": _plant_stuck_settlement,
+    "withdrawals_exclude_unsettled_sales": _plant_withdrawn_unsettled_proceeds,
 }
 
 

@@ -33,6 +33,7 @@ from alefctl.server.requests import (
 from alefctl.server.routes import (
     approvals,
     businesses,
+    custody,
     dividends,
     holders,
     kyc,
@@ -75,7 +76,8 @@ def create_app(settings: Settings, db: Engine | None = None, *,
                   max_body_bytes=settings.server.max_body_bytes)
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
-                   approvals, surveillance, users, me, withdrawals, holders, register):
+                   approvals, surveillance, users, me, withdrawals, holders, register,
+                   custody):
         app.include_router(module.router)
     return app
 

@@ -171,6 +171,18 @@ def _holder_operation(name: str) -> Executor:
     return execute
 
 
+def _token_withdrawal(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows import custody
+
+    return custody.execute_token_withdrawal(conn, actor, request)
+
+
+def _token_withdrawal_line(params: dict[str, Any]) -> str:
+    from alefctl.workflows import custody
+
+    return custody.describe(params)
+
+
 def _forced_transfer_line(params: dict[str, Any]) -> str:
     return (f"forced transfer of {params['quantity']} {params['symbol']} from"
             f" {params['from_email']} to {params['to_email']}: {params['reason']}")[:300]
@@ -204,6 +216,10 @@ OPERATIONS: dict[str, Operation] = {
     "token.burn": Operation("token.burn", _holder_operation("burn"), _burn_line),
     "holder.recover": Operation("holder.recover", _holder_operation("recover"), _recover_line),
     "dividend.reroute": Operation("dividend.retry", _reroute, _reroute_line),
+    # an investor's token withdrawal (workflows/custody.py): approval takes the tokens off the
+    # books and queues the agent job that moves them to the investor's outside wallet
+    "token.withdraw": Operation("token_withdrawal.approve", _token_withdrawal,
+                                _token_withdrawal_line, request_action="token_withdrawal.request"),
 }
 
 _COLUMNS = (

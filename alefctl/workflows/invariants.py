@@ -136,7 +136,8 @@ INVARIANTS: tuple[Invariant, ...] = (
     Invariant(
         "token_supply_in_wallets",
         "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
-        " token dividends, less burns",
+        " token dividends, less burns and tokens withdrawn off the platform and not deposited"
+        " back (custody.py)",
         "SELECT s.token_id, t.symbol, s.wallet_total, s.confirmed_allocations, s.dividend_tokens"
         " FROM (SELECT token_id, sum(held) AS wallet_total, sum(allocated) AS confirmed_allocations,"
         " sum(minted) AS dividend_tokens FROM (SELECT token_id, balance AS held, 0 AS allocated,"
@@ -144,7 +145,9 @@ INVARIANTS: tuple[Invariant, ...] = (
         " WHERE status = 'confirmed' UNION ALL SELECT d.token_id, 0, 0, p.token_quantity"
         " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
         " WHERE d.dividend_type = 'token' AND p.status = 'paid' UNION ALL SELECT token_id, 0, 0,"
-        " -quantity FROM agent_operations WHERE kind = 'burn') parts GROUP BY token_id"
+        " -quantity FROM agent_operations WHERE kind IN ('burn', 'withdraw') UNION ALL SELECT"
+        " token_id, 0, 0, quantity FROM agent_operations WHERE kind = 'deposit'"
+        " AND chain_status = 'done') parts GROUP BY token_id"
         " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
         " ORDER BY t.symbol",
     ),
@@ -238,6 +241,22 @@ INVARIANTS: tuple[Invariant, ...] = (
         " OR d.total_gross_usd <> d.total_net_usd + d.total_fee_usd + d.remainder_usd"
         " OR s.unlinked > 0 OR (d.status = 'distributed' AND s.pending > 0)"
         " OR (d.status IN ('draft', 'pending_approval', 'approved') AND s.paid > 0))",
+    ),
+    Invariant(
+        "withdrawals_exclude_unsettled_sales",
+        "no fiat withdrawal (pending or completed) paid out sale proceeds not settled on-chain at"
+        " its time: the user's USD ledger up to and with it stays at or above the net proceeds of"
+        " their sales not settled then (workflows/proceeds.py)",
+        "SELECT w.id AS withdrawal_id, u.email, -w.amount AS amount, w.created_at, f.left_after,"
+        " h.held FROM wallet_transactions w JOIN users u ON u.id = w.user_id"
+        " CROSS JOIN LATERAL (SELECT coalesce(sum(x.amount), 0) AS left_after"
+        " FROM wallet_transactions x WHERE x.user_id = w.user_id AND x.currency = 'USD'"
+        " AND x.status IN ('pending', 'completed') AND x.created_at <= w.created_at) f"
+        " CROSS JOIN LATERAL (SELECT coalesce(sum(t.total - t.platform_fee), 0) AS held"
+        " FROM trades t WHERE t.seller_id = w.user_id AND t.created_at <= w.created_at"
+        " AND (t.settled_at IS NULL OR t.settled_at > w.created_at)) h"
+        " WHERE w.type = 'withdrawal' AND w.currency = 'USD' AND w.status IN ('pending',"
+        " 'completed') AND f.left_after < h.held ORDER BY w.created_at, w.id",
     ),
 )
 

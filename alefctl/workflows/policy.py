@@ -74,6 +74,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # are four-eyes requests (workflows/approvals.py)
     "holder.read": ADMIN, "holder.freeze": ADMIN, "holder.retry": ADMIN,
     "holder.force_transfer": ADMIN, "holder.recover": ADMIN, "token.burn": ADMIN,
+    # token withdrawals (workflows/custody.py): the investor asks, an admin approves
+    "token_withdrawal.request": ("investor",), "token_withdrawal.approve": ADMIN,
+    "token_deposit.request": ("investor",),
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }

@@ -4,7 +4,12 @@ An item's `delta` is what it makes the chain differ from the database for one us
 tokens: the database moves at once, the chain later (or never, for an off-chain settlement).
 - a sale not settled on-chain: +quantity for the seller (the chain still has the tokens);
 - a purchase not settled on-chain: -quantity for the buyer;
-- a confirmed allocation or paid token dividend not minted: -quantity.
+- a confirmed allocation or paid token dividend not minted: -quantity;
+- a token withdrawal not yet moved on-chain (custody.py): +quantity (still in the wallet);
+- a token deposit being sent (custody.py): uncertain +quantity (maybe arrived, not credited).
+Tokens withdrawn to outside wallets are off the platform: `withdrawn` (net of deposits, done),
+`withdrawing` and `depositing` (sent, maybe mined) explain the part of totalSupply no position
+holds.
 Items in 'processing' / 'minting' may already be on-chain: they are uncertain (0 or delta).
 """
 
@@ -16,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-UNCERTAIN = ("processing", "minting", "burning")
+UNCERTAIN = ("processing", "minting", "burning", "sending")
 HOLDERS_SQL = text(
     "SELECT u.id AS user_id, u.email, u.wallet_address, w.balance, w.locked_balance"
     " FROM wallets w JOIN users u ON u.id = w.user_id WHERE w.token_id = :t ORDER BY u.email")
@@ -36,7 +41,12 @@ ITEMS_SQL = text(
     " UNION ALL SELECT p.user_id, 'dividend', -p.token_quantity, coalesce(p.on_chain_status,"
     " 'pending') FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid'"
-    " AND p.on_chain_status IS DISTINCT FROM 'minted') i GROUP BY user_id, kind, status"
+    " AND p.on_chain_status IS DISTINCT FROM 'minted'"
+    " UNION ALL SELECT user_id, 'withdrawal', quantity, chain_status FROM agent_operations"
+    " WHERE token_id = :t AND kind = 'withdraw' AND chain_status IN ('pending', 'sending', 'failed')"
+    " UNION ALL SELECT user_id, 'deposit', quantity, chain_status FROM agent_operations"
+    " WHERE token_id = :t AND kind = 'deposit' AND chain_status = 'sending'"
+    ") i GROUP BY user_id, kind, status"
     " ORDER BY user_id, kind, status")
 SUPPLY_SQL = text(
     "SELECT coalesce(sum(quantity) FILTER (WHERE s = 'minted'), 0) AS minted,"
@@ -47,6 +57,14 @@ SUPPLY_SQL = text(
     " UNION ALL SELECT p.token_quantity, p.on_chain_status"
     " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid') m")
+
+WITHDRAWN_SQL = text(
+    "SELECT coalesce(sum(CASE kind WHEN 'withdraw' THEN quantity ELSE -quantity END)"
+    " FILTER (WHERE chain_status = 'done'), 0) AS withdrawn,"
+    " coalesce(sum(quantity) FILTER (WHERE kind = 'withdraw' AND chain_status = 'sending'), 0)"
+    " AS withdrawing, coalesce(sum(quantity) FILTER (WHERE kind = 'deposit'"
+    " AND chain_status = 'sending'), 0) AS depositing"
+    " FROM agent_operations WHERE token_id = :t AND kind IN ('withdraw', 'deposit')")
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,9 @@ class TokenSnapshot:
     holders: list[Holder]
     minted: int
     minting: int
+    withdrawn: int = 0  # moved to outside wallets on-chain, less deposits back
+    withdrawing: int = 0  # being moved out (the transaction may be mined)
+    depositing: int = 0  # being moved back in (the transaction may be mined)
 
 
 def token_snapshot(conn: Connection, token_id: uuid.UUID) -> TokenSnapshot:
@@ -109,4 +130,6 @@ def token_snapshot(conn: Connection, token_id: uuid.UUID) -> TokenSnapshot:
         if holder is not None:
             holder.items.append(Item(row.kind, row.status, int(row.items), int(row.delta)))
     supply = conn.execute(SUPPLY_SQL, {"t": token_id}).one()
-    return TokenSnapshot(list(holders.values()), int(supply.minted), int(supply.minting))
+    out = conn.execute(WITHDRAWN_SQL, {"t": token_id}).one()
+    return TokenSnapshot(list(holders.values()), int(supply.minted), int(supply.minting),
+                         int(out.withdrawn), int(out.withdrawing), int(out.depositing))

@@ -15,6 +15,7 @@ from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.approvals import ApprovalRequest
 from alefctl.workflows.money import Entry, move_fiat
+from alefctl.workflows.proceeds import withdrawable
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from alefctl.workflows.users import User, get_user
 
@@ -79,7 +80,7 @@ def submit_withdrawal(conn: Connection, actor: Actor, user_ref: str, amount: str
     if value < threshold:
         return withdraw(conn, actor, user_ref, value, reference)
     user = get_user(conn, user_ref)
-    _check_covers(user, value)
+    _check_covers(conn, user, value)
     return approvals.request(conn, actor, "wallet.withdraw", {
         "user_id": user.id, "email": user.email, "amount": value, "reference": reference})
 
@@ -103,7 +104,7 @@ def withdraw(conn: Connection, actor: Actor, user_ref: str, amount: str | Decima
     policy.require(actor, "wallet.withdraw")
     value = parse_amount(amount)
     user = get_user(conn, user_ref, for_update=True)
-    _check_covers(user, value)
+    _check_covers(conn, user, value)
     return _move(conn, actor, user.id, user.email, "withdrawal", -value, reference, approval_id)
 
 
@@ -112,10 +113,14 @@ def _check_activated(user: User) -> None:
         raise Conflict(f"{user.email} is deactivated; activate the user before depositing")
 
 
-def _check_covers(user: User, value: Decimal) -> None:
-    if user.fiat_balance < value:
+def _check_covers(conn: Connection, user: User, value: Decimal) -> None:
+    """The balance less the proceeds of sales not settled on-chain (workflows/proceeds.py)."""
+    allowed = withdrawable(conn, user.id, user.fiat_balance)
+    if allowed < value:
+        held = user.fiat_balance - allowed
+        why = f" ({format_usd(held)} USD of sales not settled on-chain)" if held > 0 else ""
         raise InsufficientFunds(
-            f"{user.email} has {format_usd(user.fiat_balance)} USD available;"
+            f"{user.email} has {format_usd(allowed)} USD available to withdraw{why};"
             f" cannot withdraw {format_usd(value)}"
         )
 

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.proceeds import HELD_PROCEEDS_SQL
 from alefctl.workflows.reconcile_db import ITEMS_SQL, Holder, Item
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from alefctl.workflows.users import get_user
@@ -29,8 +30,7 @@ _FIAT_SQL = text(
     " AND type = 'token_buy' AND status = 'pending') AS in_pending_subscriptions,"
     " (SELECT coalesce(-sum(amount), 0.00) FROM wallet_transactions WHERE user_id = :u"
     " AND type = 'withdrawal' AND status = 'pending') AS in_pending_withdrawals,"
-    " (SELECT coalesce(sum(total - platform_fee), 0.00) FROM trades WHERE seller_id = :u"
-    " AND settlement_status <> 'settled') AS held_until_settlement"
+    f" {HELD_PROCEEDS_SQL} AS held_until_settlement"
     " FROM users u WHERE u.id = :u")
 _POSITIONS_SQL = text(
     "SELECT w.token_id, t.symbol, w.balance, w.locked_balance, t.price_per_token,"

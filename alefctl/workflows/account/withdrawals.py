@@ -24,13 +24,12 @@ from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, complete_pending, move_fiat, refund_pending
 from alefctl.workflows.notifications import notify_role
+from alefctl.workflows.proceeds import withdrawable
 from alefctl.workflows.transitions import WITHDRAWAL_FLOW, transition
 from alefctl.workflows.users import get_user
 
 COLUMNS = ("w.id, w.user_id, u.email, w.amount, w.reference, w.status, w.wallet_transaction_id,"
            " w.approval_request_id, w.decided_at, w.reason, w.created_at")
-_HELD_PROCEEDS = text("SELECT coalesce(sum(total - platform_fee), 0.00) FROM trades"
-                      " WHERE seller_id = :u AND settlement_status <> 'settled'")
 
 
 def request_withdrawal(conn: Connection, actor: Actor, amount: str | Decimal,
@@ -39,9 +38,9 @@ def request_withdrawal(conn: Connection, actor: Actor, amount: str | Decimal,
     policy.require(actor, "withdrawal.request")
     value = parse_amount(amount)
     user = get_user(conn, str(actor.user_id), for_update=True)
-    withdrawable = user.fiat_balance - conn.execute(_HELD_PROCEEDS, {"u": user.id}).scalar_one()
-    if value > withdrawable:
-        raise InsufficientFunds(f"{format_usd(max(withdrawable, Decimal('0')))} USD can be"
+    allowed = withdrawable(conn, user.id, user.fiat_balance)
+    if value > allowed:
+        raise InsufficientFunds(f"{format_usd(allowed)} USD can be"
                                 f" withdrawn now; cannot withdraw {format_usd(value)}")
     request_id = new_id()
     held = move_fiat(conn, user.id, -value, Entry(

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from alefctl.db import locks
 from alefctl.redact import mask_secrets
 from alefctl.workflows.holders.recovery import complete_recoveries
+from alefctl.workflows.money import credit_tokens
 from alefctl.workflows.onchain.jobs import (
     NATIONALITY_SQL,
     audit_run,
@@ -141,7 +142,9 @@ def _run_job(db: Engine, client: ChainClient, job: dict[str, Any]) -> None:
         _send(db, client, job, calls.unfreeze_partial_tokens(token, wallet, amount))
     elif kind == "burn":
         _send(db, client, job, calls.burn(token, wallet, amount))
-    else:  # forced_transfer: the receiver must be registered first (idempotent on-chain)
+    else:  # forced_transfer, withdraw (to the investor's outside wallet) or deposit (back to
+        # the registered one, workflows/custody.py): the receiver must be registered first
+        # (idempotent on-chain)
         if job["to_wallet"] is None:
             raise JobFailed("the receiver has no wallet address")
         country = country_numeric(job["to_country"], job["to_nationality"])
@@ -213,13 +216,18 @@ def _resolve_in_flight(db: Engine, client: ChainClient, report: AgentJobReport) 
 
 def _finish(db: Engine, job_id: uuid.UUID, status: str, error: str | None = None,
             receipt: Any = None) -> None:
+    """Record a job's outcome; a deposit confirmed on-chain is credited to the books in the same
+    transaction (once: a job already done is not updated again)."""
     with db.begin() as conn:
         if receipt is not None:
             record_receipt(conn, receipt)
-        conn.execute(text("UPDATE agent_operations SET chain_status = :s, chain_error = :e,"
-                          " updated_at = now() WHERE id = :id"),
-                     {"s": status, "e": None if error is None else mask_secrets(error)[:2000],
-                      "id": job_id})
+        done = conn.execute(text(
+            "UPDATE agent_operations SET chain_status = :s, chain_error = :e, updated_at = now()"
+            " WHERE id = :id AND chain_status <> 'done' RETURNING kind, user_id, token_id, quantity"),
+            {"s": status, "e": None if error is None else mask_secrets(error)[:2000],
+             "id": job_id}).first()
+        if status == "done" and done is not None and done.kind == "deposit":
+            credit_tokens(conn, done.user_id, done.token_id, done.quantity)
 
 
 def _audit_run(db: Engine, actor: Any, report: AgentJobReport) -> None:
