@@ -1,14 +1,15 @@
-"""The chain job loop inside `alefctl serve` (and `alefctl worker`): a background thread, off the
-event loop.
+"""The chain job loop inside `alefctl serve`: a background thread, off the event loop.
 
 Every settings.server.settlement_interval_s it runs every chain job of the platform once, in the
-order of workflows/onchain/worker.JOBS: maturity of tokens past their date, mints (identities,
+order of workflows/onchain/worker.JOBS (`alefctl worker` runs the same list without a server):
+maturity of tokens past their date, offerings failed below their soft cap, mints (identities,
 allocations, token dividends), burns of refunded allocations, token state, agent operations and
-settlement (the same workflows as the cron commands, each under its own advisory lock, so a cron
-run beside it is safe); then it sets the settlement backlog gauge. It starts at once, so trades a previous process left 'processing' are recovered on
-start. Disabled by settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false).
-The chain is opened on first on-chain work (the server state's chain_opener, if set, replaces
-open_chain) and closed on stop if the loop opened it.
+settlement; the same workflows as the cron commands, each under its own advisory lock, so a cron
+run beside it is safe. Then it sets the settlement backlog gauge. It starts at once, so trades a
+previous process left 'processing' are recovered on start. Disabled by
+settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false). The chain is opened
+on first on-chain work (the server state's chain_opener, if set, replaces open_chain) and closed
+on stop if the loop opened it.
 """
 
 from __future__ import annotations
