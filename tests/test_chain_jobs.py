@@ -8,13 +8,13 @@ from __future__ import annotations
 import time
 from datetime import date, timedelta
 
-import chain
 import pytest
 from platform_builders import live_token, wallet_for
 from settlement_helpers import chain_tokens, link_chain, trade, trade_state
 from sqlalchemy import text
 from test_settlement_api import _server
 
+import chain
 from alefctl.chain_access import open_chain
 from alefctl.settings import load_settings
 from alefctl.workflows.onchain.minting import run_mint_jobs

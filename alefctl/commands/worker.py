@@ -34,7 +34,7 @@ def worker(once: Annotated[bool, typer.Option("--once", help="One pass, then exi
     """
     import time
 
-    from alefctl.workflows.onchain.worker import JobContext, run_jobs
+    from alefctl.workflows.onchain.worker import JobContext
 
     settings = state.settings()
     chain = _LazyChain(settings)
@@ -42,19 +42,28 @@ def worker(once: Annotated[bool, typer.Option("--once", help="One pass, then exi
     pause = settings.server.settlement_interval_s if interval is None else interval
     try:
         while True:
-            failures: list[str] = []
-            # One pass (cron): a job's error ends it with its exit code. A loop goes on.
-            report = run_jobs(context, on_error=None if once else lambda job, error: (
-                failures.append(f"{job} failed: {error}")))
-            problems = failures + report.problems
-            lines = "\n".join([_summary(report.jobs), *problems])
-            job_result({"jobs": report.jobs, "problems": problems}, as_json=as_json,
-                       quiet=quiet, problems=problems, render=lambda: info(lines), final=once)
+            _one_pass(context, once=once, as_json=as_json, quiet=quiet)
             if once:
                 return
             time.sleep(pause)
     finally:
         chain.close()
+
+
+def _one_pass(context: Any, *, once: bool, as_json: bool, quiet: bool) -> None:
+    """One pass over the jobs, reported. One pass (cron): a job's error ends it with its exit
+    code. A loop reports the error and goes on."""
+    import functools
+
+    from alefctl.workflows.onchain.worker import run_jobs
+
+    failures: list[str] = []
+    report = run_jobs(context, on_error=None if once else lambda job, error: (
+        failures.append(f"{job} failed: {error}")))
+    problems = failures + report.problems
+    lines = "\n".join([_summary(report.jobs), *problems])
+    job_result({"jobs": report.jobs, "problems": problems}, as_json=as_json, quiet=quiet,
+               problems=problems, render=functools.partial(info, lines), final=once)
 
 
 def _summary(jobs: dict[str, dict[str, Any]]) -> str:

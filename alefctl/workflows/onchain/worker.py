@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from alefctl.workflows.settlement.queue import MAX_ATTEMPTS
+
 if TYPE_CHECKING:
     from alefctl.settings import Settings
     from alefctl.workflows.actor import Actor
@@ -135,7 +137,7 @@ JOBS: tuple[ChainJob, ...] = (
         " WHERE o.chain_status IN ('pending', 'sending'))")),
     ChainJob("settlement", "settlement run", _settlement, pending_sql=(
         "SELECT EXISTS (SELECT 1 FROM trades WHERE settlement_status IN ('pending', 'processing')"
-        " AND settlement_attempts < 5)")),
+        f" AND settlement_attempts < {MAX_ATTEMPTS})")),
 )
 
 

@@ -12,6 +12,8 @@ import uuid
 
 from sqlalchemy import Connection, text
 
+from alefctl.workflows.settlement.queue import MAX_ATTEMPTS
+
 INCOMING_SQL = text(
     "SELECT lower(u.wallet_address) AS wallet, x.source, sum(x.quantity) AS quantity FROM ("
     " SELECT a.user_id, 'allocation' AS source, a.quantity FROM token_allocations a"
@@ -20,7 +22,8 @@ INCOMING_SQL = text(
     " JOIN dividend_declarations d ON d.id = p.dividend_id WHERE d.token_id = :t"
     " AND d.dividend_type = 'token' AND p.status = 'paid' AND p.on_chain_status IN ('pending', 'minting')"
     " UNION ALL SELECT tr.buyer_id, 'purchase', tr.quantity FROM trades tr WHERE tr.token_id = :t"
-    " AND tr.settlement_status IN ('pending', 'processing') AND tr.settlement_attempts < 5"
+    " AND tr.settlement_status IN ('pending', 'processing')"
+    f" AND tr.settlement_attempts < {MAX_ATTEMPTS}"
     " AND NOT (tr.id = ANY(:batch))"
     ") x JOIN users u ON u.id = x.user_id WHERE lower(u.wallet_address) = ANY(:wallets)"
     " GROUP BY 1, 2 ORDER BY 1, 2")
