@@ -22,7 +22,9 @@ def open_chain(settings: Settings) -> ChainClient:
     with chain_errors():
         return chain.connect(data_dir=settings.chain_dir, rpc_url=settings.chain.rpc_url,
                              private_key=key, key_file=settings.chain.key_file,
-                             receipt_timeout=settings.chain.receipt_timeout_s)
+                             receipt_timeout=settings.chain.receipt_timeout_s,
+                             gas_limits=(settings.chain.gas_limit_deploy,
+                                         settings.chain.gas_limit_call))
 
 
 @contextmanager

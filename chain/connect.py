@@ -20,11 +20,13 @@ def connect(
     key_file: Path | str | None = None,
     receipt_timeout: float = 120.0,
     request_timeout: float = 30.0,
+    gas_limits: tuple[int, int] | None = None,
 ) -> ChainClient:
     """A client signing with the given key (else the dev key, on dev chains only).
 
     rpc_url (anvil, Polygon Amoy or mainnet, any JSON-RPC over HTTP) wins when given;
     otherwise the embedded EVM whose state lives in data_dir (alefctl passes ALEF_HOME/chain).
+    gas_limits (per deployment, per call) replace the calls' default gas caps.
     Raises ChainUnavailable if the node does not answer, SignerNotAllowed for a bad key.
     """
     if rpc_url:
@@ -40,4 +42,4 @@ def connect(
     with node_errors(f"connect to {rpc_url or 'the embedded chain'}"):
         chain_id = int(w3.eth.chain_id)
     account = load_account(private_key, Path(key_file) if key_file else None, chain_id)
-    return ChainClient(w3, account, chain_id, receipt_timeout=receipt_timeout)
+    return ChainClient(w3, account, chain_id, receipt_timeout=receipt_timeout, gas_limits=gas_limits)

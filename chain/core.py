@@ -27,7 +27,7 @@ from web3.exceptions import (
 )
 
 from chain.artifacts import decode_function_result, encode_deployment, encode_function_call
-from chain.calls import ContractCall
+from chain.calls import BATCH_GAS_CAP_LIMIT, CALL_GAS_CAP, ContractCall
 from chain.decoding import decode_logs, decode_revert
 from chain.errors import (
     ChainUnavailable,
@@ -81,9 +81,12 @@ class ChainCore:
     """A signer on one chain: sends ContractCalls, waits for them, reads views."""
 
     def __init__(
-        self, w3: Web3, account: LocalAccount, chain_id: int, receipt_timeout: float = 120.0
+        self, w3: Web3, account: LocalAccount, chain_id: int, receipt_timeout: float = 120.0,
+        gas_limits: tuple[int, int] | None = None,
     ) -> None:
         self.w3 = w3
+        # (per deployment, per call): the operator's caps in place of the calls' defaults
+        self.gas_limits = gas_limits
         self.chain_id = chain_id
         self.receipt_timeout = receipt_timeout
         self._account = account
@@ -129,7 +132,7 @@ class ChainCore:
         fields: dict[str, Any] = {"chainId": self.chain_id, "data": data, "value": 0}
         if call.address is not None:
             fields["to"] = call.address
-        fields["gas"] = self._gas_limit(call, fields) if estimate else call.gas_cap
+        fields["gas"] = self._gas_limit(call, fields) if estimate else self.gas_cap(call)
         fields.update(self._fees(call.description))
         for attempt in range(_SEND_ATTEMPTS):
             try:
@@ -246,9 +249,21 @@ class ChainCore:
         request = {key: fields[key] for key in ("to", "data", "value") if key in fields}
         with node_errors(call.description):
             estimate = int(self.w3.eth.estimate_gas({**request, "from": self.signer_address}))  # type: ignore[typeddict-item]
-        if estimate > call.gas_cap:
-            raise GasCapExceeded(call.description, estimate, call.gas_cap)
-        return min(call.gas_cap, estimate * 6 // 5)
+        cap = self.gas_cap(call)
+        if estimate > cap:
+            raise GasCapExceeded(call.description, estimate, cap)
+        return min(cap, estimate * 6 // 5)
+
+    def gas_cap(self, call: ContractCall) -> int:
+        """The call's cap under this client's gas limits: a deployment's limit, or the call
+        limit scaled like the call's default (a batch of n items gets n times it)."""
+        if self.gas_limits is None:
+            return call.gas_cap
+        deploy, per_call = self.gas_limits
+        if call.address is None:
+            return deploy
+        scaled = call.gas_cap * per_call // CALL_GAS_CAP
+        return max(1, min(scaled, BATCH_GAS_CAP_LIMIT))
 
     def _fees(self, description: str) -> dict[str, int]:
         with node_errors(description):

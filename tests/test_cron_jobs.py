@@ -20,7 +20,7 @@ from alefctl.workflows.dashboard import attention
 
 # The commands cron runs (README, "Ops jobs for cron"), as run there.
 JOBS = (("check",), ("reconcile",), ("settlement", "run", "--once"), ("chain", "work", "--once"),
-        ("token", "mature-due"), ("audit", "verify"))
+        ("token", "mature-due"), ("audit", "verify"), ("worker", "--once"))
 
 
 def _lines(text: str) -> list[str]:

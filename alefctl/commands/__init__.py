@@ -26,6 +26,7 @@ from alefctl.commands import (
     user,
     wallet,
     withdrawal,
+    worker,
 )
 from alefctl.commands.check import check as check_command
 from alefctl.commands.dividend import app as dividend_app
@@ -56,6 +57,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(surveillance.app, name="surveillance")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
+    app.command("worker")(worker.worker)
     app.add_typer(dividend_app, name="dividend")
     app.command("check")(check_command)
     app.command("console")(console.console)

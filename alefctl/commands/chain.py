@@ -17,6 +17,7 @@ from alefctl.commands.common import (
     job_result,
     requires,
     state,
+    table,
 )
 from alefctl.commands.refs import resolved
 
@@ -70,49 +71,62 @@ def work(once: Annotated[bool, typer.Option("--once", help="One pass, then exit 
     on-chain state (pause, compliance rules) brought to the database's; agent operations
     (freeze, forced transfer, burn, wallet recovery).
 
+    The jobs and their order are those of workflows/onchain/worker.py (`alefctl worker` and
+    `alefctl serve` run the same list, with maturity, failed offerings and settlement too).
     Exit code 0 when the pass ran and no job failed; 1 when a job failed (naming each; fix the
     cause, then `alefctl allocation retry`); 6 when the database or chain is unreachable.
     Without --once the loop never exits for failed jobs.
     """
     import time
 
-    from alefctl.chain_access import chain_errors, open_chain
-    from alefctl.workflows.holders.jobs import run_agent_jobs
-    from alefctl.workflows.onchain.burning import run_burn_jobs
-    from alefctl.workflows.onchain.minting import run_mint_jobs
-    from alefctl.workflows.onchain.token_state import run_token_state_jobs
+    from alefctl.chain_access import open_chain
+    from alefctl.workflows.onchain.worker import JobContext, run_jobs
 
     with open_chain(state.settings()) as client:
+        context = JobContext(state.engine(), lambda: client, state.actor(), state.settings())
         while True:
-            report = run_mint_jobs(state.engine(), client, actor=state.actor())
-            burns = run_burn_jobs(state.engine(), client)
-            states = run_token_state_jobs(state.engine(), client, actor=state.actor())
-            with chain_errors():
-                agents = run_agent_jobs(state.engine(), client, actor=state.actor())
-            summary = ("another worker is running; nothing done" if report.busy else
-                       f"minted {report.minted}, failed {report.failed},"
-                       f" in flight {report.in_flight}, requeued {report.requeued},"
-                       f" burned {burns.burned}")
-            summary += (f"; token state jobs: done {states.done}, failed {states.failed},"
-                        f" in flight {states.in_flight}")
-            summary += (f"; agent operations done {agents.done}, failed {agents.failed},"
-                        f" recoveries completed {agents.recoveries_completed}")
-            problems = [f"mint of {f['job']} {f['id']} failed: {f['error']}" for f in report.failures]
-            if burns.failed:
-                problems.append(f"{burns.failed} burns of refunded allocations failed; retried"
-                                " next pass (`alefctl allocation list --on-chain minted`)")
-            problems += [f"token state job {f['job']} failed: {f['error']}" for f in states.failures]
-            problems += [f"agent operation {f['kind']} {f['id']} failed: {f['error']}"
-                         for f in agents.failures]
-            lines = "\n".join((summary, *problems))
-            job_result(report.to_dict() | {"burned": burns.burned, "burn_failed": burns.failed,
-                                           "token_state": states.to_dict(),
-                                           "agent_operations": agents.to_dict()},
-                       as_json=as_json, quiet=quiet, problems=problems,
+            jobs = run_jobs(context, cron="chain work", skip_idle=False)
+            report, burns = jobs.jobs["mints"], jobs.jobs["burns"]
+            states, agents = jobs.jobs["token_state"], jobs.jobs["agent_operations"]
+            summary = ("another worker is running; nothing done" if report["busy"] else
+                       f"minted {report['minted']}, failed {report['failed']},"
+                       f" in flight {report['in_flight']}, requeued {report['requeued']},"
+                       f" burned {burns['burned']}")
+            summary += (f"; token state jobs: done {states['done']}, failed {states['failed']},"
+                        f" in flight {states['in_flight']}")
+            summary += (f"; agent operations done {agents['done']}, failed {agents['failed']},"
+                        f" recoveries completed {agents['recoveries_completed']}")
+            lines = "\n".join((summary, *jobs.problems))
+            job_result(report | burns | {"token_state": states, "agent_operations": agents},
+                       as_json=as_json, quiet=quiet, problems=jobs.problems,
                        render=functools.partial(info, lines), final=once)
             if once:
                 return
             time.sleep(interval)
+
+
+@app.command("gas")
+@command_errors
+@requires("chain.gas")
+def gas(token: Annotated[str, typer.Option(help="Token symbol or id.")],
+        as_json: JsonOption = False) -> None:
+    """Gas of a token's transactions per operation kind (deploy steps, identity, mint, burn,
+    settlement, token state, agent operations), with totals: what its chain work cost."""
+    from alefctl.workflows.onchain.gas import token_gas
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        data = token_gas(conn, actor, str(token_id))
+    columns = ["operation", "transactions", "confirmed", "reverted", "gas_used", "average_gas",
+               "max_gas", "fee_wei"]
+
+    def render() -> None:
+        table(f"gas of {data['token']} (issuer {data['issuer']}, {data['business']})", columns,
+              [[op[c] for c in columns] for op in data["operations"]]
+              + [["total", data["total_transactions"], "", "", data["total_gas_used"], "", "",
+                  data["total_fee_wei"]]])
+
+    emit(data, as_json, render)
 
 
 @app.command("node")

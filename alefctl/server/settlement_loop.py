@@ -1,13 +1,15 @@
-"""The settlement processor inside `alefctl serve`: a background thread, off the event loop.
-Each period it also fails the offerings that ended below their soft cap (offering_admin.py).
+"""The chain job loop inside `alefctl serve`: a background thread, off the event loop.
 
-Every settings.server.settlement_interval_s it drains the settlement queue (the same workflow as
-`alefctl settlement run`, so a cron run beside it is safe), runs the tokens' state jobs (pause and
-compliance changes on their way on-chain, as `alefctl chain work` does) and sets the settlement
-backlog gauge. It starts at once, so trades a previous process left 'processing' are recovered on
-start. Disabled by settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false).
-The chain is opened on first on-chain work (the server state's chain_opener, if set, replaces
-open_chain) and closed on stop if the loop opened it.
+Every settings.server.settlement_interval_s it runs every chain job of the platform once, in the
+order of workflows/onchain/worker.JOBS (`alefctl worker` runs the same list without a server):
+maturity of tokens past their date, offerings failed below their soft cap, mints (identities,
+allocations, token dividends), burns of refunded allocations, token state, agent operations and
+settlement; the same workflows as the cron commands, each under its own advisory lock, so a cron
+run beside it is safe. Then it sets the settlement backlog gauge. It starts at once, so trades a
+previous process left 'processing' are recovered on start. Disabled by
+settings.server.settlement_loop = false (ALEF_SERVER_SETTLEMENT_LOOP=false). The chain is opened
+on first on-chain work (the server state's chain_opener, if set, replaces open_chain) and closed
+on stop if the loop opened it.
 """
 
 from __future__ import annotations
@@ -55,49 +57,37 @@ class SettlementLoop:
             self.client.close()
 
     def tick(self) -> None:
-        """One drain of the queue, then the backlog gauge; errors are logged, never raised."""
+        """One pass over every chain job (workflows/onchain/worker.py: maturity, mints, burns,
+        token state, agent operations, settlement, offerings due to fail), then the backlog gauge;
+        errors are logged, never raised."""
         from alefctl.workflows.settlement.queue import backlog
-        from alefctl.workflows.settlement.runner import drain_settlement
 
         db = self.state.db
-        try:
-            report = drain_settlement(db, self._chain, batch_size=self.batch_size,
-                                      stopping=self.stopped.is_set)
-            if report.claimed or report.in_flight or report.chain_error:
-                log.info("settlement: %s", report.summary())
-        except Exception:
-            log.exception("settlement run failed; retrying next period")
-        self._token_state_jobs()
+        self.pass_jobs()
         try:
             with db.connect() as conn:
                 self.state.metrics.settlement_backlog.set(backlog(conn))
         except Exception:
             log.exception("settlement backlog not measured")
-        self._fail_due_offerings()
 
-    def _fail_due_offerings(self) -> None:
-        """Offerings that ended below their soft cap fail and refund (as `offering fail-due`)."""
-        from alefctl.workflows.offering_admin import fail_due_offerings
+    def pass_jobs(self) -> None:
+        """Run the platform's chain jobs once, as the service identity."""
+        from alefctl.workflows.onchain.worker import JobContext, run_jobs
         from alefctl.workflows.service import service_actor
 
         try:
             with self.state.db.begin() as conn:
                 actor = service_actor(conn)
-            for failed in fail_due_offerings(self.state.db, actor):
-                log.info("offering %s failed below its soft cap; refunded",
-                         failed["token"]["symbol"])
+            context = JobContext(self.state.db, self._chain, actor, self.settings,
+                                 stopping=self.stopped.is_set)
+            report = run_jobs(context, on_error=_log_failure)
         except Exception:
-            log.exception("failing offerings below their soft cap; retrying next period")
-
-    def _token_state_jobs(self) -> None:
-        from alefctl.workflows.onchain.token_state import has_pending_jobs, run_token_state_jobs
-
-        try:
-            if has_pending_jobs(self.state.db):  # the chain is opened only for work
-                report = run_token_state_jobs(self.state.db, self._chain())
-                log.info("token state jobs: %s", report.to_dict())
-        except Exception:
-            log.exception("token state jobs failed; retrying next period")
+            log.exception("chain jobs not run; retrying next period")
+            return
+        for name, counts in report.jobs.items():
+            log.info("%s: %s", name, counts)
+        for problem in report.problems:
+            log.warning("%s", problem)
 
     def _chain(self) -> ChainClient:
         if self.client is None:
@@ -113,6 +103,10 @@ class SettlementLoop:
         while not self.stopped.is_set():
             self.tick()
             self.stopped.wait(self.interval)
+
+
+def _log_failure(job: str, error: Exception) -> None:
+    log.error("%s failed (%s); retrying next period", job, error, exc_info=error)
 
 
 def start_settlement_loop(state: ServerState) -> None:

@@ -29,7 +29,9 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "db.init": JOBS, "db.status": JOBS, "check.run": JOBS, "reconcile.run": JOBS,
     "chain.status": JOBS, "chain.balance": JOBS, "chain.work": JOBS,
     "settlement.run": JOBS, "token.mature_due": JOBS, "server.run": JOBS,
-    "offering.fail_due": JOBS,
+    "offering.fail_due": JOBS, "worker.run": JOBS,
+    # a token's gas per operation kind (workflows/onchain/gas.py): its issuer, or jobs' roles
+    "chain.gas": ("issuer", "operator", "admin"), "chain.gas.others": JOBS,
     # people and money
     "user.create": ADMIN, "user.list": ADMIN, "user.show": ADMIN, "user.activate": ADMIN,
     "user.fatca": ADMIN, "user.rate_limit": ADMIN,

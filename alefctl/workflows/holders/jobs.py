@@ -148,7 +148,8 @@ def _run_job(db: Engine, client: ChainClient, job: dict[str, Any]) -> None:
         if job["to_wallet"] is None:
             raise JobFailed("the receiver has no wallet address")
         country = country_numeric(job["to_country"], job["to_nationality"])
-        refused = register_wallets(client, job["identity_registry_addr"], {job["to_wallet"]: country})
+        refused = register_wallets(db, client, job["token_id"], job["identity_registry_addr"],
+                                   {job["to_wallet"]: country})
         if refused:
             raise JobFailed(refused[job["to_wallet"]])
         _send(db, client, job, calls.forced_transfer(token, wallet, job["to_wallet"], amount))

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
-from alefctl.workflows.onchain.journal import record_receipt
+from alefctl.workflows.onchain.journal import record_receipt, record_sent
 
 if TYPE_CHECKING:
-    from chain import ChainClient, TxReceipt
+    from chain import ChainClient, SentTransaction, TxReceipt
 
 OUTCOMES = ("succeeded", "reverted", "in_flight", "dropped")
 # The nationality of an investor's latest approved KYC, for `{user}` an alias of users.
@@ -61,18 +61,35 @@ def mark_dropped(conn: Connection, tx_hashes: list[str]) -> None:
                       " AND status = 'sent'"), {"h": tx_hashes})
 
 
-def register_wallets(client: ChainClient, identity_registry: str,
+def register_wallets(db: Engine, client: ChainClient, token_id: Any, identity_registry: str,
                      countries: dict[str, int]) -> dict[str, str]:
-    """Register each wallet once (idempotent on-chain); returns the refused ones with the reason."""
+    """Register each wallet once (idempotent on-chain), each transaction in the journal (purpose
+    'identity', its gas once mined); returns the refused wallets with the reason."""
     import chain
+    from chain import calls
 
     refused: dict[str, str] = {}
     for wallet, country in countries.items():
+        if client.identity_of(identity_registry, wallet) is not None:
+            continue
         try:
-            client.register_identity(identity_registry, wallet, country)
+            sent = client.send(calls.register_identity(identity_registry, wallet, country),
+                               on_signed=lambda s: _journal(db, token_id, "identity", s))
+            receipt = client.wait(sent)
         except chain.ContractRevert as revert:
+            if revert.receipt is not None:
+                with db.begin() as conn:
+                    record_receipt(conn, revert.receipt)
             refused[wallet] = f"identity registration refused: {revert}"
+            continue
+        with db.begin() as conn:
+            record_receipt(conn, receipt)
     return refused
+
+
+def _journal(db: Engine, token_id: Any, purpose: str, sent: SentTransaction) -> None:
+    with db.begin() as conn:
+        record_sent(conn, token_id, purpose, sent)
 
 
 def country_numeric(country: str | None, nationality: str | None) -> int:

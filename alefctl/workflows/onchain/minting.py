@@ -192,7 +192,8 @@ def _register_identities(db: Engine, client: ChainClient, source: MintSource,
     """Register every wallet once (idempotent on-chain); a refused wallet fails its jobs."""
     countries = {job["wallet_address"]: country_numeric(job.get("country"), job.get("nationality"))
                  for job in jobs}
-    refused = register_wallets(client, jobs[0]["identity_registry_addr"], countries) if jobs else {}
+    refused = register_wallets(db, client, jobs[0]["token_id"],
+                               jobs[0]["identity_registry_addr"], countries) if jobs else {}
     for wallet, reason in refused.items():
         _fail(db, source, [j for j in jobs if j["wallet_address"] == wallet], reason, report)
     return [job for job in jobs if job["wallet_address"] not in refused]

@@ -20,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,7 @@ class TokenRun:
     client: ChainClient
     report: SettlementReport
     still_locked: Callable[[], None]
+    incoming: dict[str, str] = field(default_factory=dict)  # seller wallet -> what it waits for
 
 
 def settle_jobs(run: TokenRun, jobs: list[SettlementJob]) -> None:
@@ -116,15 +117,17 @@ def resolve(run: TokenRun, trade_ids: list[uuid.UUID], tx_hash: str | None,
 
 
 def _checked(run: TokenRun, jobs: list[SettlementJob]) -> list[SettlementJob]:
-    """The jobs whose sellers' free balances cover them, with buyers registered; others fail."""
+    """The jobs whose sellers' free balances cover them, with buyers registered; others fail an
+    attempt, but those whose seller still has tokens coming on-chain wait (uncounted)."""
     import chain
 
     try:
-        refusals = _free_balance_refusals(run.client, jobs)
+        refusals, short = _free_balance_refusals(run.client, jobs)
         ready = [job for job in jobs if job.id not in refusals]
         registry = jobs[0].identity_registry_addr
         buyers = {job.buyer_wallet or "": job.buyer_country_code for job in ready}
-        refused_wallets = register_wallets(run.client, registry, buyers) if registry else {}
+        refused_wallets = register_wallets(run.db, run.client, jobs[0].token_id, registry,
+                                           buyers) if registry else {}
     except (chain.ChainUnavailable, chain.TransactionTimeout) as unreachable:
         _retry_later(run, jobs, str(unreachable), counted=False)
         return []
@@ -134,22 +137,31 @@ def _checked(run: TokenRun, jobs: list[SettlementJob]) -> list[SettlementJob]:
     for job in ready:
         if job.buyer_wallet in refused_wallets:
             refusals[job.id] = refused_wallets[job.buyer_wallet]
+    waiting = _waiting_for_tokens(run, jobs, short)
+    if waiting:  # early, not failed: re-queued without counting an attempt
+        _retry_later(run, waiting, _waiting_reason(run, waiting), counted=False)
+        for job in waiting:
+            refusals.pop(job.id)
+    waiting_ids = {job.id for job in waiting}
     by_reason: dict[str, list[SettlementJob]] = defaultdict(list)
     for job in jobs:
         if job.id in refusals:
             by_reason[refusals[job.id]].append(job)
     for reason, refused in by_reason.items():
         _retry_later(run, refused, reason, counted=True)
-    return [job for job in jobs if job.id not in refusals]
+    return [job for job in jobs if job.id not in refusals and job.id not in waiting_ids]
 
 
-def _free_balance_refusals(client: ChainClient, jobs: list[SettlementJob]) -> dict[uuid.UUID, str]:
-    """Replay the batch on free balances; the trades a seller's free tokens do not cover."""
+def _free_balance_refusals(client: ChainClient, jobs: list[SettlementJob]
+                           ) -> tuple[dict[uuid.UUID, str], set[uuid.UUID]]:
+    """Replay the batch on free balances; the trades a seller's free tokens do not cover (and,
+    among them, those whose seller's wallet is not frozen: they may only be early)."""
     token = jobs[0].contract_address or ""
     free: dict[str, int] = {}
     frozen: dict[str, tuple[int, bool]] = {}
     received: dict[str, int] = defaultdict(int)
     refusals: dict[uuid.UUID, str] = {}
+    short: set[uuid.UUID] = set()
     for job in jobs:
         seller, buyer = (job.seller_wallet or "").lower(), (job.buyer_wallet or "").lower()
         if seller not in free:
@@ -159,17 +171,46 @@ def _free_balance_refusals(client: ChainClient, jobs: list[SettlementJob]) -> di
             refusals[job.id] = (f"seller's wallet {job.seller_wallet} is frozen on-chain;"
                                 " unfreeze it to settle")
         elif free[seller] < job.amount_units:
-            refusals[job.id] = (
-                f"seller's free on-chain balance {whole(free[seller], job.decimals)} {job.symbol}"
-                f" ({whole(frozen[seller][0], job.decimals)} frozen) does not cover"
-                f" {job.quantity}: a forced transfer would unfreeze frozen tokens")
+            short.add(job.id)
+            refusals[job.id] = _short_reason(job, free[seller], frozen[seller][0])
         else:
             free[seller] -= job.amount_units
             if buyer in free:
                 free[buyer] += job.amount_units
             else:
                 received[buyer] += job.amount_units
-    return refusals
+    return refusals, short
+
+
+def _short_reason(job: SettlementJob, free_units: int, frozen_units: int) -> str:
+    """Why a seller's tokens do not cover a sale: frozen tokens only when some are frozen."""
+    have = f"seller's free on-chain balance {whole(free_units, job.decimals)} {job.symbol}"
+    if frozen_units:
+        return (f"{have} ({whole(frozen_units, job.decimals)} frozen) does not cover"
+                f" {job.quantity}: a forced transfer would unfreeze frozen tokens")
+    return (f"{have} does not cover {job.quantity}, and no mint or purchase of the seller's is"
+            " pending: the books and the chain disagree (`alefctl reconcile`)")
+
+
+def _waiting_for_tokens(run: TokenRun, jobs: list[SettlementJob],
+                        short: set[uuid.UUID]) -> list[SettlementJob]:
+    """The short trades whose seller still has tokens coming on-chain: not failures, early."""
+    from alefctl.workflows.settlement.waiting import incoming_tokens
+
+    early = [job for job in jobs if job.id in short]
+    if not early:
+        return []
+    with run.db.connect() as conn:
+        run.incoming = incoming_tokens(conn, early[0].token_id,
+                                       [job.seller_wallet or "" for job in early],
+                                       [job.id for job in jobs])
+    return [job for job in early if (job.seller_wallet or "").lower() in run.incoming]
+
+
+def _waiting_reason(run: TokenRun, jobs: list[SettlementJob]) -> str:
+    sellers = sorted({(job.seller_wallet or "").lower() for job in jobs})
+    return "waiting for the seller's tokens to reach the chain (" + "; ".join(
+        f"{wallet}: {run.incoming[wallet]}" for wallet in sellers) + "); not counted as an attempt"
 
 
 def whole(units: int, decimals: int) -> str:
