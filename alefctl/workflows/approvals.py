@@ -181,6 +181,24 @@ def _burn_line(params: dict[str, Any]) -> str:
             f" {params['reason']}")[:300]
 
 
+def _redeem(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows import redemption
+
+    return redemption.execute_redemption(conn, actor, request)
+
+
+def _redeem_rejected(conn: Connection, actor: Actor, request: ApprovalRequest, reason: str) -> None:
+    from alefctl.workflows import redemption
+
+    redemption.reject_redemption(conn, actor, request, reason)
+
+
+def _redeem_line(params: dict[str, Any]) -> str:
+    return (f"redeem {params['quantity']} {params['symbol']} of {params['holders']} holders at"
+            f" {params['price_per_token']} {params['currency']} per token: the issuer pays"
+            f" {params['total_due']}")[:300]
+
+
 def _recover_line(params: dict[str, Any]) -> str:
     return (f"recover {params['email']}'s wallet {params['old_wallet']} to"
             f" {params['new_wallet']}: {params['reason']}")[:300]
@@ -204,6 +222,8 @@ OPERATIONS: dict[str, Operation] = {
     "token.burn": Operation("token.burn", _holder_operation("burn"), _burn_line),
     "holder.recover": Operation("holder.recover", _holder_operation("recover"), _recover_line),
     "dividend.reroute": Operation("dividend.retry", _reroute, _reroute_line),
+    # a matured token's holders paid and their tokens burned (workflows/redemption.py)
+    "token.redeem": Operation("token.redeem", _redeem, _redeem_line, on_reject=_redeem_rejected),
 }
 
 _COLUMNS = (

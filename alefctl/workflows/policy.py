@@ -74,6 +74,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # are four-eyes requests (workflows/approvals.py)
     "holder.read": ADMIN, "holder.freeze": ADMIN, "holder.retry": ADMIN,
     "holder.force_transfer": ADMIN, "holder.recover": ADMIN, "token.burn": ADMIN,
+    "token.redeem": ADMIN,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }

@@ -4,7 +4,8 @@ An item's `delta` is what it makes the chain differ from the database for one us
 tokens: the database moves at once, the chain later (or never, for an off-chain settlement).
 - a sale not settled on-chain: +quantity for the seller (the chain still has the tokens);
 - a purchase not settled on-chain: -quantity for the buyer;
-- a confirmed allocation or paid token dividend not minted: -quantity.
+- a confirmed allocation or paid token dividend not minted: -quantity;
+- a burn (an agent's, a redemption's) not yet done on-chain: +quantity.
 Items in 'processing' / 'minting' may already be on-chain: they are uncertain (0 or delta).
 """
 
@@ -36,7 +37,11 @@ ITEMS_SQL = text(
     " UNION ALL SELECT p.user_id, 'dividend', -p.token_quantity, coalesce(p.on_chain_status,"
     " 'pending') FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid'"
-    " AND p.on_chain_status IS DISTINCT FROM 'minted') i GROUP BY user_id, kind, status"
+    " AND p.on_chain_status IS DISTINCT FROM 'minted'"
+    # a burn (an agent's, or a redemption's) is off the books at once, on-chain by its job
+    " UNION ALL SELECT user_id, 'burn', quantity, CASE chain_status WHEN 'sending' THEN 'burning'"
+    " ELSE chain_status END FROM agent_operations WHERE token_id = :t AND kind = 'burn'"
+    " AND chain_status IN ('pending', 'sending', 'failed')) i GROUP BY user_id, kind, status"
     " ORDER BY user_id, kind, status")
 SUPPLY_SQL = text(
     "SELECT coalesce(sum(quantity) FILTER (WHERE s = 'minted'), 0) AS minted,"
@@ -46,7 +51,12 @@ SUPPLY_SQL = text(
     " OR (status = 'refunded' AND on_chain_status IN ('minted', 'burning')))"
     " UNION ALL SELECT p.token_quantity, p.on_chain_status"
     " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
-    " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid') m")
+    " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid'"
+    # burned supply: gone once its job is done; a burn in flight may or may not be yet
+    " UNION ALL SELECT -quantity, 'minted' FROM agent_operations WHERE token_id = :t"
+    " AND kind = 'burn' AND chain_status IN ('done', 'sending')"
+    " UNION ALL SELECT quantity, 'minting' FROM agent_operations WHERE token_id = :t"
+    " AND kind = 'burn' AND chain_status = 'sending') m")
 
 
 @dataclass(frozen=True)
