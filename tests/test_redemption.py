@@ -147,3 +147,49 @@ def test_check_finds_a_redeemed_token_still_held(platform, chain_client, matured
 def _failing(platform) -> list[str]:  # noqa: ANN001
     return [c.name for c in run_checks_in_snapshot(platform.engine, platform.admin)
             if not c.ok and c.name in ("redemptions_paid_and_burned", "ledger_matches_balances")]
+
+
+def test_cli_and_http_request_and_show_a_redemption(platform, chain_client, matured, checker,
+                                                    cli, engine, db_url, tmp_path) -> None:  # noqa: ANN001
+    from server_client import running_api
+
+    assert cli("token", "redeem", "RED", "--price-per-token", "abc").exit_code == 2
+    assert cli.as_user("alice@x.io")("token", "redeem", "RED", "--price-per-token",
+                                     "1").exit_code == 4
+    planned = cli.json("token", "redeem", "RED", "--price-per-token", "0.5")
+    assert planned["status"] == "pending_approval" and planned["price_per_token"] == "0.50000000"
+    assert cli("token", "redeem", "RED", "--price-per-token", "0.5").exit_code == 5
+    approved = cli.as_user("checker@x.io").json("approvals", "approve",
+                                                str(planned["approval_id"]))
+    assert approved["status"] == "executed"
+    shown = cli.json("token", "redemption", "RED")
+    assert shown["status"] == "paid" and shown["token_status"] == "redeemed"
+    assert {p["email"] for p in shown["payments"]} >= {"alice@x.io", "bob@x.io"}
+    with running_api(engine, db_url, tmp_path / "home", platform.admin) as api:
+        got = api.call("GET", "/api/v1/admin/tokens/RED/redemption", "admin@x.io")
+        assert got.status_code == 200 and got.json()["paid_total"] == shown["paid_total"]
+        assert api.call("GET", "/api/v1/admin/tokens/RED/redemption",
+                        "alice@x.io").status_code == 403
+        again = api.call("POST", "/api/v1/admin/tokens/RED/redeem", "admin@x.io",
+                         json={"price_per_token": "1"})
+        assert again.status_code == 409  # redeemed: nothing left to redeem
+        bad = api.call("POST", "/api/v1/admin/tokens/RED/redeem", "admin@x.io",
+                       json={"price_per_token": "-1"})
+        assert bad.status_code == 422
+    with platform.engine.connect() as conn:
+        actions = set(conn.execute(text("SELECT action FROM audit_logs WHERE action LIKE"
+                                        " 'token.redeem%'")).scalars())
+    assert actions == {"token.redeem_request", "token.redeem"}
+
+
+def test_http_requests_a_redemption(platform, chain_client, matured, engine, db_url,
+                                    tmp_path) -> None:  # noqa: ANN001
+    from server_client import running_api
+
+    with running_api(engine, db_url, tmp_path / "home", platform.admin) as api:
+        made = api.call("POST", "/api/v1/admin/tokens/RED/redeem", "admin@x.io",
+                        json={"price_per_token": "2.5"})
+        assert made.status_code == 202, made.text
+        assert made.json()["status"] == "pending_approval" and made.json()["approval_id"]
+        assert api.call("POST", "/api/v1/admin/tokens/RED/redeem", "alice@x.io",
+                        json={"price_per_token": "2.5"}).status_code == 403
