@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from settlement_helpers import LIMITS
 from sqlalchemy import text
 
 from alefctl.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from alefctl.workflows.businesses import NewBusiness, list_businesses, register_business, review_business
-from alefctl.workflows.lifecycle import change_status, start_offering
+from alefctl.workflows.lifecycle import change_status, retire, start_offering
 from alefctl.workflows.tokens import NewToken, create_token, get_token, list_tokens, set_nav
 
 FORM = NewBusiness("Acme Dates", "R-1", "AE", "agriculture", "5")
@@ -123,11 +124,16 @@ def test_lifecycle_refuses_transitions_off_the_flow(platform) -> None:  # noqa: 
     with platform.engine.begin() as conn:
         with pytest.raises(Conflict, match="not deployed"):
             start_offering(conn, platform.admin, "DATE")
-        for action in ("pause", "resume", "mature", "delist"):
+        for action in ("pause", "resume"):
             with pytest.raises(Conflict, match=f"cannot {action}: the token is draft"):
                 change_status(conn, platform.admin, "DATE", action)
         with pytest.raises(PermissionDenied):
             change_status(conn, platform.issuer, "DATE", "pause")
+    for action in ("mature", "delist"):  # they close the market too (closing.py)
+        with pytest.raises(Conflict, match=f"cannot {action}: the token is draft"):
+            retire(platform.engine, platform.admin, "DATE", action, LIMITS)
+    with pytest.raises(PermissionDenied):
+        retire(platform.engine, platform.issuer, "DATE", "mature", LIMITS)
     assert token.status == "draft"
 
 

@@ -242,6 +242,12 @@ def _plant_withdrawn_unsettled_proceeds(conn: Connection, ids: dict) -> str:
     return "alice@x.io"
 
 
+def _plant_unpaid_redemption(conn: Connection, ids: dict) -> str:
+    """A token marked redeemed with no paid redemption and its holders still holding."""
+    return conn.execute(text("UPDATE tokens SET status = 'redeemed' WHERE id = :t RETURNING symbol"),
+                        {"t": ids["token"]}).scalar_one()
+
+
 PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "dollars_conserved": _plant_escrow,
     "user_fiat_ledger": _plant_fiat_move,
@@ -255,6 +261,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "trades_have_settlement_history": _plant_trade_without_history,
     "no_negative_amounts": _plant_negative,
     "dividend_totals_match_payments": _plant_dividend_total,
+    "redemptions_paid_and_burned": _plant_unpaid_redemption,
     "approvals_executed_once": _plant_unbooked_approval,
     "withdrawals_match_ledger": _plant_unpaid_withdrawal,
     "no_failed_settlements": _plant_failed_settlement,

@@ -16,6 +16,9 @@ def test_demo_runs_the_lifecycle(cli, db_url) -> None:  # noqa: ANN001
     assert report["token"]["contract_address"].startswith("0x")
     assert any("2 subscriptions refunded (300.00 USD); allocations minted 1, burned 1" in step
                for step in report["steps"])
+    redeemed = next(step for step in report["steps"] if "matured and redeemed at 1.005" in step)
+    assert "3 holders paid 65.32 USD" in redeemed and "remainder 0.005" in redeemed
+    assert "3 burns on-chain" in redeemed
     assert report["positions"] and all(p["db_balance"] == p["chain_balance"]
                                        for p in report["positions"])
     assert sum(t["quantity"] for t in report["trades"]) == 120

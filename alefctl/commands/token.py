@@ -411,6 +411,40 @@ def burn(token: TokenArg, from_user: FromOpt,
     needs_second_admin(request, as_json)
 
 
+@app.command("redeem")
+@command_errors
+@requires("token.redeem")
+def redeem(token: TokenArg,
+           price_per_token: Annotated[str, typer.Option(
+               "--price-per-token", help="Paid per token: the face value or final NAV.")],
+           as_json: JsonOption = False) -> None:
+    """Request the redemption of a matured token: another admin approves it, which pays every
+    holder from the issuer's balance (rounded down to the cent; the remainder stays with the
+    issuer), queues the burn of their tokens (`alefctl chain work`) and marks it redeemed."""
+    from alefctl.workflows.redemption import request_redemption
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, actor):
+        planned = request_redemption(conn, actor, token_id, price_per_token)
+    emit(planned, as_json, lambda: info(
+        f"{planned['symbol']}: redemption at {planned['price_per_token']} per token needs a"
+        f" second admin: alefctl approvals approve {planned['approval_id']}"))
+
+
+@app.command("redemption")
+@command_errors
+@requires("token.redeem")
+def redemption(token: TokenArg, as_json: JsonOption = False) -> None:
+    """Show a token's redemption: price, status, totals, each holder's payment and burn."""
+    from alefctl.workflows.redemption import get_redemption
+
+    token_id = resolved("token", token)
+    with state.transaction() as (conn, _actor):
+        shown = get_redemption(conn, token_id)
+    emit(shown, as_json, lambda: fields(f"{shown['symbol']} redemption",
+                                        {k: v for k, v in shown.items() if k != "payments"}))
+
+
 REGISTER_COLUMNS = ("legal_name", "email", "country", "wallet_address", "quantity",
                     "pct_of_supply", "acquired_at")
 

@@ -14,6 +14,7 @@ from alefctl.workflows.wallet import deposit
 STAFF = (
     # short name, full name, role, country
     ("ada", "Ada Admin", "admin", "AE"),
+    ("bea", "Bea Checker", "admin", "AE"),  # the second admin of four-eyes approvals
     ("rita", "Rita Reviewer", "kyc_reviewer", "AE"),
     ("ivan", "Ivan Issuer", "issuer", "AE"),
 )

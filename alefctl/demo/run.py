@@ -12,9 +12,11 @@ from alefctl.demo.closing import settle_pay_and_verify
 from alefctl.demo.offering import primary_offering
 from alefctl.demo.onboarding import onboarding
 from alefctl.demo.people import people_and_money
+from alefctl.demo.redemption import redemption_at_maturity
 from alefctl.demo.report import DemoReport
 from alefctl.demo.trading import trading
 from alefctl.settings import Settings
+from alefctl.workflows.trading.funds import NotionalLimits
 
 
 def run_demo(engine: Engine, settings: Settings, say: Callable[[str], None]) -> DemoReport:
@@ -28,6 +30,9 @@ def run_demo(engine: Engine, settings: Settings, say: Callable[[str], None]) -> 
         onboarding(engine, report, load_cipher(settings), client, settings.trading.default_fee_bps)
         primary_offering(engine, report, client, settings.trading.success_fee_pct)
         cancelled_offering(engine, report, client, settings.trading.default_fee_bps)
+        redemption_at_maturity(engine, report, client, settings.trading.default_fee_bps,
+                               settings.trading.success_fee_pct,
+                               NotionalLimits.from_settings(settings.trading))
     trading(engine, report, settings)
     with open_chain(settings) as client, chain_errors():
         settle_pay_and_verify(engine, report, client, settings.trading.dividend_fee_pct,

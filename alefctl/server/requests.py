@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alefctl.server.state import ServerState
+from alefctl.workflows.closing import close_pending_otc_orders
 from alefctl.workflows.halts import announcement, halts_in_force
 from alefctl.workflows.trading.amend_control import requested_amend
 from alefctl.workflows.trading.control import (
@@ -12,6 +13,7 @@ from alefctl.workflows.trading.control import (
     ineligible_trader_ids,
     requested_cancels,
 )
+from alefctl.workflows.service import service_actor
 from alefctl.workflows.trading.group import CancelOrder
 
 
@@ -37,8 +39,10 @@ def handle_request(state: ServerState, request: dict[str, Any]) -> None:
 
 
 def close_orders_of_closed_tokens(state: ServerState) -> None:
-    """At start: cancel orders left open on tokens that matured or were delisted meanwhile."""
-    with state.db.connect() as conn:
+    """At start: cancel orders and pending OTC orders left open on tokens that matured or were
+    delisted meanwhile (workflows/closing.py)."""
+    with state.db.begin() as conn:  # pending OTC orders: no book, closed right here
+        close_pending_otc_orders(conn, service_actor(conn))
         token_ids = closed_tokens_with_open_orders(conn)
     for token_id in token_ids:
         handle_request(state, {"kind": "token_closed", "token_id": token_id})

@@ -93,6 +93,13 @@ class ConsoleServices:
 
         return self.call(enable_secondary, token_ref, self.success_fee_pct)
 
+    def retire(self, token_ref: str, action: str) -> Any:
+        """Mature or delist a token: its open orders and pending OTC orders are cancelled
+        (workflows/closing.py), as from every other front end."""
+        from alefctl.workflows.lifecycle import retire
+
+        return retire(self.engine, self.actor(), token_ref, action, self.limits)
+
     def deploy(self, token_ref: str) -> dict[str, Any]:
         """Deploy the token's suite on the configured chain (long: five transactions)."""
         from alefctl.workflows.onchain.deploy import deploy_token

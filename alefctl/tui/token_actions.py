@@ -191,9 +191,15 @@ class TokenActions(ConsoleScreen):
             self.run_call(self.services.call, change_status, self.symbol, action,
                           done=self._then_reload, success=lambda t: f"{t.symbol} is {t.status}")
 
+        def retire(_yes: Any) -> None:  # closes the market: orders and OTC orders cancelled
+            self.run_call(self.services.retire, self.symbol, action, done=self._then_reload,
+                          success=lambda t: f"{t.symbol} is {t.status}; its open orders and"
+                          " OTC orders were cancelled")
+
         if action in ("mature", "delist"):
-            self.confirm_then(ConfirmModal(f"{action.capitalize()} {self.symbol}? This cannot be"
-                                           " undone.", action.capitalize()), run)
+            self.confirm_then(ConfirmModal(f"{action.capitalize()} {self.symbol}? Its open orders"
+                                           " and OTC orders are cancelled; this cannot be"
+                                           " undone.", action.capitalize()), retire)
         else:
             run()
 

@@ -193,6 +193,24 @@ def _burn_line(params: dict[str, Any]) -> str:
             f" {params['reason']}")[:300]
 
 
+def _redeem(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
+    from alefctl.workflows import redemption
+
+    return redemption.execute_redemption(conn, actor, request)
+
+
+def _redeem_rejected(conn: Connection, actor: Actor, request: ApprovalRequest, reason: str) -> None:
+    from alefctl.workflows import redemption
+
+    redemption.reject_redemption(conn, actor, request, reason)
+
+
+def _redeem_line(params: dict[str, Any]) -> str:
+    return (f"redeem {params['quantity']} {params['symbol']} of {params['holders']} holders at"
+            f" {params['price_per_token']} {params['currency']} per token: the issuer pays"
+            f" {params['total_due']}")[:300]
+
+
 def _recover_line(params: dict[str, Any]) -> str:
     return (f"recover {params['email']}'s wallet {params['old_wallet']} to"
             f" {params['new_wallet']}: {params['reason']}")[:300]
@@ -220,6 +238,8 @@ OPERATIONS: dict[str, Operation] = {
     # books and queues the agent job that moves them to the investor's outside wallet
     "token.withdraw": Operation("token_withdrawal.approve", _token_withdrawal,
                                 _token_withdrawal_line, request_action="token_withdrawal.request"),
+    # a matured token's holders paid and their tokens burned (workflows/redemption.py)
+    "token.redeem": Operation("token.redeem", _redeem, _redeem_line, on_reject=_redeem_rejected),
 }
 
 _COLUMNS = (

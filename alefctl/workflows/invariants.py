@@ -258,6 +258,30 @@ INVARIANTS: tuple[Invariant, ...] = (
         " WHERE w.type = 'withdrawal' AND w.currency = 'USD' AND w.status IN ('pending',"
         " 'completed') AND f.left_after < h.held ORDER BY w.created_at, w.id",
     ),
+    Invariant(
+        "redemptions_paid_and_burned",
+        "a redeemed token has a paid redemption and no position left; a paid redemption's"
+        " payments and ledger rows sum to what the issuer paid (the remainder = price x quantity"
+        " - paid), and every payment's tokens have a burn (workflows/redemption.py)",
+        "SELECT k.symbol, k.status, r.id AS redemption_id, h.held, r.paid_total, p.paid,"
+        " r.quantity, p.quantity AS paid_quantity, l.credited, l.debited, p.unburned"
+        " FROM tokens k LEFT JOIN redemptions r ON r.token_id = k.id AND r.status = 'paid'"
+        " CROSS JOIN LATERAL (SELECT coalesce(sum(balance), 0) AS held FROM wallets"
+        " WHERE token_id = k.id) h"
+        " LEFT JOIN LATERAL (SELECT coalesce(sum(x.amount), 0) AS paid, coalesce(sum(x.quantity),"
+        " 0) AS quantity, count(*) FILTER (WHERE o.kind <> 'burn' OR o.quantity <> x.quantity"
+        " OR o.user_id <> x.user_id) AS unburned FROM redemption_payments x JOIN agent_operations o"
+        " ON o.id = x.operation_id WHERE x.redemption_id = r.id) p ON true"
+        " LEFT JOIN LATERAL (SELECT coalesce(sum(amount) FILTER (WHERE amount > 0), 0)"
+        " AS credited, coalesce(-sum(amount) FILTER (WHERE amount < 0), 0) AS debited"
+        " FROM wallet_transactions WHERE reference_type = 'redemption'"
+        " AND reference_id = r.id) l ON true"
+        " WHERE (k.status = 'redeemed' AND (r.id IS NULL OR h.held <> 0)) OR (r.id IS NOT NULL"
+        " AND (k.status <> 'redeemed' OR p.paid <> r.paid_total OR p.quantity <> r.quantity"
+        " OR p.unburned > 0 OR l.credited <> r.paid_total OR l.debited <> r.paid_total"
+        " OR r.remainder <> r.price_per_token * r.quantity - r.paid_total))"
+        " ORDER BY k.symbol",
+    ),
 )
 
 

@@ -1,7 +1,7 @@
 """Token lifecycle after creation: offering, go-live, pause/resume, maturity, delisting.
 
 The status flow is the spec's: draft -> primary -> secondary <-> paused -> matured | delisted,
-enforced by transitions.TOKEN_FLOW.
+then matured -> redeemed (redemption.py), enforced by transitions.TOKEN_FLOW.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.closing import close_market
 from alefctl.workflows.money import Entry, credit_tokens, move_money
 from alefctl.workflows.onchain.token_state import queue_job
 from alefctl.workflows.tokens import Token, get_token
-from alefctl.workflows.trading.control import close_token_orders
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.transitions import TOKEN_FLOW, transition
 
 DEFAULT_OFFERING_DAYS = 30
 # Status changes that change the token's on-chain state (onchain/token_state.py).
 ON_CHAIN_ACTIONS = ("pause", "resume", "mature", "delist")
+RETIRE_ACTIONS = ("mature", "delist")
 
 
 def start_offering(conn: Connection, actor: Actor, token_ref: str, starts_at: datetime | None = None,
@@ -71,21 +72,26 @@ def enable_secondary(conn: Connection, actor: Actor, token_ref: str,
 
 
 def change_status(conn: Connection, actor: Actor, token_ref: str, action: str) -> Token:
-    """pause, resume, mature or delist a token (admins only); see retire() for the last two."""
+    """pause or resume a token (admins only); mature and delist go through retire()."""
     policy.require(actor, "token.lifecycle")
-    if action not in ("pause", "resume", "mature", "delist"):
+    if action in RETIRE_ACTIONS:  # they close the market, which takes more than one transaction
+        raise InvalidInput(f"{action} goes through lifecycle.retire (it closes the market)",
+                           field="action")
+    if action not in ("pause", "resume"):
         raise InvalidInput(f"unknown token action: {action}", field="action")
     return _move(conn, actor, get_token(conn, token_ref, for_update=True), action)
 
 
 def retire(db: Engine, actor: Actor, token_ref: str, action: str,
            limits: NotionalLimits) -> Token:
-    """mature or delist a token, then cancel its open orders so their funds come back."""
-    if action not in ("mature", "delist"):
+    """mature or delist a token, then close its market (closing.py): open orders and pending
+    OTC orders cancelled, their funds back with their owners."""
+    policy.require(actor, "token.lifecycle")
+    if action not in RETIRE_ACTIONS:
         raise InvalidInput(f"retire means mature or delist, not {action}", field="action")
     with db.begin() as conn:
-        token = change_status(conn, actor, token_ref, action)
-    close_token_orders(db, actor, token.id, limits)
+        token = _move(conn, actor, get_token(conn, token_ref, for_update=True), action)
+    close_market(db, actor, token.id, limits)
     return token
 
 
@@ -102,7 +108,7 @@ def mature_due(db: Engine, actor: Actor, limits: NotionalLimits,
         matured = [_move(conn, actor, get_token(conn, str(token_id), for_update=True), "mature")
                    for token_id in due]
     for token in matured:
-        close_token_orders(db, actor, token.id, limits)
+        close_market(db, actor, token.id, limits)
     return matured
 
 

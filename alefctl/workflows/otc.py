@@ -32,6 +32,7 @@ from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import MonotonicClock, OrderState
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
+TRADING_STATUSES = ("secondary", "paused")  # an OTC order executes only while its token trades
 OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.client_order_id, o.side,"
                " o.quantity, o.price,"
                " o.total, o.locked_fiat, o.locked_quantity, o.status, o.rejection_reason,"
@@ -129,6 +130,8 @@ def approve_otc_order(conn: Connection, actor: Actor, otc_ref: str) -> dict[str,
     policy.require(actor, "otc.review")
     otc = _pending(conn, otc_ref)
     token = get_token(conn, str(otc["token_id"]), for_update=True)
+    if token.status not in TRADING_STATUSES:  # matured, delisted: its OTC orders were closed
+        raise Conflict(f"{token.symbol} is {token.status}; its OTC orders cannot execute")
     treasury = treasury_id(conn)
     clock = MonotonicClock()
     ledger = GroupLedger(treasury)
@@ -167,20 +170,39 @@ def reject_otc_order(conn: Connection, actor: Actor, otc_ref: str, reason: str |
         policy.require(actor, "otc.review")
         if not reason or not reason.strip():
             raise InvalidInput("a rejection needs a reason", field="reason")
+    _release(conn, actor, otc, "cancelled" if cancel else "rejected", reason,
+             f"otc.{'cancel' if cancel else 'reject'}")
+    return get_otc_order(conn, str(otc["id"]))
+
+
+def close_token_otc_orders(conn: Connection, actor: Actor, token_id: uuid.UUID,
+                           reason: str) -> list[uuid.UUID]:
+    """Cancel every pending OTC order of a token that stopped trading for good (matured,
+    delisted; workflows/closing.py), each one's locked funds returned and audited."""
+    pending = conn.execute(text("SELECT id FROM otc_orders WHERE token_id = :t AND status ="
+                                " 'pending' ORDER BY created_at, id"), {"t": token_id}).scalars()
+    closed = []
+    for otc_id in list(pending):
+        _release(conn, actor, _pending(conn, str(otc_id)), "cancelled", reason, "otc.close")
+        closed.append(otc_id)
+    return closed
+
+
+def _release(conn: Connection, actor: Actor, otc: dict[str, Any], status: str,
+             reason: str | None, action: str) -> None:
+    """A pending OTC order ends unexecuted: its locked money or tokens return to its owner."""
     if otc["locked_fiat"]:
         return_free_fiat(conn, otc["user_id"], otc["locked_fiat"])
     if otc["locked_quantity"]:
         conn.execute(text("UPDATE wallets SET locked_balance = locked_balance - :q WHERE"
                           " user_id = :u AND token_id = :t"),
                      {"q": otc["locked_quantity"], "u": otc["user_id"], "t": otc["token_id"]})
-    status = "cancelled" if cancel else "rejected"
     conn.execute(text("UPDATE otc_orders SET status = :s, rejection_reason = :r, reviewed_by = :by,"
                       " reviewed_at = now(), locked_fiat = 0, locked_quantity = 0,"
                       " updated_at = now() WHERE id = :id"),
                  {"s": status, "r": reason, "by": actor.user_id, "id": otc["id"]})
-    actor.audit(conn, f"otc.{'cancel' if cancel else 'reject'}", "otc_order", otc["id"],
-                after={"reason": reason})
-    return get_otc_order(conn, str(otc["id"]))
+    actor.audit(conn, action, "otc_order", otc["id"], after={"reason": reason,
+                                                              "status": status})
 
 
 def list_otc_orders(conn: Connection, status: str | None = "pending") -> list[dict[str, Any]]:

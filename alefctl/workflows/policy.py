@@ -79,6 +79,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # token withdrawals (workflows/custody.py): the investor asks, an admin approves
     "token_withdrawal.request": ("investor",), "token_withdrawal.approve": ADMIN,
     "token_deposit.request": ("investor",),
+    "token.redeem": ADMIN,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }

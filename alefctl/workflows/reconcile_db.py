@@ -6,7 +6,8 @@ tokens: the database moves at once, the chain later (or never, for an off-chain 
 - a purchase not settled on-chain: -quantity for the buyer;
 - a confirmed allocation or paid token dividend not minted: -quantity;
 - a token withdrawal not yet moved on-chain (custody.py): +quantity (still in the wallet);
-- a token deposit being sent (custody.py): uncertain +quantity (maybe arrived, not credited).
+- a token deposit being sent (custody.py): uncertain +quantity (maybe arrived, not credited);
+- a burn (an agent's, a redemption's) not yet done on-chain: +quantity.
 Tokens withdrawn to outside wallets are off the platform: `withdrawn` (net of deposits, done),
 `withdrawing` and `depositing` (sent, maybe mined) explain the part of totalSupply no position
 holds.
@@ -46,7 +47,10 @@ ITEMS_SQL = text(
     " WHERE token_id = :t AND kind = 'withdraw' AND chain_status IN ('pending', 'sending', 'failed')"
     " UNION ALL SELECT user_id, 'deposit', quantity, chain_status FROM agent_operations"
     " WHERE token_id = :t AND kind = 'deposit' AND chain_status = 'sending'"
-    ") i GROUP BY user_id, kind, status"
+    # a burn (an agent's, or a redemption's) is off the books at once, on-chain by its job
+    " UNION ALL SELECT user_id, 'burn', quantity, CASE chain_status WHEN 'sending' THEN 'burning'"
+    " ELSE chain_status END FROM agent_operations WHERE token_id = :t AND kind = 'burn'"
+    " AND chain_status IN ('pending', 'sending', 'failed')) i GROUP BY user_id, kind, status"
     " ORDER BY user_id, kind, status")
 SUPPLY_SQL = text(
     "SELECT coalesce(sum(quantity) FILTER (WHERE s = 'minted'), 0) AS minted,"
@@ -56,7 +60,12 @@ SUPPLY_SQL = text(
     " OR (status = 'refunded' AND on_chain_status IN ('minted', 'burning')))"
     " UNION ALL SELECT p.token_quantity, p.on_chain_status"
     " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
-    " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid') m")
+    " WHERE d.token_id = :t AND d.dividend_type = 'token' AND p.status = 'paid'"
+    # burned supply: gone once its job is done; a burn in flight may or may not be yet
+    " UNION ALL SELECT -quantity, 'minted' FROM agent_operations WHERE token_id = :t"
+    " AND kind = 'burn' AND chain_status IN ('done', 'sending')"
+    " UNION ALL SELECT quantity, 'minting' FROM agent_operations WHERE token_id = :t"
+    " AND kind = 'burn' AND chain_status = 'sending') m")
 
 WITHDRAWN_SQL = text(
     "SELECT coalesce(sum(CASE kind WHEN 'withdraw' THEN quantity ELSE -quantity END)"

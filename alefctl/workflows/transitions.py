@@ -23,6 +23,7 @@ TOKEN_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "resume": (("paused",), "secondary"),
     "mature": (("secondary", "paused"), "matured"),
     "delist": (("secondary", "paused"), "delisted"),
+    "redeem": (("matured",), "redeemed"),  # holders paid and tokens burned (redemption.py)
 }
 BUSINESS_FLOW: Mapping[str, tuple[tuple[str, ...], str]] = {
     "approve": (("pending",), "active"),

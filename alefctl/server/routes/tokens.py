@@ -19,6 +19,7 @@ from alefctl.workflows import (
     offering,
     offering_admin,
     protections,
+    redemption,
     tokens,
 )
 from alefctl.workflows.actor import Actor
@@ -267,6 +268,30 @@ def set_compliance(token_id: str, body: ComplianceBody, request: Request,
         return out(compliance.set_rules(conn, actor, token_id, deny=body.deny_countries,
                                         allow=body.allow_countries, max_balance=body.max_balance,
                                         max_holders=body.max_holders))
+
+
+class RedeemBody(BaseModel):
+    """A matured token's redemption: the price paid per token (face value or final NAV)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    price_per_token: str
+
+
+@router.post("/admin/tokens/{token_id}/redeem", status_code=202)
+def redeem(token_id: str, body: RedeemBody, request: Request,
+           actor: Actor = Depends(acting("token.redeem"))) -> dict:
+    """Request the redemption of a matured token's holders; a second admin approves it."""
+    with transaction(request) as conn:
+        return out(redemption.request_redemption(conn, actor, token_id, body.price_per_token))
+
+
+@router.get("/admin/tokens/{token_id}/redemption")
+def show_redemption(token_id: str, request: Request,
+                    actor: Actor = Depends(acting("token.redeem"))) -> dict:
+    """A token's redemption: its price, status, totals and each holder's payment and burn."""
+    with transaction(request) as conn:
+        return out(redemption.get_redemption(conn, token_id))
 
 
 @router.post("/admin/tokens/{token_id}/{action}")

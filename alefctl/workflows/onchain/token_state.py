@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from chain import ChainClient, ContractCall, SentTransaction
 
 # Statuses in which the token is paused on-chain: trading halted, or over for good.
-PAUSED_STATUSES = ("paused", "matured", "delisted")
+PAUSED_STATUSES = ("paused", "matured", "delisted", "redeemed")
 MAX_ATTEMPTS = 5
 CLAIM_SQL = text(
     "SELECT j.id, j.token_id, j.kind FROM token_chain_jobs j JOIN tokens t ON t.id = j.token_id"

@@ -35,7 +35,7 @@ from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES, OPEN_STATUSE
 
 CHANNEL = "alef_trading"
 LISTEN_SQL = f"LISTEN {CHANNEL}"  # run by the server's listener on its own connection
-CLOSED_STATUSES = ("matured", "delisted")
+CLOSED_STATUSES = ("matured", "delisted", "redeemed")
 # The limits of a group that only cancels: it places nothing, so no notional is ever checked.
 CANCEL_ONLY = NotionalLimits(Decimal(0), Decimal(0), Decimal(0))
 # Who may not trade (funds.check_trader): such a user keeps no open order or pending stop.
