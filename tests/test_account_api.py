@@ -186,6 +186,19 @@ def test_support_sees_a_users_balances_and_holdings_on_the_cli(market, cli) -> N
     assert refused.exit_code == 4
 
 
+def test_holdings_show_what_an_admin_froze(market, cli) -> None:  # noqa: ANN001
+    def holding() -> dict:
+        [only] = market.call("GET", "/api/v1/me/holdings", "alice@x.io").json()
+        return only
+
+    cli.json("holder", "freeze", "DATE", "alice@x.io", "--quantity", "30", "--reason", "court")
+    partly = holding()
+    assert (partly["frozen"], partly["wallet_frozen"], partly["available"]) == (30, False, 70)
+    cli.json("holder", "freeze", "DATE", "alice@x.io", "--reason", "court order")
+    whole = holding()
+    assert (whole["wallet_frozen"], whole["available"], whole["quantity"]) == (True, 0, 100)
+
+
 def test_every_account_route_has_an_example_answer() -> None:
     from pathlib import Path
 

@@ -30,7 +30,7 @@ ANSWERS: dict[str, Any] = {
         "total": "49200.00"}, "stablecoins": [
         {"currency": "USDC", "balance": "12.50", "locked": "0.00"}]},
     "holdings": [{"token_id": TOKEN, "symbol": "DATE", "quantity": 80, "locked_in_orders": 10,
-                  "available": 70, "on_chain_quantity": 80, "on_chain_in_flight": 0,
+                  "frozen": 0, "wallet_frozen": False, "available": 70, "on_chain_quantity": 80, "on_chain_in_flight": 0,
                   "average_cost": "10.0000", "last_price": "10.50",
                   "price_source": "last_trade", "market_value": "840.00"}],
     "allocations": _page({"id": USER, "symbol": "DATE", "token_id": TOKEN, "quantity": 100,

@@ -33,7 +33,8 @@ _FIAT_SQL = text(
     f" {HELD_PROCEEDS_SQL} AS held_until_settlement"
     " FROM users u WHERE u.id = :u")
 _POSITIONS_SQL = text(
-    "SELECT w.token_id, t.symbol, w.balance, w.locked_balance, t.price_per_token,"
+    "SELECT w.token_id, t.symbol, w.balance, w.locked_balance, w.frozen_quantity, w.is_frozen,"
+    " t.price_per_token,"
     " (SELECT price FROM trades WHERE token_id = w.token_id ORDER BY created_at DESC, id DESC"
     " LIMIT 1) AS last_price,"
     " (SELECT sum(cost) FROM (SELECT amount AS cost FROM token_allocations WHERE user_id = :u"
@@ -74,7 +75,7 @@ def user_balances(conn: Connection, user_id: uuid.UUID) -> dict[str, Any]:
 
 
 def holdings(conn: Connection, actor: Actor) -> list[dict[str, Any]]:
-    """Per token: quantity, locked in orders, on-chain, average cost, last price, value."""
+    """Per token: quantity, locked in orders, frozen, on-chain, average cost, last price, value."""
     policy.require(actor, "account.read")
     return user_holdings(conn, actor.user_id)
 
@@ -107,7 +108,10 @@ def _holding(conn: Connection, user_id: uuid.UUID, row: Any) -> dict[str, Any]:
     low, high = _on_chain_range(conn, user_id, row)
     return {"token_id": row["token_id"], "symbol": row["symbol"], "quantity": row["balance"],
             "locked_in_orders": row["locked_balance"],
-            "available": row["balance"] - row["locked_balance"],
+            # an admin's freeze (workflows/holders/): a frozen wallet sells nothing
+            "frozen": row["frozen_quantity"], "wallet_frozen": row["is_frozen"],
+            "available": (0 if row["is_frozen"]
+                          else row["balance"] - row["locked_balance"] - row["frozen_quantity"]),
             "on_chain_quantity": low, "on_chain_in_flight": high - low,
             "average_cost": average, "last_price": row["last_price"],
             "price_source": "last_trade" if row["last_price"] is not None else "offering",
