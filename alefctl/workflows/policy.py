@@ -74,6 +74,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     # are four-eyes requests (workflows/approvals.py)
     "holder.read": ADMIN, "holder.freeze": ADMIN, "holder.retry": ADMIN,
     "holder.force_transfer": ADMIN, "holder.recover": ADMIN, "token.burn": ADMIN,
+    # notifications and webhooks (workflows/notifications.py, workflows/webhooks/): one's own
+    "notification.read": ANYONE, "webhook.manage": ANYONE, "webhook.deliver": JOBS,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }
@@ -82,7 +84,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 # WebSocket channels (server/routes/stream.py serves these kinds and no other): a public one is
 # <kind>:<token symbol> for any authenticated user, a private one <kind>:<user id> for that user.
 PUBLIC_CHANNELS = ("book", "trades")
-PRIVATE_CHANNELS = ("orders",)
+PRIVATE_CHANNELS = ("orders", "notifications")
 CHANNELS = PUBLIC_CHANNELS + PRIVATE_CHANNELS
 
 
