@@ -58,6 +58,7 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
         CHECK (status IN ('pending', 'delivered', 'abandoned')),
     attempts         INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
     next_attempt_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+    last_attempt_at  TIMESTAMPTZ,
     last_status      INTEGER,
     last_error       TEXT,
     delivered_at     TIMESTAMPTZ,

@@ -28,7 +28,7 @@ ANSWERS: dict[str, Any] = {
     "deliveries": {"items": [{
         "id": "0192f0a1-7c2e-7b3a-9d4e-00000000d001", "seq": 42, "event": "order.filled",
         "notification_id": NOTE, "status": "delivered", "attempts": 2,
-        "next_attempt_at": AT, "last_status": 200, "last_error": None, "delivered_at": AT,
+        "last_attempt_at": AT, "next_attempt_at": AT, "last_status": 200, "last_error": None, "delivered_at": AT,
         "created_at": AT}], "next": None, "next_cursor": None},
 }
 

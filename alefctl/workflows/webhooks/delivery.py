@@ -80,14 +80,16 @@ def _record(conn: Connection, head: dict[str, Any], status: int | None, error: s
             settings: WebhookSettings, report: DeliveryReport) -> None:
     if error is None:
         conn.execute(text("UPDATE webhook_deliveries SET status = 'delivered', attempts ="
-                          " attempts + 1, last_status = :s, last_error = NULL, delivered_at ="
-                          " now() WHERE id = :id"), {"s": status, "id": head["id"]})
+                          " attempts + 1, last_attempt_at = now(), last_status = :s,"
+                          " last_error = NULL, delivered_at = now() WHERE id = :id"),
+                     {"s": status, "id": head["id"]})
         conn.execute(text("UPDATE webhooks SET consecutive_failures = 0 WHERE id = :w"),
                      {"w": head["webhook_id"]})
         report.delivered += 1
         return
     wait = min(settings.backoff_base_s * 2 ** head["attempts"], settings.backoff_max_s)
     conn.execute(text("UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = :s,"
+                      " last_attempt_at = now(),"
                       " last_error = :e, next_attempt_at = now() + :wait WHERE id = :id"),
                  {"s": status, "e": error, "wait": timedelta(seconds=wait), "id": head["id"]})
     failures = head["consecutive_failures"] + 1

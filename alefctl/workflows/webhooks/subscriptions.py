@@ -88,7 +88,7 @@ def delete_webhook(conn: Connection, actor: Actor, webhook_id: str) -> dict[str,
 
 
 DELIVERIES_SQL = (
-    "SELECT d.id, d.seq, d.event, d.notification_id, d.status, d.attempts, d.next_attempt_at,"
+    "SELECT d.id, d.seq, d.event, d.notification_id, d.status, d.attempts, d.last_attempt_at, d.next_attempt_at,"
     " d.last_status, d.last_error, d.delivered_at, d.created_at FROM webhook_deliveries d"
     " JOIN webhooks w ON w.id = d.webhook_id LEFT JOIN tokens t ON false"
     " WHERE w.user_id = :u AND d.webhook_id = :webhook")
