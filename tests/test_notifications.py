@@ -121,3 +121,27 @@ def test_the_notifications_channel_pushes_each_one_when_written(market) -> None:
         assert pushed["kind"] == "order.filled" and pushed["channel"] == "notifications"
         socket.send_json({"op": "subscribe", "channel": "notifications:someone-else"})
         assert socket.receive_json()["code"] == "forbidden"
+
+
+def test_cancels_settlements_and_failures_notify(market, cli) -> None:  # noqa: ANN001
+    _clear(market, "alice", "carol")
+    cli.json("notification", "read", "--all")
+    resting = place(market, "carol", "buy", 3, "9.00").json()
+    cancelled = market.call("DELETE", f"/api/v1/orders/{resting['id']}", "carol@x.io")
+    assert cancelled.status_code < 300, cancelled.text
+    assert place(market, "alice", "sell", 1, "10.00").status_code == 201
+    assert place(market, "carol", "buy", 1, "10.00").json()["status"] == "filled"
+    assert place(market, "alice", "sell", 1, "10.00").status_code == 201
+    assert place(market, "carol", "buy", 1, "10.00").json()["status"] == "filled"
+    with market.engine.begin() as conn:  # as the settlement processor leaves them
+        first, second = conn.execute(text("SELECT id FROM trades ORDER BY created_at, id")).scalars()
+        conn.execute(text("UPDATE trades SET settlement_status = 'settled', settlement_type ="
+                          " 'off_chain', settled_at = now() WHERE id = :t"), {"t": first})
+        conn.execute(text("UPDATE trades SET settlement_status = 'failed', settlement_error ="
+                          " 'reverted' WHERE id = :t"), {"t": second})
+    kinds = [n["kind"] for n in _notes(market, "carol@x.io", "?unread=true")["items"]]
+    assert kinds == ["trade.settled", "order.filled", "order.filled", "order.cancelled"]
+    assert [n["kind"] for n in _notes(market, "alice@x.io", "?unread=true")["items"]] == [
+        "trade.settled", "order.filled", "order.filled"]
+    [failed] = cli.json("notification", "list", "--unread")
+    assert failed["kind"] == "settlement.failed" and "reverted" in failed["subject"]
