@@ -195,6 +195,22 @@ class AccountSettings(BaseModel):
         " this many seconds after the time it names, and not later")
 
 
+class WebhookSettings(BaseModel):
+    """Webhook deliveries of notifications (alefctl/workflows/webhooks/)."""
+
+    allow_private_targets: bool = Field(False, description="accept webhook URLs on private,"
+                                        " loopback and link-local addresses (tests, on-premise)")
+    deliver_loop: bool = Field(True, description="deliver webhooks in `alefctl serve`")
+    interval_s: float = Field(1.0, gt=0, le=3600, description="period of the server's deliverer")
+    timeout_s: float = Field(5.0, gt=0, le=60, description="seconds a receiver has to answer")
+    backoff_base_s: float = Field(5.0, gt=0, le=3600, description="wait after a first failed"
+                                  " attempt; doubled after each further failure")
+    backoff_max_s: float = Field(3600.0, gt=0, le=86_400, description="longest wait between"
+                                 " attempts")
+    max_failures: int = Field(10, ge=1, le=1000, description="failed attempts in a row after"
+                              " which a subscription is disabled")
+
+
 class Settings(BaseSettings):
     """Every setting of alefctl, built once per process and passed down."""
 
@@ -221,6 +237,7 @@ class Settings(BaseSettings):
     ratelimit: RateLimitSettings = Field(default_factory=RateLimitSettings)
     account: AccountSettings = Field(default_factory=AccountSettings)
     dividends: DividendSettings = Field(default_factory=DividendSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(

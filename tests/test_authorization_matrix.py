@@ -116,7 +116,7 @@ def test_each_role_on_each_websocket_channel(api, platform) -> None:  # noqa: AN
         create_user(conn, platform.admin, NewUser("otto@x.io", "Otto", "operator"))
         create_user(conn, platform.admin, NewUser("vera@x.io", "Vera", "investor"))
         ids = dict(conn.execute(text("SELECT email, id::text FROM users")).all())
-    assert policy.CHANNELS == ("book", "trades", "orders")  # a new kind joins this matrix
+    assert policy.CHANNELS == ("book", "trades", "orders", "notifications")  # a new kind joins
     wrong = []
     for kind in policy.CHANNELS:
         private = kind in policy.PRIVATE_CHANNELS

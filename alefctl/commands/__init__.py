@@ -17,6 +17,7 @@ from alefctl.commands import (
     demo,
     holder,
     kyc,
+    notification,
     offering,
     order,
     otc,
@@ -55,6 +56,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(order.app, name="order")
     app.add_typer(otc.app, name="otc")
     app.add_typer(surveillance.app, name="surveillance")
+    app.add_typer(notification.app, name="notification")
     app.command("demo")(demo.demo)
     app.command("serve")(serve.serve)
     app.command("worker")(worker.worker)

@@ -38,6 +38,7 @@ from alefctl.server.routes import (
     holders,
     kyc,
     me,
+    notifications,
     orders,
     register,
     settlement,
@@ -48,9 +49,11 @@ from alefctl.server.routes import (
     users,
     withdrawals,
 )
+from alefctl.server.notification_push import start_notification_push
 from alefctl.server.settlement_loop import start_settlement_loop, stop_settlement_loop
 from alefctl.server.state import ServerState, store_server_state
 from alefctl.server.writer import OrderWriter, Writer
+from alefctl.server.webhook_loop import start_webhook_loop
 from alefctl.server.writer_process import WriterProcess
 from alefctl.workflows.protections import ProtectionDefaults
 from alefctl.workflows.rate_limits import Limits
@@ -77,7 +80,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
                    approvals, surveillance, users, me, withdrawals, holders, register,
-                   custody):
+                   custody, notifications):
         app.include_router(module.router)
     return app
 
@@ -99,9 +102,14 @@ def _lifespan(settings: Settings, db: Engine | None,
         start_settlement_loop(state)
         start_lifetime_loop(state)
         record_dates = start_record_date_loop(state)
+        pushes = start_notification_push(state)
+        webhooks = start_webhook_loop(state)
         try:
             yield
         finally:
+            if webhooks is not None:
+                webhooks.stop()
+            pushes.stop()
             record_dates.stop()
             stop_lifetime_loop(state)
             stop_settlement_loop(state)

@@ -21,9 +21,10 @@ QUEUE_LIMIT = 1000
 class Client:
     """One WebSocket connection and its outgoing queue."""
 
-    def __init__(self, socket: WebSocket, user_id: str):
+    def __init__(self, socket: WebSocket, user_id: str, role: str = ""):
         self.socket = socket
         self.user_id = user_id
+        self.role = role  # the role's notifications reach a `notifications` subscriber
         self.outbox: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
         self.dropped = False
         self.channels: set[str] = set()  # subscribed (kept by the Hub)

@@ -18,12 +18,14 @@ log = get_logger("alefctl.listener")
 class TradingListener:
     """A thread with its own connection that LISTENs on the trading channel."""
 
-    def __init__(self, db: Engine, on_request: Callable[[dict[str, Any]], None]):
+    def __init__(self, db: Engine, on_request: Callable[[dict[str, Any]], None], *,
+                 listen_sql: str = LISTEN_SQL, name: str = "trading-listener"):
         self.url = db.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self.on_request = on_request
+        self.listen_sql = listen_sql  # another channel: server/notification_push.py
         self.stopping = threading.Event()
         self.listening = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="trading-listener", daemon=True)
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
     def start(self) -> None:
         """Start listening; returns once LISTEN is in place."""
@@ -41,7 +43,7 @@ class TradingListener:
         while not self.stopping.is_set():
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
-                    conn.execute(LISTEN_SQL)
+                    conn.execute(self.listen_sql)
                     self.listening.set()
                     while not self.stopping.is_set():
                         for note in conn.notifies(timeout=0.5):

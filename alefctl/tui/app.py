@@ -14,6 +14,7 @@ from alefctl.tui.audit import AuditScreen
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.businesses import BusinessesScreen
 from alefctl.tui.dividends import DividendsScreen
+from alefctl.tui.inbox import InboxScreen
 from alefctl.tui.kyc import KycQueueScreen
 from alefctl.tui.market import MarketScreen
 from alefctl.tui.mints import MintsScreen
@@ -35,12 +36,15 @@ SCREENS_BY_MODE: dict[str, type[ConsoleScreen]] = {
     "tokens": TokensScreen, "market": MarketScreen, "settlement": SettlementScreen,
     "dividends": DividendsScreen, "audit": AuditScreen, "mints": MintsScreen,
     "surveillance": SurveillanceScreen, "otc": OtcScreen, "approvals": ApprovalsScreen,
+    "inbox": InboxScreen,
 }
 HOME = "overview"  # console.open: every role the console admits may see it
 # Screens without a number key, reached from another screen and from the command palette.
 UNNUMBERED = (("otc", "OTC approvals", "Pending fixed-price OTC orders (o on Market)"),
               ("approvals", "Four-eyes approvals",
-               "Requests awaiting a second admin (enter on the overview's count)"))
+               "Requests awaiting a second admin (enter on the overview's count)"),
+              ("inbox", "Inbox", "Your notifications and your role's (enter on the overview's"
+               " unread count)"))
 GLOBAL_HELP = ("1-9, 0: switch screen (see the bar under the title) · ctrl+p: command palette ·"
                " ctrl+r: reload · ?: this help · q: quit\nTables: arrows to move, enter to open."
                " Destructive actions ask first (y / n). Every action is audited as yours, source"

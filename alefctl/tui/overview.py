@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -11,10 +12,12 @@ from textual.widgets import DataTable, Static
 
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.widgets import CountTile, fill_table, when
-from alefctl.workflows import dashboard
+from alefctl.workflows import dashboard, notifications
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from alefctl.workflows.actor import Actor
 
 POLL_SECONDS = 2.0
 RECENT_ACTIVITY = 15
@@ -30,14 +33,17 @@ TILES = (
     ("alerts", "open surveillance alerts", "surveillance"),
     ("breakers", "circuit breakers tripped", "surveillance"),
     ("approvals", "requests awaiting a second admin", "approvals"),
+    ("unread", "unread notifications in your inbox", "inbox"),
 )
 
 
-def overview_data(conn: Connection, with_activity: bool
+def overview_data(conn: Connection, actor: Actor, with_activity: bool
                   ) -> tuple[dashboard.Attention, list[dict[str, Any]]]:
-    """The counts and (for a role that may read the audit log) its latest rows, in one transaction."""
+    """The counts (the inbox's: the actor's unread) and (for a role that may read the audit
+    log) its latest rows, in one transaction."""
     activity = dashboard.audit_log(conn, limit=RECENT_ACTIVITY) if with_activity else []
-    return dashboard.attention(conn), activity
+    counts = replace(dashboard.attention(conn), unread=notifications.unread_count(conn, actor))
+    return counts, activity
 
 
 class OverviewScreen(ConsoleScreen):
@@ -72,7 +78,7 @@ class OverviewScreen(ConsoleScreen):
         super().actor_known()
 
     def reload(self) -> None:
-        self.run_call(self.services.read, overview_data, self.may("audit.read"), done=self.show_counts,
+        self.run_call(self.services.call, overview_data, self.may("audit.read"), done=self.show_counts,
                       on_error=self.show_problem, group="poll", exclusive=True)
 
     def show_counts(self, data: tuple[dashboard.Attention, list[dict[str, Any]]]) -> None:

@@ -52,6 +52,7 @@ class Attention:
     breakers: int
     approvals: int  # four-eyes requests awaiting a second admin (pending, or failed and retryable),
     # a submitted dividend's too (also counted by `dividends`: the same request, two queues)
+    unread: int = 0  # the reader's unread notifications (notifications.unread_count), per actor
 
 
 def attention(conn: Connection) -> Attention:

@@ -80,6 +80,8 @@ ACTIONS: dict[str, tuple[str, ...]] = {
     "token_withdrawal.request": ("investor",), "token_withdrawal.approve": ADMIN,
     "token_deposit.request": ("investor",),
     "token.redeem": ADMIN,
+    # notifications and webhooks (workflows/notifications.py, workflows/webhooks/): one's own
+    "notification.read": ANYONE, "webhook.manage": ANYONE, "webhook.deliver": JOBS,
     # the console
     "console.open": ("admin", "issuer", "kyc_reviewer"),
 }
@@ -88,7 +90,7 @@ ACTIONS: dict[str, tuple[str, ...]] = {
 # WebSocket channels (server/routes/stream.py serves these kinds and no other): a public one is
 # <kind>:<token symbol> for any authenticated user, a private one <kind>:<user id> for that user.
 PUBLIC_CHANNELS = ("book", "trades")
-PRIVATE_CHANNELS = ("orders",)
+PRIVATE_CHANNELS = ("orders", "notifications")
 CHANNELS = PUBLIC_CHANNELS + PRIVATE_CHANNELS
 
 

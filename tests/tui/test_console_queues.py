@@ -74,3 +74,25 @@ async def test_retry_failed_mints(engine, platform, console_as) -> None:  # noqa
         source = conn.execute(text("SELECT source FROM audit_logs WHERE action ="
                                    " 'allocation.retry_mint'")).scalar_one()
     assert (status, source) == ("pending", "console")
+
+
+async def test_the_inbox_marks_one_then_all_read(engine, platform, console_as) -> None:  # noqa: ANN001
+    registered(platform, "Olive Groves"), registered(platform, "Palm Oil Co")
+    from textual.widgets import Static
+
+    app = AlefConsole(console_as("admin@x.io"), start="inbox")
+    async with app.run_test(size=SIZE) as pilot:
+        table = app.screen.query_one("#inbox-table", DataTable)
+        title = app.screen.query_one("#inbox-title", Static)
+        await until(pilot, lambda: table.row_count >= 2)
+        unread = int(str(title.content).split("·")[1].split()[0])
+        assert unread == table.row_count and "business.pending" in rows(table)[0]
+        await pilot.press("r")
+        await until(pilot, lambda: str(title.content) == f"Inbox · {unread - 1} unread")
+        assert rows(table)[-1][0] == ""  # the read one goes after the unread
+        await pilot.press("R")
+        await until(pilot, lambda: str(title.content) == "Inbox · 0 unread")
+    with engine.begin() as conn:
+        marked = conn.execute(text("SELECT count(*) FROM notification_reads r JOIN users u"
+                                   " ON u.id = r.user_id WHERE u.email = 'admin@x.io'"))
+        assert marked.scalar_one() == unread

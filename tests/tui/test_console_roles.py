@@ -27,7 +27,8 @@ async def test_a_reviewer_sees_only_their_screens(platform, console_as) -> None:
         tiles = list(app.screen.query(CountTile))
         await until(pilot, lambda: app.actor is not None and all(
             t.count is not None for t in tiles if t.display))
-        assert {t.id for t in tiles if t.display} == {"tile-kyc", "tile-businesses", "tile-payments"}
+        assert {t.id for t in tiles if t.display} == {"tile-kyc", "tile-businesses", "tile-payments",
+                                                      "tile-unread"}  # their inbox
         assert not app.screen.query_one("#activity", DataTable).display  # the audit log is admins'
         assert tabs(app).split() == ["1", "Overview", "2", "KYC", "3", "Businesses", "4", "Tokens",
                                      "5", "Market"]
@@ -37,7 +38,7 @@ async def test_a_reviewer_sees_only_their_screens(platform, console_as) -> None:
         await pilot.pause(2.5)  # a poll of the overview and of the market, had they been refused
         assert [n.message for n in app._notifications] == []
         commands = {c.title for c in app.get_system_commands(app.screen)}
-        assert {"Go to KYC", "Go to Market"} <= commands
+        assert {"Go to KYC", "Go to Market", "Go to Inbox"} <= commands
         assert not commands & {"Go to Audit log", "Go to Settlement", "Go to Four-eyes approvals",
                                "Go to OTC approvals"}
 

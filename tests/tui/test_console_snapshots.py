@@ -99,6 +99,11 @@ async def surveillance(pilot: Pilot) -> None:
                 and pilot.app.screen.query_one("#alert-detail", Static).border_title is not None)
 
 
+async def inbox(pilot: Pilot) -> None:
+    await until(pilot, lambda: text_of(pilot, "inbox-title").startswith("Inbox ·")
+                and rows_of(pilot, "inbox-table") > 0)
+
+
 # snapshot name -> (the mode the console starts in, how to reach the screen and wait for its data)
 SCREENS: dict[str, tuple[str, Callable[[Pilot], Awaitable[None]]]] = {
     "overview": ("overview", overview), "kyc_queue": ("kyc", kyc_queue),
@@ -107,6 +112,7 @@ SCREENS: dict[str, tuple[str, Callable[[Pilot], Awaitable[None]]]] = {
     "market": ("overview", market), "settlement": ("settlement", settlement),
     "dividends": ("dividends", dividends), "audit": ("audit", audit), "mints": ("mints", mints),
     "surveillance": ("surveillance", surveillance), "approvals": ("approvals", approvals),
+    "inbox": ("inbox", inbox),
 }
 
 

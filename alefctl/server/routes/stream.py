@@ -1,4 +1,5 @@
-"""WebSocket /api/v1/ws: subscribe to book:SYMBOL, trades:SYMBOL and orders (your own).
+"""WebSocket /api/v1/ws: subscribe to book:SYMBOL, trades:SYMBOL, orders and notifications
+(your own; notifications also carries your role's: server/notification_push.py).
 
 A channel name is a kind and a token (CHANNEL_NAME); one connection holds at most
 settings.server.ws_max_subscriptions channels. Every refusal is an `error` message with a code
@@ -18,6 +19,7 @@ from alefctl.jsonfmt import json_text
 from alefctl.server.edge import check_value
 from alefctl.server.feeds import book_levels
 from alefctl.server.hub import Client
+from alefctl.server.notification_push import role_channel
 from alefctl.server.rate_limit import message_refusal
 from alefctl.server.state import ServerState, server_state
 from alefctl.workflows import policy
@@ -41,7 +43,7 @@ async def stream(socket: WebSocket) -> None:
     except AlefError as error:
         await socket.close(UNAUTHORIZED_CLOSE, error.message[:120])
         return
-    client = Client(socket, str(actor.user_id))
+    client = Client(socket, str(actor.user_id), actor.role)
     pump = asyncio.create_task(client.pump())
     try:
         while True:
@@ -78,20 +80,23 @@ async def _handle(state: ServerState, client: Client, request: object) -> None:
         client.offer(_error("invalid_message", "op must be subscribe, unsubscribe or snapshot"))
         return
     if not isinstance(channel, str) or not CHANNEL_NAME.fullmatch(channel):
-        client.offer(_error("invalid_channel", "a channel is book:SYMBOL, trades:SYMBOL or"
-                            " orders (letters, digits and '-', at most 64 after the ':')"))
+        client.offer(_error("invalid_channel", "a channel is book:SYMBOL, trades:SYMBOL,"
+                            " orders or notifications (letters, digits and '-', at most 64 after the ':')"))
         return
-    if channel == "orders":
-        channel = f"orders:{client.user_id}"
+    if channel in policy.PRIVATE_CHANNELS:
+        channel = f"{channel}:{client.user_id}"
     kind, _, symbol = channel.partition(":")
     if kind not in policy.CHANNELS or not symbol:
         client.offer(_error("unknown_channel", f"unknown channel {channel!r}"))
         return
     if not policy.may_subscribe(client.user_id, channel):
-        client.offer(_error("forbidden", "orders channels are private: subscribe to 'orders'"))
+        client.offer(_error("forbidden", "private channels are your own: subscribe to"
+                            f" {kind!r}"))
         return
     if op == "unsubscribe":
         state.hub.unsubscribe(client, channel)
+        if kind == "notifications":
+            state.hub.unsubscribe(client, role_channel(client.role))
         return
     limit = state.settings.server.ws_max_subscriptions
     if op == "subscribe" and channel not in client.channels and len(client.channels) >= limit:
@@ -99,7 +104,7 @@ async def _handle(state: ServerState, client: Client, request: object) -> None:
                             " subscriptions: unsubscribe from one first"))
         return
     token = None
-    if kind != "orders":  # a token's channel: the token must exist
+    if kind not in policy.PRIVATE_CHANNELS:  # a token's channel: the token must exist
         try:
             token = await asyncio.to_thread(_token, state, symbol)
         except AlefError as error:
@@ -107,6 +112,8 @@ async def _handle(state: ServerState, client: Client, request: object) -> None:
             return
     if op == "subscribe":  # before the snapshot, so that no delta falls between the two
         state.hub.subscribe(client, channel)
+        if kind == "notifications":
+            state.hub.subscribe(client, role_channel(client.role))
     if kind == "book" and token is not None:
         client.offer(await _snapshot(state, token))
     if op == "subscribe":
