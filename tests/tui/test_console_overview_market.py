@@ -18,7 +18,8 @@ from alefctl.tui.widgets import CountTile
 pytestmark = pytest.mark.asyncio
 EXPECTED_COUNTS = {"kyc": 1, "businesses": 1, "payments": 1, "mints": 1, "settlements": 1,
                    "failed_settlements": 1,
-                   "dividends": 1, "alerts": 1, "breakers": 1, "approvals": 2}
+                   "dividends": 1, "alerts": 1, "breakers": 1, "approvals": 2,
+                   "unread": 7}  # the admin's notifications of all the above
 
 
 @pytest.fixture
