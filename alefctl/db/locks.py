@@ -33,9 +33,12 @@ class of its own, so no object can collide with a fixed lock.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 from sqlalchemy import Connection, text
+from sqlalchemy.engine import Engine
 
 ALEF = 0x616C6566  # "alef"
 
@@ -111,3 +114,18 @@ def is_held(conn: Connection, key: AdvisoryKey, *, by_this_session: bool = False
         " AND (NOT :here OR pid = pg_backend_pid()) AND classid::bigint = :a"
         " AND objid::bigint = :b AND objsubid = 2)"),
         {**key.params(), "here": by_this_session}).scalar_one())
+
+
+@contextmanager
+def worker_lock(db: Engine, key: AdvisoryKey) -> Iterator[bool]:
+    """Hold a worker's session lock for one run on a connection of its own: yields True while
+    held (released at the end), or False at once when another worker holds it."""
+    with db.connect() as conn:
+        held = try_lock(conn, key)
+        conn.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                unlock(conn, key)
+                conn.commit()

@@ -75,11 +75,9 @@ def run_agent_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
     """Resolve jobs in flight, run up to `limit` pending ones, then complete the recoveries whose
     tokens all moved. One worker at a time; a run that did anything is audited
     (`holder.jobs_run`) as `actor`, else the service identity."""
-    with db.connect() as lock_conn:
-        if not locks.try_lock(lock_conn, locks.AGENT_WORKER):
-            lock_conn.commit()
+    with locks.worker_lock(db, locks.AGENT_WORKER) as held:
+        if not held:
             return AgentJobReport(busy=True)
-        lock_conn.commit()
         report = AgentJobReport()
         try:
             _resolve_in_flight(db, client, report)
@@ -88,8 +86,6 @@ def run_agent_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
         finally:
             with contextlib.suppress(Exception):  # the run's own error is the one to raise
                 _audit_run(db, actor, report)
-            locks.unlock(lock_conn, locks.AGENT_WORKER)
-            lock_conn.commit()
     return report
 
 

@@ -49,25 +49,19 @@ class BurnReport:
 
 def run_burn_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> BurnReport:
     """Recover in-flight burns, then burn up to `limit` refunded allocations' tokens."""
-    with db.connect() as lock_conn:
-        if not locks.try_lock(lock_conn, locks.MINT_WORKER):
-            lock_conn.commit()
+    with locks.worker_lock(db, locks.MINT_WORKER) as held:
+        if not held:
             return BurnReport(busy=True)
-        lock_conn.commit()
         report = BurnReport()
-        try:
-            _recover(db, client, report)
-            with db.begin() as conn:
-                jobs = [dict(row._mapping) for row in conn.execute(CLAIM, {"limit": limit})]
-                _set(conn, [j["id"] for j in jobs], "burning", clear_hash=True)
-            by_token: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
-            for job in jobs:
-                by_token[job["token_id"]].append(job)
-            for token_jobs in by_token.values():
-                _burn(db, client, token_jobs, report)
-        finally:
-            locks.unlock(lock_conn, locks.MINT_WORKER)
-            lock_conn.commit()
+        _recover(db, client, report)
+        with db.begin() as conn:
+            jobs = [dict(row._mapping) for row in conn.execute(CLAIM, {"limit": limit})]
+            _set(conn, [j["id"] for j in jobs], "burning", clear_hash=True)
+        by_token: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
+        for job in jobs:
+            by_token[job["token_id"]].append(job)
+        for token_jobs in by_token.values():
+            _burn(db, client, token_jobs, report)
     return report
 
 

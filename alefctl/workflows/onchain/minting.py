@@ -99,11 +99,9 @@ def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
     """Recover in-flight mints, then mint up to `limit` jobs of each kind. A run that minted,
     failed or re-queued anything is audited (`mint.run`, its counts) as `actor`, the operator of
     `alefctl chain work`, else the service identity (workflows/service.py)."""
-    with db.connect() as lock_conn:
-        if not locks.try_lock(lock_conn, locks.MINT_WORKER):
-            lock_conn.commit()
+    with locks.worker_lock(db, locks.MINT_WORKER) as held:
+        if not held:
             return MintReport(busy=True)
-        lock_conn.commit()
         report = MintReport()
         try:
             for source in SOURCES:
@@ -112,9 +110,6 @@ def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
             with contextlib.suppress(Exception):  # the run's own error is the one to raise
                 _audit_run(db, actor, report)
             raise
-        finally:
-            locks.unlock(lock_conn, locks.MINT_WORKER)
-            lock_conn.commit()
     _audit_run(db, actor, report)
     return report
 

@@ -134,24 +134,18 @@ def calls_needed(client: ChainClient, token: str, desired: DesiredState) -> list
 def run_token_state_jobs(db: Engine, client: ChainClient, *, limit: int = 50,
                          actor: Actor | None = None) -> TokenStateReport:
     """Resume jobs a crash left 'sending', then run up to `limit` pending ones."""
-    with db.connect() as lock_conn:
-        if not locks.try_lock(lock_conn, locks.TOKEN_STATE_WORKER):
-            lock_conn.commit()
+    with locks.worker_lock(db, locks.TOKEN_STATE_WORKER) as held:
+        if not held:
             return TokenStateReport(busy=True)
-        lock_conn.commit()
         report = TokenStateReport()
-        try:
-            _recover(db, client, report)
-            with db.begin() as conn:
-                jobs = conn.execute(CLAIM_SQL, {"limit": limit}).all()
-                conn.execute(text("UPDATE token_chain_jobs SET status = 'sending', tx_hash = NULL,"
-                                  " attempts = attempts + 1, updated_at = now() WHERE id = ANY(:ids)"),
-                             {"ids": [job.id for job in jobs]})
-            for job in jobs:
-                _run_job(db, client, job, report)
-        finally:
-            locks.unlock(lock_conn, locks.TOKEN_STATE_WORKER)
-            lock_conn.commit()
+        _recover(db, client, report)
+        with db.begin() as conn:
+            jobs = conn.execute(CLAIM_SQL, {"limit": limit}).all()
+            conn.execute(text("UPDATE token_chain_jobs SET status = 'sending', tx_hash = NULL,"
+                              " attempts = attempts + 1, updated_at = now() WHERE id = ANY(:ids)"),
+                         {"ids": [job.id for job in jobs]})
+        for job in jobs:
+            _run_job(db, client, job, report)
     if report.done or report.failed or report.requeued:
         with db.begin() as conn:
             from alefctl.workflows.service import service_actor
