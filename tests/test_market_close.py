@@ -89,5 +89,4 @@ def test_serve_closes_otc_orders_left_pending_at_start(platform, chain_client, e
     with engine.begin() as conn:  # matured by a process that stopped before closing the market
         conn.execute(text("UPDATE tokens SET status = 'matured' WHERE symbol = 'OTC'"))
     with running_api(engine, db_url, tmp_path / "home", platform.admin):
-        pass
-    _closed(platform, pending, "matured")
+        _closed(platform, pending, "matured")  # by the server's start, before any request
