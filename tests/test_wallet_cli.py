@@ -50,7 +50,7 @@ def test_overdraft_is_refused_and_nothing_moves(cli, investor) -> None:  # noqa:
     result = cli("wallet", "withdraw", "--user", investor, "--amount", "10.01", "--yes")
     assert result.exit_code == 5
     assert result.stderr.strip() == (
-        "error: w@x.io has 10.00 USD available; cannot withdraw 10.01")
+        "error: w@x.io has 10.00 USD available to withdraw; cannot withdraw 10.01")
     view = cli.json("wallet", "show", "--user", investor)
     assert view["fiat_balance"] == "10.00" and len(view["recent_transactions"]) == 1
 

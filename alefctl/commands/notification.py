@@ -18,6 +18,7 @@ from alefctl.commands.common import (
     requires,
     state,
 )
+from alefctl.commands.refs import resolved_all
 
 app = typer.Typer(help="Notifications: your inbox, marking read, webhook deliveries.",
                   no_args_is_help=True)
@@ -49,7 +50,7 @@ def read(ids: Annotated[list[str] | None, typer.Argument(help="Notification ids.
     from alefctl.workflows.notifications import mark_read
 
     with state.transaction() as (conn, actor):
-        result = mark_read(conn, actor, ids or [], all_)
+        result = mark_read(conn, actor, resolved_all("notification", ids or []), all_)
     emit(result, as_json, lambda: info(f"{result['marked']} marked read;"
                                        f" {result['unread']} unread"))
 

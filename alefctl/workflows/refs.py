@@ -73,6 +73,7 @@ KINDS: dict[str, Kind] = {
     "otc order": Kind("otc_orders", "side || ' ' || quantity || ', ' || status"),
     "withdrawal": Kind("withdrawal_requests", "amount || ' USD, ' || status"),
     "agent operation": Kind("agent_operations", "kind || ', ' || chain_status"),
+    "notification": Kind("notifications", "kind || ', ' || subject"),
 }
 
 
