@@ -158,3 +158,33 @@ def test_failures_back_off_and_disable_the_subscription(engine, db_url, tmp_path
             gone = api.call("DELETE", f"/api/v1/webhooks/{hook['id']}", "carol@x.io")
             assert gone.json()["status"] == "deleted"
             assert api.call("GET", "/api/v1/webhooks", "carol@x.io").json() == []
+
+
+def test_a_disabled_subscription_is_enabled_again_and_its_secret_rotated(
+        engine, db_url, tmp_path, platform) -> None:  # noqa: ANN001
+    platform.approved("carol")
+    platform.approved("dave")
+    settings = WebhookSettings(**HOOKS, max_failures=1)
+    with Receiver(status=500) as receiver:
+        with serving(engine, db_url, tmp_path / "a", platform.admin, deliver_loop=False) as api:
+            hook = api.call("POST", "/api/v1/webhooks", "carol@x.io",
+                            json={"url": receiver.url, "events": ["*"]}).json()
+            path = f"/api/v1/webhooks/{hook['id']}"
+            notes = _notify(engine, "carol@x.io", 2)
+            assert deliver_due(engine, settings).disabled == [hook["id"]]
+            assert api.call("POST", f"{path}/enable", "dave@x.io").status_code == 404
+            _notify(engine, "carol@x.io", 1)  # written while disabled: not queued for it
+            receiver.status = 200
+            rotated = api.call("POST", f"{path}/rotate-secret", "carol@x.io").json()
+            assert rotated["secret"] != hook["secret"] and rotated["secret"].startswith("whsec_")
+            shown = api.call("POST", f"{path}/enable", "carol@x.io")
+            assert shown.status_code == 200, shown.text
+            assert (shown.json()["status"], shown.json()["consecutive_failures"],
+                    shown.json()["disabled_reason"]) == ("active", 0, None)
+            again = api.call("POST", f"{path}/enable", "carol@x.io").json()
+            assert again["updated_at"] == shown.json()["updated_at"]  # already active: unchanged
+            assert deliver_due(engine, settings).delivered == 2  # due at once, no backoff left
+            assert "secret" not in api.call("GET", path, "carol@x.io").json()
+    payloads = [_verified(rotated["secret"], headers, body)
+                for headers, body in receiver.received[1:]]
+    assert [p["notification"]["id"] for p in payloads] == notes  # in order, new secret

@@ -99,6 +99,23 @@ def delete_webhook(webhook_id: str, request: Request, actor: Actor = Depends(MAN
         return out(subscriptions.delete_webhook(conn, actor, webhook_id))
 
 
+@router.post("/webhooks/{webhook_id}/enable", responses=example("webhook"))
+def enable_webhook(webhook_id: str, request: Request, actor: Actor = Depends(MANAGE)) -> dict:
+    """Turn a subscription disabled after repeated failures back on; its pending deliveries
+    are retried at once, in order (the target is checked again)."""
+    allow = server_state(request).settings.webhooks.allow_private_targets
+    with transaction(request) as conn:
+        return out(subscriptions.enable_webhook(conn, actor, webhook_id, allow))
+
+
+@router.post("/webhooks/{webhook_id}/rotate-secret", responses=example("webhook_created"))
+def rotate_webhook_secret(webhook_id: str, request: Request,
+                          actor: Actor = Depends(MANAGE)) -> dict:
+    """A new signing secret, shown this once; the old one stops signing at once."""
+    with transaction(request) as conn:
+        return out(subscriptions.rotate_secret(conn, actor, webhook_id))
+
+
 @router.get("/webhooks/{webhook_id}/deliveries", responses=example("deliveries"))
 def deliveries(webhook_id: str, request: Request, limit: int = Query(50, ge=1, le=MAX_LIMIT),
                cursor: str | None = None, actor: Actor = Depends(MANAGE)) -> dict:

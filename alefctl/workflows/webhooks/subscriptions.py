@@ -1,5 +1,6 @@
-"""A user's webhook subscriptions: create (the secret is returned once), list, delete, and each
-one's delivery log. A user sees and changes only their own subscriptions."""
+"""A user's webhook subscriptions: create (the secret is returned once), list, delete, re-enable
+after the deliverer disabled one, rotate the secret, and each one's delivery log. A user sees and
+changes only their own subscriptions."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def create_webhook(conn: Connection, actor: Actor, url: str, events: list[str],
                               " <> 'deleted'"), {"u": actor.user_id}).scalar_one()
     if count >= MAX_PER_USER:
         raise InvalidInput(f"at most {MAX_PER_USER} webhooks per user", field="url")
-    webhook_id, secret = new_id(), "whsec_" + secrets.token_urlsafe(32)
+    webhook_id, secret = new_id(), _new_secret()
     conn.execute(text("INSERT INTO webhooks (id, user_id, url, events, secret) VALUES"
                       " (:id, :u, :url, :events, :secret)"),
                  {"id": webhook_id, "u": actor.user_id, "url": target, "events": wanted,
@@ -45,6 +46,10 @@ def create_webhook(conn: Connection, actor: Actor, url: str, events: list[str],
     actor.audit(conn, "webhook.create", "webhook", webhook_id, after={"url": target,
                                                                       "events": wanted})
     return {**get_webhook(conn, actor, str(webhook_id)), "secret": secret}
+
+
+def _new_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
 
 
 def _own(conn: Connection, actor: Actor, webhook_id: str) -> uuid.UUID:
@@ -85,6 +90,39 @@ def delete_webhook(conn: Connection, actor: Actor, webhook_id: str) -> dict[str,
                       " AND status = 'pending'"), {"id": found})
     actor.audit(conn, "webhook.delete", "webhook", found)
     return {"id": found, "status": "deleted"}
+
+
+def enable_webhook(conn: Connection, actor: Actor, webhook_id: str,
+                   allow_private: bool) -> dict[str, Any]:
+    """Turn a disabled subscription back on: its failure count starts again from zero and its
+    pending deliveries are due at once, in order. The target is checked again (it may be why
+    deliveries failed). Enabling an active subscription changes nothing. Notifications written
+    while it was disabled were not queued for it."""
+    policy.require(actor, "webhook.manage")
+    found = _own(conn, actor, webhook_id)
+    row = conn.execute(text("SELECT url, status FROM webhooks WHERE id = :id FOR UPDATE"),
+                       {"id": found}).one()
+    if row.status == "disabled":
+        check_target(row.url, allow_private)
+        conn.execute(text("UPDATE webhooks SET status = 'active', consecutive_failures = 0,"
+                          " disabled_reason = NULL, updated_at = now() WHERE id = :id"),
+                     {"id": found})
+        conn.execute(text("UPDATE webhook_deliveries SET next_attempt_at = now() WHERE"
+                          " webhook_id = :id AND status = 'pending'"), {"id": found})
+        actor.audit(conn, "webhook.enable", "webhook", found)
+    return get_webhook(conn, actor, str(found))
+
+
+def rotate_secret(conn: Connection, actor: Actor, webhook_id: str) -> dict[str, Any]:
+    """Give a subscription a new signing secret, returned this once; deliveries from now on
+    (including retries of pending ones) are signed with it, and the old one stops working."""
+    policy.require(actor, "webhook.manage")
+    found = _own(conn, actor, webhook_id)
+    secret = _new_secret()
+    conn.execute(text("UPDATE webhooks SET secret = :secret, updated_at = now() WHERE id = :id"),
+                 {"secret": secret, "id": found})
+    actor.audit(conn, "webhook.rotate_secret", "webhook", found)
+    return {**get_webhook(conn, actor, str(found)), "secret": secret}
 
 
 DELIVERIES_SQL = (
