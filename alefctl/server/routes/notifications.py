@@ -73,9 +73,11 @@ class WebhookBody(BaseModel):
 @router.post("/webhooks", status_code=201, responses=example("webhook_created", 201))
 def create_webhook(body: WebhookBody, request: Request, actor: Actor = Depends(MANAGE)) -> dict:
     """Subscribe a URL; the answer holds the signing secret, shown this once."""
-    allow = server_state(request).settings.webhooks.allow_private_targets
+    served = server_state(request)
+    allow = served.settings.webhooks.allow_private_targets
     with transaction(request) as conn:
-        return out(subscriptions.create_webhook(conn, actor, body.url, body.events, allow))
+        return out(subscriptions.create_webhook(conn, actor, body.url, body.events, allow,
+                                                served.cipher))
 
 
 @router.get("/webhooks", responses=example("webhooks"))
@@ -113,7 +115,8 @@ def rotate_webhook_secret(webhook_id: str, request: Request,
                           actor: Actor = Depends(MANAGE)) -> dict:
     """A new signing secret, shown this once; the old one stops signing at once."""
     with transaction(request) as conn:
-        return out(subscriptions.rotate_secret(conn, actor, webhook_id))
+        return out(subscriptions.rotate_secret(conn, actor, webhook_id,
+                                               server_state(request).cipher))
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", responses=example("deliveries"))

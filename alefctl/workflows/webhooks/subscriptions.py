@@ -4,9 +4,8 @@ changes only their own subscriptions."""
 
 from __future__ import annotations
 
-import secrets
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
@@ -16,7 +15,11 @@ from alefctl.workflows import policy
 from alefctl.workflows.account.pages import Page, PageQuery, fetch_page
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.notifications import KINDS
+from alefctl.workflows.webhooks.signing import new_secret, sealed
 from alefctl.workflows.webhooks.targets import check_target
+
+if TYPE_CHECKING:
+    from alefctl.pii import PiiCipher
 
 COLUMNS = ("id, url, events, status, consecutive_failures, disabled_reason, created_at,"
            " updated_at")
@@ -24,9 +27,9 @@ MAX_PER_USER = 10
 
 
 def create_webhook(conn: Connection, actor: Actor, url: str, events: list[str],
-                   allow_private: bool) -> dict[str, Any]:
+                   allow_private: bool, cipher: PiiCipher) -> dict[str, Any]:
     """Subscribe `url` to notification kinds (or '*'); the result holds the secret, which is
-    never shown again."""
+    never shown again (it is stored sealed)."""
     policy.require(actor, "webhook.manage")
     target = check_target(url, allow_private)
     wanted = sorted(set(events))
@@ -38,18 +41,14 @@ def create_webhook(conn: Connection, actor: Actor, url: str, events: list[str],
                               " <> 'deleted'"), {"u": actor.user_id}).scalar_one()
     if count >= MAX_PER_USER:
         raise InvalidInput(f"at most {MAX_PER_USER} webhooks per user", field="url")
-    webhook_id, secret = new_id(), _new_secret()
+    webhook_id, secret = new_id(), new_secret()
     conn.execute(text("INSERT INTO webhooks (id, user_id, url, events, secret) VALUES"
                       " (:id, :u, :url, :events, :secret)"),
                  {"id": webhook_id, "u": actor.user_id, "url": target, "events": wanted,
-                  "secret": secret})
+                  "secret": sealed(cipher, secret)})
     actor.audit(conn, "webhook.create", "webhook", webhook_id, after={"url": target,
                                                                       "events": wanted})
     return {**get_webhook(conn, actor, str(webhook_id)), "secret": secret}
-
-
-def _new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
 
 
 def _own(conn: Connection, actor: Actor, webhook_id: str) -> uuid.UUID:
@@ -113,14 +112,15 @@ def enable_webhook(conn: Connection, actor: Actor, webhook_id: str,
     return get_webhook(conn, actor, str(found))
 
 
-def rotate_secret(conn: Connection, actor: Actor, webhook_id: str) -> dict[str, Any]:
+def rotate_secret(conn: Connection, actor: Actor, webhook_id: str,
+                  cipher: PiiCipher) -> dict[str, Any]:
     """Give a subscription a new signing secret, returned this once; deliveries from now on
     (including retries of pending ones) are signed with it, and the old one stops working."""
     policy.require(actor, "webhook.manage")
     found = _own(conn, actor, webhook_id)
-    secret = _new_secret()
+    secret = new_secret()
     conn.execute(text("UPDATE webhooks SET secret = :secret, updated_at = now() WHERE id = :id"),
-                 {"secret": secret, "id": found})
+                 {"secret": sealed(cipher, secret), "id": found})
     actor.audit(conn, "webhook.rotate_secret", "webhook", found)
     return {**get_webhook(conn, actor, str(found)), "secret": secret}
 
