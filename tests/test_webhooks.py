@@ -211,3 +211,25 @@ def test_a_disabled_subscription_is_enabled_again_and_its_secret_rotated(
     payloads = [_verified(rotated["secret"], headers, body)
                 for headers, body in receiver.received[1:3]]
     assert [p["notification"]["id"] for p in payloads] == notes  # in order, new secret
+
+
+def test_a_deactivated_users_webhooks_go_quiet(engine, db_url, tmp_path,
+                                               platform) -> None:  # noqa: ANN001
+    platform.approved("carol")
+    settings = WebhookSettings(**HOOKS)
+    with Receiver() as receiver:
+        with serving(engine, db_url, tmp_path / "a", platform.admin, deliver_loop=False) as api:
+            hook = api.call("POST", "/api/v1/webhooks", "carol@x.io",
+                            json={"url": receiver.url, "events": ["*"]}).json()
+            queued = _notify(engine, "carol@x.io", 1)
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET is_activated = false WHERE email ="
+                                  " 'carol@x.io'"))
+            _notify(engine, "carol@x.io", 1)  # written while deactivated: not queued
+            assert deliver_due(engine, settings, CIPHER).delivered == 0  # queued one waits
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET is_activated = true WHERE email ="
+                                  " 'carol@x.io'"))
+            assert deliver_due(engine, settings, CIPHER).delivered == 1
+    assert [_verified(hook["secret"], h, b)["notification"]["id"]
+            for h, b in receiver.received] == queued

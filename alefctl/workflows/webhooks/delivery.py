@@ -7,6 +7,8 @@ The attempt's outcome is written in the same transaction as the lock: a crash mi
 back to 'pending' and the delivery is sent again (at least once; receivers dedupe on the
 X-Alef-Delivery id). A failure waits backoff_base_s * 2^(attempts-1) (at most backoff_max_s)
 before the next attempt; after max_failures failures in a row the subscription is disabled.
+A deactivated user's subscriptions are not served (their deliveries wait for reactivation) and
+get nothing new (migration 0024).
 `alefctl notification deliver-webhooks` (cron) and the server's loop run this same function."""
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
 HEAD_SQL = (
     "SELECT w.id AS webhook_id, w.url, w.secret, w.consecutive_failures, d.id, d.seq, d.event,"
     " d.attempts, n.id AS notification_id, n.kind, n.subject, n.object_type, n.object_id,"
-    " n.payload, n.created_at FROM webhooks w"
+    " n.payload, n.created_at FROM webhooks w JOIN users u ON u.id = w.user_id AND u.is_activated"
     " JOIN LATERAL (SELECT * FROM webhook_deliveries d WHERE d.webhook_id = w.id"
     " AND d.status = 'pending' ORDER BY d.seq LIMIT 1) d ON true"
     " JOIN notifications n ON n.id = d.notification_id"
@@ -128,5 +130,6 @@ def has_due(conn: Connection) -> bool:
     """Whether any active subscription has a delivery due (cheap: the partial index)."""
     return bool(conn.execute(text(
         "SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN webhooks w ON w.id ="
-        " d.webhook_id WHERE d.status = 'pending' AND w.status = 'active'"
+        " d.webhook_id JOIN users u ON u.id = w.user_id AND u.is_activated"
+        " WHERE d.status = 'pending' AND w.status = 'active'"
         " AND d.next_attempt_at <= now())")).scalar_one())
