@@ -111,6 +111,34 @@ def test_cancel_refunds_everyone_and_burns_minted_tokens(platform, chain_client)
     assert run_burn_jobs(platform.engine, chain_client).burned == 0  # never twice
 
 
+def test_a_burn_that_times_out_after_broadcast_is_never_sent_twice(
+        platform, chain_client, monkeypatch) -> None:  # noqa: ANN001
+    _offering(platform, chain_client)
+    alice = platform.approved("alice", wallet=wallet_for("alice"), fiat="1000")
+    with platform.engine.begin() as conn:
+        confirm_payments(conn, platform.admin, "DATE", [str(subscribe(conn, alice, "DATE", 30).id)])
+    assert run_mint_jobs(platform.engine, chain_client).minted == 1
+    with platform.engine.begin() as conn:
+        cancel_offering(conn, platform.admin, "DATE", "issuer withdrew")
+    contract = get_token(platform.engine.connect(), "DATE").contract_address
+
+    def timed_out(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise TimeoutError("no receipt in time")  # the burn was broadcast and will be mined
+
+    monkeypatch.setattr(chain_client, "wait", timed_out)
+    assert run_burn_jobs(platform.engine, chain_client).failed == 1
+    monkeypatch.undo()
+    with platform.engine.begin() as conn:
+        state = conn.execute(text("SELECT on_chain_status, burn_tx_hash IS NOT NULL FROM"
+                                  " token_allocations")).one()
+    assert tuple(state) == ("burning", True)  # kept for recovery, not claimed again
+    assert run_burn_jobs(platform.engine, chain_client).burned == 1  # recovered from its hash
+    assert chain_client.total_supply(contract) == 0
+    with platform.engine.begin() as conn:
+        sent = conn.execute(text("SELECT count(*) FROM gas_transactions WHERE purpose = 'burn'"))
+        assert sent.scalar_one() == 1
+
+
 def test_the_window_moves_but_never_into_the_past(platform, chain_client) -> None:  # noqa: ANN001
     _offering(platform, chain_client)
     later = datetime.now().astimezone() + timedelta(days=60)

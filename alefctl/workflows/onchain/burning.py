@@ -77,9 +77,15 @@ def _burn(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: B
         with chain_errors():
             sent = client.send(call, on_signed=lambda s: _record(db, jobs, s))
             receipt = client.wait(sent)
-    except Exception as error:  # reverted or unreachable: minted again, retried next run
+    except Exception as error:
+        import chain
+
+        cause = error.__cause__ or error
         with db.begin() as conn:
-            _set(conn, ids, "minted", error=str(error.__cause__ or error))
+            if isinstance(cause, chain.ContractRevert | chain.GasCapExceeded):
+                _set(conn, ids, "minted", error=str(cause))  # burned nothing: retried next run
+            else:  # unreachable or timed out: a signed burn may still land, so _recover asks
+                _requeue_unsent(conn, ids, str(cause))
         report.failed += len(ids)
         return
     with db.begin() as conn:
@@ -113,6 +119,14 @@ def _recover(db: Engine, client: ChainClient, report: BurnReport) -> None:
             else:
                 _set(conn, row.ids, "minted", error=outcome.error)
                 report.failed += outcome.kind == "reverted" and len(row.ids)
+
+
+def _requeue_unsent(conn: Connection, ids: list[uuid.UUID], error: str) -> None:
+    """Back to 'minted' only the allocations whose burn was never signed; those with a recorded
+    hash stay 'burning' for the next run's _recover (never a second burn of the same tokens)."""
+    unsent = conn.execute(text("SELECT id FROM token_allocations WHERE id = ANY(:ids) AND"
+                               " burn_tx_hash IS NULL"), {"ids": ids}).scalars().all()
+    _set(conn, list(unsent), "minted", error=error)
 
 
 def _set(conn: Connection, ids: list[uuid.UUID], status: str, *, error: str | None = None,
