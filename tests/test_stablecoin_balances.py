@@ -8,16 +8,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 INVESTOR = "w@x.io"
-
-
-@pytest.fixture
-def db(db_url: str):  # noqa: ANN201
-    engine = create_engine(db_url)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
@@ -34,7 +27,7 @@ def _balances(engine, email: str = INVESTOR) -> tuple[Decimal, Decimal]:  # noqa
             " ON b.user_id = u.id AND b.currency = 'USDC' WHERE u.email = :e"), {"e": email}).one()
 
 
-def test_cli_deposits_and_withdraws_usdc_apart_from_fiat(cli, investor, db) -> None:  # noqa: ANN001
+def test_cli_deposits_and_withdraws_usdc_apart_from_fiat(cli, investor, engine) -> None:  # noqa: ANN001
     cli.json("wallet", "deposit", "--user", investor, "--amount", "40")
     first = cli("wallet", "deposit", "--user", investor, "--amount", "1000", "--currency", "USDC",
                 "--reference", "tx 0xabc")
@@ -43,7 +36,7 @@ def test_cli_deposits_and_withdraws_usdc_apart_from_fiat(cli, investor, db) -> N
     out = cli.json("wallet", "withdraw", "--user", investor, "--amount", "250.50", "--currency",
                    "usdc", "--yes")
     assert (out["currency"], out["amount"], out["balance_after"]) == ("USDC", "250.50", "749.50")
-    assert _balances(db) == (Decimal("40.00"), Decimal("749.50"))
+    assert _balances(engine) == (Decimal("40.00"), Decimal("749.50"))
     view = cli.json("wallet", "show", "--user", investor)
     assert view["fiat_balance"] == "40.00"
     assert view["stablecoins"] == [{"currency": "USDC", "balance": "749.50", "locked": "0.00"}]
@@ -53,7 +46,7 @@ def test_cli_deposits_and_withdraws_usdc_apart_from_fiat(cli, investor, db) -> N
     assert shown.exit_code == 0 and "USDC" in shown.stdout and "currency" in shown.stdout
     support = cli.json("user", "show", investor, "--balances")
     assert support["balances"]["stablecoins"][0]["balance"] == "749.50"
-    with db.connect() as conn:
+    with engine.connect() as conn:
         audits = conn.execute(text("SELECT after->>'currency' FROM audit_logs WHERE action"
                                    " LIKE 'wallet.%' ORDER BY seq")).scalars().all()
     assert audits == ["USD", "USDC", "USDC"]
@@ -62,15 +55,15 @@ def test_cli_deposits_and_withdraws_usdc_apart_from_fiat(cli, investor, db) -> N
 
 
 @pytest.mark.parametrize("command", ["deposit", "withdraw"])
-def test_an_unknown_currency_is_exit_2_and_nothing_moves(cli, investor, db, command) -> None:  # noqa: ANN001
+def test_an_unknown_currency_is_exit_2_and_nothing_moves(cli, investor, engine, command) -> None:  # noqa: ANN001
     extra = ("--yes",) if command == "withdraw" else ()
     result = cli("wallet", command, "--user", investor, "--amount", "5", "--currency", "EUR", *extra)
     assert result.exit_code == 2
     assert "currency must be one of USD, USDC" in result.stderr
-    assert _balances(db) == (Decimal("0.00"), Decimal("0"))
+    assert _balances(engine) == (Decimal("0.00"), Decimal("0"))
 
 
-def test_a_withdrawal_never_goes_beyond_the_free_balance_of_its_currency(cli, investor, db) -> None:  # noqa: ANN001
+def test_a_withdrawal_never_goes_beyond_the_free_balance_of_its_currency(cli, investor, engine) -> None:  # noqa: ANN001
     cli.json("wallet", "deposit", "--user", investor, "--amount", "500")  # USD does not count
     cli.json("wallet", "deposit", "--user", investor, "--amount", "100", "--currency", "USDC")
     over = cli("wallet", "withdraw", "--user", investor, "--amount", "100.01", "--currency", "USDC",
@@ -78,30 +71,30 @@ def test_a_withdrawal_never_goes_beyond_the_free_balance_of_its_currency(cli, in
     assert over.exit_code == 5
     assert over.stderr.strip() == (
         "error: w@x.io has 100.00 USDC available to withdraw; cannot withdraw 100.01")
-    with db.begin() as conn:  # USDC locked (as an order would lock it) is not free
+    with engine.begin() as conn:  # USDC locked (as an order would lock it) is not free
         conn.execute(text("UPDATE user_balances SET locked = 30.00"))
     locked = cli("wallet", "withdraw", "--user", investor, "--amount", "70.01", "--currency", "USDC",
                  "--yes")
     assert locked.exit_code == 5 and "has 70.00 USDC available" in locked.stderr
-    assert _balances(db) == (Decimal("500.00"), Decimal("100.00"))
+    assert _balances(engine) == (Decimal("500.00"), Decimal("100.00"))
     assert cli.json("wallet", "withdraw", "--user", investor, "--amount", "70", "--currency", "USDC",
                     "--yes")["balance_after"] == "30.00"
-    with db.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(text("UPDATE user_balances SET locked = 0.00"))
 
 
-def test_four_eyes_counts_usdc_one_to_one_and_moves_usdc_when_approved(cli, investor, db) -> None:  # noqa: ANN001
+def test_four_eyes_counts_usdc_one_to_one_and_moves_usdc_when_approved(cli, investor, engine) -> None:  # noqa: ANN001
     cli.json("user", "create", "--email", "ben@x.io", "--name", "Ben", "--role", "admin")
     ben = cli.as_user("ben@x.io")
     pending = cli.json("wallet", "deposit", "--user", investor, "--amount", "10000",
                        "--currency", "USDC")
     assert pending["status"] == "pending" and pending["params"]["currency"] == "USDC"
-    assert _balances(db) == (Decimal("0.00"), Decimal("0"))
+    assert _balances(engine) == (Decimal("0.00"), Decimal("0"))
     [listed] = cli.json("approvals", "list", "--status", "pending")
     assert listed["summary"] == "deposit 10000.00 USDC to w@x.io"
     done = ben.json("approvals", "approve", pending["id"])
     assert done["status"] == "executed" and done["result"]["currency"] == "USDC"
-    assert _balances(db) == (Decimal("0.00"), Decimal("10000.00"))
+    assert _balances(engine) == (Decimal("0.00"), Decimal("10000.00"))
     below = cli.json("wallet", "deposit", "--user", investor, "--amount", "9999.99", "--currency",
                      "USDC")
     assert below["balance_after"] == "19999.99"  # below the threshold: at once
@@ -112,8 +105,8 @@ def test_four_eyes_counts_usdc_one_to_one_and_moves_usdc_when_approved(cli, inve
                    "USDC", "--yes")
     assert out["status"] == "pending" and out["params"]["currency"] == "USDC"
     ben.json("approvals", "approve", out["id"])
-    assert _balances(db) == (Decimal("0.00"), Decimal("4999.99"))
-    with db.connect() as conn:
+    assert _balances(engine) == (Decimal("0.00"), Decimal("4999.99"))
+    with engine.connect() as conn:
         rows = conn.execute(text(
             "SELECT currency, amount FROM wallet_transactions WHERE reference_type ="
             " 'approval_request' ORDER BY created_at")).all()
