@@ -1,6 +1,7 @@
 """Stablecoin (USDC) balances are deposited and withdrawn like fiat: `wallet deposit|withdraw
 --currency`, the four-eyes threshold (USDC counted 1:1), never beyond the free balance of that
-currency, the investor's withdrawal request end to end, and `check` / `reconcile` stay green."""
+currency, the investor's withdrawal request end to end, USD's pending amounts count no USDC,
+and `check` / `reconcile` stay green."""
 
 from __future__ import annotations
 
@@ -198,3 +199,24 @@ def test_usd_sale_proceeds_held_do_not_hold_usdc(market, cli) -> None:  # noqa: 
     assert asked.status_code == 201 and asked.json()["currency"] == "USDC"
     usd = _ask(market, "1.00", None, "alice@x.io").json()
     assert usd["currency"] == "USD"  # no currency: fiat, as before
+
+
+def test_a_pending_usdc_subscription_is_not_fiat(platform, chain_client) -> None:  # noqa: ANN001
+    """USD's `in_pending_subscriptions` and `in_pending_withdrawals` count USD rows only."""
+    from platform_builders import wallet_for
+    from test_offering_admin import _offering
+
+    from alefctl.workflows.account.overview import user_balances
+    from alefctl.workflows.offering import subscribe
+    from alefctl.workflows.wallet import deposit
+
+    _offering(platform, chain_client, raise_currency="USDC")
+    alice = platform.approved("alice", wallet=wallet_for("alice"), fiat="1000")
+    with platform.engine.begin() as conn:
+        deposit(conn, platform.admin, alice.email, "300", currency="USDC")
+        subscribe(conn, alice, "DATE", 20)
+        seen = user_balances(conn, alice.user_id)
+    assert seen["fiat"]["available"] == Decimal("1000.00")
+    assert seen["fiat"]["in_pending_subscriptions"] == Decimal("0.00")
+    assert seen["stablecoins"] == [{"currency": "USDC", "balance": Decimal("100.00"),
+                                    "locked": Decimal("0.00")}]
