@@ -205,22 +205,25 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "approvals_executed_once",
-        "four-eyes: each executed deposit or withdrawal request has exactly one ledger row, and a"
-        " request that was not executed has none",
-        "SELECT r.id AS request_id, r.kind, r.status, count(w.id) AS ledger_rows"
-        " FROM approval_requests r LEFT JOIN wallet_transactions w"
+        "four-eyes: each executed deposit or withdrawal request has exactly one ledger row, in"
+        " the currency it names (USD when none), and a request that was not executed has none",
+        "SELECT r.id AS request_id, r.kind, r.status, count(w.id) AS ledger_rows,"
+        " count(w.id) FILTER (WHERE w.currency <> coalesce(r.params->>'currency', 'USD'))"
+        " AS in_other_currency FROM approval_requests r LEFT JOIN wallet_transactions w"
         " ON w.reference_type = 'approval_request' AND w.reference_id = r.id"
         f" WHERE r.kind IN {MONEY_APPROVALS} GROUP BY r.id, r.kind, r.status"
-        " HAVING count(w.id) <> CASE WHEN r.status = 'executed' THEN 1 ELSE 0 END",
+        " HAVING count(w.id) <> CASE WHEN r.status = 'executed' THEN 1 ELSE 0 END"
+        " OR count(w.id) FILTER (WHERE w.currency <> coalesce(r.params->>'currency', 'USD')) > 0",
     ),
     Invariant(
         "withdrawals_match_ledger",
         "each investor withdrawal request agrees with the ledger row holding its money: the"
-        " same amount, pending while it waits, completed once paid out, cancelled once rejected"
-        " or cancelled",
-        "SELECT w.id AS withdrawal_id, w.status, w.amount, t.status AS ledger_status,"
-        " t.amount AS ledger_amount FROM withdrawal_requests w JOIN wallet_transactions t"
-        " ON t.id = w.wallet_transaction_id WHERE t.amount <> -w.amount OR t.status <> CASE"
+        " same amount and currency, pending while it waits, completed once paid out, cancelled"
+        " once rejected or cancelled",
+        "SELECT w.id AS withdrawal_id, w.status, w.amount, w.currency, t.status AS ledger_status,"
+        " t.amount AS ledger_amount, t.currency AS ledger_currency FROM withdrawal_requests w"
+        " JOIN wallet_transactions t ON t.id = w.wallet_transaction_id"
+        " WHERE t.amount <> -w.amount OR t.currency <> w.currency OR t.status <> CASE"
         " w.status WHEN 'completed' THEN 'completed' WHEN 'rejected' THEN 'cancelled'"
         " WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END",
     ),
