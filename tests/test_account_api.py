@@ -211,7 +211,7 @@ def test_every_account_route_has_an_example_answer() -> None:
     routes = [(path, method, operation) for path, methods in paths.items()
               if path.startswith(("/api/v1/me", "/api/v1/admin/withdrawals", "/api/v1/webhooks"))
               for method, operation in methods.items()]
-    assert len(routes) == 24  # 2 of notifications and 5 of webhooks among them
+    assert len(routes) == 26  # 2 of notifications and 7 of webhooks among them
     for path, method, operation in routes:
         [answer] = [body for status, body in operation["responses"].items()
                     if status.startswith("2")]
