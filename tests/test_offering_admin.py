@@ -158,13 +158,32 @@ def test_below_the_soft_cap_the_offering_fails_and_refunds(platform, chain_clien
         with pytest.raises(Conflict, match="soft cap"):
             enable_secondary(conn, platform.admin, "DATE", Decimal("2"))
         end = get_token(conn, "DATE").primary_end
-    assert fail_due_offerings(platform.engine, platform.admin, end - timedelta(seconds=1)) == []
-    failed = fail_due_offerings(platform.engine, platform.admin, end + timedelta(seconds=1))
+    assert fail_due_offerings(platform.engine, platform.admin, end - timedelta(seconds=1)) == ([], [])
+    failed, problems = fail_due_offerings(platform.engine, platform.admin, end + timedelta(seconds=1))
+    assert problems == []
     assert [f["token"]["status"] for f in failed] == ["cancelled"]
     with platform.engine.begin() as conn:
         assert get_token(conn, "DATE").cancel_reason == "soft cap not reached"
         assert _money(conn, "alice@x.io")[0] == Decimal("1000.00")
-    assert fail_due_offerings(platform.engine, platform.admin, end + timedelta(days=1)) == []
+    assert fail_due_offerings(platform.engine, platform.admin, end + timedelta(days=1)) == ([], [])
+
+
+def test_one_offering_that_cannot_fail_does_not_hold_up_the_others(platform, chain_client) -> None:  # noqa: ANN001
+    alice = platform.approved("alice", wallet=wallet_for("alice"), fiat="5000")
+    for symbol in ("STUCK", "DATE"):
+        _offering(platform, chain_client, symbol, soft_cap="1000.00")
+        with platform.engine.begin() as conn:
+            subscribe(conn, alice, symbol, 10)
+            confirm_payments(conn, platform.admin, symbol)
+    with platform.engine.begin() as conn:  # STUCK's tokens are no longer free to give back
+        conn.execute(text("UPDATE wallets SET locked_balance = balance WHERE token_id ="
+                          " (SELECT id FROM tokens WHERE symbol = 'STUCK')"))
+        end = max(get_token(conn, s).primary_end for s in ("STUCK", "DATE"))
+    failed, problems = fail_due_offerings(platform.engine, platform.admin, end + timedelta(seconds=1))
+    assert [f["token"]["symbol"] for f in failed] == ["DATE"]
+    assert len(problems) == 1 and problems[0].startswith("offering STUCK could not be failed")
+    with platform.engine.begin() as conn:
+        assert get_token(conn, "STUCK").status == "primary"  # untouched, retried next run
 
 
 def test_min_and_max_bound_the_sum_of_investors_subscriptions(platform, chain_client) -> None:  # noqa: ANN001
