@@ -226,6 +226,12 @@ class OrderGroup:
         self._load_orders({order_id})
         return self.orders.get(order_id)
 
+    def _known(self, order_id: uuid.UUID) -> OrderState:
+        """An order an engine event names: it is in the book, so it exists."""
+        order = self.order(order_id)
+        assert order is not None
+        return order
+
     def _load_orders(self, order_ids: set[uuid.UUID | None]) -> None:
         """Bring orders into the group: from the open orders the books kept from earlier groups,
         else from the database, locked, in one statement."""
@@ -257,8 +263,7 @@ class OrderGroup:
             if kind == "accepted":
                 self.orders[event.order_id].engine_seq = event.seq
             elif kind == "trade":
-                taker, maker = self.order(event.taker_order_id), self.order(event.maker_order_id)
-                assert taker is not None and maker is not None
+                taker, maker = self._known(event.taker_order_id), self._known(event.maker_order_id)
                 trade = self.ledger.trade(taker, maker, event.price * market.tick_size,
                                           event.quantity, market.fee_bps, event.seq, self.clock())
                 for order in (taker, maker):
@@ -270,15 +275,13 @@ class OrderGroup:
                         self.open_changes[(order.user_id, market.id)] -= 1
                     touched[order.id] = order
             elif kind == "cancelled":
-                order = self.order(event.order_id)
-                assert order is not None
+                order = self._known(event.order_id)
                 order.cancel_reason = event.reason
                 self.ledger.status_change(order, "cancelled", event.reason)
                 self.open_changes[(order.user_id, market.id)] -= 1
                 touched[order.id] = order
             elif kind == "stop_triggered":
-                order = self.order(event.order_id)
-                assert order is not None
+                order = self._known(event.order_id)
                 order.engine_seq = event.seq
                 self.ledger.status_change(order, "open", "stop_triggered")
             elif kind == "rejected":
