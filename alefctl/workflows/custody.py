@@ -25,7 +25,13 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict
 from alefctl.workflows import approvals, policy, validation
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.holders.positions import lock_position, record_operation, whole_tokens
+from alefctl.workflows.holders.positions import (
+    approved_holder,
+    lock_position,
+    record_approved,
+    record_operation,
+    whole_tokens,
+)
 from alefctl.workflows.money import debit_tokens
 from alefctl.workflows.tokens import Token, get_token
 from alefctl.workflows.users import User, get_user
@@ -85,22 +91,16 @@ def execute_token_withdrawal(conn: Connection, actor: Actor, request: approvals.
                              ) -> dict[str, Any]:
     """The approved withdrawal's database step: the tokens leave the books, the job is queued."""
     params = request.params
-    token = get_token(conn, str(params["token_id"]), for_update=True)
-    investor = get_user(conn, str(params["user_id"]))
+    token, investor = approved_holder(conn, request, "user_id")
     _check_possible(conn, token, investor, params["to_wallet"])
     position = lock_position(conn, investor.id, token.id)
     _free_tokens(conn, token, investor, params["quantity"])
     debit_tokens(conn, investor.id, token.id, params["quantity"])
-    operation_id = record_operation(
-        conn, actor, "withdraw", token, investor.id, f"withdrawal requested by {investor.email}",
-        to_user_id=investor.id, quantity=params["quantity"], from_wallet=investor.wallet_address,
-        to_wallet=params["to_wallet"], approval_id=request.id)
-    actor.audit(conn, WITHDRAW, "agent_operation", operation_id, before=position.to_dict(), after={
-        "symbol": token.symbol, "email": investor.email, "quantity": params["quantity"],
-        "to_wallet": params["to_wallet"]})
-    return {"operation_id": operation_id, "symbol": token.symbol, "email": investor.email,
-            "quantity": params["quantity"], "to_wallet": params["to_wallet"],
-            "chain_status": "pending"}
+    return record_approved(
+        conn, actor, request, "withdraw", token, investor,
+        f"withdrawal requested by {investor.email}",
+        {"email": investor.email, "quantity": params["quantity"], "to_wallet": params["to_wallet"]},
+        before=position.to_dict(), to_user_id=investor.id, to_wallet=params["to_wallet"])
 
 
 def describe(params: dict[str, Any]) -> str:

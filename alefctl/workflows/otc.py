@@ -111,7 +111,7 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
 def _original(conn: Connection, user_id: uuid.UUID, client_order_id: str | None) -> dict[str, Any] | None:
     """The investor's OTC order with this client_order_id, newest first, if still pending or
     placed within the retry window."""
-    from alefctl.workflows.trading.group import CLIENT_ORDER_ID_WINDOW
+    from alefctl.workflows.trading.client_ids import CLIENT_ORDER_ID_WINDOW
 
     if client_order_id is None:
         return None

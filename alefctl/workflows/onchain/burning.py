@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
 from alefctl.redact import mask_secrets
-from alefctl.workflows.onchain.jobs import record_outcome, tx_outcome
+from alefctl.workflows.onchain.jobs import JobReport, record_outcome, tx_outcome
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
 
 if TYPE_CHECKING:
@@ -34,17 +34,10 @@ CLAIM = text(
 
 
 @dataclass
-class BurnReport:
+class BurnReport(JobReport):
     """What one run of the burn worker did."""
 
     burned: int = 0
-    failed: int = 0
-    in_flight: int = 0
-    busy: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return asdict(self)
 
 
 def run_burn_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> BurnReport:
@@ -66,9 +59,8 @@ def run_burn_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> BurnR
 
 
 def _burn(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: BurnReport) -> None:
-    from chain import calls
-
     from alefctl.chain_access import chain_errors
+    from chain import calls
 
     call = calls.batch_burn(jobs[0]["contract_address"], [j["wallet_address"] for j in jobs],
                             [j["quantity"] * 10 ** j["decimals"] for j in jobs])
