@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from platform_builders import wallet_for
-from settlement_helpers import chain_tokens, db_tokens, minted_token
+from settlement_helpers import chain_tokens, db_tokens, minted_token, trade
 from sqlalchemy import text
 
 from alefctl.errors import Conflict, PermissionDenied
@@ -16,6 +16,7 @@ from alefctl.workflows.custody import request_token_deposit, request_token_withd
 from alefctl.workflows.holders.jobs import run_agent_jobs
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.reconcile import reconcile
+from alefctl.workflows.settlement.runner import run_settlement
 
 OUTSIDE = "0x00000000000000000000000000000000000A11CE"
 UNIT = 10**18
@@ -99,6 +100,20 @@ def test_only_free_tokens_of_the_investor_leave_and_only_to_an_outside_wallet(
         status = conn.execute(text("SELECT status FROM approval_requests WHERE id = :id"),
                               {"id": request.id}).scalar_one()
     assert status == "failed"
+
+
+def test_bought_tokens_leave_only_once_settled_and_only_while_the_token_trades(
+        platform, chain_client, held) -> None:  # noqa: ANN001
+    trade(platform, "bob", "carol", "WDR", 20)
+    with pytest.raises(Conflict) as unsettled:  # in carol's books, not yet in her wallet
+        _ask(platform, 1, who="carol@x.io")
+    assert unsettled.value.code == "insufficient_funds" and "not yet settled" in str(unsettled.value)
+    assert run_settlement(platform.engine, chain_client).settled_on_chain == 1
+    assert _ask(platform, 20, who="carol@x.io").status == "pending"
+    with platform.engine.begin() as conn:
+        conn.execute(text("UPDATE tokens SET status = 'matured' WHERE symbol = 'WDR'"))
+    with pytest.raises(Conflict, match="only while it trades"):
+        _ask(platform, 1)
 
 
 def test_http_route_asks_and_refuses_with_problem_json(

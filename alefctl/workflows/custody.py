@@ -33,10 +33,21 @@ from alefctl.workflows.holders.positions import (
     whole_tokens,
 )
 from alefctl.workflows.money import debit_tokens
-from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.tokens import TRADED_STATUSES, Token, get_token
 from alefctl.workflows.users import User, get_user
 
 WITHDRAW = "token.withdraw"  # the approval kind
+# tokens in this investor's books that are not yet in their wallet on-chain: purchases not
+# settled on-chain, allocations and token dividends not yet minted (reconcile_db's items)
+_NOT_YET_ON_CHAIN = text(
+    "SELECT (SELECT coalesce(sum(quantity), 0) FROM trades WHERE token_id = :t AND buyer_id = :u"
+    " AND settlement_type IS DISTINCT FROM 'on_chain')"
+    " + (SELECT coalesce(sum(quantity), 0) FROM token_allocations WHERE token_id = :t"
+    " AND user_id = :u AND status = 'confirmed' AND on_chain_status <> 'minted')"
+    " + (SELECT coalesce(sum(p.token_quantity), 0) FROM dividend_payments p JOIN"
+    " dividend_declarations d ON d.id = p.dividend_id WHERE d.token_id = :t AND p.user_id = :u"
+    " AND d.dividend_type = 'token' AND p.status = 'paid'"
+    " AND p.on_chain_status IS DISTINCT FROM 'minted')")
 _PLATFORM_WALLET = text("SELECT email FROM users WHERE lower(wallet_address) = lower(:w)")
 _OTHER_INVESTOR = text("SELECT 1 FROM agent_operations WHERE kind = 'withdraw'"
                        " AND lower(to_wallet) = lower(:w) AND user_id <> :u LIMIT 1")
@@ -110,6 +121,10 @@ def describe(params: dict[str, Any]) -> str:
 
 
 def _check_possible(conn: Connection, token: Token, investor: User, destination: str) -> None:
+    if token.status not in TRADED_STATUSES:  # an offering, a matured or redeemed token: its
+        # holders are refunded, redeemed or paid from the books, which must hold every token
+        raise Conflict(f"{token.symbol} is {token.status}; tokens move on and off the platform"
+                       " only while it trades")
     if token.contract_address is None:
         raise Conflict(f"{token.symbol} is not deployed on-chain; its tokens cannot be withdrawn")
     if investor.wallet_address is None:
@@ -128,7 +143,9 @@ def _free_tokens(conn: Connection, token: Token, investor: User, quantity: int) 
         " WHERE user_id = :u AND token_id = :t"), {"u": investor.id, "t": token.id}).first()
     if row is not None and row.is_frozen:
         raise Conflict(f"{investor.email}'s {token.symbol} wallet is frozen", code="holder_frozen")
-    free = int(row.free) if row is not None else 0
+    coming = int(conn.execute(_NOT_YET_ON_CHAIN, {"t": token.id, "u": investor.id}).scalar_one())
+    free = max((int(row.free) if row is not None else 0) - coming, 0)
     if quantity > free:
-        raise Conflict(f"{investor.email} has {free} free {token.symbol} tokens (open sell orders"
-                       f" and frozen tokens stay); {quantity} asked", code="insufficient_funds")
+        raise Conflict(f"{investor.email} has {free} free {token.symbol} tokens in their wallet"
+                       " on-chain (open sell orders, frozen tokens and tokens not yet settled or"
+                       f" minted stay); {quantity} asked", code="insufficient_funds")

@@ -19,6 +19,10 @@ from alefctl.workflows.actor import Actor
 from alefctl.workflows.businesses import get_business
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
 
+# A token whose tokens trade here: its secondary market, running or paused (order book, OTC,
+# halts, custody moves).
+TRADED_STATUSES = ("secondary", "paused")
+
 SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
 TOKEN_COLUMNS = (
     "t.id, t.business_id, b.owner_id AS issuer_id, t.name, t.symbol, t.decimals, t.status,"
