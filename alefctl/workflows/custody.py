@@ -37,6 +37,9 @@ from alefctl.workflows.tokens import TRADED_STATUSES, Token, get_token
 from alefctl.workflows.users import User, get_user
 
 WITHDRAW = "token.withdraw"  # the approval kind
+# Tokens leave only while their token trades (refunds, redemption and the register work from
+# the books); they may come back after maturity too, to be redeemed with the others.
+DEPOSIT_STATUSES = (*TRADED_STATUSES, "matured")
 # tokens in this investor's books that are not yet in their wallet on-chain: purchases not
 # settled on-chain, allocations and token dividends not yet minted (reconcile_db's items)
 _NOT_YET_ON_CHAIN = text(
@@ -48,6 +51,10 @@ _NOT_YET_ON_CHAIN = text(
     " dividend_declarations d ON d.id = p.dividend_id WHERE d.token_id = :t AND p.user_id = :u"
     " AND d.dividend_type = 'token' AND p.status = 'paid'"
     " AND p.on_chain_status IS DISTINCT FROM 'minted')")
+_OFF_PLATFORM = text(
+    "SELECT coalesce(sum(quantity) FILTER (WHERE kind = 'withdraw'), 0) - coalesce(sum(quantity)"
+    " FILTER (WHERE kind = 'deposit' AND chain_status = 'done'), 0) FROM agent_operations"
+    " WHERE token_id = :t AND kind IN ('withdraw', 'deposit')")
 _PLATFORM_WALLET = text("SELECT email FROM users WHERE lower(wallet_address) = lower(:w)")
 _OTHER_INVESTOR = text("SELECT 1 FROM agent_operations WHERE kind = 'withdraw'"
                        " AND lower(to_wallet) = lower(:w) AND user_id <> :u LIMIT 1")
@@ -68,7 +75,7 @@ def request_token_deposit(conn: Connection, actor: Actor, token_ref: str, quanti
     source = validation.evm_address(from_wallet, field="from_wallet")
     token = get_token(conn, token_ref, for_update=True)  # one deposit decision at a time
     investor = get_user(conn, str(actor.user_id))
-    _check_possible(conn, token, investor, source)
+    _check_possible(conn, token, investor, source, DEPOSIT_STATUSES)
     returnable = int(conn.execute(_RETURNABLE, {"u": investor.id, "t": token.id,
                                                 "w": source}).scalar_one())
     if amount > returnable:
@@ -91,7 +98,7 @@ def request_token_withdrawal(conn: Connection, actor: Actor, token_ref: str, qua
     amount = whole_tokens(quantity)
     destination = validation.evm_address(to_wallet, field="to_wallet")
     token, investor = get_token(conn, token_ref), get_user(conn, str(actor.user_id))
-    _check_possible(conn, token, investor, destination)
+    _check_possible(conn, token, investor, destination, TRADED_STATUSES)
     _free_tokens(conn, token, investor, amount)
     return approvals.request(conn, actor, WITHDRAW, {
         "token_id": token.id, "symbol": token.symbol, "user_id": investor.id,
@@ -103,7 +110,7 @@ def execute_token_withdrawal(conn: Connection, actor: Actor, request: approvals.
     """The approved withdrawal's database step: the tokens leave the books, the job is queued."""
     params = request.params
     token, investor = approved_holder(conn, request, "user_id")
-    _check_possible(conn, token, investor, params["to_wallet"])
+    _check_possible(conn, token, investor, params["to_wallet"], TRADED_STATUSES)
     position = lock_position(conn, investor.id, token.id)
     _free_tokens(conn, token, investor, params["quantity"])
     debit_tokens(conn, investor.id, token.id, params["quantity"])
@@ -120,11 +127,18 @@ def describe(params: dict[str, Any]) -> str:
             f" {params['to_wallet']}")[:300]
 
 
-def _check_possible(conn: Connection, token: Token, investor: User, destination: str) -> None:
-    if token.status not in TRADED_STATUSES:  # an offering, a matured or redeemed token: its
-        # holders are refunded, redeemed or paid from the books, which must hold every token
-        raise Conflict(f"{token.symbol} is {token.status}; tokens move on and off the platform"
-                       " only while it trades")
+def off_platform(conn: Connection, token_id: object) -> int:
+    """How many of a token's tokens are off the books in outside wallets (or on their way
+    there): every withdrawal the books gave (whatever its job's state) less deposits done."""
+    return int(conn.execute(_OFF_PLATFORM, {"t": token_id}).scalar_one())
+
+
+def _check_possible(conn: Connection, token: Token, investor: User, destination: str,
+                    statuses: tuple[str, ...]) -> None:
+    if token.status not in statuses:
+        raise Conflict(f"{token.symbol} is {token.status}; its tokens move "
+                       f"{'onto' if statuses is DEPOSIT_STATUSES else 'off'} the platform only"
+                       f" while it is {' or '.join(statuses)}")
     if token.contract_address is None:
         raise Conflict(f"{token.symbol} is not deployed on-chain; its tokens cannot be withdrawn")
     if investor.wallet_address is None:
