@@ -36,6 +36,8 @@ CAP_TABLE = (("issued", "issued"), ("  sold", "sold"), ("  team", "team"),
              ("  reserve", "reserve"), ("  platform", "platform"), ("  dividends", "dividends"),
              ("burned", "burned"), ("outstanding", "outstanding"), ("off platform", "off_platform"),
              ("held", "held"), ("treasury", "treasury"), ("holders", "holder_count"))
+CAP_TABLE_WIDTH = 34
+ADDRESSES_WIDTH = 66  # "identity registry", an address of 42 characters, padding and borders
 ADDRESSES = (("token contract", "contract_address"), ("identity registry", "identity_registry_addr"),
              ("compliance", "compliance_addr"), ("deployed", "deployed_at"))
 
@@ -86,8 +88,12 @@ class TokenDetailScreen(TokenActions):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="token-panels"):
             yield Static("Loading…", id="token-facts", classes="panel")
-            yield Static("", id="token-cap-table", classes="panel")
-            yield Static("", id="token-addresses", classes="panel")
+            shares = Static("", id="token-cap-table", classes="panel")
+            shares.styles.width = CAP_TABLE_WIDTH  # the figures are short; the addresses are not
+            yield shares
+            addresses = Static("", id="token-addresses", classes="panel")
+            addresses.styles.width = ADDRESSES_WIDTH  # whole addresses
+            yield addresses
         yield Static("Allocations awaiting payment confirmation", id="allocations-title",
                      classes="title")
         allocations: DataTable[Any] = DataTable(id="allocations-table", cursor_type="row")
