@@ -18,6 +18,7 @@ from alefctl.workflows.holders.jobs import run_agent_jobs
 from alefctl.workflows.holders.severe import request_burn
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.lifecycle import enable_secondary, start_offering
+from alefctl.workflows.money import credit_tokens
 from alefctl.workflows.offering import confirm_payments, subscribe
 from alefctl.workflows.offering_admin import cancel_offering
 from alefctl.workflows.onchain.deploy import deploy_token
@@ -119,6 +120,12 @@ def test_a_cancelled_offering_is_sold_then_burned(platform, chain_client) -> Non
             now["holder_count"]) == (500, 500, 500, 0, 0, 0)
     assert _figures(platform, sold)["held"] == 500
     assert _failing(platform) == {}
+    with platform.engine.begin() as conn:  # tokens credited with no record behind them
+        credit_tokens(conn, platform.actor("alice@x.io").user_id,
+                      conn.execute(text("SELECT id FROM tokens WHERE symbol = 'CAP'")).scalar_one(), 3)
+    [violation] = _failing(platform)[CHECK]
+    assert violation["just_before"] is None  # now
+    assert (violation["register_total"], violation["outstanding_on_platform"]) == (3, 0)
 
 
 def test_visibility_and_the_register_sums_at_every_instant(platform) -> None:  # noqa: ANN001
@@ -147,7 +154,6 @@ def test_cap_table_command_and_route(platform, cli, api) -> None:  # noqa: ANN00
                           " allocation_type, status, confirmed_at) SELECT gen_random_uuid(), id,"
                           " :u, 40, 'team', 'confirmed', now() FROM tokens WHERE symbol = 'CAP'"),
                      {"u": platform.issuer.user_id})
-        from alefctl.workflows.money import credit_tokens
         credit_tokens(conn, platform.issuer.user_id, token.id, 40)
     shown = cli.json("token", "cap-table", "CAP")
     assert (shown["issued"], shown["team"], shown["other"], shown["held"], shown["treasury"],

@@ -57,7 +57,8 @@ REGISTER_SUMS_SQL = (
     " running AS (SELECT token_id, bucket, sum(held) OVER w AS held, sum(supply) OVER w"
     " AS supply, sum(broken) OVER w AS broken FROM buckets"
     " WINDOW w AS (PARTITION BY token_id ORDER BY bucket))"
-    " SELECT DISTINCT ON (r.token_id) r.token_id, t.symbol, i.ats[r.bucket + 1] AS just_before,"
+    " SELECT DISTINCT ON (r.token_id) r.token_id, t.symbol, nullif(i.ats[r.bucket + 1],"
+    " 'infinity') AS just_before,"
     " r.held AS register_total, r.supply AS outstanding_on_platform,"
     " r.broken AS broken_history_rows FROM running r JOIN instants i USING (token_id)"
     " JOIN tokens t ON t.id = r.token_id WHERE r.held <> r.supply OR r.broken > 0"
@@ -164,21 +165,14 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "token_supply_in_wallets",
-        "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
-        " token dividends, less burns and tokens withdrawn off the platform and not deposited"
-        " back (custody.py)",
-        "SELECT s.token_id, t.symbol, s.wallet_total, s.confirmed_allocations, s.dividend_tokens"
-        " FROM (SELECT token_id, sum(held) AS wallet_total, sum(allocated) AS confirmed_allocations,"
-        " sum(minted) AS dividend_tokens FROM (SELECT token_id, balance AS held, 0 AS allocated,"
-        " 0 AS minted FROM wallets UNION ALL SELECT token_id, 0, quantity, 0 FROM token_allocations"
-        " WHERE status = 'confirmed' UNION ALL SELECT d.token_id, 0, 0, p.token_quantity"
-        " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
-        " WHERE d.dividend_type = 'token' AND p.status = 'paid' UNION ALL SELECT token_id, 0, 0,"
-        " -quantity FROM agent_operations WHERE kind IN ('burn', 'withdraw') UNION ALL SELECT"
-        " token_id, 0, 0, quantity FROM agent_operations WHERE kind = 'deposit'"
-        " AND chain_status = 'done') parts GROUP BY token_id"
-        " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
-        " ORDER BY t.symbol",
+        "each token's wallet balances sum to what is on the platform by its records: confirmed"
+        " allocations plus paid token dividends, less burns, refunded subscriptions and tokens"
+        " withdrawn off the platform and not deposited back (cap_table.SUPPLY_CHANGES)",
+        "SELECT s.token_id, t.symbol, s.wallet_total, s.on_platform FROM (SELECT token_id,"
+        " sum(held) AS wallet_total, sum(supply) AS on_platform FROM (SELECT token_id, balance"
+        f" AS held, 0 AS supply FROM wallets UNION ALL SELECT token_id, 0, quantity FROM"
+        f" ({SUPPLY_CHANGES}) c) parts GROUP BY token_id HAVING sum(held) <> sum(supply)) s"
+        " JOIN tokens t ON t.id = s.token_id ORDER BY t.symbol",
     ),
     Invariant(
         "positions_history_matches_wallets",
@@ -195,7 +189,7 @@ INVARIANTS: tuple[Invariant, ...] = (
         " withdrawal or deposit; cap_table.py) and now, the positions_history register sums to"
         " what was issued less burned less withdrawn off the platform then, and each history"
         " row's balance is the previous one plus its change; shows each token's first failing"
-        " instant",
+        " instant (just_before; none: now)",
         REGISTER_SUMS_SQL,
     ),
     Invariant(
