@@ -472,9 +472,7 @@ def holders(
     fmt = "json" if as_json else output
     if fmt not in ("table", "csv", "json"):
         raise InvalidInput("--format must be table, csv or json", field="format")
-    if verify_chain and as_of is not None:
-        raise InvalidInput("--verify-chain checks the current register: drop --as-of",
-                           field="as_of")
+    _now_only(verify_chain, as_of, "checks the current register")
     with state.transaction() as (conn, actor):
         register = holder_register(conn, actor, resolved("token", token), parse_time(as_of, "as_of"))
         checks = _verify_register(conn, register, verify) if verify_chain else None
@@ -516,13 +514,10 @@ def cap_table(
     outstanding, off the platform, held in the register, the treasury's holding and the holder
     count, at an instant (admins; an issuer: their own tokens). --verify-chain (now only) adds
     the chain's totalSupply and exits 1 when it is outside what the database has minted."""
-    from alefctl.errors import InvalidInput
     from alefctl.workflows.cap_table import cap_table as figures
     from alefctl.workflows.cap_table import chain_supply
 
-    if verify_chain and as_of is not None:
-        raise InvalidInput("--verify-chain compares the current supply: drop --as-of",
-                           field="as_of")
+    _now_only(verify_chain, as_of, "compares the current supply")
     with state.transaction() as (conn, actor):
         result = figures(conn, actor, resolved("token", token), parse_time(as_of, "as_of"))
         chain = _verify_supply(conn, result, chain_supply) if verify_chain else None
@@ -549,6 +544,13 @@ def _verify_supply(conn, result, chain_supply):  # noqa: ANN001, ANN202
 
     with open_chain(state.settings()) as client, chain_errors():
         return chain_supply(conn, client, result)
+
+
+def _now_only(verify_chain: bool, as_of: str | None, what: str) -> None:
+    from alefctl.errors import InvalidInput
+
+    if verify_chain and as_of is not None:
+        raise InvalidInput(f"--verify-chain {what}: drop --as-of", field="as_of")
 
 
 def _verify_register(conn, register, verify):  # noqa: ANN001, ANN202

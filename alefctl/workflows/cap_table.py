@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from alefctl.db.system_users import treasury_id
-from alefctl.errors import Conflict, InvalidInput
+from alefctl.errors import Conflict
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.positions import POSITIONS_AS_OF
 from alefctl.workflows.reconcile_db import SUPPLY_SQL
-from alefctl.workflows.register import visible_token
+from alefctl.workflows.register import visible_at
 from alefctl.workflows.tokens import get_token
 
 if TYPE_CHECKING:
@@ -95,10 +95,7 @@ class CapTable:
 def cap_table(conn: Connection, actor: Actor, token_ref: str,
               as_of: datetime | None = None) -> CapTable:
     """The cap table of a token at as_of (default now): admins, and the token's issuer."""
-    token = visible_token(conn, actor, token_ref)
-    instant = as_of or conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-    if instant.tzinfo is None:
-        raise InvalidInput("as_of needs a time zone (e.g. 2026-01-31T17:00:00Z)", field="as_of")
+    token, instant = visible_at(conn, actor, token_ref, as_of)
     params = {"token": token.id, "as_of": instant}
     by_kind = {row.kind: int(row.quantity) for row in conn.execute(FIGURES_SQL, params)}
     issued = {kind: by_kind.get(kind, 0) for kind in ISSUED_KINDS}
