@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from platform_builders import wallet_for
 from register_builders import db_now, trading_token
+from settlement_helpers import link_chain
 from sqlalchemy import text
 
 from alefctl.errors import NotFound, PermissionDenied
@@ -58,7 +59,8 @@ def _offering_sold(platform, chain_client) -> None:  # noqa: ANN001
                      {"w": wallet_for("issuer")})
 
 
-def test_cap_table_adds_up_through_offering_go_live_and_burn(platform, chain_client) -> None:  # noqa: ANN001
+def test_cap_table_adds_up_through_offering_go_live_and_burn(platform, chain_client, cli,  # noqa: ANN001
+                                                            tmp_path) -> None:
     _offering_sold(platform, chain_client)
     before_live = db_now(platform)
     with platform.engine.begin() as conn:
@@ -100,6 +102,16 @@ def test_cap_table_adds_up_through_offering_go_live_and_burn(platform, chain_cli
         assert sum(h.quantity for h in holder_register(conn, platform.admin, "CAP").holders) == 680
     assert done == {"total_supply": 680, "minted": 680, "in_flight": 0, "ok": True}
     assert _failing(platform) == {}
+
+    link_chain(tmp_path / "home", chain_client)  # the command sees the same chain
+    verified = cli.json("token", "cap-table", "CAP", "--verify-chain")
+    assert (verified["outstanding"], verified["chain"]["total_supply"], verified["chain"]["ok"]) == (
+        680, 680, True)
+    with platform.engine.begin() as conn:  # the database no longer knows the team's mint
+        conn.execute(text("UPDATE token_allocations SET on_chain_status = 'pending',"
+                          " on_chain_tx_hash = NULL WHERE allocation_type = 'team'"))
+    broken = cli("token", "cap-table", "CAP", "--verify-chain")
+    assert broken.exit_code == 1 and "minted 580" in broken.stdout and "BREAK" in broken.stdout
 
     with platform.engine.begin() as conn:  # bob's first history row no longer leads to his second
         conn.execute(text(

@@ -118,5 +118,6 @@ def chain_supply(conn: Connection, client: ChainClient, table: CapTable) -> dict
     units = client.total_supply(token.contract_address)
     low, high = int(supply.minted), int(supply.minted) + int(supply.minting)
     unit = 10 ** token.decimals
-    return {"total_supply": Decimal(units).scaleb(-token.decimals).normalize(),
+    whole = Decimal(units).scaleb(-token.decimals)
+    return {"total_supply": int(whole) if whole == whole.to_integral_value() else whole.normalize(),
             "minted": low, "in_flight": high - low, "ok": low * unit <= units <= high * unit}
