@@ -46,6 +46,7 @@ SUPPLY_CHANGES = (
     " UNION ALL SELECT a.token_id, 'burned', -a.quantity, w.created_at FROM token_allocations a"
     " JOIN wallet_transactions w ON w.reference_type = 'token_allocation'"
     " AND w.reference_id = a.id AND w.type = 'refund' WHERE a.status = 'refunded'"
+    " AND a.confirmed_at IS NOT NULL"
     " UNION ALL SELECT d.token_id, 'dividends', p.token_quantity, p.paid_at"
     " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
     " WHERE d.dividend_type = 'token' AND p.status = 'paid' AND p.token_quantity > 0"
