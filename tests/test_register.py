@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from settlement_helpers import minted_token, trade
 from sqlalchemy import text
 
 from alefctl.errors import NotFound, PermissionDenied
+from alefctl.jsonfmt import to_jsonable
 from alefctl.workflows.invariants import run_checks
 from alefctl.workflows.register import holder_register, verify_chain
 
@@ -141,6 +143,7 @@ def test_verify_chain_against_balance_of(platform, chain_client) -> None:  # noq
         "alice@x.io": "in_flight", "bob@x.io": "ok", "carol@x.io": "in_flight",
         "treasury@system.alefctl": "ok"}
     assert checks["alice@x.io"]["chain_quantity"] == 100
+    assert json.dumps(to_jsonable(checks["alice@x.io"])).count('"chain_quantity": 100,') == 1
     with platform.engine.begin() as conn:  # a position the chain does not explain
         conn.execute(text("UPDATE wallets SET balance = balance + 7 WHERE user_id ="
                           " (SELECT id FROM users WHERE email = 'bob@x.io')"))

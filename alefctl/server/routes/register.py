@@ -27,10 +27,10 @@ def holders(token_id: str, request: Request, as_of: datetime | None = None,
 
 @router.get("/admin/tokens/{token_id}/cap-table")
 def token_cap_table(token_id: str, request: Request, as_of: datetime | None = None,
-                    actor: Actor = Depends(acting("token.holders"))) -> dict:
+                    actor: Actor = Depends(acting("token.holders.others"))) -> dict:
     """The cap table at as_of (default now; with a time zone): issued (sold, team, reserve,
     platform, token dividends), burned, outstanding, off the platform, held in the register,
-    the treasury's holding, the holder count. Admins (any token) and the token's issuer (an
-    issuer asking for another's token gets 404)."""
+    the treasury's holding, the holder count. An admin route (any token), like the register;
+    issuers read their own tokens' with `alefctl token cap-table` and in the console."""
     with transaction(request) as conn:
         return out(cap_table.cap_table(conn, actor, token_id, as_of))
