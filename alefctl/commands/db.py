@@ -52,10 +52,9 @@ def initialize(admin_email: str = FIRST_ADMIN_EMAIL) -> dict[str, Any]:
     """What `db init` does (also `demo` on a new platform): create the embedded database if there
     is none, apply the schema, and on a platform with no admin create the first one and save its
     key as this user's credentials."""
+    from alefctl.db.connection import is_embedded
     from alefctl.db.schema import init_schema
     from alefctl.workflows.api_keys import bootstrap_admin, first_admin_needed
-
-    from alefctl.db.connection import is_embedded
 
     engine = state.schema_engine()  # the embedded database's owner (the app role may not), created
     with engine.begin() as conn:

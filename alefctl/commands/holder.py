@@ -16,7 +16,7 @@ from alefctl.commands.common import (
     state,
     stdout,
 )
-from alefctl.commands.refs import resolved
+from alefctl.commands.refs import TokenArg, resolved
 
 if TYPE_CHECKING:
     from alefctl.workflows.approvals import ApprovalRequest
@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Holders: freeze, forced transfer, wallet recovery (agent operations).",
                   no_args_is_help=True)
 
-TokenArg = Annotated[str, typer.Argument(help="Token symbol or id.")]
 UserArg = Annotated[str, typer.Argument(help="The holder: email or id.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the audit log).")]
 FromOpt = Annotated[str, typer.Option("--from", help="The holder (email or id).")]

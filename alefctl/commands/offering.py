@@ -20,11 +20,10 @@ from alefctl.commands.common import (
     requires,
     state,
 )
-from alefctl.commands.refs import resolved
+from alefctl.commands.refs import TokenArg, resolved
 
 app = typer.Typer(help="Primary offerings: cancel, window, fail-due (soft cap).",
                   no_args_is_help=True)
-TokenArg = Annotated[str, typer.Argument(help="Token symbol, id or id prefix.")]
 
 
 @app.command("cancel")

@@ -5,8 +5,13 @@ resolver (workflows/refs.py), so a unique id prefix, the console's 12-digit tail
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Annotated
+
+import typer
 
 from alefctl.commands.common import state
+
+TokenArg = Annotated[str, typer.Argument(help="Token symbol, id or id prefix.")]
 
 
 def resolved(kind: str, raw: str) -> str:

@@ -66,9 +66,8 @@ def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
     """Pay money out of a user's USD or USDC balance (admin); never beyond its free balance
     (USD: less sale proceeds not settled on-chain). At or above approvals.money_threshold_usd
     (USDC counts 1:1) it is a request that another admin approves."""
-    from alefctl.workflows.wallet import Movement, submit_withdrawal
-
     from alefctl.money import parse_currency
+    from alefctl.workflows.wallet import Movement, submit_withdrawal
 
     user_id, code = resolved("user", user), parse_currency(currency)
     confirm(f"Withdraw {amount} {code} from {user}?", yes)
