@@ -151,7 +151,8 @@ class MatchingCore:
                         break
                     continue
                 seq += 1
-                self._last_price = price
+                if maker[2] != user_id:  # a self-trade (STP none) is no market price
+                    self._last_price = price
                 if available > remaining:  # the taker is done, the maker stays
                     available -= remaining
                     maker[0] = available
@@ -245,7 +246,8 @@ class MatchingCore:
                 seq += 1
                 events.append(("trade", seq, order_id, maker[1], user_id, maker[2], side, price,
                                fill, remaining, maker_remaining))
-                self._last_price = price
+                if maker[2] != user_id:  # a self-trade (STP none) is no market price
+                    self._last_price = price
                 if not remaining or not level[0] or stop_reason:
                     break
             if not level[0]:

@@ -140,7 +140,8 @@ class ReferenceBook:
                 budget -= fill * maker.price
             maker.remaining -= fill
             taker.remaining -= fill
-            self.last_price = maker.price
+            if maker.user_id != taker.user_id:  # a self-trade is no market price
+                self.last_price = maker.price
             self.emit("trade", taker.order_id, maker.order_id, taker.user_id, maker.user_id,
                       taker.side, maker.price, fill, taker.remaining, maker.remaining)
             if not maker.remaining:

@@ -144,6 +144,18 @@ def test_without_prevention_a_user_trades_with_themselves():
     assert trades(limit(book, 2, "buy", 5, 100, user="me")) == [(2, 1, 100, 5)]
 
 
+def test_a_self_trade_sets_no_last_price_and_triggers_no_stop():
+    book = OrderBook()
+    stop(book, 1, "sell", 5, 90)  # would trigger at 90 or below
+    limit(book, 2, "buy", 10, 100, user="w")
+    limit(book, 3, "sell", 10, 100, user="v")  # a market trade at 100
+    assert book.last_price == 100
+    limit(book, 4, "buy", 5, 80, user="w")
+    events = limit(book, 5, "sell", 5, 80, user="w")  # wash trade at 80: no price, no stop
+    assert trades(events) == [(5, 4, 80, 5)] and "stop_triggered" not in kinds(events)
+    assert book.last_price == 100
+
+
 def test_cancel_taker_keeps_earlier_fills_and_the_maker():
     book = OrderBook()
     limit(book, 1, "sell", 2, 100, user="other")

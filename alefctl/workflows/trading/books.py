@@ -124,8 +124,9 @@ def load_book(conn: Connection, token_id: uuid.UUID) -> OrderBook:
         _ticks(r.price, tick) if r.price is not None else None, r.time_in_force, r.stp_mode,
         int(r.locked_fiat / tick) if r.side == "buy" and r.price is None else None)
         for r in rows if r.status == "pending_stop")
-    last = conn.execute(text("SELECT price FROM trades WHERE token_id = :t"
-                             " ORDER BY engine_seq DESC NULLS LAST, created_at DESC LIMIT 1"),
+    last = conn.execute(text("SELECT price FROM trades WHERE token_id = :t AND buyer_id <>"
+                             " seller_id ORDER BY engine_seq DESC NULLS LAST, created_at DESC"
+                             " LIMIT 1"),  # a self-trade is no market price (the engine's rule)
                         {"t": token_id}).scalar()
     sequence = conn.execute(text(
         "SELECT greatest(coalesce((SELECT max(engine_seq) FROM orders WHERE token_id = :t), 0),"
