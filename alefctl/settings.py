@@ -195,6 +195,17 @@ class AccountSettings(BaseModel):
         " this many seconds after the time it names, and not later")
 
 
+class DepositSettings(BaseModel):
+    """How investors fund their account (GET /api/v1/me/deposit-instructions)."""
+
+    bank_details: str | None = Field(
+        None, description="where investors wire USD (bank, account name, IBAN, SWIFT), shown"
+        " with their deposit reference; unset: the answer says to ask the platform")
+    usdc_address: str | None = Field(
+        None, description="the platform's address that receives investors' USDC")
+    usdc_network: str = Field("Polygon", description="the chain of usdc_address")
+
+
 class WebhookSettings(BaseModel):
     """Webhook deliveries of notifications (alefctl/workflows/webhooks/)."""
 
@@ -238,6 +249,7 @@ class Settings(BaseSettings):
     account: AccountSettings = Field(default_factory=AccountSettings)
     dividends: DividendSettings = Field(default_factory=DividendSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    deposits: DepositSettings = Field(default_factory=DepositSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -211,7 +211,7 @@ def test_every_account_route_has_an_example_answer() -> None:
     routes = [(path, method, operation) for path, methods in paths.items()
               if path.startswith(("/api/v1/me", "/api/v1/admin/withdrawals", "/api/v1/webhooks"))
               for method, operation in methods.items()]
-    assert len(routes) == 26  # 2 of notifications and 7 of webhooks among them
+    assert len(routes) == 27  # 2 of notifications and 7 of webhooks among them
     for path, method, operation in routes:
         [answer] = [body for status, body in operation["responses"].items()
                     if status.startswith("2")]
@@ -254,3 +254,21 @@ def test_a_statement_opens_with_what_came_before(market, platform) -> None:  # n
                 {**window, "format": "xml"}, {"to": end}):
         refused = market.call("GET", "/api/v1/me/statement", "carol@x.io", params=bad)
         assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM, bad
+
+
+def test_deposit_instructions_give_a_reference_that_names_the_investor(market, cli) -> None:  # noqa: ANN001
+    answer = market.call("GET", "/api/v1/me/deposit-instructions", "carol@x.io")
+    assert answer.status_code == 200, answer.text
+    shown = answer.json()
+    carol = market.call("GET", "/api/v1/me", "carol@x.io").json()["id"]
+    assert shown["reference"] == "ALEF-" + carol.replace("-", "")[-12:].upper()
+    assert "ask the platform" in shown["usd"]["bank_details"]  # none configured here
+    before = Decimal(market.call("GET", "/api/v1/me/balances", "carol@x.io").json()["fiat"]["total"])
+    paid = cli.json("wallet", "deposit", "--user", shown["reference"].lower(), "--amount", "12.34",
+                    "--reference", f"wire {shown['reference']}")
+    assert paid["email"] == "carol@x.io"
+    after = market.call("GET", "/api/v1/me/balances", "carol@x.io").json()["fiat"]["total"]
+    assert Decimal(after) == before + Decimal("12.34")
+    told = market.call("GET", "/api/v1/me/notifications", "carol@x.io").json()["items"][0]
+    assert (told["kind"], told["subject"]) == ("deposit.received", "12.34 USD arrived in your account")
+    assert cli("wallet", "deposit", "--user", "ALEF-000000000000", "--amount", "1").exit_code == 3

@@ -24,9 +24,9 @@ def _clear(market, *names: str) -> None:  # noqa: ANN001
         assert done.status_code == 200 and done.json()["unread"] == 0, done.text
 
 
-def test_setting_up_the_market_notified_kyc_and_allocations(market) -> None:  # noqa: ANN001
+def test_setting_up_the_market_notified_kyc_deposits_and_allocations(market) -> None:  # noqa: ANN001
     kinds = [n["kind"] for n in _notes(market, "alice@x.io")["items"]]
-    assert sorted(kinds) == ["allocation.confirmed", "kyc.approved"]
+    assert sorted(kinds) == ["allocation.confirmed", "deposit.received", "kyc.approved"]
     with market.engine.begin() as conn:  # as the mint job leaves it (workflows/onchain/minting.py)
         conn.execute(text("UPDATE token_allocations SET on_chain_status = 'minted',"
                           " on_chain_tx_hash = :h"), {"h": "0x" + "ab" * 32})

@@ -28,7 +28,7 @@ KINDS = (
     "allocation.confirmed", "allocation.rejected", "allocation.minted", "offering_cancelled",
     "order.filled", "order.cancelled", "order.expired", "trade.settled", "settlement.failed",
     "dividend.paid", "dividend.pending_approval", "withdrawal.pending", "withdrawal.approved",
-    "withdrawal.rejected", "approval.pending", "surveillance.alert",
+    "withdrawal.rejected", "approval.pending", "surveillance.alert", "deposit.received",
 )
 # Each new notification is announced on this channel by its trigger (migration 0020).
 LISTEN_SQL = "LISTEN alef_notifications"

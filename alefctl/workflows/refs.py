@@ -2,7 +2,7 @@
 
 A reference is, for every kind, the id itself or a prefix of it (at least 8 hex digits; dashes
 optional), or the last 12 hex digits the console shows; for users, tokens, businesses and API
-keys also the natural key (email, symbol, company name, key prefix). A prefix is looked up as a
+keys also the natural key (email or deposit reference, symbol, company name, key prefix). A prefix is looked up as a
 range of the primary key (`id BETWEEN lo AND hi`), so the index serves it; the console's 12-digit
 tail is a scan of the table. No match is NotFound (exit 3); several are InvalidInput (exit 2)
 naming them; text that can be no reference is InvalidInput. A prefix or tail finds only the
@@ -22,6 +22,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import InvalidInput, NotFound
 from alefctl.workflows import policy
+from alefctl.workflows.account.deposits import REFERENCE as DEPOSIT_REFERENCE
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import SYMBOL
 
@@ -34,6 +35,10 @@ _HEX = re.compile(r"^[0-9a-f]{1,32}$")
 
 def _no_natural_key(raw: str) -> str | None:
     return None
+
+
+def _user_key(raw: str) -> str | None:
+    return raw.lower() if "@" in raw or DEPOSIT_REFERENCE.match(raw) else None
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,10 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    "user": Kind("users", "email", "email = :key", lambda raw: raw.lower() if "@" in raw else None,
-                 "id", "user.show"),
+    # a user: their email, or their deposit reference (ALEF- and their id's 12-digit tail)
+    "user": Kind("users", "email", "(email = :key OR (:key LIKE 'alef-%' AND"
+                 f" right(CAST(id AS text), {TAIL_DIGITS}) = substr(:key, 6)))", _user_key, "id",
+                 "user.show"),
     "token": Kind("tokens", "symbol", "symbol = :key",
                   lambda raw: raw.upper() if SYMBOL.match(raw.upper()) else None),
     "business": Kind("businesses", "company_name", "lower(company_name) = lower(:key)",

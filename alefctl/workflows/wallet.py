@@ -16,6 +16,7 @@ from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.approvals import ApprovalRequest
 from alefctl.workflows.money import Entry, move_money
+from alefctl.workflows.notifications import notify_user
 from alefctl.workflows.proceeds import withdrawable_in
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from alefctl.workflows.users import User, get_user
@@ -176,6 +177,10 @@ def _move(conn: Connection, actor: Actor, user: User, currency: str, kind: str,
                         abs(signed_amount), posted.balance_after)
     after = movement.to_dict() | ({"approval_request_id": approval_id} if approval_id else {})
     actor.audit(conn, f"wallet.{kind}", "user", user.id, after=after)
+    if kind == "deposit":  # the investor learns their transfer arrived
+        notify_user(conn, user.id, "deposit.received", f"{format_usd(movement.amount)}"
+                    f" {currency} arrived in your account", "wallet_transaction",
+                    posted.transaction_id)
     return movement
 
 

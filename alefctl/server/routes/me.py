@@ -16,7 +16,7 @@ from alefctl.server.edge import EdgeRoute, check_value
 from alefctl.server.routes import out, render, transaction
 from alefctl.server.routes.me_examples import STATEMENT, example
 from alefctl.server.state import server_state
-from alefctl.workflows.account import history, overview
+from alefctl.workflows.account import deposits, history, overview
 from alefctl.workflows.account.otc import cancel_own_otc_order
 from alefctl.workflows.account.pages import MAX_LIMIT, PageQuery
 from alefctl.workflows.account.statement import statement, statement_csv
@@ -55,6 +55,13 @@ def me(request: Request, actor: Actor = Depends(READ)) -> dict:
     """The caller's profile: KYC status and level, accreditation, FATCA, wallet address."""
     with transaction(request) as conn:
         return out(overview.profile(conn, actor))
+
+
+@router.get("/deposit-instructions", responses=example("deposit_instructions"))
+def deposit_instructions(request: Request, actor: Actor = Depends(READ)) -> dict:
+    """Where to send USD (bank details) or USDC (the platform's address), and the caller's own
+    deposit reference to put on every transfer; an admin credits the money when it arrives."""
+    return out(deposits.deposit_instructions(actor, server_state(request).settings.deposits))
 
 
 @router.get("/balances", responses=example("balances"))

@@ -22,6 +22,14 @@ PROFILE = {"id": USER, "email": "ivy@example.com", "full_name": "Ivy Investor",
            "wallet_address": WALLET, "created_at": AT}
 ANSWERS: dict[str, Any] = {
     "profile": PROFILE,
+    "deposit_instructions": {
+        "reference": "ALEF-00000000A001",
+        "usd": {"bank_details": "Emirates NBD, Alef Platform LLC, IBAN AE07 0331 2345 6789 0123 456,"
+                " SWIFT EBILAEAD", "note": "put ALEF-00000000A001 in the transfer's reference or"
+                " message"},
+        "usdc": {"address": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "network": "Polygon",
+                 "note": "tell the platform the transaction hash and ALEF-00000000A001"},
+        "credited_by": "an admin, when the money has arrived (balances and notifications show it)"},
     "wallet": PROFILE | {"changed": True},
     "balances": {"currency": "USD", "fiat": {
         "available": "48950.00", "locked_in_orders": "250.00", "locked_in_otc_orders": "0.00",
