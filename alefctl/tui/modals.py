@@ -1,8 +1,11 @@
-"""Modal dialogs: confirm a destructive action, ask for a reason or a value, pick an option."""
+"""Modal dialogs: confirm a destructive action, ask for a reason or a value, pick an option,
+fill a form that runs a workflow call."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
+
+from alefctl.tui.services import describe_error
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -126,3 +131,82 @@ class TextViewModal(ModalScreen[None]):
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One line of a form: its name (the key of the answers), label, value and placeholder."""
+
+    name: str
+    label: str
+    value: str = ""
+    placeholder: str = ""
+
+
+class FormModal(ModalScreen[Any]):
+    """A few labelled lines; submitting runs `submit(answers)` (a workflow call) in a worker
+    thread. Its refusal shows in the dialog, which stays open to correct the input; its result
+    closes the dialog and is the answer. None when cancelled."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, question: str, fields: Sequence[Field],
+                 submit: Callable[[dict[str, str]], Any], confirm_label: str = "Save"):
+        super().__init__(classes="dialog-screen")
+        self.question = question
+        self.fields = fields
+        self.submit = submit
+        self.confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog wide"):
+            yield Static(self.question, classes="question")
+            for field in self.fields:
+                with Horizontal(classes="field"):
+                    yield Label(field.label, classes="field-label")
+                    yield Input(field.value, placeholder=field.placeholder,
+                                id=f"field-{field.name}")
+            yield Label("", id="problem", classes="problem")
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm_label} (enter)", variant="warning", id="confirm")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def answers(self) -> dict[str, str]:
+        """The lines as typed, stripped, by field name."""
+        return {field.name: self.query_one(f"#field-{field.name}", Input).value.strip()
+                for field in self.fields}
+
+    def on_input_submitted(self) -> None:
+        self._send()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self._send()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _send(self) -> None:
+        self.query_one("#problem", Label).update("Saving…")
+        answers = self.answers()
+        app = self.app
+
+        def job() -> None:
+            try:
+                result = self.submit(answers)
+            except Exception as exc:  # shown in the dialog, never a crash
+                app.call_from_thread(self._refused, describe_error(exc))
+                return
+            app.call_from_thread(self._done, result)
+
+        self.run_worker(job, thread=True, group="form", exclusive=True, exit_on_error=False)
+
+    def _refused(self, message: str) -> None:
+        if self.is_attached:
+            self.query_one("#problem", Label).update(message)
+
+    def _done(self, result: Any) -> None:
+        if self.is_attached:
+            self.dismiss(result)

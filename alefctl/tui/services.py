@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from alefctl.workflows.approvals import ApprovalRequest
     from alefctl.workflows.dividends.declaration import Dividend
     from alefctl.workflows.dividends.distribution import DistributionProgress
+    from alefctl.workflows.protections import ProtectionDefaults
     from chain import ChainClient
 
 T = TypeVar("T")
@@ -47,16 +48,19 @@ class ConsoleServices:
     success_fee_pct: Decimal
     limits: NotionalLimits = field(default_factory=lambda: NotionalLimits(
         Decimal(500), Decimal(5000), Decimal(50000)))
+    protections: ProtectionDefaults = field(default_factory=lambda: _platform_defaults())
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine, actor_email: str) -> ConsoleServices:
         """Services on the configured database and chain, acting as the (authenticated) user."""
         from alefctl.chain_access import open_chain
         from alefctl.pii import load_cipher
+        from alefctl.workflows.protections import ProtectionDefaults
 
         return cls(engine, actor_email, lambda: load_cipher(settings),
                    lambda: open_chain(settings), settings.trading.success_fee_pct,
-                   NotionalLimits.from_settings(settings.trading))
+                   NotionalLimits.from_settings(settings.trading),
+                   ProtectionDefaults.from_settings(settings.protections))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Actor]]:
@@ -219,6 +223,13 @@ class ConsoleServices:
         if approve:
             return self.call(approve_otc_order, otc_id)
         return self.call(reject_otc_order, otc_id, reason)
+
+
+def _platform_defaults() -> ProtectionDefaults:
+    """The protection thresholds of the settings' defaults (tests build services without settings)."""
+    from alefctl.workflows.protections import PLATFORM_DEFAULTS
+
+    return PLATFORM_DEFAULTS
 
 
 def _settlement_admin() -> Any:
