@@ -1,6 +1,7 @@
 """A token's settings on its detail screen: protection thresholds, compliance rules, the
-offering's window and the redemption request. Each is a form whose one workflow call runs
-from the dialog: a refusal shows in it, a success closes it with a notice and a reload."""
+offering's window, the redemption request, the trading mode and when DAY orders expire. Each is
+a form whose one workflow call runs from the dialog: a refusal shows in it, a success closes it
+with a notice and a reload."""
 
 from __future__ import annotations
 
@@ -11,19 +12,22 @@ from textual.binding import Binding
 
 from alefctl.errors import InvalidInput
 from alefctl.tui.base import ConsoleScreen
-from alefctl.tui.modals import Field, FormModal
+from alefctl.tui.modals import ChoiceModal, Field, FormModal
 from alefctl.tui.widgets import cell_text
 from alefctl.workflows.compliance import ComplianceRules, get_rules, set_rules
 from alefctl.workflows.offering_admin import set_offering_window
+from alefctl.workflows.otc import set_trading_mode
 from alefctl.workflows.protections import TOKEN_FIELDS, set_protections, show_protections
 from alefctl.workflows.redemption import request_redemption
+from alefctl.workflows.trading.lifetime import parse_session_end, set_session_end
 from alefctl.workflows.transitions import TOKEN_FLOW
 
 # Listed after the lifecycle keys by TokenActions (a class's own bindings come after its base's).
 SETTINGS_BINDINGS = [Binding("b", "protections", "Protections"),
                      Binding("e", "compliance", "Compliance"),
                      Binding("w", "offering_window", "Offering window"),
-                     Binding("r", "redeem", "Redeem")]
+                     Binding("r", "redeem", "Redeem"), Binding("t", "trading_mode", "Trading mode"),
+                     Binding("g", "session_end", "Session end")]
 PROTECTION_LABELS = {"breaker_move_pct": "circuit breaker: move that halts, %",
                      "breaker_window_s": "circuit breaker: window, seconds",
                      "breaker_halt_s": "circuit breaker: halt lasts, seconds",
@@ -35,7 +39,8 @@ class TokenSettings(ConsoleScreen):
     """Protections, compliance rules, the offering window, redemption (admins)."""
 
     KEY_ACTIONS = {"protections": "token.protections", "compliance": "token.compliance",
-                   "offering_window": "offering.window", "redeem": "token.redeem"}
+                   "offering_window": "offering.window", "redeem": "token.redeem",
+                   "trading_mode": "token.trading_mode", "session_end": "token.session_end"}
     symbol: str
     view: Any
 
@@ -150,6 +155,45 @@ class TokenSettings(ConsoleScreen):
             submit, "Request redemption"),
             lambda r: f"{r['symbol']}: redemption at {r['price_per_token']} per token awaits a"
             " second admin (Four-eyes approvals)")
+
+
+    def action_trading_mode(self) -> None:
+        if not self._can("mature", "change the trading mode of"):  # mature: trading or paused
+            return
+        self.confirm_then(ChoiceModal(
+            f"Trade {self.symbol} on (now {self.view.token.trading_mode}; its open orders must be"
+            " cancelled first):", [("full_orderbook", "the order book (full_orderbook)"),
+                                   ("fixed_price_otc", "fixed-price OTC (fixed_price_otc)")]),
+            self._switch_mode)
+
+    def _switch_mode(self, mode: str) -> None:
+        def success(token: dict[str, Any]) -> str:
+            return f"{token['symbol']} trades in {token['trading_mode']}"
+
+        if mode == "full_orderbook":
+            self.run_call(self.services.call, set_trading_mode, self.symbol, mode,
+                          done=self._then_reload, success=success)
+            return
+
+        def submit(answers: dict[str, str]) -> dict[str, Any]:
+            return self.services.call(set_trading_mode, self.symbol, mode, answers["price"])
+
+        self._form(FormModal(f"{self.symbol} trades at a fixed price: OTC orders against the"
+                             " treasury, each approved by an admin.",
+                             [Field("price", "OTC price per token, USD", "", "e.g. 10.00")],
+                             submit, "Switch to OTC"), success)
+
+    def action_session_end(self) -> None:
+        def submit(answers: dict[str, str]) -> dict[str, Any]:
+            return self.services.call(set_session_end, self.symbol,
+                                      parse_session_end(answers["at"]))
+
+        self._form(FormModal(f"When {self.symbol}'s DAY orders expire (for DAY orders placed from"
+                             " now on).", [Field("at", "session end, HH:MM UTC", "",
+                                                 "e.g. 16:00, or default")],
+                             submit, "Set session end"),
+                   lambda r: f"{r['symbol']} DAY orders expire at"
+                   f" {r['session_end'] or 'the default'} UTC")
 
 
 def _limit(answer: str, current: int | None) -> str | None:

@@ -1,9 +1,11 @@
 """A token's settings in the console: protections (b), compliance rules (e), the offering's
-window (w) and the redemption request (r), each a form whose refusal shows in the dialog."""
+window (w), the redemption request (r), the trading mode (t) and the session end (g), each a
+form whose refusal shows in the dialog."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from platform_builders import live_token
@@ -15,7 +17,7 @@ from tui_builders import offering_with_subscriptions
 from tui_helpers import SIZE, rows, until
 
 from alefctl.tui.app import AlefConsole
-from alefctl.tui.modals import FormModal
+from alefctl.tui.modals import ChoiceModal, FormModal
 from alefctl.tui.token_detail import TokenDetailScreen
 from alefctl.workflows.compliance import get_rules
 from alefctl.workflows.lifecycle import retire
@@ -162,3 +164,32 @@ async def test_redeem_requests_a_second_admins_approval(engine, platform, consol
         status = conn.execute(text("SELECT status FROM redemptions")).scalar_one()
     assert status == "pending_approval"
     assert token_row(engine, "status") == ("matured",)
+
+
+async def test_trading_mode_to_otc_and_back_and_session_end(engine, platform, console_as,
+                                                            chain_client) -> None:  # noqa: ANN001
+    live_token(platform, chain_client, "DATE", {"alice": 10})
+    app = AlefConsole(console_as("admin@x.io"), start="tokens")
+    async with app.run_test(size=SIZE) as pilot:
+        detail = await open_token(pilot, app, "DATE")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        await pilot.press("down", "enter")  # fixed-price OTC: asks its price
+        await until(pilot, lambda: isinstance(app.screen, FormModal))
+        form = app.screen
+        form.query_one("#field-price", Input).value = "11.25"
+        await submit(pilot, form)
+        await closed(pilot, app)
+        await until(pilot, lambda: detail.view.token.trading_mode == "fixed_price_otc")
+        await pilot.press("t")
+        await until(pilot, lambda: isinstance(app.screen, ChoiceModal))
+        await pilot.press("enter")  # the order book: no more to ask
+        await until(pilot, lambda: detail.view.token.trading_mode == "full_orderbook")
+        form = await fill(pilot, app, "g", at="25:00")
+        await until(pilot, lambda: "HH:MM" in problem(form))
+        form.query_one("#field-at", Input).value = "16:30"
+        await submit(pilot, form)
+        await closed(pilot, app)
+    assert token_row(engine, "otc_price, session_end::text") == (Decimal("11.25"), "16:30:00")
+    assert sources(engine, "token.trading_mode") == ["console", "console"]
+    assert sources(engine, "token.session_end") == ["console"]
