@@ -48,10 +48,14 @@ async def submit(pilot, form: FormModal) -> None:  # noqa: ANN001
 
 
 async def closed(pilot, app: AlefConsole) -> None:  # noqa: ANN001
+    await closed_to(pilot, app, TokenDetailScreen)
+
+
+async def closed_to(pilot, app: AlefConsole, screen: type) -> None:  # noqa: ANN001
     """Wait for the form to close (its call succeeded); else fail with what it showed."""
     form = app.screen
     try:
-        await until(pilot, lambda: isinstance(app.screen, TokenDetailScreen))
+        await until(pilot, lambda: isinstance(app.screen, screen))
     except AssertionError:
         raise AssertionError(f"the form stayed open: {problem(form)}") from None
 
