@@ -44,10 +44,36 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(answer)
 
 
-class TextModal(ModalScreen[str | None]):
-    """Ask for one line of text (a reason, a NAV); None when cancelled."""
+class AnswerModal(ModalScreen[Any]):
+    """A dialog answered by enter in a line or its confirm button, cancelled by escape (None)."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    confirm_label = "OK"
+
+    def buttons(self) -> ComposeResult:
+        """Confirm and cancel, side by side."""
+        with Horizontal(classes="buttons"):
+            yield Button(f"{self.confirm_label} (enter)", variant="warning", id="confirm")
+            yield Button("Cancel (esc)", id="cancel")
+
+    def on_input_submitted(self) -> None:
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "confirm":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def _submit(self) -> None:
+        """Answer with what was typed (each dialog says how)."""
+
+
+class TextModal(AnswerModal):
+    """Ask for one line of text (a reason, a NAV); None when cancelled."""
 
     def __init__(self, question: str, *, required: bool = True, placeholder: str = "",
                  confirm_label: str = "OK"):
@@ -62,21 +88,7 @@ class TextModal(ModalScreen[str | None]):
             yield Static(self.question, classes="question")
             yield Input(placeholder=self.placeholder, id="answer")
             yield Label("", id="problem", classes="problem")
-            with Horizontal(classes="buttons"):
-                yield Button(f"{self.confirm_label} (enter)", variant="warning", id="confirm")
-                yield Button("Cancel (esc)", id="cancel")
-
-    def on_input_submitted(self) -> None:
-        self._submit()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "confirm":
-            self._submit()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+            yield from self.buttons()
 
     def _submit(self) -> None:
         answer = self.query_one("#answer", Input).value.strip()
@@ -143,12 +155,10 @@ class Field:
     placeholder: str = ""
 
 
-class FormModal(ModalScreen[Any]):
+class FormModal(AnswerModal):
     """A few labelled lines; submitting runs `submit(answers)` (a workflow call) in a worker
     thread. Its refusal shows in the dialog, which stays open to correct the input; its result
     closes the dialog and is the answer. None when cancelled."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, question: str, fields: Sequence[Field],
                  submit: Callable[[dict[str, str]], Any], confirm_label: str = "Save"):
@@ -167,28 +177,14 @@ class FormModal(ModalScreen[Any]):
                     yield Input(field.value, placeholder=field.placeholder,
                                 id=f"field-{field.name}")
             yield Label("", id="problem", classes="problem")
-            with Horizontal(classes="buttons"):
-                yield Button(f"{self.confirm_label} (enter)", variant="warning", id="confirm")
-                yield Button("Cancel (esc)", id="cancel")
+            yield from self.buttons()
 
     def answers(self) -> dict[str, str]:
         """The lines as typed, stripped, by field name."""
         return {field.name: self.query_one(f"#field-{field.name}", Input).value.strip()
                 for field in self.fields}
 
-    def on_input_submitted(self) -> None:
-        self._send()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "confirm":
-            self._send()
-        else:
-            self.dismiss(None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def _send(self) -> None:
+    def _submit(self) -> None:
         self.query_one("#problem", Label).update("Saving…")
         answers = self.answers()
         app = self.app
