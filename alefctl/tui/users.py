@@ -1,5 +1,6 @@
 """Users (admins): every account with its role, activation, KYC and FATCA status; activate,
-deactivate, set FATCA, give the highlighted user rate limits of their own."""
+deactivate, set FATCA, revoke an approved KYC, give the highlighted user rate limits of their
+own."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from textual.widgets import DataTable, Static
 
 from alefctl.errors import InvalidInput
 from alefctl.tui.base import ConsoleScreen
-from alefctl.tui.modals import ConfirmModal, Field, FormModal
+from alefctl.tui.modals import ConfirmModal, Field, FormModal, TextModal
 from alefctl.tui.widgets import fill_table, selected_key
-from alefctl.workflows.eligibility import Withdrawn, deactivate_user, set_fatca_status
+from alefctl.workflows.eligibility import Withdrawn, deactivate_user, revoke_kyc, set_fatca_status
 from alefctl.workflows.rate_limits import UserLimits, set_user_limits, user_limits
 from alefctl.workflows.users import User, list_users, set_activation
 
@@ -24,9 +25,11 @@ class UsersScreen(ConsoleScreen):
     MODE = "users"
     READ_ACTION = "user.list"
     KEY_ACTIONS = {"activate": "user.activate", "deactivate": "user.activate",
-                   "fatca": "user.fatca", "rate_limit": "user.rate_limit"}
+                   "fatca": "user.fatca", "revoke_kyc": "kyc.revoke",
+                   "rate_limit": "user.rate_limit"}
     BINDINGS = [Binding("a", "activate", "Activate"), Binding("d", "deactivate", "Deactivate"),
-                Binding("f", "fatca", "FATCA"), Binding("l", "rate_limit", "Rate limits")]
+                Binding("f", "fatca", "FATCA"), Binding("v", "revoke_kyc", "Revoke KYC"),
+                Binding("l", "rate_limit", "Rate limits")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -94,6 +97,22 @@ class UsersScreen(ConsoleScreen):
             " orders.", [Field("status", "status", user.fatca_status, "clear or blocked"),
                          Field("reason", "reason (kept in the audit log)", "", "required")],
             submit, "Set FATCA"), lambda r: self._done(_withdrawn(r, f"FATCA {r.user.fatca_status}")))
+
+    def action_revoke_kyc(self) -> None:
+        user = self._selected()
+        if not user:
+            return
+        if user.kyc_status != "approved":
+            self.notify(f"{user.email} has no approved KYC to revoke (it is {user.kyc_status}).",
+                        title="Not now")
+            return
+        self.confirm_then(TextModal(f"Revoke {user.email}'s approved KYC (they may resubmit; their"
+                                    " open orders are cancelled): the reason",
+                                    confirm_label="Revoke KYC"),
+                          lambda reason: self.run_call(
+                              self.services.on_engine, revoke_kyc, user.email, reason,
+                              done=lambda _r: self.reload(),
+                              success=lambda r: _withdrawn(r, "KYC revoked")))
 
     def action_rate_limit(self) -> None:
         user = self._selected()

@@ -1,4 +1,5 @@
-"""Users in the console (ctrl+p, Go to Users): deactivate and activate, FATCA, rate limits."""
+"""Users in the console (ctrl+p, Go to Users): deactivate and activate, FATCA, revoke KYC, rate
+limits."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from sqlalchemy import text
 from test_console_dividends import press_and_answer
 from test_console_token_settings import closed_to, problem, submit
+from test_console_tokens import sources
 from textual.widgets import DataTable, Input
 from tui_helpers import SIZE, rows, until
 
@@ -65,6 +67,11 @@ async def test_deactivate_activate_fatca_and_rates(engine, platform, console_as)
         assert user_row(engine, "amira@x.io") == (True, "blocked", 5, None)
         shown = await form(pilot, app, "l", orders="", reads="")  # back to the defaults
         await closed_to(pilot, app, UsersScreen)
+        await press_and_answer(pilot, app, "v", *"document expired", "enter")
+        await until(pilot, lambda: any(row[0] == "amira@x.io" and row[4] == "rejected"
+                                       for row in rows(table)))
+        await pilot.press("v")  # nothing approved to revoke now: a notice, no dialog
+        await until(pilot, lambda: any("no approved KYC" in n.message for n in app._notifications))
     assert user_row(engine, "amira@x.io")[2:] == (None, None)
     with engine.begin() as conn:
         audited = conn.execute(text("SELECT action, source FROM audit_logs"
@@ -72,6 +79,7 @@ async def test_deactivate_activate_fatca_and_rates(engine, platform, console_as)
     assert [tuple(a) for a in audited if a.source == "console"] == [
         ("user.deactivate", "console"), ("user.activate", "console"), ("user.fatca", "console"),
         ("user.rate_limit", "console"), ("user.rate_limit", "console")]
+    assert sources(engine, "kyc.revoke") == ["console"]
 
 
 async def test_users_need_an_admin(platform, console_as) -> None:  # noqa: ANN001
