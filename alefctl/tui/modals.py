@@ -4,6 +4,7 @@ fill a form that runs a workflow call."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,6 +168,7 @@ class FormModal(AnswerModal):
         self.fields = fields
         self.submit = submit
         self.confirm_label = confirm_label
+        self.saving = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog wide"):
@@ -185,24 +187,35 @@ class FormModal(AnswerModal):
                 for field in self.fields}
 
     def _submit(self) -> None:
+        if self.saving:  # one call at a time: enter again while it runs does nothing
+            return
+        self.saving = True
         self.query_one("#problem", Label).update("Saving…")
         answers = self.answers()
         app = self.app
+
+        def deliver(callback: Callable[..., None], *values: Any) -> None:
+            with suppress(RuntimeError):  # the app closed while the call was running
+                app.call_from_thread(callback, *values)
 
         def job() -> None:
             try:
                 result = self.submit(answers)
             except Exception as exc:  # shown in the dialog, never a crash
-                app.call_from_thread(self._refused, describe_error(exc))
+                deliver(self._refused, describe_error(exc))
                 return
-            app.call_from_thread(self._done, result)
+            deliver(self._done, result, app)
 
-        self.run_worker(job, thread=True, group="form", exclusive=True, exit_on_error=False)
+        self.run_worker(job, thread=True, group="form", exit_on_error=False)
 
     def _refused(self, message: str) -> None:
+        self.saving = False
         if self.is_attached:
             self.query_one("#problem", Label).update(message)
 
-    def _done(self, result: Any) -> None:
+    def _done(self, result: Any, app: Any) -> None:
+        self.saving = False
         if self.is_attached:
             self.dismiss(result)
+        else:  # closed with escape while saving: the change was made all the same
+            app.notify(f"{self.confirm_label}: done (its dialog was closed meanwhile)", title="Done")
