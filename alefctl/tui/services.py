@@ -246,7 +246,7 @@ def _default_rates() -> Limits:
     from alefctl.settings import RateLimitSettings
     from alefctl.workflows.rate_limits import Limits
 
-    return Limits.from_settings(RateLimitSettings())
+    return Limits.from_settings(RateLimitSettings.model_validate({}))
 
 
 def _settlement_admin() -> Any:
