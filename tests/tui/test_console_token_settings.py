@@ -15,6 +15,7 @@ from test_console_tokens import open_token, sources
 from textual.widgets import DataTable, Input, Label
 from tui_builders import offering_with_subscriptions
 from tui_helpers import SIZE, rows, until
+from tui_snapshot import assert_snapshot
 
 from alefctl.tui.app import AlefConsole
 from alefctl.tui.modals import ChoiceModal, FormModal
@@ -197,3 +198,19 @@ async def test_trading_mode_to_otc_and_back_and_session_end(engine, platform, co
     assert token_row(engine, "otc_price, session_end::text") == (Decimal("11.25"), "16:30:00")
     assert sources(engine, "token.trading_mode") == ["console", "console"]
     assert sources(engine, "token.session_end") == ["console"]
+
+
+async def test_protections_form_snapshot(platform, tmp_path, console_as, request) -> None:  # noqa: ANN001
+    """The protections form over the token: each threshold's line, the defaults as placeholders."""
+    import chain
+
+    client = chain.connect(data_dir=tmp_path / "chain")  # its own EVM: the same addresses each run
+    try:
+        live_token(platform, client, "DATE", {"alice": 10})
+    finally:
+        client.close()
+    app = AlefConsole(console_as("admin@x.io"), start="tokens")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_token(pilot, app, "DATE")
+        await open_form(pilot, app, "b")
+        await assert_snapshot(pilot, "token_protections_form", request.config)
