@@ -7,6 +7,8 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from alefctl.errors import InvalidInput
 
 CENT = Decimal("0.01")
+# Balances a user holds: fiat (users.fiat_balance) and stablecoins (user_balances), 1:1 to USD.
+CURRENCIES = ("USD", "USDC")
 
 
 def parse_amount(raw: str | Decimal | int, *, field: str = "amount") -> Decimal:
@@ -24,6 +26,15 @@ def parse_amount(raw: str | Decimal | int, *, field: str = "amount") -> Decimal:
     if amount != amount.quantize(CENT, rounding=ROUND_DOWN):
         raise InvalidInput(f"{field} has more than two decimal places: {amount}", field=field)
     return amount.quantize(CENT)
+
+
+def parse_currency(raw: str | None, *, field: str = "currency") -> str:
+    """A balance's currency (USD when not given; any case), or raise InvalidInput."""
+    currency = (raw or "USD").strip().upper()
+    if currency not in CURRENCIES:
+        raise InvalidInput(f"{field} must be one of {', '.join(CURRENCIES)} (got {raw!r})",
+                           field=field)
+    return currency
 
 
 def cents_down(amount: Decimal) -> Decimal:

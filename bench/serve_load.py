@@ -298,8 +298,8 @@ def drive_writer(home: Path, keys_count: int, orders: int, grouped: bool) -> flo
     from alefctl.settings import load_settings
     from alefctl.workflows.actor import resolve_actor
     from alefctl.workflows.orders import OrderRequest
+    from alefctl.workflows.trading.commands import PlaceOrder
     from alefctl.workflows.trading.funds import NotionalLimits
-    from alefctl.workflows.trading.group import PlaceOrder
 
     settings = load_settings(home=home)
     db = connect(settings)

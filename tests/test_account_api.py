@@ -3,7 +3,9 @@ paging (cursor, filters, bad input), an investor's own OTC orders, and who may s
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -209,11 +211,28 @@ def test_every_account_route_has_an_example_answer() -> None:
     routes = [(path, method, operation) for path, methods in paths.items()
               if path.startswith(("/api/v1/me", "/api/v1/admin/withdrawals", "/api/v1/webhooks"))
               for method, operation in methods.items()]
-    assert len(routes) == 24  # 2 of notifications and 5 of webhooks among them
+    assert len(routes) == 26  # 2 of notifications and 7 of webhooks among them
     for path, method, operation in routes:
         [answer] = [body for status, body in operation["responses"].items()
                     if status.startswith("2")]
         assert all("example" in body for body in answer["content"].values()), (method, path)
+
+
+def test_statement_token_positions_follow_every_wallet_change(market, platform) -> None:  # noqa: ANN001
+    """Positions come from the position history, so a change with no ledger row of its own (an
+    agent's burn or forced transfer, a redemption) shows in the closing position too."""
+    before = market.call("GET", "/api/v1/me/holdings", "alice@x.io").json()
+    held = {h["symbol"]: h["quantity"] for h in before}["DATE"]
+    start = datetime.now(UTC)
+    time.sleep(0.01)
+    with platform.engine.begin() as conn:  # the agent burns 7 of alice's tokens
+        conn.execute(text("UPDATE wallets SET balance = balance - 7 WHERE user_id = (SELECT id"
+                          " FROM users WHERE email = 'alice@x.io')"))
+    time.sleep(0.01)
+    window = {"from": start.isoformat(), "to": datetime.now(UTC).isoformat()}
+    data = market.call("GET", "/api/v1/me/statement", "alice@x.io", params=window).json()
+    assert data["opening"]["tokens"] == {"DATE": held}
+    assert data["closing"]["tokens"] == {"DATE": held - 7}
 
 
 def test_a_statement_opens_with_what_came_before(market, platform) -> None:  # noqa: ANN001

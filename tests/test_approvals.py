@@ -77,7 +77,7 @@ def test_deposit_at_the_threshold_is_a_request_and_moves_nothing(cli, admins, db
     assert f"needs a second admin: alefctl approvals approve {request_id}" in result.stderr
     pending = cli.json("wallet", "deposit", "--user", INVESTOR, "--amount", "25000.50")
     assert pending["params"] == {"user_id": pending["params"]["user_id"], "email": INVESTOR,
-                                 "amount": "25000.50", "reference": None}
+                                 "amount": "25000.50", "currency": "USD", "reference": None}
     assert pending["requested_by"] == "admin@localhost" and pending["decided_by"] is None
     assert balance(db) == 0 and ledger(db, request_id) == []
     below = cli.json("wallet", "deposit", "--user", INVESTOR, "--amount", "9999.99")

@@ -116,6 +116,15 @@ def _plant_position_without_history(conn: Connection, ids: dict) -> str:
     return str(ids["alice"])
 
 
+def _plant_position_before_its_issue(conn: Connection, ids: dict) -> str:
+    """Alice's history says she held her tokens an hour before they were issued: every check of
+    the current state holds, the register of that past hour does not add up."""
+    conn.execute(text("UPDATE positions_history SET changed_at = changed_at - interval '1 hour'"
+                      " WHERE user_id = :u"), {"u": ids["alice"]})
+    return conn.execute(text("SELECT symbol FROM tokens WHERE id = :t"),
+                        {"t": ids["token"]}).scalar_one()
+
+
 def _plant_unminted_tokens(conn: Connection, ids: dict) -> str:
     credit_tokens(conn, ids["alice"], ids["token"], 1)
     return "DATE"
@@ -256,6 +265,7 @@ PLANTS: dict[str, Callable[[Connection, dict], str]] = {
     "token_supply_in_wallets": _plant_unminted_tokens,
     "cancelled_offerings_refunded": _plant_unrefunded_cancellation,
     "positions_history_matches_wallets": _plant_position_without_history,
+    "register_sums_to_outstanding": _plant_position_before_its_issue,
     "open_buy_orders_funded": _plant_unfunded_buy,
     "open_sell_orders_covered": _plant_uncovered_sell,
     "trades_have_settlement_history": _plant_trade_without_history,

@@ -111,6 +111,34 @@ def test_cancel_refunds_everyone_and_burns_minted_tokens(platform, chain_client)
     assert run_burn_jobs(platform.engine, chain_client).burned == 0  # never twice
 
 
+def test_a_burn_that_times_out_after_broadcast_is_never_sent_twice(
+        platform, chain_client, monkeypatch) -> None:  # noqa: ANN001
+    _offering(platform, chain_client)
+    alice = platform.approved("alice", wallet=wallet_for("alice"), fiat="1000")
+    with platform.engine.begin() as conn:
+        confirm_payments(conn, platform.admin, "DATE", [str(subscribe(conn, alice, "DATE", 30).id)])
+    assert run_mint_jobs(platform.engine, chain_client).minted == 1
+    with platform.engine.begin() as conn:
+        cancel_offering(conn, platform.admin, "DATE", "issuer withdrew")
+    contract = get_token(platform.engine.connect(), "DATE").contract_address
+
+    def timed_out(*_args, **_kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise TimeoutError("no receipt in time")  # the burn was broadcast and will be mined
+
+    monkeypatch.setattr(chain_client, "wait", timed_out)
+    assert run_burn_jobs(platform.engine, chain_client).failed == 1
+    monkeypatch.undo()
+    with platform.engine.begin() as conn:
+        state = conn.execute(text("SELECT on_chain_status, burn_tx_hash IS NOT NULL FROM"
+                                  " token_allocations")).one()
+    assert tuple(state) == ("burning", True)  # kept for recovery, not claimed again
+    assert run_burn_jobs(platform.engine, chain_client).burned == 1  # recovered from its hash
+    assert chain_client.total_supply(contract) == 0
+    with platform.engine.begin() as conn:
+        sent = conn.execute(text("SELECT count(*) FROM gas_transactions WHERE purpose = 'burn'"))
+        assert sent.scalar_one() == 1
+
+
 def test_the_window_moves_but_never_into_the_past(platform, chain_client) -> None:  # noqa: ANN001
     _offering(platform, chain_client)
     later = datetime.now().astimezone() + timedelta(days=60)
@@ -130,13 +158,32 @@ def test_below_the_soft_cap_the_offering_fails_and_refunds(platform, chain_clien
         with pytest.raises(Conflict, match="soft cap"):
             enable_secondary(conn, platform.admin, "DATE", Decimal("2"))
         end = get_token(conn, "DATE").primary_end
-    assert fail_due_offerings(platform.engine, platform.admin, end - timedelta(seconds=1)) == []
-    failed = fail_due_offerings(platform.engine, platform.admin, end + timedelta(seconds=1))
+    assert fail_due_offerings(platform.engine, platform.admin, end - timedelta(seconds=1)) == ([], [])
+    failed, problems = fail_due_offerings(platform.engine, platform.admin, end + timedelta(seconds=1))
+    assert problems == []
     assert [f["token"]["status"] for f in failed] == ["cancelled"]
     with platform.engine.begin() as conn:
         assert get_token(conn, "DATE").cancel_reason == "soft cap not reached"
         assert _money(conn, "alice@x.io")[0] == Decimal("1000.00")
-    assert fail_due_offerings(platform.engine, platform.admin, end + timedelta(days=1)) == []
+    assert fail_due_offerings(platform.engine, platform.admin, end + timedelta(days=1)) == ([], [])
+
+
+def test_one_offering_that_cannot_fail_does_not_hold_up_the_others(platform, chain_client) -> None:  # noqa: ANN001
+    alice = platform.approved("alice", wallet=wallet_for("alice"), fiat="5000")
+    for symbol in ("STUCK", "DATE"):
+        _offering(platform, chain_client, symbol, soft_cap="1000.00")
+        with platform.engine.begin() as conn:
+            subscribe(conn, alice, symbol, 10)
+            confirm_payments(conn, platform.admin, symbol)
+    with platform.engine.begin() as conn:  # STUCK's tokens are no longer free to give back
+        conn.execute(text("UPDATE wallets SET locked_balance = balance WHERE token_id ="
+                          " (SELECT id FROM tokens WHERE symbol = 'STUCK')"))
+        end = max(get_token(conn, s).primary_end for s in ("STUCK", "DATE"))
+    failed, problems = fail_due_offerings(platform.engine, platform.admin, end + timedelta(seconds=1))
+    assert [f["token"]["symbol"] for f in failed] == ["DATE"]
+    assert len(problems) == 1 and problems[0].startswith("offering STUCK could not be failed")
+    with platform.engine.begin() as conn:
+        assert get_token(conn, "STUCK").status == "primary"  # untouched, retried next run
 
 
 def test_min_and_max_bound_the_sum_of_investors_subscriptions(platform, chain_client) -> None:  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -9,6 +10,7 @@ from server_client import place
 from sqlalchemy import text
 
 from alefctl.errors import Conflict
+from alefctl.workflows.investment_limits import invested
 from alefctl.workflows.otc import set_trading_mode
 
 
@@ -25,6 +27,13 @@ def _fiat(api, name: str) -> Decimal:  # noqa: ANN001
                             {"e": f"{name}@x.io"}).scalar_one()
 
 
+def _invested(api, name: str) -> Decimal:  # noqa: ANN001
+    with api.engine.connect() as conn:
+        user_id = conn.execute(text("SELECT id FROM users WHERE email = :e"),
+                               {"e": f"{name}@x.io"}).scalar_one()
+        return invested(conn, user_id, datetime.now(UTC))
+
+
 def test_buy_waits_then_executes_against_the_treasury(otc_market) -> None:  # noqa: ANN001
     start = _fiat(otc_market, "carol")
     placed = place(otc_market, "carol", "buy", 10, "10.00")
@@ -36,6 +45,7 @@ def test_buy_waits_then_executes_against_the_treasury(otc_market) -> None:  # no
     assert [o["id"] for o in queue] == [placed.json()["id"]]
     assert otc_market.call("POST", f"/api/v1/admin/otc-orders/{placed.json()['id']}", "carol@x.io",
                            json={"decision": "approve"}).status_code == 403
+    invested_while_pending = _invested(otc_market, "carol")
     done = otc_market.call("POST", f"/api/v1/admin/otc-orders/{placed.json()['id']}",
                            "admin@x.io", json={"decision": "approve"}).json()
     assert done["status"] == "executed" and done["trade_id"]
@@ -45,6 +55,8 @@ def test_buy_waits_then_executes_against_the_treasury(otc_market) -> None:  # no
             "SELECT balance FROM wallets w JOIN users u ON u.id = w.user_id"
             " WHERE u.email = 'carol@x.io'")).scalar_one()
     assert tuple(trade) == (Decimal("10.00"), 10, "pending") and carol_tokens == 10
+    # executed, the buy counts once towards the 12-month limit (as the trade it became)
+    assert _invested(otc_market, "carol") == invested_while_pending
 
 
 def test_reject_returns_the_locked_tokens(otc_market) -> None:  # noqa: ANN001

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from platform_builders import wallet_for
-from settlement_helpers import chain_tokens, db_tokens, minted_token
+from settlement_helpers import LIMITS, chain_tokens, db_tokens, minted_token, trade
 from sqlalchemy import text
 
 from alefctl.errors import Conflict, PermissionDenied
@@ -15,7 +15,10 @@ from alefctl.workflows import approvals
 from alefctl.workflows.custody import request_token_deposit, request_token_withdrawal
 from alefctl.workflows.holders.jobs import run_agent_jobs
 from alefctl.workflows.invariants import run_checks
+from alefctl.workflows.lifecycle import retire
 from alefctl.workflows.reconcile import reconcile
+from alefctl.workflows.redemption import request_redemption
+from alefctl.workflows.settlement.runner import run_settlement
 
 OUTSIDE = "0x00000000000000000000000000000000000A11CE"
 UNIT = 10**18
@@ -101,6 +104,20 @@ def test_only_free_tokens_of_the_investor_leave_and_only_to_an_outside_wallet(
     assert status == "failed"
 
 
+def test_bought_tokens_leave_only_once_settled_and_only_while_the_token_trades(
+        platform, chain_client, held) -> None:  # noqa: ANN001
+    trade(platform, "bob", "carol", "WDR", 20)
+    with pytest.raises(Conflict) as unsettled:  # in carol's books, not yet in her wallet
+        _ask(platform, 1, who="carol@x.io")
+    assert unsettled.value.code == "insufficient_funds" and "not yet settled" in str(unsettled.value)
+    assert run_settlement(platform.engine, chain_client).settled_on_chain == 1
+    assert _ask(platform, 20, who="carol@x.io").status == "pending"
+    with platform.engine.begin() as conn:
+        conn.execute(text("UPDATE tokens SET status = 'primary' WHERE symbol = 'WDR'"))
+    with pytest.raises(Conflict, match="off the platform only while it is secondary or paused"):
+        _ask(platform, 1)
+
+
 def test_http_route_asks_and_refuses_with_problem_json(
         platform, chain_client, held, api) -> None:  # noqa: ANN001
     asked = api.call("POST", "/api/v1/token-withdrawals", "alice@x.io",
@@ -184,3 +201,19 @@ def test_http_deposit_route(platform, chain_client, held, api) -> None:  # noqa:
     assert asked.status_code == 201 and asked.json()["chain_status"] == "pending", asked.text
     again = api.call("POST", "/api/v1/token-deposits", "alice@x.io", json=body)
     assert again.status_code == 409 and again.json()["code"] == "insufficient_funds"
+
+
+def test_a_matured_token_is_redeemed_only_once_its_outside_tokens_came_back(
+        platform, chain_client, held) -> None:  # noqa: ANN001
+    _withdrawn(platform, chain_client, 40)
+    retire(platform.engine, platform.admin, "WDR", "mature", LIMITS)
+    with pytest.raises(Conflict, match="off the platform only while"):
+        _ask(platform, 1)
+    with platform.engine.begin() as conn, pytest.raises(Conflict) as outside:
+        request_redemption(conn, platform.admin, "WDR", "1.00")
+    assert outside.value.code == "tokens_off_platform" and "40 WDR" in str(outside.value)
+    _deposit(platform, 40)  # after maturity a deposit still comes back, to be redeemed
+    assert run_agent_jobs(platform.engine, chain_client).done == 1
+    assert db_tokens(platform, "WDR", "alice") == 100
+    with platform.engine.begin() as conn:
+        assert request_redemption(conn, platform.admin, "WDR", "1.00")["status"] == "pending_approval"

@@ -3,6 +3,8 @@ revoke, FATCA status and rate limits, with the workflows' rules and problem+json
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from server_client import place
 
@@ -74,3 +76,36 @@ def test_rate_limits_over_http(market) -> None:  # noqa: ANN001
     reset = market.call("PUT", f"{USERS}/carol@x.io/rate-limit", "admin@x.io",
                         json={"reset": True}).json()
     assert reset["reads_source"] == "default"
+
+
+def test_money_in_and_out_over_http_with_four_eyes_at_the_threshold(market, cli) -> None:  # noqa: ANN001
+    def wallet() -> dict:  # noqa: ANN202
+        shown = market.call("GET", f"{USERS}/carol@x.io/wallet", "admin@x.io")
+        assert shown.status_code == 200, shown.text
+        return shown.json()
+
+    start = wallet()
+    made = market.call("POST", f"{USERS}/carol@x.io/deposits", "admin@x.io",
+                       json={"amount": "250.00", "currency": "USDC", "reference": "tx 0xabc"})
+    assert made.status_code == 201, made.text
+    assert (made.json()["currency"], made.json()["amount"]) == ("USDC", "250.00")
+    paid = market.call("POST", f"{USERS}/carol@x.io/withdrawals", "admin@x.io",
+                       json={"amount": "100.00", "reference": "IBAN AE07"})
+    assert paid.status_code == 201 and paid.json()["currency"] == "USD"
+    big = market.call("POST", f"{USERS}/carol@x.io/deposits", "admin@x.io",
+                      json={"amount": "10000.00"})
+    assert big.status_code == 202, big.text  # nothing moved: a second admin must approve
+    assert wallet()["fiat_balance"] == str(Decimal(start["fiat_balance"]) - 100)
+    assert cli.json("approvals", "approve", big.json()["id"])["status"] == "executed"
+    after = wallet()
+    assert after["fiat_balance"] == str(Decimal(start["fiat_balance"]) + 9900)
+    assert {s["currency"]: s["balance"] for s in after["stablecoins"]}["USDC"] == "250.00"
+    _problem(market.call("POST", f"{USERS}/carol@x.io/withdrawals", "admin@x.io",
+                         json={"amount": "1000.00", "currency": "USDC"}), 409, "insufficient_funds")
+    _problem(market.call("POST", f"{USERS}/carol@x.io/deposits", "admin@x.io",
+                         json={"amount": "1.00", "currency": "EUR"}), 422, "invalid_input")
+    for path in ("deposits", "withdrawals"):
+        _problem(market.call("POST", f"{USERS}/carol@x.io/{path}", "carol@x.io",
+                             json={"amount": "1.00"}), 403, "permission_denied")
+    _problem(market.call("GET", f"{USERS}/carol@x.io/wallet", "carol@x.io"), 403,
+             "permission_denied")

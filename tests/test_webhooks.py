@@ -15,9 +15,11 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from alefctl.pii import PiiCipher
 from alefctl.server import create_app
 from alefctl.settings import WebhookSettings, load_settings
 from alefctl.workflows.notifications import notify_user
@@ -27,13 +29,16 @@ from webhook_receiver import Receiver
 
 HOOKS = {"allow_private_targets": True, "interval_s": 0.1, "backoff_base_s": 0.2,
          "timeout_s": 3}
+KEY = Fernet.generate_key().decode()
+CIPHER = PiiCipher(KEY.encode())  # the servers' security.encryption_key: secrets sealed with it
 
 
 @contextmanager
 def serving(engine, db_url: str, home: Path, admin, **webhooks: object):  # noqa: ANN001, ANN202
     """The server, its webhook deliverer running, on this test's database."""
     settings = load_settings(home=home, database={"url": db_url},
-                             server={"settlement_loop": False}, webhooks=HOOKS | webhooks)
+                             server={"settlement_loop": False}, webhooks=HOOKS | webhooks,
+                             security={"encryption_key": KEY})
     with TestClient(create_app(settings, engine)) as client:
         yield Api(client, engine, admin)
 
@@ -100,7 +105,8 @@ def test_deliveries_are_signed_ordered_and_survive_a_crash_and_a_restart(
             assert theirs.status_code in (403, 404)
         notes = _notify(engine, "carol@x.io", 4)
         # a deliverer (cron) crashes while the receiver holds the second delivery
-        env = {**os.environ, **cli_env, "ALEF_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true"}
+        env = {**os.environ, **cli_env, "ALEF_WEBHOOKS_ALLOW_PRIVATE_TARGETS": "true",
+               "ALEF_SECURITY_ENCRYPTION_KEY": KEY}
         cron = subprocess.Popen([sys.executable, "-m", "alefctl", "notification",
                                  "deliver-webhooks"], env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.PIPE)
@@ -137,13 +143,13 @@ def test_failures_back_off_and_disable_the_subscription(engine, db_url, tmp_path
             _notify(engine, "carol@x.io", 2)
             waits = []
             for attempt in range(3):
-                report = deliver_due(engine, settings)
+                report = deliver_due(engine, settings, CIPHER)
                 assert report.failed == 1 and report.delivered == 0
                 with engine.begin() as conn:
                     waits.append(conn.execute(text(
                         "SELECT extract(epoch FROM next_attempt_at - last_attempt_at) FROM"
                         " webhook_deliveries ORDER BY seq LIMIT 1")).scalar_one())
-                assert deliver_due(engine, settings).failed == 0  # not due yet
+                assert deliver_due(engine, settings, CIPHER).failed == 0  # not due yet
                 time.sleep(float(waits[-1]) + 0.05)
             assert [float(w) for w in waits] == [0.2, 0.4, 0.8]
             assert report.disabled == [hook["id"]]
@@ -154,7 +160,76 @@ def test_failures_back_off_and_disable_the_subscription(engine, db_url, tmp_path
                            "carol@x.io").json()["items"]
             assert [(d["status"], d["attempts"], d["last_status"]) for d in log] == [
                 ("pending", 0, None), ("pending", 3, 500)]
-            assert deliver_due(engine, settings).failed == 0  # disabled: nothing more sent
+            assert deliver_due(engine, settings, CIPHER).failed == 0  # disabled: nothing more sent
             gone = api.call("DELETE", f"/api/v1/webhooks/{hook['id']}", "carol@x.io")
             assert gone.json()["status"] == "deleted"
             assert api.call("GET", "/api/v1/webhooks", "carol@x.io").json() == []
+
+
+def test_a_disabled_subscription_is_enabled_again_and_its_secret_rotated(
+        engine, db_url, tmp_path, platform) -> None:  # noqa: ANN001
+    platform.approved("carol")
+    platform.approved("dave")
+    settings = WebhookSettings(**HOOKS, max_failures=1)
+    with Receiver(status=500) as receiver:
+        with serving(engine, db_url, tmp_path / "a", platform.admin, deliver_loop=False) as api:
+            hook = api.call("POST", "/api/v1/webhooks", "carol@x.io",
+                            json={"url": receiver.url, "events": ["*"]}).json()
+            path = f"/api/v1/webhooks/{hook['id']}"
+            notes = _notify(engine, "carol@x.io", 2)
+            assert deliver_due(engine, settings, CIPHER).disabled == [hook["id"]]
+            assert api.call("POST", f"{path}/enable", "dave@x.io").status_code == 404
+            _notify(engine, "carol@x.io", 1)  # written while disabled: not queued for it
+            receiver.status = 200
+            rotated = api.call("POST", f"{path}/rotate-secret", "carol@x.io").json()
+            assert rotated["secret"] != hook["secret"] and rotated["secret"].startswith("whsec_")
+            shown = api.call("POST", f"{path}/enable", "carol@x.io")
+            assert shown.status_code == 200, shown.text
+            assert (shown.json()["status"], shown.json()["consecutive_failures"],
+                    shown.json()["disabled_reason"]) == ("active", 0, None)
+            again = api.call("POST", f"{path}/enable", "carol@x.io").json()
+            assert again["updated_at"] == shown.json()["updated_at"]  # already active: unchanged
+            assert deliver_due(engine, settings, CIPHER).delivered == 2  # due at once, no backoff left
+            assert "secret" not in api.call("GET", path, "carol@x.io").json()
+            with engine.begin() as conn:  # sealed at rest: the database alone cannot sign
+                stored = conn.execute(text("SELECT secret FROM webhooks")).scalar_one()
+                assert rotated["secret"] not in stored
+                assert CIPHER.decrypt(stored) == rotated["secret"]
+                # a plain secret stored before sealing began still signs
+                conn.execute(text("UPDATE webhooks SET secret = :s"), {"s": hook["secret"]})
+            late = _notify(engine, "carol@x.io", 1)
+            assert deliver_due(engine, settings, CIPHER).delivered == 1
+            assert _verified(hook["secret"], *receiver.received[-1])["notification"]["id"] == late[0]
+            with engine.begin() as conn:  # a secret sealed with another key fails the attempt
+                conn.execute(text("UPDATE webhooks SET secret = :s"), {
+                    "s": PiiCipher(Fernet.generate_key()).encrypt("whsec_x")})
+            _notify(engine, "carol@x.io", 1)
+            failed = deliver_due(engine, settings, CIPHER)
+            assert failed.failed == 1 and failed.delivered == 0
+            log = api.call("GET", f"{path}/deliveries?limit=1", "carol@x.io").json()["items"]
+            assert "encryption_key" in log[0]["last_error"]
+    payloads = [_verified(rotated["secret"], headers, body)
+                for headers, body in receiver.received[1:3]]
+    assert [p["notification"]["id"] for p in payloads] == notes  # in order, new secret
+
+
+def test_a_deactivated_users_webhooks_go_quiet(engine, db_url, tmp_path,
+                                               platform) -> None:  # noqa: ANN001
+    platform.approved("carol")
+    settings = WebhookSettings(**HOOKS)
+    with Receiver() as receiver:
+        with serving(engine, db_url, tmp_path / "a", platform.admin, deliver_loop=False) as api:
+            hook = api.call("POST", "/api/v1/webhooks", "carol@x.io",
+                            json={"url": receiver.url, "events": ["*"]}).json()
+            queued = _notify(engine, "carol@x.io", 1)
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET is_activated = false WHERE email ="
+                                  " 'carol@x.io'"))
+            _notify(engine, "carol@x.io", 1)  # written while deactivated: not queued
+            assert deliver_due(engine, settings, CIPHER).delivered == 0  # queued one waits
+            with engine.begin() as conn:
+                conn.execute(text("UPDATE users SET is_activated = true WHERE email ="
+                                  " 'carol@x.io'"))
+            assert deliver_due(engine, settings, CIPHER).delivered == 1
+    assert [_verified(hook["secret"], h, b)["notification"]["id"]
+            for h, b in receiver.received] == queued

@@ -194,7 +194,7 @@ def test_requests_of_one_loop_turn_reach_the_writer_process_in_one_write(platfor
 
 def test_the_duplicate_check_probes_the_index_whatever_the_statistics(platform, chain_client) -> None:  # noqa: ANN001
     from alefctl.db.batches import _driver_sql
-    from alefctl.workflows.trading.group import BY_CLIENT_ID
+    from alefctl.workflows.trading.client_ids import BY_CLIENT_ID
 
     token = live_token(platform, chain_client, "DATE", {"alice": 100})
     alice = platform.actor("alice@x.io", "api")

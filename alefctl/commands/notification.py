@@ -61,9 +61,11 @@ def read(ids: Annotated[list[str] | None, typer.Argument(help="Notification ids.
 def deliver_webhooks(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     """Deliver due webhooks from the outbox (cron; a running `alefctl serve` does it too;
     safe to run twice at once: a subscription is served by one runner at a time)."""
+    from alefctl.pii import load_cipher
     from alefctl.workflows.webhooks.delivery import deliver_due
 
-    report = deliver_due(state.engine(), state.settings().webhooks)
+    settings = state.settings()
+    report = deliver_due(state.engine(), settings.webhooks, load_cipher(settings))
     problems = [f"webhook {webhook_id} disabled after repeated failures"
                 for webhook_id in report.disabled]
     job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=problems,

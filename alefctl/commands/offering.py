@@ -70,8 +70,8 @@ def fail_due(as_json: JsonOption = False, quiet: QuietOption = False) -> None:
     to run twice at once; `alefctl serve` does it too)."""
     from alefctl.workflows.offering_admin import fail_due_offerings
 
-    failed = fail_due_offerings(state.engine(), state.actor())
+    failed, problems = fail_due_offerings(state.engine(), state.actor())
     symbols = [f["token"]["symbol"] for f in failed]
-    job_result(symbols, as_json=as_json, quiet=quiet, problems=[],
+    job_result(symbols, as_json=as_json, quiet=quiet, problems=problems,
                render=lambda: info(f"failed {len(symbols)} offerings below their soft cap" + (
                    f": {', '.join(symbols)}" if symbols else "")))

@@ -87,8 +87,8 @@ def amend(order: OrderArg,
           as_json: JsonOption = False) -> None:
     """Amend your open limit order: quantity down keeps its priority, a new price loses it."""
     from alefctl.workflows.orders import parse_price
-    from alefctl.workflows.trading.amend import AmendOrder
     from alefctl.workflows.trading.amend_control import amend_order
+    from alefctl.workflows.trading.commands import AmendOrder
     from alefctl.workflows.trading.funds import NotionalLimits
 
     order = resolved("order", order)

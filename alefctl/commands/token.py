@@ -472,9 +472,7 @@ def holders(
     fmt = "json" if as_json else output
     if fmt not in ("table", "csv", "json"):
         raise InvalidInput("--format must be table, csv or json", field="format")
-    if verify_chain and as_of is not None:
-        raise InvalidInput("--verify-chain checks the current register: drop --as-of",
-                           field="as_of")
+    _now_only(verify_chain, as_of, "checks the current register")
     with state.transaction() as (conn, actor):
         register = holder_register(conn, actor, resolved("token", token), parse_time(as_of, "as_of"))
         checks = _verify_register(conn, register, verify) if verify_chain else None
@@ -487,6 +485,72 @@ def holders(
         emit(data, fmt == "json", lambda: _render_register(data))
     if checks is not None and any(c["status"] == "break" for c in checks):
         raise typer.Exit(1)
+
+
+CAP_TABLE_ROWS = (("authorized", "the token's total supply"),
+                  ("issued", "credited to holders to date"),
+                  ("sold", "in the primary offering"), ("team", "team allocation"),
+                  ("reserve", "reserve allocation"), ("platform", "platform allocation"),
+                  ("dividends", "token dividends"), ("other", "other allocations"),
+                  ("burned", "burns, redemptions, refunded subscriptions"),
+                  ("outstanding", "issued - burned"),
+                  ("off_platform", "withdrawn to outside wallets"),
+                  ("held", "in the register (outstanding - off platform)"),
+                  ("treasury", "the platform's holding"), ("holder_count", "holders"))
+
+
+@app.command("cap-table")
+@command_errors
+@requires("token.holders")
+def cap_table(
+    token: TokenArg,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="The instant (ISO-8601; UTC if no zone); default now.")] = None,
+    verify_chain: Annotated[bool, typer.Option(
+        "--verify-chain", help="Show the chain's totalSupply next to what is minted.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The cap table: issued (sold, team, reserve, platform, token dividends), burned,
+    outstanding, off the platform, held in the register, the treasury's holding and the holder
+    count, at an instant (admins; an issuer: their own tokens). --verify-chain (now only) adds
+    the chain's totalSupply and exits 1 when it is outside what the database has minted."""
+    from alefctl.workflows.cap_table import cap_table as figures
+    from alefctl.workflows.cap_table import chain_supply
+
+    _now_only(verify_chain, as_of, "compares the current supply")
+    with state.transaction() as (conn, actor):
+        result = figures(conn, actor, resolved("token", token), parse_time(as_of, "as_of"))
+        chain = _verify_supply(conn, result, chain_supply) if verify_chain else None
+    data = result.to_dict()
+    if chain is not None:
+        data["chain"] = chain
+
+    def render() -> None:
+        info(f"{data['symbol']} as of {data['as_of'].isoformat()}")
+        rows = [[name, data[name], meaning] for name, meaning in CAP_TABLE_ROWS]
+        if chain is not None:
+            rows.append(["chain total supply", chain["total_supply"],
+                         f"minted {chain['minted']}, in flight {chain['in_flight']}:"
+                         f" {'ok' if chain['ok'] else 'BREAK'}"])
+        table("cap table", ("figure", "tokens", "meaning"), rows)
+
+    emit(data, as_json, render)
+    if chain is not None and not chain["ok"]:
+        raise typer.Exit(1)
+
+
+def _verify_supply(conn, result, chain_supply):  # noqa: ANN001, ANN202
+    from alefctl.chain_access import chain_errors, open_chain
+
+    with open_chain(state.settings()) as client, chain_errors():
+        return chain_supply(conn, client, result)
+
+
+def _now_only(verify_chain: bool, as_of: str | None, what: str) -> None:
+    from alefctl.errors import InvalidInput
+
+    if verify_chain and as_of is not None:
+        raise InvalidInput(f"--verify-chain {what}: drop --as-of", field="as_of")
 
 
 def _verify_register(conn, register, verify):  # noqa: ANN001, ANN202

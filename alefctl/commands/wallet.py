@@ -1,4 +1,5 @@
-"""`alefctl wallet`: fiat deposits and withdrawals, and a user's balances."""
+"""`alefctl wallet`: fiat (USD) and stablecoin (USDC) deposits and withdrawals, and a user's
+balances."""
 
 from __future__ import annotations
 
@@ -24,10 +25,12 @@ from alefctl.commands.refs import resolved
 if TYPE_CHECKING:
     from alefctl.workflows.approvals import ApprovalRequest
 
-app = typer.Typer(help="Fiat money in and out, and balances.", no_args_is_help=True)
+app = typer.Typer(help="Fiat and stablecoin money in and out, and balances.", no_args_is_help=True)
 
 UserOpt = Annotated[str, typer.Option("--user", help="User id, id prefix or email.")]
-AmountOpt = Annotated[str, typer.Option("--amount", help="USD amount, e.g. 1000.00.")]
+AmountOpt = Annotated[str, typer.Option("--amount", help="Amount, e.g. 1000.00.")]
+CurrencyOpt = Annotated[str, typer.Option(
+    "--currency", help="USD (fiat balance) or USDC (stablecoin balance).")]
 ReferenceOpt = Annotated[str | None, typer.Option(help="Bank reference or note.")]
 
 
@@ -35,41 +38,50 @@ ReferenceOpt = Annotated[str | None, typer.Option(help="Bank reference or note."
 @command_errors
 @requires("wallet.deposit")
 def deposit(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
-            as_json: JsonOption = False) -> None:
-    """Credit a user's fiat balance with money received (admin). At or above
-    approvals.money_threshold_usd it is a request that another admin approves."""
+            currency: CurrencyOpt = "USD", as_json: JsonOption = False) -> None:
+    """Credit a user's USD or USDC balance with money received (admin). At or above
+    approvals.money_threshold_usd (USDC counts 1:1) it is a request that another admin
+    approves."""
     from alefctl.workflows.wallet import Movement, submit_deposit
 
     threshold = state.settings().approvals.money_threshold_usd
     user_id = resolved("user", user)
     with state.transaction() as (conn, actor):
-        outcome = submit_deposit(conn, actor, user_id, amount, reference, threshold=threshold)
+        outcome = submit_deposit(conn, actor, user_id, amount, reference, threshold=threshold,
+                                 currency=currency)
     if not isinstance(outcome, Movement):
         _needs_second_admin(outcome, as_json)
         return
     emit(outcome.to_dict(), as_json, lambda: info(
-        f"deposited {outcome.amount} USD to {outcome.email}; balance {outcome.balance_after}"))
+        f"deposited {outcome.amount} {outcome.currency} to {outcome.email};"
+        f" {outcome.currency} balance {outcome.balance_after}"))
 
 
 @app.command("withdraw")
 @command_errors
 @requires("wallet.withdraw")
 def withdraw(user: UserOpt, amount: AmountOpt, reference: ReferenceOpt = None,
-             yes: YesOption = False, as_json: JsonOption = False) -> None:
-    """Pay money out of a user's fiat balance (admin); never below zero. At or above
-    approvals.money_threshold_usd it is a request that another admin approves."""
+             currency: CurrencyOpt = "USD", yes: YesOption = False,
+             as_json: JsonOption = False) -> None:
+    """Pay money out of a user's USD or USDC balance (admin); never beyond its free balance
+    (USD: less sale proceeds not settled on-chain). At or above approvals.money_threshold_usd
+    (USDC counts 1:1) it is a request that another admin approves."""
     from alefctl.workflows.wallet import Movement, submit_withdrawal
 
-    user_id = resolved("user", user)
-    confirm(f"Withdraw {amount} USD from {user}?", yes)
+    from alefctl.money import parse_currency
+
+    user_id, code = resolved("user", user), parse_currency(currency)
+    confirm(f"Withdraw {amount} {code} from {user}?", yes)
     threshold = state.settings().approvals.money_threshold_usd
     with state.transaction() as (conn, actor):
-        outcome = submit_withdrawal(conn, actor, user_id, amount, reference, threshold=threshold)
+        outcome = submit_withdrawal(conn, actor, user_id, amount, reference, threshold=threshold,
+                                    currency=code)
     if not isinstance(outcome, Movement):
         _needs_second_admin(outcome, as_json)
         return
     emit(outcome.to_dict(), as_json, lambda: info(
-        f"withdrew {outcome.amount} USD from {outcome.email}; balance {outcome.balance_after}"))
+        f"withdrew {outcome.amount} {outcome.currency} from {outcome.email};"
+        f" {outcome.currency} balance {outcome.balance_after}"))
 
 
 def _needs_second_admin(request: ApprovalRequest, as_json: bool) -> None:
@@ -102,7 +114,7 @@ def show(user: UserOpt, as_json: JsonOption = False) -> None:
         if view.stablecoins:
             table("stablecoins", ("currency", "balance", "locked"),
                   [list(s.values()) for s in view.stablecoins])
-        columns = ("created_at", "type", "amount", "balance_after", "status")
+        columns = ("created_at", "type", "currency", "amount", "balance_after", "status")
         table("recent movements", columns,
               [[t[c] for c in columns] for t in view.recent_transactions])
 

@@ -12,7 +12,7 @@ from alefctl.commands.refs import resolved
 app = typer.Typer(help="Investors' withdrawal requests: list, confirm (pay out), reject.",
                   no_args_is_help=True)
 WithdrawalArg = Annotated[str, typer.Argument(help="Withdrawal request id or id prefix.")]
-COLUMNS = ("id", "email", "amount", "reference", "status", "created_at")
+COLUMNS = ("id", "email", "amount", "currency", "reference", "status", "created_at")
 
 
 @app.command("list")
@@ -41,7 +41,8 @@ def confirm(withdrawal: WithdrawalArg, as_json: JsonOption = False) -> None:
     threshold = state.settings().approvals.money_threshold_usd
     with state.transaction() as (conn, actor):
         done = confirm_withdrawal(conn, actor, withdrawal_id, threshold=threshold)
-    message = (f"withdrawal {done['id']} paid out: {done['amount']} USD to {done['email']}"
+    message = (f"withdrawal {done['id']} paid out: {done['amount']} {done['currency']} to"
+               f" {done['email']}"
                if done["status"] == "completed" else
                f"withdrawal {done['id']} needs a second admin: approval request"
                f" {done['approval_request_id']}")

@@ -47,6 +47,7 @@ from alefctl.server.routes import (
     system,
     tokens,
     users,
+    wallets,
     withdrawals,
 )
 from alefctl.server.notification_push import start_notification_push
@@ -80,7 +81,7 @@ def create_app(settings: Settings, db: Engine | None = None, *,
     install_problem_handlers(app)
     for module in (orders, stream, system, kyc, businesses, tokens, settlement, dividends,
                    approvals, surveillance, users, me, withdrawals, holders, register,
-                   custody, notifications):
+                   custody, notifications, wallets):
         app.include_router(module.router)
     return app
 

@@ -7,14 +7,14 @@ from typing import Any
 from alefctl.server.state import ServerState
 from alefctl.workflows.closing import close_pending_otc_orders
 from alefctl.workflows.halts import announcement, halts_in_force
+from alefctl.workflows.service import service_actor
 from alefctl.workflows.trading.amend_control import requested_amend
+from alefctl.workflows.trading.commands import CancelOrder
 from alefctl.workflows.trading.control import (
     closed_tokens_with_open_orders,
     ineligible_trader_ids,
     requested_cancels,
 )
-from alefctl.workflows.service import service_actor
-from alefctl.workflows.trading.group import CancelOrder
 
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:

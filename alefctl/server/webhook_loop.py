@@ -35,7 +35,8 @@ class WebhookLoop:
         from alefctl.workflows.webhooks.delivery import deliver_due
 
         try:
-            report = deliver_due(self.state.db, self.settings, stopping=self.stopped.is_set)
+            report = deliver_due(self.state.db, self.settings, self.state.cipher,
+                                 stopping=self.stopped.is_set)
             if report.delivered or report.failed:
                 log.info("webhooks: %s", report.to_dict())
         except Exception:

@@ -32,8 +32,9 @@ from alefctl.redact import get_logger
 from alefctl.server.feeds import group_report
 from alefctl.workflows.protections import PLATFORM_DEFAULTS, ProtectionDefaults
 from alefctl.workflows.trading.books import Books
+from alefctl.workflows.trading.commands import AmendOrder, CancelOrder, Command, PlaceOrder
 from alefctl.workflows.trading.funds import NotionalLimits
-from alefctl.workflows.trading.group import AmendOrder, CancelOrder, Command, OrderGroup, PlaceOrder
+from alefctl.workflows.trading.group import OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
 
 log = get_logger("alefctl.writer")

@@ -1,4 +1,5 @@
-"""One token: its figures, allocations awaiting payment, deployment, and every lifecycle action."""
+"""One token: its figures, its cap table (admins and its issuer), allocations awaiting payment,
+deployment, and every lifecycle action."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ from textual.widgets import DataTable, ProgressBar, Static
 
 from alefctl.tui.token_actions import TokenActions
 from alefctl.tui.widgets import cell_text, fill_table
-from alefctl.workflows import dashboard
+from alefctl.errors import NotFound
+from alefctl.workflows import dashboard, policy
+from alefctl.workflows.cap_table import CapTable, cap_table
 from alefctl.workflows.offering import Allocation, list_allocations
 from alefctl.workflows.tokens import Token, get_token
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
+
+    from alefctl.workflows.actor import Actor
 
 DEPLOY_TRANSACTIONS = 5  # IdentityRegistry, Compliance, SecurityToken and two agent grants
 FACTS = (("status", "status"), ("trading mode", "trading_mode"), ("supply", "total_supply"),
@@ -27,6 +32,12 @@ FACTS = (("status", "status"), ("trading mode", "trading_mode"), ("supply", "tot
          ("escrow", "escrow_balance"), ("price", "price_per_token"), ("NAV", "nav_per_token"),
          ("tick", "tick_size"), ("fee bps", "fee_bps"), ("offering opens", "primary_start"),
          ("offering closes", "primary_end"), ("maturity", "maturity_date"))
+CAP_TABLE = (("issued", "issued"), ("  sold", "sold"), ("  team", "team"),
+             ("  reserve", "reserve"), ("  platform", "platform"), ("  dividends", "dividends"),
+             ("burned", "burned"), ("outstanding", "outstanding"), ("off platform", "off_platform"),
+             ("held", "held"), ("treasury", "treasury"), ("holders", "holder_count"))
+CAP_TABLE_WIDTH = 34
+ADDRESSES_WIDTH = 66  # "identity registry", an address of 42 characters, padding and borders
 ADDRESSES = (("token contract", "contract_address"), ("identity registry", "identity_registry_addr"),
              ("compliance", "compliance_addr"), ("deployed", "deployed_at"))
 
@@ -39,16 +50,27 @@ class TokenView:
     holders: int
     awaiting_payment: list[Allocation]
     deploy_steps: list[dict[str, Any]]
+    cap_table: CapTable | None = None
 
 
-def load_token_view(conn: Connection, symbol: str, with_allocations: bool = True) -> TokenView:
+def load_token_view(conn: Connection, actor: Actor, symbol: str,
+                    with_allocations: bool = True) -> TokenView:
     """The token, its holder count, pending allocations (for a role that may read investors'
-    allocations) and deployment transactions."""
+    allocations), deployment transactions and its cap table (admins and the token's issuer)."""
     token = get_token(conn, symbol)
     pending = (list_allocations(conn, str(token.id), status="pending_payment")
                if with_allocations else [])
     return TokenView(token, dashboard.holder_count(conn, token.id), pending,
-                     dashboard.deploy_transactions(conn, token.id))
+                     dashboard.deploy_transactions(conn, token.id), _cap_table(conn, actor, token))
+
+
+def _cap_table(conn: Connection, actor: Actor, token: Token) -> CapTable | None:
+    if not policy.may(actor, "token.holders"):
+        return None
+    try:
+        return cap_table(conn, actor, str(token.id))
+    except NotFound:  # another issuer's token
+        return None
 
 
 class TokenDetailScreen(TokenActions):
@@ -66,7 +88,12 @@ class TokenDetailScreen(TokenActions):
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="token-panels"):
             yield Static("Loading…", id="token-facts", classes="panel")
-            yield Static("", id="token-addresses", classes="panel")
+            shares = Static("", id="token-cap-table", classes="panel")
+            shares.styles.width = CAP_TABLE_WIDTH  # the figures are short; the addresses are not
+            yield shares
+            addresses = Static("", id="token-addresses", classes="panel")
+            addresses.styles.width = ADDRESSES_WIDTH  # whole addresses
+            yield addresses
         yield Static("Allocations awaiting payment confirmation", id="allocations-title",
                      classes="title")
         allocations: DataTable[Any] = DataTable(id="allocations-table", cursor_type="row")
@@ -85,7 +112,7 @@ class TokenDetailScreen(TokenActions):
         super().actor_known()
 
     def reload(self) -> None:
-        self.run_call(self.services.read, load_token_view, self.symbol,
+        self.run_call(self.services.call, load_token_view, self.symbol,
                       self.may("allocation.read"), done=self.show_view, group="load",
                       exclusive=True)
 
@@ -99,6 +126,12 @@ class TokenDetailScreen(TokenActions):
         panel = self.query_one("#token-facts", Static)
         panel.update(facts)
         panel.border_title = f"{token.symbol} · {token.name}"
+        shares = self.query_one("#token-cap-table", Static)
+        shares.display = view.cap_table is not None
+        if view.cap_table is not None:
+            shares.update(_grid([(label, getattr(view.cap_table, name))
+                                 for label, name in CAP_TABLE]))
+            shares.border_title = "cap table"
         self.query_one("#token-addresses", Static).update(
             _grid([(label, getattr(token, name)) for label, name in ADDRESSES]))
         fill_table(self.query_one("#allocations-table", DataTable), (

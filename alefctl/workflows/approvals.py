@@ -94,7 +94,7 @@ def _deposit(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[s
 
     params = request.params
     return wallet.deposit(conn, actor, params["user_id"], params["amount"], params.get("reference"),
-                          approval_id=request.id).to_dict()
+                          approval_id=request.id, currency=params.get("currency")).to_dict()
 
 
 def _withdraw(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
@@ -102,7 +102,8 @@ def _withdraw(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[
 
     params = request.params
     return wallet.withdraw(conn, actor, params["user_id"], params["amount"],
-                           params.get("reference"), approval_id=request.id).to_dict()
+                           params.get("reference"), approval_id=request.id,
+                           currency=params.get("currency")).to_dict()
 
 
 def _dividend(conn: Connection, actor: Actor, request: ApprovalRequest) -> dict[str, Any]:
@@ -152,7 +153,9 @@ def _reroute_line(params: dict[str, Any]) -> str:
 def _money_line(verb: str, preposition: str) -> Callable[[dict[str, Any]], str]:
     def describe(params: dict[str, Any]) -> str:
         reference = f" ({params['reference']})" if params.get("reference") else ""
-        return f"{verb} {params['amount']} USD {preposition} {params['email']}{reference}"[:300]
+        currency = params.get("currency") or "USD"  # requests from before USDC name none
+        return (f"{verb} {params['amount']} {currency} {preposition} {params['email']}"
+                f"{reference}")[:300]
 
     return describe
 

@@ -25,12 +25,36 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict
 from alefctl.workflows import approvals, policy, validation
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.holders.positions import lock_position, record_operation, whole_tokens
+from alefctl.workflows.holders.positions import (
+    approved_holder,
+    lock_position,
+    record_approved,
+    record_operation,
+    whole_tokens,
+)
 from alefctl.workflows.money import debit_tokens
-from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.tokens import TRADED_STATUSES, Token, get_token
 from alefctl.workflows.users import User, get_user
 
 WITHDRAW = "token.withdraw"  # the approval kind
+# Tokens leave only while their token trades (refunds, redemption and the register work from
+# the books); they may come back after maturity too, to be redeemed with the others.
+DEPOSIT_STATUSES = (*TRADED_STATUSES, "matured")
+# tokens in this investor's books that are not yet in their wallet on-chain: purchases not
+# settled on-chain, allocations and token dividends not yet minted (reconcile_db's items)
+_NOT_YET_ON_CHAIN = text(
+    "SELECT (SELECT coalesce(sum(quantity), 0) FROM trades WHERE token_id = :t AND buyer_id = :u"
+    " AND settlement_type IS DISTINCT FROM 'on_chain')"
+    " + (SELECT coalesce(sum(quantity), 0) FROM token_allocations WHERE token_id = :t"
+    " AND user_id = :u AND status = 'confirmed' AND on_chain_status <> 'minted')"
+    " + (SELECT coalesce(sum(p.token_quantity), 0) FROM dividend_payments p JOIN"
+    " dividend_declarations d ON d.id = p.dividend_id WHERE d.token_id = :t AND p.user_id = :u"
+    " AND d.dividend_type = 'token' AND p.status = 'paid'"
+    " AND p.on_chain_status IS DISTINCT FROM 'minted')")
+_OFF_PLATFORM = text(
+    "SELECT coalesce(sum(quantity) FILTER (WHERE kind = 'withdraw'), 0) - coalesce(sum(quantity)"
+    " FILTER (WHERE kind = 'deposit' AND chain_status = 'done'), 0) FROM agent_operations"
+    " WHERE token_id = :t AND kind IN ('withdraw', 'deposit')")
 _PLATFORM_WALLET = text("SELECT email FROM users WHERE lower(wallet_address) = lower(:w)")
 _OTHER_INVESTOR = text("SELECT 1 FROM agent_operations WHERE kind = 'withdraw'"
                        " AND lower(to_wallet) = lower(:w) AND user_id <> :u LIMIT 1")
@@ -51,7 +75,7 @@ def request_token_deposit(conn: Connection, actor: Actor, token_ref: str, quanti
     source = validation.evm_address(from_wallet, field="from_wallet")
     token = get_token(conn, token_ref, for_update=True)  # one deposit decision at a time
     investor = get_user(conn, str(actor.user_id))
-    _check_possible(conn, token, investor, source)
+    _check_possible(conn, token, investor, source, DEPOSIT_STATUSES)
     returnable = int(conn.execute(_RETURNABLE, {"u": investor.id, "t": token.id,
                                                 "w": source}).scalar_one())
     if amount > returnable:
@@ -74,7 +98,7 @@ def request_token_withdrawal(conn: Connection, actor: Actor, token_ref: str, qua
     amount = whole_tokens(quantity)
     destination = validation.evm_address(to_wallet, field="to_wallet")
     token, investor = get_token(conn, token_ref), get_user(conn, str(actor.user_id))
-    _check_possible(conn, token, investor, destination)
+    _check_possible(conn, token, investor, destination, TRADED_STATUSES)
     _free_tokens(conn, token, investor, amount)
     return approvals.request(conn, actor, WITHDRAW, {
         "token_id": token.id, "symbol": token.symbol, "user_id": investor.id,
@@ -85,22 +109,16 @@ def execute_token_withdrawal(conn: Connection, actor: Actor, request: approvals.
                              ) -> dict[str, Any]:
     """The approved withdrawal's database step: the tokens leave the books, the job is queued."""
     params = request.params
-    token = get_token(conn, str(params["token_id"]), for_update=True)
-    investor = get_user(conn, str(params["user_id"]))
-    _check_possible(conn, token, investor, params["to_wallet"])
+    token, investor = approved_holder(conn, request, "user_id")
+    _check_possible(conn, token, investor, params["to_wallet"], TRADED_STATUSES)
     position = lock_position(conn, investor.id, token.id)
     _free_tokens(conn, token, investor, params["quantity"])
     debit_tokens(conn, investor.id, token.id, params["quantity"])
-    operation_id = record_operation(
-        conn, actor, "withdraw", token, investor.id, f"withdrawal requested by {investor.email}",
-        to_user_id=investor.id, quantity=params["quantity"], from_wallet=investor.wallet_address,
-        to_wallet=params["to_wallet"], approval_id=request.id)
-    actor.audit(conn, WITHDRAW, "agent_operation", operation_id, before=position.to_dict(), after={
-        "symbol": token.symbol, "email": investor.email, "quantity": params["quantity"],
-        "to_wallet": params["to_wallet"]})
-    return {"operation_id": operation_id, "symbol": token.symbol, "email": investor.email,
-            "quantity": params["quantity"], "to_wallet": params["to_wallet"],
-            "chain_status": "pending"}
+    return record_approved(
+        conn, actor, request, "withdraw", token, investor,
+        f"withdrawal requested by {investor.email}",
+        {"email": investor.email, "quantity": params["quantity"], "to_wallet": params["to_wallet"]},
+        before=position.to_dict(), to_user_id=investor.id, to_wallet=params["to_wallet"])
 
 
 def describe(params: dict[str, Any]) -> str:
@@ -109,7 +127,18 @@ def describe(params: dict[str, Any]) -> str:
             f" {params['to_wallet']}")[:300]
 
 
-def _check_possible(conn: Connection, token: Token, investor: User, destination: str) -> None:
+def off_platform(conn: Connection, token_id: object) -> int:
+    """How many of a token's tokens are off the books in outside wallets (or on their way
+    there): every withdrawal the books gave (whatever its job's state) less deposits done."""
+    return int(conn.execute(_OFF_PLATFORM, {"t": token_id}).scalar_one())
+
+
+def _check_possible(conn: Connection, token: Token, investor: User, destination: str,
+                    statuses: tuple[str, ...]) -> None:
+    if token.status not in statuses:
+        raise Conflict(f"{token.symbol} is {token.status}; its tokens move "
+                       f"{'onto' if statuses is DEPOSIT_STATUSES else 'off'} the platform only"
+                       f" while it is {' or '.join(statuses)}")
     if token.contract_address is None:
         raise Conflict(f"{token.symbol} is not deployed on-chain; its tokens cannot be withdrawn")
     if investor.wallet_address is None:
@@ -128,7 +157,9 @@ def _free_tokens(conn: Connection, token: Token, investor: User, quantity: int) 
         " WHERE user_id = :u AND token_id = :t"), {"u": investor.id, "t": token.id}).first()
     if row is not None and row.is_frozen:
         raise Conflict(f"{investor.email}'s {token.symbol} wallet is frozen", code="holder_frozen")
-    free = int(row.free) if row is not None else 0
+    coming = int(conn.execute(_NOT_YET_ON_CHAIN, {"t": token.id, "u": investor.id}).scalar_one())
+    free = max((int(row.free) if row is not None else 0) - coming, 0)
     if quantity > free:
-        raise Conflict(f"{investor.email} has {free} free {token.symbol} tokens (open sell orders"
-                       f" and frozen tokens stay); {quantity} asked", code="insufficient_funds")
+        raise Conflict(f"{investor.email} has {free} free {token.symbol} tokens in their wallet"
+                       " on-chain (open sell orders, frozen tokens and tokens not yet settled or"
+                       f" minted stay); {quantity} asked", code="insufficient_funds")

@@ -19,10 +19,15 @@ from sqlalchemy import Connection, text
 from alefctl.errors import Conflict, InvalidInput
 from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.tokens import SET_HALT, Token, get_token, halt_in_force
+from alefctl.workflows.tokens import (
+    SET_HALT,
+    TRADED_STATUSES,
+    Token,
+    get_token,
+    halt_in_force,
+)
 from alefctl.workflows.trading.control import notify
 
-HALTABLE_STATUSES = ("secondary", "paused")
 # A lifted halt also ends the breaker's trips: they reset now (the overview counts them no more).
 END_TRIPS = text("UPDATE circuit_breaker_events SET resets_at = now() WHERE token_id = :t"
                  " AND resets_at > now()")
@@ -38,7 +43,7 @@ def halt_token(conn: Connection, actor: Actor, token_ref: str, reason: str,
     if until is not None and until <= now:
         raise InvalidInput("--until must be in the future", field="until")
     token = get_token(conn, token_ref, for_update=True)
-    if token.status not in HALTABLE_STATUSES:
+    if token.status not in TRADED_STATUSES:
         raise Conflict(f"{token.symbol} is {token.status}: only a token on the secondary market"
                        " can be halted")
     conn.execute(SET_HALT, {"since": now, "until": until, "reason": why, "id": token.id})

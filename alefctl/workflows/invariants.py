@@ -28,12 +28,42 @@ from alefctl.errors import InvalidInput
 from alefctl.settings import JobSettings
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.cap_table import SUPPLY_CHANGES
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 MAX_ROWS = 100  # offending rows reported per check
 OPEN_ORDER = OPEN_STATUSES_SQL
 OPEN_OTC = "('pending', 'approved')"
 MONEY_APPROVALS = "('wallet.deposit', 'wallet.withdraw')"  # kinds whose executor writes one ledger row
+
+# The register at the instants just before each supply change of a token (the distinct times
+# in `ats`, then infinity: now) in one pass over positions_history, not one per instant: each
+# history row falls in a bucket of `ats` (width_bucket), the running sum of the buckets before
+# an instant is the register then, given that each row's balance follows from the previous
+# one (`broken` counts those that do not). The supply changes are bucketed the same way.
+REGISTER_SUMS_SQL = (
+    f"WITH changes AS MATERIALIZED ({SUPPLY_CHANGES}),"
+    " instants AS (SELECT t.id AS token_id, coalesce(c.ats, '{}') || 'infinity'::timestamptz"
+    " AS ats FROM tokens t LEFT JOIN (SELECT token_id, array_agg(DISTINCT at ORDER BY at) AS ats"
+    " FROM changes GROUP BY token_id) c ON c.token_id = t.id),"
+    " history AS (SELECT token_id, changed_at, change, balance <> coalesce(lag(balance)"
+    " OVER (PARTITION BY token_id, user_id ORDER BY changed_at, id), 0) + change AS broken"
+    " FROM positions_history),"
+    " buckets AS (SELECT token_id, bucket, sum(held) AS held, sum(supply) AS supply,"
+    " sum(broken) AS broken FROM (SELECT h.token_id, width_bucket(h.changed_at, i.ats)"
+    " AS bucket, h.change AS held, 0 AS supply, h.broken::int AS broken FROM history h"
+    " JOIN instants i USING (token_id) UNION ALL SELECT c.token_id, width_bucket(c.at, i.ats),"
+    " 0, c.quantity, 0 FROM changes c JOIN instants i USING (token_id)) x GROUP BY 1, 2),"
+    " running AS (SELECT token_id, bucket, sum(held) OVER w AS held, sum(supply) OVER w"
+    " AS supply, sum(broken) OVER w AS broken FROM buckets"
+    " WINDOW w AS (PARTITION BY token_id ORDER BY bucket))"
+    " SELECT DISTINCT ON (r.token_id) r.token_id, t.symbol, nullif(i.ats[r.bucket + 1],"
+    " 'infinity') AS just_before,"
+    " r.held AS register_total, r.supply AS outstanding_on_platform,"
+    " r.broken AS broken_history_rows FROM running r JOIN instants i USING (token_id)"
+    " JOIN tokens t ON t.id = r.token_id WHERE r.held <> r.supply OR r.broken > 0"
+    " ORDER BY r.token_id, r.bucket"
+)
 
 
 @dataclass(frozen=True)
@@ -135,21 +165,14 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "token_supply_in_wallets",
-        "each token's wallet balances sum to its minted supply: confirmed allocations plus paid"
-        " token dividends, less burns and tokens withdrawn off the platform and not deposited"
-        " back (custody.py)",
-        "SELECT s.token_id, t.symbol, s.wallet_total, s.confirmed_allocations, s.dividend_tokens"
-        " FROM (SELECT token_id, sum(held) AS wallet_total, sum(allocated) AS confirmed_allocations,"
-        " sum(minted) AS dividend_tokens FROM (SELECT token_id, balance AS held, 0 AS allocated,"
-        " 0 AS minted FROM wallets UNION ALL SELECT token_id, 0, quantity, 0 FROM token_allocations"
-        " WHERE status = 'confirmed' UNION ALL SELECT d.token_id, 0, 0, p.token_quantity"
-        " FROM dividend_payments p JOIN dividend_declarations d ON d.id = p.dividend_id"
-        " WHERE d.dividend_type = 'token' AND p.status = 'paid' UNION ALL SELECT token_id, 0, 0,"
-        " -quantity FROM agent_operations WHERE kind IN ('burn', 'withdraw') UNION ALL SELECT"
-        " token_id, 0, 0, quantity FROM agent_operations WHERE kind = 'deposit'"
-        " AND chain_status = 'done') parts GROUP BY token_id"
-        " HAVING sum(held) <> sum(allocated) + sum(minted)) s JOIN tokens t ON t.id = s.token_id"
-        " ORDER BY t.symbol",
+        "each token's wallet balances sum to what is on the platform by its records: confirmed"
+        " allocations plus paid token dividends, less burns, refunded subscriptions and tokens"
+        " withdrawn off the platform and not deposited back (cap_table.SUPPLY_CHANGES)",
+        "SELECT s.token_id, t.symbol, s.wallet_total, s.on_platform FROM (SELECT token_id,"
+        " sum(held) AS wallet_total, sum(supply) AS on_platform FROM (SELECT token_id, balance"
+        f" AS held, 0 AS supply FROM wallets UNION ALL SELECT token_id, 0, quantity FROM"
+        f" ({SUPPLY_CHANGES}) c) parts GROUP BY token_id HAVING sum(held) <> sum(supply)) s"
+        " JOIN tokens t ON t.id = s.token_id ORDER BY t.symbol",
     ),
     Invariant(
         "positions_history_matches_wallets",
@@ -159,6 +182,15 @@ INVARIANTS: tuple[Invariant, ...] = (
         " LEFT JOIN LATERAL (SELECT balance FROM positions_history p WHERE p.token_id ="
         " w.token_id AND p.user_id = w.user_id ORDER BY changed_at DESC, id DESC LIMIT 1) h"
         " ON true WHERE w.balance <> coalesce(h.balance, 0) ORDER BY w.token_id, w.user_id",
+    ),
+    Invariant(
+        "register_sums_to_outstanding",
+        "at every instant just before a change of a token's supply (an issue, burn, refund,"
+        " withdrawal or deposit; cap_table.py) and now, the positions_history register sums to"
+        " what was issued less burned less withdrawn off the platform then, and each history"
+        " row's balance is the previous one plus its change; shows each token's first failing"
+        " instant (just_before; none: now)",
+        REGISTER_SUMS_SQL,
     ),
     Invariant(
         "open_buy_orders_funded",
@@ -205,22 +237,25 @@ INVARIANTS: tuple[Invariant, ...] = (
     ),
     Invariant(
         "approvals_executed_once",
-        "four-eyes: each executed deposit or withdrawal request has exactly one ledger row, and a"
-        " request that was not executed has none",
-        "SELECT r.id AS request_id, r.kind, r.status, count(w.id) AS ledger_rows"
-        " FROM approval_requests r LEFT JOIN wallet_transactions w"
+        "four-eyes: each executed deposit or withdrawal request has exactly one ledger row, in"
+        " the currency it names (USD when none), and a request that was not executed has none",
+        "SELECT r.id AS request_id, r.kind, r.status, count(w.id) AS ledger_rows,"
+        " count(w.id) FILTER (WHERE w.currency <> coalesce(r.params->>'currency', 'USD'))"
+        " AS in_other_currency FROM approval_requests r LEFT JOIN wallet_transactions w"
         " ON w.reference_type = 'approval_request' AND w.reference_id = r.id"
         f" WHERE r.kind IN {MONEY_APPROVALS} GROUP BY r.id, r.kind, r.status"
-        " HAVING count(w.id) <> CASE WHEN r.status = 'executed' THEN 1 ELSE 0 END",
+        " HAVING count(w.id) <> CASE WHEN r.status = 'executed' THEN 1 ELSE 0 END"
+        " OR count(w.id) FILTER (WHERE w.currency <> coalesce(r.params->>'currency', 'USD')) > 0",
     ),
     Invariant(
         "withdrawals_match_ledger",
         "each investor withdrawal request agrees with the ledger row holding its money: the"
-        " same amount, pending while it waits, completed once paid out, cancelled once rejected"
-        " or cancelled",
-        "SELECT w.id AS withdrawal_id, w.status, w.amount, t.status AS ledger_status,"
-        " t.amount AS ledger_amount FROM withdrawal_requests w JOIN wallet_transactions t"
-        " ON t.id = w.wallet_transaction_id WHERE t.amount <> -w.amount OR t.status <> CASE"
+        " same amount and currency, pending while it waits, completed once paid out, cancelled"
+        " once rejected or cancelled",
+        "SELECT w.id AS withdrawal_id, w.status, w.amount, w.currency, t.status AS ledger_status,"
+        " t.amount AS ledger_amount, t.currency AS ledger_currency FROM withdrawal_requests w"
+        " JOIN wallet_transactions t ON t.id = w.wallet_transaction_id"
+        " WHERE t.amount <> -w.amount OR t.currency <> w.currency OR t.status <> CASE"
         " w.status WHEN 'completed' THEN 'completed' WHEN 'rejected' THEN 'cancelled'"
         " WHEN 'cancelled' THEN 'cancelled' ELSE 'pending' END",
     ),

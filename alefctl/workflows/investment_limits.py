@@ -20,7 +20,8 @@ from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
 WINDOW = timedelta(days=365)
 # What each investor in :ids invested since :since (subscriptions not rejected or refunded,
-# buy trades, money still locked in open buy orders, OTC buys not rejected or cancelled).
+# buy trades (an executed OTC buy is one of them), money still locked in open buy orders, OTC
+# buys not yet executed).
 INVESTED = text(
     "SELECT u.id AS user_id,"
     " (SELECT coalesce(sum(amount), 0) FROM token_allocations WHERE user_id = u.id"
@@ -30,7 +31,7 @@ INVESTED = text(
     " + (SELECT coalesce(sum(locked_fiat), 0) FROM orders WHERE user_id = u.id AND side = 'buy'"
     f"   AND status IN {OPEN_STATUSES_SQL})"
     " + (SELECT coalesce(sum(total), 0) FROM otc_orders WHERE user_id = u.id AND side = 'buy'"
-    "   AND status IN ('pending', 'approved', 'executed') AND created_at > :since) AS invested"
+    "   AND status IN ('pending', 'approved') AND created_at > :since) AS invested"
     " FROM users u WHERE u.id = ANY(:ids)")
 
 

@@ -24,6 +24,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, text
 
 from alefctl.db.batches import row_set
+from alefctl.errors import Conflict
 from alefctl.ids import new_id
 
 
@@ -135,10 +136,14 @@ def credit_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, qua
 
 
 def debit_tokens(conn: Connection, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
-    """Take free tokens back from a user's wallet (a refunded allocation); never locked ones."""
-    conn.execute(text("UPDATE wallets SET balance = balance - :q, updated_at = now()"
-                      " WHERE user_id = :u AND token_id = :t AND balance - locked_balance >= :q"
-                      " RETURNING id"), {"q": quantity, "u": user_id, "t": token_id}).one()
+    """Take free tokens back from a user's wallet (a refunded allocation); never locked ones.
+    Refused (Conflict) when the wallet no longer has them free (sold, withdrawn, locked)."""
+    taken = conn.execute(text(
+        "UPDATE wallets SET balance = balance - :q, updated_at = now() WHERE user_id = :u AND"
+        " token_id = :t AND balance - locked_balance >= :q RETURNING id"),
+        {"q": quantity, "u": user_id, "t": token_id}).first()
+    if taken is None:
+        raise Conflict(f"the holder no longer has {quantity} free tokens to give back")
 
 
 # Set-based moves, for callers that move money of many users in one statement.

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
-from alefctl.errors import Conflict, InvalidInput
+from alefctl.errors import AlefError, Conflict, InvalidInput
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.money import Entry, debit_tokens, move_money, refund_pending
@@ -79,20 +79,36 @@ def set_offering_window(conn: Connection, actor: Actor, token_ref: str, ends_at:
     return get_token(conn, str(token.id))
 
 
-def fail_due_offerings(db: Engine, actor: Actor, now: datetime | None = None) -> list[dict[str, Any]]:
+def fail_due_offerings(db: Engine, actor: Actor, now: datetime | None = None
+                       ) -> tuple[list[dict[str, Any]], list[str]]:
     """Cancel every offering that ended below its soft cap, refunding everyone (cron and the
-    server's background work; safe to run twice at once); one transaction per token."""
+    server's background work; safe to run twice at once), one transaction per token: a token
+    that cannot be failed is named in the problems and does not hold up the others.
+    Returns (the cancellations, the problems)."""
     policy.require(actor, "offering.fail_due")
     at = now or datetime.now().astimezone()
-    with db.begin() as conn:
-        if not locks.try_lock_xact(conn, locks.FAIL_DUE_XACT):
-            return []
-        due = list(conn.execute(text(
-            "SELECT id FROM tokens WHERE status = 'primary' AND soft_cap IS NOT NULL"
-            " AND primary_end <= :now AND escrow_balance < soft_cap ORDER BY primary_end, id"),
-            {"now": at}).scalars())
-        return [_cancel(conn, actor, str(token_id), SOFT_CAP_REASON, at)
-                for token_id in due]
+    with db.connect() as conn:
+        due = list(conn.execute(text(f"SELECT id, symbol FROM tokens WHERE {_DUE}"
+                                     " ORDER BY primary_end, id"), {"now": at}))
+    cancelled: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for token_id, symbol in due:
+        try:
+            with db.begin() as conn:
+                if not locks.try_lock_xact(conn, locks.FAIL_DUE_XACT):
+                    break  # another runner is failing them
+                still_due = conn.execute(text(f"SELECT 1 FROM tokens WHERE id = :t AND {_DUE}"),
+                                         {"t": token_id, "now": at}).first()
+                if still_due is not None:
+                    cancelled.append(_cancel(conn, actor, str(token_id), SOFT_CAP_REASON, at))
+        except AlefError as error:
+            problems.append(f"offering {symbol} could not be failed: {error}")
+    return cancelled, problems
+
+
+# An offering due to fail: ended below its soft cap.
+_DUE = ("status = 'primary' AND soft_cap IS NOT NULL AND primary_end <= :now"
+        " AND escrow_balance < soft_cap")
 
 
 def _refund_all(conn: Connection, actor: Actor, token: Token) -> list[dict[str, Any]]:

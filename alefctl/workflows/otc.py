@@ -26,13 +26,12 @@ from alefctl.workflows.investment_limits import invested
 from alefctl.workflows.lockup import check_lockup
 from alefctl.workflows.money import return_free_fiat
 from alefctl.workflows.orders import OrderRequest
-from alefctl.workflows.tokens import get_token
+from alefctl.workflows.tokens import TRADED_STATUSES, get_token
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.state import MonotonicClock, OrderState
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 
-TRADING_STATUSES = ("secondary", "paused")  # an OTC order executes only while its token trades
 OTC_COLUMNS = ("o.id, o.user_id, u.email, t.symbol, o.token_id, o.client_order_id, o.side,"
                " o.quantity, o.price,"
                " o.total, o.locked_fiat, o.locked_quantity, o.status, o.rejection_reason,"
@@ -44,7 +43,7 @@ def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
     """Switch a live token between the order book and fixed-price OTC (admins only)."""
     policy.require(actor, "token.trading_mode")
     token = get_token(conn, token_ref, for_update=True)
-    if token.status not in ("secondary", "paused"):
+    if token.status not in TRADED_STATUSES:
         raise Conflict(f"{token.symbol} is {token.status}; only a trading token changes mode")
     if mode not in ("full_orderbook", "fixed_price_otc"):
         raise InvalidInput("mode must be full_orderbook or fixed_price_otc", field="mode")
@@ -111,7 +110,7 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
 def _original(conn: Connection, user_id: uuid.UUID, client_order_id: str | None) -> dict[str, Any] | None:
     """The investor's OTC order with this client_order_id, newest first, if still pending or
     placed within the retry window."""
-    from alefctl.workflows.trading.group import CLIENT_ORDER_ID_WINDOW
+    from alefctl.workflows.trading.client_ids import CLIENT_ORDER_ID_WINDOW
 
     if client_order_id is None:
         return None
@@ -130,7 +129,7 @@ def approve_otc_order(conn: Connection, actor: Actor, otc_ref: str) -> dict[str,
     policy.require(actor, "otc.review")
     otc = _pending(conn, otc_ref)
     token = get_token(conn, str(otc["token_id"]), for_update=True)
-    if token.status not in TRADING_STATUSES:  # matured, delisted: its OTC orders were closed
+    if token.status not in TRADED_STATUSES:  # matured, delisted: its OTC orders were closed
         raise Conflict(f"{token.symbol} is {token.status}; its OTC orders cannot execute")
     treasury = treasury_id(conn)
     clock = MonotonicClock()

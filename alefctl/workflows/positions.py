@@ -25,4 +25,11 @@ HELD_SINCE_LATERAL = (
     " WHERE s.token_id = :token AND s.user_id = p.user_id AND s.changed_at <= :as_of"
     " AND s.balance = s.change ORDER BY s.changed_at DESC, s.id DESC LIMIT 1) a ON true"
 )
-
+# (symbol, quantity) of every token :user held just before :before (a statement's opening and
+# closing positions): each of the user's wallets, its last change before that instant.
+HOLDINGS_BEFORE = (
+    "SELECT t.symbol, h.balance AS quantity FROM wallets w JOIN tokens t ON t.id = w.token_id"
+    " CROSS JOIN LATERAL (SELECT balance FROM positions_history p WHERE p.token_id = w.token_id"
+    " AND p.user_id = w.user_id AND p.changed_at < :before ORDER BY p.changed_at DESC, p.id DESC"
+    " LIMIT 1) h WHERE w.user_id = :user AND h.balance > 0 ORDER BY t.symbol"
+)

@@ -6,6 +6,8 @@ platform fee) of the seller's trades that are not `settled` (pending, processing
 failed settlement holds them until an admin retries it or settles it off-chain) cannot be
 withdrawn as fiat. Both withdrawal paths (the investor's request, an admin's `wallet withdraw`)
 and the account overview use this; `check` has the invariant `withdrawals_exclude_unsettled_sales`.
+Trades are in USD, so a stablecoin (USDC) balance holds nothing back: all of it that is free may
+leave.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import uuid
 from decimal import Decimal
 
 from sqlalchemy import Connection, text
+
+from alefctl.workflows.money import free_balance
 
 # the seller's held proceeds, as a scalar subquery over :u
 HELD_PROCEEDS_SQL = ("(SELECT coalesce(sum(total - platform_fee), 0.00) FROM trades"
@@ -28,3 +32,10 @@ def held_proceeds(conn: Connection, user_id: uuid.UUID) -> Decimal:
 def withdrawable(conn: Connection, user_id: uuid.UUID, fiat_balance: Decimal) -> Decimal:
     """What may leave as fiat now: the free balance less held proceeds, never below zero."""
     return max(fiat_balance - held_proceeds(conn, user_id), Decimal("0.00"))
+
+
+def withdrawable_in(conn: Connection, user_id: uuid.UUID, currency: str) -> Decimal:
+    """What may leave in this currency now: USD less held proceeds; a stablecoin's free balance
+    (no trade pays proceeds in it)."""
+    balance = free_balance(conn, user_id, currency)
+    return withdrawable(conn, user_id, balance) if currency == "USD" else balance

@@ -29,6 +29,7 @@ from alefctl.ids import new_id
 from alefctl.money import cents_down
 from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.custody import off_platform
 from alefctl.workflows.holders.positions import lock_position, record_operation, take_unlocked
 from alefctl.workflows.money import Entry, free_balance, move_money
 from alefctl.workflows.tokens import Token, get_token
@@ -57,7 +58,7 @@ def request_redemption(conn: Connection, actor: Actor, token_ref: str,
     policy.require(actor, REDEEM)
     price = parse_price(price_per_token)
     token = get_token(conn, token_ref, for_update=True)
-    _check_matured(token)
+    _check_matured(conn, token)
     if conn.execute(text("SELECT 1 FROM redemptions WHERE token_id = :t AND status <> 'rejected'"),
                     {"t": token.id}).first():
         raise Conflict(f"{token.symbol} already has a redemption; see `alefctl token redemption"
@@ -85,7 +86,7 @@ def execute_redemption(conn: Connection, actor: Actor, request: approvals.Approv
     redeemed, all in the approval's transaction."""
     params = request.params
     token = get_token(conn, str(params["token_id"]), for_update=True)
-    _check_matured(token)
+    _check_matured(conn, token)
     redemption_id = uuid.UUID(str(params["redemption_id"]))
     price = Decimal(str(params["price_per_token"]))
     treasury = treasury_id(conn)
@@ -149,10 +150,15 @@ def get_redemption(conn: Connection, token_ref: str) -> dict[str, Any]:
             "payments": [dict(p._mapping) for p in payments]}
 
 
-def _check_matured(token: Token) -> None:
+def _check_matured(conn: Connection, token: Token) -> None:
     if token.status != "matured":
         raise Conflict(f"{token.symbol} is {token.status}; only a matured token is redeemed"
                        " (`alefctl token mature` first)")
+    outside = off_platform(conn, token.id)
+    if outside:  # their holders would be neither paid nor burned: the books must hold them all
+        raise Conflict(f"{outside} {token.symbol} tokens are off the platform in outside wallets;"
+                       " their holders deposit them back (POST /api/v1/token-deposits) before the"
+                       " redemption", code="tokens_off_platform")
 
 
 def _due(token: Token, user_id: uuid.UUID, price: Decimal, quantity: int) -> Decimal:

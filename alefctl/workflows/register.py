@@ -77,10 +77,7 @@ class HolderRegister:
 def holder_register(conn: Connection, actor: Actor, token_ref: str,
                     as_of: datetime | None = None) -> HolderRegister:
     """The register of a token at as_of (default now): admins, and the token's issuer."""
-    token = _visible_token(conn, actor, token_ref)
-    instant = as_of or conn.execute(text("SELECT clock_timestamp()")).scalar_one()
-    if instant.tzinfo is None:
-        raise InvalidInput("as_of needs a time zone (e.g. 2026-01-31T17:00:00Z)", field="as_of")
+    token, instant = visible_at(conn, actor, token_ref, as_of)
     rows = conn.execute(text(REGISTER_SQL), {"token": token.id, "as_of": instant})
     holders = [RegisterEntry(*row) for row in rows]
     return HolderRegister(token.symbol, token.id, instant, sum(h.quantity for h in holders), holders)
@@ -115,7 +112,18 @@ def verify_chain(conn: Connection, client: ChainClient, register: HolderRegister
     return results
 
 
-def _visible_token(conn: Connection, actor: Actor, token_ref: str) -> Token:
+def visible_at(conn: Connection, actor: Actor, token_ref: str,
+               as_of: datetime | None) -> tuple[Token, datetime]:
+    """The token (visible_token) and the instant asked for (default now; with a time zone)."""
+    token = visible_token(conn, actor, token_ref)
+    instant = as_of or conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+    if instant.tzinfo is None:
+        raise InvalidInput("as_of needs a time zone (e.g. 2026-01-31T17:00:00Z)", field="as_of")
+    return token, instant
+
+
+def visible_token(conn: Connection, actor: Actor, token_ref: str) -> Token:
+    """The token, if the actor may read its register (and cap table): admins, its issuer."""
     policy.require(actor, "token.holders")
     token = get_token(conn, token_ref)
     if token.issuer_id != actor.user_id and not policy.may(actor, "token.holders.others"):

@@ -13,14 +13,17 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InvalidInput, NotFound
 from alefctl.ids import new_id
-from alefctl.money import parse_amount
+from alefctl.money import CURRENCIES, parse_amount
 from alefctl.workflows import policy, validation
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.businesses import get_business
 from alefctl.workflows.validation import percentage, positive_decimal, whole_number
 
+# A token whose tokens trade here: its secondary market, running or paused (order book, OTC,
+# halts, custody moves).
+TRADED_STATUSES = ("secondary", "paused")
+
 SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}$")
-CURRENCIES = ("USD", "USDC")
 TOKEN_COLUMNS = (
     "t.id, t.business_id, b.owner_id AS issuer_id, t.name, t.symbol, t.decimals, t.status,"
     " t.trading_mode, t.total_supply, t.tokens_sold, t.tokens_reserved, t.total_raised,"

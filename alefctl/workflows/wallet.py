@@ -1,4 +1,5 @@
-"""Fiat money in and out of the platform, and a user's balances at a glance."""
+"""Money in and out of the platform, fiat (USD) or stablecoin (USDC) alike, and a user's
+balances at a glance. USDC counts 1:1 to USD against the four-eyes threshold."""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from alefctl.errors import Conflict, InsufficientFunds
-from alefctl.money import format_usd, parse_amount
+from alefctl.money import format_usd, parse_amount, parse_currency
 from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.approvals import ApprovalRequest
-from alefctl.workflows.money import Entry, move_fiat
-from alefctl.workflows.proceeds import withdrawable
+from alefctl.workflows.money import Entry, move_money
+from alefctl.workflows.proceeds import withdrawable_in
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
 from alefctl.workflows.users import User, get_user
 
@@ -28,6 +29,7 @@ class Movement:
     user_id: uuid.UUID
     email: str
     type: str
+    currency: str
     amount: Decimal
     balance_after: Decimal
 
@@ -54,58 +56,64 @@ class WalletView:
 
 
 def submit_deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
-                   reference: str | None = None, *,
-                   threshold: Decimal) -> Movement | ApprovalRequest:
+                   reference: str | None = None, *, threshold: Decimal,
+                   currency: str | None = "USD") -> Movement | ApprovalRequest:
     """A deposit as the front ends take it (admins): below the four-eyes threshold
-    (settings.approvals.money_threshold_usd) it is made at once; at or above it, it becomes a
-    request that another admin approves (workflows/approvals.py), and nothing moves yet."""
+    (settings.approvals.money_threshold_usd; USDC counts 1:1) it is made at once; at or above
+    it, it becomes a request that another admin approves (workflows/approvals.py), naming the
+    currency, and nothing moves yet."""
     policy.require(actor, "wallet.deposit")
-    value = parse_amount(amount)
+    value, code = parse_amount(amount), parse_currency(currency)
     if value < threshold:
-        return deposit(conn, actor, user_ref, value, reference)
+        return deposit(conn, actor, user_ref, value, reference, currency=code)
     user = get_user(conn, user_ref)
     _check_activated(user)
     return approvals.request(conn, actor, "wallet.deposit", {
-        "user_id": user.id, "email": user.email, "amount": value, "reference": reference})
+        "user_id": user.id, "email": user.email, "amount": value, "currency": code,
+        "reference": reference})
 
 
 def submit_withdrawal(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
-                      reference: str | None = None, *,
-                      threshold: Decimal) -> Movement | ApprovalRequest:
+                      reference: str | None = None, *, threshold: Decimal,
+                      currency: str | None = "USD") -> Movement | ApprovalRequest:
     """A withdrawal as the front ends take it (admins): made at once below the four-eyes
-    threshold, else a request for another admin. The balance must cover it now, and is checked
-    again when the request is executed."""
+    threshold (USDC counts 1:1), else a request for another admin. The balance of that currency
+    must cover it now, and is checked again when the request is executed."""
     policy.require(actor, "wallet.withdraw")
-    value = parse_amount(amount)
+    value, code = parse_amount(amount), parse_currency(currency)
     if value < threshold:
-        return withdraw(conn, actor, user_ref, value, reference)
+        return withdraw(conn, actor, user_ref, value, reference, currency=code)
     user = get_user(conn, user_ref)
-    _check_covers(conn, user, value)
+    _check_covers(conn, user, value, code)
     return approvals.request(conn, actor, "wallet.withdraw", {
-        "user_id": user.id, "email": user.email, "amount": value, "reference": reference})
+        "user_id": user.id, "email": user.email, "amount": value, "currency": code,
+        "reference": reference})
 
 
 def deposit(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
-            reference: str | None = None, *, approval_id: uuid.UUID | None = None) -> Movement:
-    """Credit fiat received from outside the platform (admins only), whatever the amount: the
+            reference: str | None = None, *, approval_id: uuid.UUID | None = None,
+            currency: str | None = "USD") -> Movement:
+    """Credit money received from outside the platform (admins only), whatever the amount: the
     operation itself, which an approved request runs (`approval_id`); front ends call
     submit_deposit."""
     policy.require(actor, "wallet.deposit")
-    value = parse_amount(amount)
+    value, code = parse_amount(amount), parse_currency(currency)
     user = get_user(conn, user_ref, for_update=True)
     _check_activated(user)
-    return _move(conn, actor, user.id, user.email, "deposit", value, reference, approval_id)
+    return _move(conn, actor, user, code, "deposit", value, reference, approval_id)
 
 
 def withdraw(conn: Connection, actor: Actor, user_ref: str, amount: str | Decimal,
-             reference: str | None = None, *, approval_id: uuid.UUID | None = None) -> Movement:
-    """Pay fiat out of the platform (admins only); never below a zero balance. The operation
-    itself, which an approved request runs; front ends call submit_withdrawal."""
+             reference: str | None = None, *, approval_id: uuid.UUID | None = None,
+             currency: str | None = "USD") -> Movement:
+    """Pay money out of the platform (admins only); never below the free balance of that
+    currency. The operation itself, which an approved request runs; front ends call
+    submit_withdrawal."""
     policy.require(actor, "wallet.withdraw")
-    value = parse_amount(amount)
+    value, code = parse_amount(amount), parse_currency(currency)
     user = get_user(conn, user_ref, for_update=True)
-    _check_covers(conn, user, value)
-    return _move(conn, actor, user.id, user.email, "withdrawal", -value, reference, approval_id)
+    _check_covers(conn, user, value, code)
+    return _move(conn, actor, user, code, "withdrawal", -value, reference, approval_id)
 
 
 def _check_activated(user: User) -> None:
@@ -113,14 +121,15 @@ def _check_activated(user: User) -> None:
         raise Conflict(f"{user.email} is deactivated; activate the user before depositing")
 
 
-def _check_covers(conn: Connection, user: User, value: Decimal) -> None:
-    """The balance less the proceeds of sales not settled on-chain (workflows/proceeds.py)."""
-    allowed = withdrawable(conn, user.id, user.fiat_balance)
+def _check_covers(conn: Connection, user: User, value: Decimal, currency: str) -> None:
+    """The free balance of the currency, for USD less the proceeds of sales not settled
+    on-chain (workflows/proceeds.py)."""
+    allowed = withdrawable_in(conn, user.id, currency)
     if allowed < value:
-        held = user.fiat_balance - allowed
+        held = user.fiat_balance - allowed if currency == "USD" else Decimal(0)
         why = f" ({format_usd(held)} USD of sales not settled on-chain)" if held > 0 else ""
         raise InsufficientFunds(
-            f"{user.email} has {format_usd(allowed)} USD available to withdraw{why};"
+            f"{user.email} has {format_usd(allowed)} {currency} available to withdraw{why};"
             f" cannot withdraw {format_usd(value)}"
         )
 
@@ -157,16 +166,16 @@ def show_wallet(conn: Connection, actor: Actor, user_ref: str, recent: int = 10)
     )
 
 
-def _move(conn: Connection, actor: Actor, user_id: uuid.UUID, email: str, kind: str,
+def _move(conn: Connection, actor: Actor, user: User, currency: str, kind: str,
           signed_amount: Decimal, reference: str | None,
           approval_id: uuid.UUID | None) -> Movement:
     link = ("approval_request", approval_id) if approval_id else None
-    posted = move_fiat(conn, user_id, signed_amount,
-                       Entry(kind, reference=link, description=reference, created_by=actor.user_id))
-    movement = Movement(posted.transaction_id, user_id, email, kind, abs(signed_amount),
-                        posted.balance_after)
+    posted = move_money(conn, user.id, currency, signed_amount,
+                        Entry(kind, reference=link, description=reference, created_by=actor.user_id))
+    movement = Movement(posted.transaction_id, user.id, user.email, kind, currency,
+                        abs(signed_amount), posted.balance_after)
     after = movement.to_dict() | ({"approval_request_id": approval_id} if approval_id else {})
-    actor.audit(conn, f"wallet.{kind}", "user", user_id, after=after)
+    actor.audit(conn, f"wallet.{kind}", "user", user.id, after=after)
     return movement
 
 

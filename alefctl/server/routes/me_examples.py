@@ -64,7 +64,7 @@ ANSWERS["otc_cancel"] = ANSWERS["otc_orders"]["items"][0] | {
     "user_id": USER, "email": "ivy@example.com", "locked_fiat": "0.00", "status": "cancelled",
     "reviewed_at": AT}
 WITHDRAWAL = {"id": USER, "user_id": USER, "email": "ivy@example.com", "amount": "250.00",
-              "reference": "IBAN AE07 0331 2345 6789 0123 456", "status": "pending",
+              "currency": "USD", "reference": "IBAN AE07 0331 2345 6789 0123 456", "status": "pending",
               "wallet_transaction_id": USER, "approval_request_id": None, "decided_at": None,
               "reason": None, "created_at": AT}
 ANSWERS["withdrawal"] = WITHDRAWAL
@@ -74,7 +74,7 @@ ANSWERS["withdrawal_done"] = WITHDRAWAL | {"status": "completed", "decided_at": 
 ANSWERS["withdrawal_rejected"] = WITHDRAWAL | {"status": "rejected", "decided_at": AT,
                                                "reason": "the account name does not match"}
 ANSWERS["withdrawals"] = _page({k: WITHDRAWAL[k] for k in (
-    "id", "amount", "reference", "status", "approval_request_id", "decided_at", "reason",
+    "id", "amount", "currency", "reference", "status", "approval_request_id", "decided_at", "reason",
     "created_at")}, "withdrawals")
 STATEMENT_JSON = {
     "user_id": USER, "email": "ivy@example.com", "from": "2026-11-01T00:00:00Z",

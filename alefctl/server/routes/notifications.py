@@ -73,9 +73,11 @@ class WebhookBody(BaseModel):
 @router.post("/webhooks", status_code=201, responses=example("webhook_created", 201))
 def create_webhook(body: WebhookBody, request: Request, actor: Actor = Depends(MANAGE)) -> dict:
     """Subscribe a URL; the answer holds the signing secret, shown this once."""
-    allow = server_state(request).settings.webhooks.allow_private_targets
+    served = server_state(request)
+    allow = served.settings.webhooks.allow_private_targets
     with transaction(request) as conn:
-        return out(subscriptions.create_webhook(conn, actor, body.url, body.events, allow))
+        return out(subscriptions.create_webhook(conn, actor, body.url, body.events, allow,
+                                                served.cipher))
 
 
 @router.get("/webhooks", responses=example("webhooks"))
@@ -97,6 +99,24 @@ def delete_webhook(webhook_id: str, request: Request, actor: Actor = Depends(MAN
     """Stop a subscription; its pending deliveries are abandoned."""
     with transaction(request) as conn:
         return out(subscriptions.delete_webhook(conn, actor, webhook_id))
+
+
+@router.post("/webhooks/{webhook_id}/enable", responses=example("webhook"))
+def enable_webhook(webhook_id: str, request: Request, actor: Actor = Depends(MANAGE)) -> dict:
+    """Turn a subscription disabled after repeated failures back on; its pending deliveries
+    are retried at once, in order (the target is checked again)."""
+    allow = server_state(request).settings.webhooks.allow_private_targets
+    with transaction(request) as conn:
+        return out(subscriptions.enable_webhook(conn, actor, webhook_id, allow))
+
+
+@router.post("/webhooks/{webhook_id}/rotate-secret", responses=example("webhook_created"))
+def rotate_webhook_secret(webhook_id: str, request: Request,
+                          actor: Actor = Depends(MANAGE)) -> dict:
+    """A new signing secret, shown this once; the old one stops signing at once."""
+    with transaction(request) as conn:
+        return out(subscriptions.rotate_secret(conn, actor, webhook_id,
+                                               server_state(request).cipher))
 
 
 @router.get("/webhooks/{webhook_id}/deliveries", responses=example("deliveries"))

@@ -18,10 +18,9 @@ from alefctl.server.state import server_state
 from alefctl.workflows import orders, otc, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import get_token
-from alefctl.workflows.trading.amend import AmendOrder
 from alefctl.workflows.trading.books import depth_and_last
+from alefctl.workflows.trading.commands import AmendOrder, CancelOrder, PlaceOrder
 from alefctl.workflows.trading.control import trader_open_order_ids
-from alefctl.workflows.trading.group import CancelOrder, PlaceOrder
 from alefctl.workflows.trading.lifetime import arm_cancel_all_after
 
 router = APIRouter(prefix="/api/v1", tags=["orders"], route_class=EdgeRoute)

@@ -1,4 +1,4 @@
-"""The holder register of a token at any instant, for admins."""
+"""The holder register and the cap table of a token at any instant."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from alefctl.server.auth import acting
 from alefctl.server.edge import EdgeRoute
 from alefctl.server.routes import out, transaction
-from alefctl.workflows import register
+from alefctl.workflows import cap_table, register
 from alefctl.workflows.actor import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["tokens"], route_class=EdgeRoute)
@@ -23,3 +23,14 @@ def holders(token_id: str, request: Request, as_of: datetime | None = None,
     issuers read their own tokens' register with `alefctl token holders`."""
     with transaction(request) as conn:
         return out(register.holder_register(conn, actor, token_id, as_of))
+
+
+@router.get("/admin/tokens/{token_id}/cap-table")
+def token_cap_table(token_id: str, request: Request, as_of: datetime | None = None,
+                    actor: Actor = Depends(acting("token.holders"))) -> dict:
+    """The cap table at as_of (default now; with a time zone): issued (sold, team, reserve,
+    platform, token dividends), burned, outstanding, off the platform, held in the register,
+    the treasury's holding, the holder count. Admins (any token) and the token's issuer (an
+    issuer asking for another's token gets 404)."""
+    with transaction(request) as conn:
+        return out(cap_table.cap_table(conn, actor, token_id, as_of))

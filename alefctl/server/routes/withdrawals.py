@@ -20,9 +20,10 @@ router = APIRouter(prefix="/api/v1", tags=["withdrawals"], route_class=EdgeRoute
 
 
 class WithdrawalBody(BaseModel):
-    """How much USD to withdraw (two places at most) and a note for the admins."""
+    """How much to withdraw (two places at most), in which currency, and a note for the admins."""
 
     amount: Decimal = Field(gt=0)
+    currency: str = Field("USD", max_length=10, description="USD (fiat) or USDC (stablecoin)")
     reference: str | None = Field(None, max_length=200, description="e.g. the bank account")
 
 
@@ -35,10 +36,11 @@ class RejectBody(BaseModel):
 @router.post("/me/withdrawals", status_code=201, responses=example("withdrawal", 201))
 def request_withdrawal(body: WithdrawalBody, request: Request,
                        actor: Actor = Depends(acting("withdrawal.request"))) -> dict:
-    """Ask to withdraw fiat: the amount is held now (409 insufficient_funds beyond what may be
-    withdrawn) and leaves when an admin confirms."""
+    """Ask to withdraw fiat or USDC: the amount is held now (409 insufficient_funds beyond what
+    may be withdrawn in that currency) and leaves when an admin confirms."""
     with transaction(request) as conn:
-        return out(withdrawals.request_withdrawal(conn, actor, body.amount, body.reference))
+        return out(withdrawals.request_withdrawal(conn, actor, body.amount, body.reference,
+                                                  body.currency))
 
 
 @router.delete("/me/withdrawals/{withdrawal_id}", responses=example("withdrawal_cancelled"))

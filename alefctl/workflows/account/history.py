@@ -40,7 +40,7 @@ OTC_SQL = (
     " o.reviewed_at, o.created_at FROM otc_orders o JOIN tokens t ON t.id = o.token_id"
     " WHERE o.user_id = :u")
 WITHDRAWALS_SQL = (
-    "SELECT w.id, w.amount, w.reference, w.status, w.approval_request_id, w.decided_at,"
+    "SELECT w.id, w.amount, w.currency, w.reference, w.status, w.approval_request_id, w.decided_at,"
     " w.reason, w.created_at FROM withdrawal_requests w"
     " LEFT JOIN tokens t ON false WHERE w.user_id = :u")  # no token: a token filter finds none
 LISTS = {"allocations": (ALLOCATIONS_SQL, "a"), "dividends": (DIVIDENDS_SQL, "p"),

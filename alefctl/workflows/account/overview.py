@@ -27,9 +27,11 @@ _FIAT_SQL = text(
     " (SELECT coalesce(sum(locked_fiat), 0.00) FROM otc_orders WHERE user_id = :u"
     " AND status = 'pending') AS locked_in_otc_orders,"
     " (SELECT coalesce(-sum(amount), 0.00) FROM wallet_transactions WHERE user_id = :u"
-    " AND type = 'token_buy' AND status = 'pending') AS in_pending_subscriptions,"
+    " AND currency = 'USD' AND type = 'token_buy' AND status = 'pending')"
+    " AS in_pending_subscriptions,"
     " (SELECT coalesce(-sum(amount), 0.00) FROM wallet_transactions WHERE user_id = :u"
-    " AND type = 'withdrawal' AND status = 'pending') AS in_pending_withdrawals,"
+    " AND currency = 'USD' AND type = 'withdrawal' AND status = 'pending')"
+    " AS in_pending_withdrawals,"
     f" {HELD_PROCEEDS_SQL} AS held_until_settlement"
     " FROM users u WHERE u.id = :u")
 _POSITIONS_SQL = text(

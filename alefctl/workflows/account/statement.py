@@ -1,10 +1,11 @@
 """An investor's statement for a period, for an accountant: opening and closing positions, every
 movement with its reference, and the period's fees, dividends, deposits and withdrawals.
 
-Positions come from the ledger (wallet_transactions), the record money.py keeps: a currency's
-balance at a time is the sum of its rows not cancelled before that time (money locked in an open
-order is still the investor's; money paid into a pending subscription has left); a token's
-position is the sum of the completed rows that moved it."""
+Cash positions come from the ledger (wallet_transactions), the record money.py keeps: a
+currency's balance at a time is the sum of its rows not cancelled before that time (money locked
+in an open order is still the investor's; money paid into a pending subscription has left).
+Token positions come from positions_history (workflows/positions.py), which sees every change of
+a wallet: trades, allocations, refunds, redemptions, burns, agent transfers, withdrawals."""
 
 from __future__ import annotations
 
@@ -21,18 +22,12 @@ from alefctl.errors import InvalidInput
 from alefctl.jsonfmt import to_jsonable
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.positions import HOLDINGS_BEFORE
 
 MAX_MOVEMENTS = 20_000  # a longer period is refused: ask for a shorter one
-# How a completed row moves tokens (by type); other rows move none.
-_TOKEN_DELTA = ("CASE WHEN w.status <> 'completed' OR w.quantity IS NULL THEN 0"
-                " WHEN w.type IN ('trade_buy', 'token_buy', 'allocation') THEN w.quantity"
-                " WHEN w.type = 'dividend' AND w.currency = 'TOKEN' THEN w.quantity"
-                " WHEN w.type = 'trade_sell' THEN -w.quantity ELSE 0 END")
-_POSITIONS_SQL = text(
-    "SELECT w.currency, t.symbol, sum(CASE WHEN w.currency = 'TOKEN' THEN 0 ELSE w.amount END)"
-    f" AS amount, sum({_TOKEN_DELTA}) AS quantity FROM wallet_transactions w"
-    " LEFT JOIN tokens t ON t.id = w.token_id WHERE w.user_id = :u AND w.status <> 'cancelled'"
-    " AND w.created_at < :at GROUP BY w.currency, t.symbol")
+_CASH_SQL = text(
+    "SELECT currency, sum(amount) AS amount FROM wallet_transactions WHERE user_id = :u"
+    " AND currency <> 'TOKEN' AND status <> 'cancelled' AND created_at < :at GROUP BY currency")
 _MOVEMENTS_SQL = text(
     "SELECT w.created_at, w.id, w.type, w.currency, t.symbol, w.amount, w.quantity, w.status,"
     " w.balance_after, w.reference_type, w.reference_id, w.description"
@@ -63,13 +58,11 @@ def statement(conn: Connection, actor: Actor, since: datetime, until: datetime) 
 
 def _positions(conn: Connection, user_id: uuid.UUID, at: datetime) -> dict[str, Any]:
     cash: dict[str, Decimal] = {"USD": Decimal("0.00")}
-    tokens: dict[str, int] = {}
-    for row in conn.execute(_POSITIONS_SQL, {"u": user_id, "at": at}):
-        if row.currency != "TOKEN":
-            cash[row.currency] = cash.get(row.currency, Decimal("0.00")) + row.amount
-        if row.symbol and row.quantity:
-            tokens[row.symbol] = tokens.get(row.symbol, 0) + int(row.quantity)
-    return {"cash": cash, "tokens": {s: q for s, q in sorted(tokens.items()) if q}}
+    for row in conn.execute(_CASH_SQL, {"u": user_id, "at": at}):
+        cash[row.currency] = cash.get(row.currency, Decimal("0.00")) + row.amount
+    tokens = {row.symbol: int(row.quantity)
+              for row in conn.execute(text(HOLDINGS_BEFORE), {"user": user_id, "before": at})}
+    return {"cash": cash, "tokens": tokens}
 
 
 def _totals(movements: list[dict[str, Any]]) -> dict[str, dict[str, Decimal]]:

@@ -1,5 +1,8 @@
 """Investors' withdrawal requests: held at once, paid out only when an admin confirms.
 
+A request names its currency: USD (the default) or USDC (user_balances), counted 1:1 to USD
+against the threshold; the held row, the payout and a refund all move that currency.
+
 A request holds its amount (a pending 'withdrawal' wallet transaction: money.py's escrow), so
 the money cannot be spent twice nor the balance go below zero; sale proceeds whose trade has
 not settled on-chain cannot be withdrawn yet. An admin confirms it (the money leaves: the row
@@ -19,41 +22,43 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import InsufficientFunds, InvalidInput, NotFound
 from alefctl.ids import new_id, parse_id
-from alefctl.money import format_usd, parse_amount
+from alefctl.money import format_usd, parse_amount, parse_currency
 from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.money import Entry, complete_pending, move_fiat, refund_pending
+from alefctl.workflows.money import Entry, complete_pending, move_money, refund_pending
 from alefctl.workflows.notifications import notify_role
-from alefctl.workflows.proceeds import withdrawable
+from alefctl.workflows.proceeds import withdrawable_in
 from alefctl.workflows.transitions import WITHDRAWAL_FLOW, transition
 from alefctl.workflows.users import get_user
 
-COLUMNS = ("w.id, w.user_id, u.email, w.amount, w.reference, w.status, w.wallet_transaction_id,"
+COLUMNS = ("w.id, w.user_id, u.email, w.amount, w.currency, w.reference, w.status, w.wallet_transaction_id,"
            " w.approval_request_id, w.decided_at, w.reason, w.created_at")
 
 
 def request_withdrawal(conn: Connection, actor: Actor, amount: str | Decimal,
-                       reference: str | None = None) -> dict[str, Any]:
-    """Hold the amount and queue the request for an admin (the caller's own money)."""
+                       reference: str | None = None, currency: str | None = "USD") -> dict[str, Any]:
+    """Hold the amount, in USD or USDC, and queue the request for an admin (the caller's own
+    money)."""
     policy.require(actor, "withdrawal.request")
-    value = parse_amount(amount)
+    value, code = parse_amount(amount), parse_currency(currency)
     user = get_user(conn, str(actor.user_id), for_update=True)
-    allowed = withdrawable(conn, user.id, user.fiat_balance)
+    allowed = withdrawable_in(conn, user.id, code)
     if value > allowed:
-        raise InsufficientFunds(f"{format_usd(allowed)} USD can be"
+        raise InsufficientFunds(f"{format_usd(allowed)} {code} can be"
                                 f" withdrawn now; cannot withdraw {format_usd(value)}")
     request_id = new_id()
-    held = move_fiat(conn, user.id, -value, Entry(
+    held = move_money(conn, user.id, code, -value, Entry(
         "withdrawal", reference=("withdrawal_request", request_id), description=reference,
         created_by=actor.user_id), status="pending")
     conn.execute(text(
-        "INSERT INTO withdrawal_requests (id, user_id, amount, reference, wallet_transaction_id)"
-        " VALUES (:id, :u, :a, :r, :wt)"),
-        {"id": request_id, "u": user.id, "a": value, "r": reference, "wt": held.transaction_id})
+        "INSERT INTO withdrawal_requests (id, user_id, amount, currency, reference,"
+        " wallet_transaction_id) VALUES (:id, :u, :a, :c, :r, :wt)"),
+        {"id": request_id, "u": user.id, "a": value, "c": code, "r": reference,
+         "wt": held.transaction_id})
     actor.audit(conn, "withdrawal.request", "withdrawal_request", request_id,
-                after={"amount": value, "reference": reference})
+                after={"amount": value, "currency": code, "reference": reference})
     notify_role(conn, "admin", "withdrawal.pending",
-                f"withdrawal of {format_usd(value)} USD by {user.email}", "withdrawal_request",
+                f"withdrawal of {format_usd(value)} {code} by {user.email}", "withdrawal_request",
                 request_id)
     return get_withdrawal(conn, str(request_id))
 
@@ -69,7 +74,8 @@ def cancel_own_withdrawal(conn: Connection, actor: Actor, ref: str) -> dict[str,
 
 def confirm_withdrawal(conn: Connection, actor: Actor, ref: str, *,
                        threshold: Decimal) -> dict[str, Any]:
-    """Pay a pending request out (admins); at or above the threshold, ask a second admin."""
+    """Pay a pending request out (admins); at or above the threshold (USDC counted 1:1),
+    ask a second admin."""
     policy.require(actor, "withdrawal.review")
     found = get_withdrawal(conn, ref)
     if found["amount"] < threshold:
@@ -77,7 +83,7 @@ def confirm_withdrawal(conn: Connection, actor: Actor, ref: str, *,
     transition(conn, "withdrawal_requests", found["id"], WITHDRAWAL_FLOW, "await_approval")
     request = approvals.request(conn, actor, "withdrawal.confirm", {
         "withdrawal_id": found["id"], "email": found["email"], "amount": found["amount"],
-        "reference": found["reference"]})
+        "currency": found["currency"], "reference": found["reference"]})
     conn.execute(text("UPDATE withdrawal_requests SET approval_request_id = :r WHERE id = :id"),
                  {"r": request.id, "id": found["id"]})
     return get_withdrawal(conn, str(found["id"]))

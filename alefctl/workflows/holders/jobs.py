@@ -15,7 +15,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
@@ -27,6 +27,7 @@ from alefctl.workflows.holders.recovery import complete_recoveries
 from alefctl.workflows.money import credit_tokens
 from alefctl.workflows.onchain.jobs import (
     NATIONALITY_SQL,
+    JobReport,
     audit_run,
     country_numeric,
     record_outcome,
@@ -53,21 +54,12 @@ class JobFailed(Exception):
 
 
 @dataclass
-class AgentJobReport:
+class AgentJobReport(JobReport):
     """What one run of the worker did."""
 
     done: int = 0
-    failed: int = 0
-    in_flight: int = 0
-    requeued: int = 0
     recoveries_completed: int = 0
-    busy: bool = False
     unavailable: bool = False
-    failures: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return asdict(self)
 
 
 def run_agent_jobs(db: Engine, client: ChainClient, *, limit: int = 100,
@@ -110,9 +102,7 @@ def _run_pending(db: Engine, client: ChainClient, limit: int, report: AgentJobRe
         except (JobFailed, chain.ContractRevert, chain.GasCapExceeded) as error:
             receipt = getattr(error, "receipt", None)
             _finish(db, job["id"], "failed", str(error), receipt)
-            report.failed += 1
-            report.failures.append({"id": job["id"], "kind": job["kind"],
-                                    "error": mask_secrets(str(error))})
+            report.failed_job(id=job["id"], kind=job["kind"], error=mask_secrets(str(error)))
             continue
         _finish(db, job["id"], "done")
         report.done += 1
@@ -200,9 +190,8 @@ def _resolve_in_flight(db: Engine, client: ChainClient, report: AgentJobReport) 
             report.in_flight += 1
         elif outcome.kind == "reverted":
             _finish(db, row.id, "failed", outcome.error)
-            report.failed += 1
-            report.failures.append({"id": row.id, "kind": row.kind,
-                                    "error": mask_secrets(outcome.error or "reverted")})
+            report.failed_job(id=row.id, kind=row.kind,
+                              error=mask_secrets(outcome.error or "reverted"))
         elif outcome.kind == "succeeded" and row.kind != "recover":
             _finish(db, row.id, "done")
             report.done += 1

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
 
@@ -18,6 +18,11 @@ from alefctl.errors import Conflict, InvalidInput
 from alefctl.ids import new_id
 from alefctl.workflows import validation
 from alefctl.workflows.actor import Actor
+from alefctl.workflows.tokens import Token, get_token
+from alefctl.workflows.users import User, get_user
+
+if TYPE_CHECKING:
+    from alefctl.workflows.approvals import ApprovalRequest
 
 
 @dataclass(frozen=True)
@@ -99,3 +104,29 @@ def record_operation(conn: Connection, actor: Actor, kind: str, token: Any, user
          "by": actor.user_id, "status": "pending" if token.contract_address else "skipped",
          **values})
     return operation_id
+
+
+def approved_holder(conn: Connection, request: ApprovalRequest, user_key: str
+                    ) -> tuple[Token, User]:
+    """An approved request's token, its row locked (one decision at a time), and the holder
+    whose tokens leave (params[user_key])."""
+    params = request.params
+    return (get_token(conn, str(params["token_id"]), for_update=True),
+            get_user(conn, str(params[user_key])))
+
+
+def record_approved(conn: Connection, actor: Actor, request: ApprovalRequest, kind: str,
+                    token: Token, holder: User, reason: str, shown: dict[str, Any], *,
+                    before: dict[str, Any] | None = None, noted: dict[str, Any] | None = None,
+                    **columns: Any) -> dict[str, Any]:
+    """The database step's end, once the positions changed: the operation's row with its chain
+    job to come (DB first: the job resumes from that row, holders/jobs.py), audited under the
+    request's kind. The answer and the audit show the token and `shown`; the audit adds
+    `noted` and the position `before`."""
+    operation_id = record_operation(
+        conn, actor, kind, token, holder.id, reason, quantity=request.params["quantity"],
+        from_wallet=holder.wallet_address, approval_id=request.id, **columns)
+    actor.audit(conn, request.kind, "agent_operation", operation_id, before=before,
+                after={"symbol": token.symbol, **shown, **(noted or {})})
+    return {"operation_id": operation_id, "symbol": token.symbol, **shown,
+            "chain_status": "pending" if token.contract_address else "skipped"}

@@ -17,9 +17,10 @@ from alefctl.errors import Conflict
 from alefctl.workflows import approvals, policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.holders.positions import (
+    approved_holder,
     lock_position,
     reason_text,
-    record_operation,
+    record_approved,
     take_unlocked,
     whole_tokens,
 )
@@ -60,8 +61,7 @@ def execute_forced_transfer(conn: Connection, actor: Actor, request: approvals.A
                             ) -> dict[str, Any]:
     """The approved transfer's database step: both positions and the chain job."""
     params = request.params
-    token = get_token(conn, str(params["token_id"]), for_update=True)
-    sender = get_user(conn, str(params["from_user_id"]))
+    token, sender = approved_holder(conn, request, "from_user_id")
     receiver = get_user(conn, str(params["to_user_id"]))
     check_receiver(sender, receiver)
     # both positions locked in id order (db/locks.py: rows of one table by id)
@@ -69,34 +69,23 @@ def execute_forced_transfer(conn: Connection, actor: Actor, request: approvals.A
                  for user_id in sorted((sender.id, receiver.id))}
     holding = take_unlocked(conn, positions[sender.id], params["quantity"])
     credit_tokens(conn, receiver.id, token.id, params["quantity"])
-    operation_id = record_operation(
-        conn, actor, "forced_transfer", token, sender.id, params["reason"],
-        to_user_id=receiver.id, quantity=params["quantity"], from_wallet=sender.wallet_address,
-        to_wallet=receiver.wallet_address, approval_id=request.id)
-    actor.audit(conn, FORCED_TRANSFER, "agent_operation", operation_id, after={
-        "symbol": token.symbol, "from": sender.email, "to": receiver.email,
-        "quantity": params["quantity"], "reason": params["reason"], "from_position": holding.to_dict()})
-    return {"operation_id": operation_id, "symbol": token.symbol, "from": sender.email,
-            "to": receiver.email, "quantity": params["quantity"],
-            "chain_status": "pending" if token.contract_address else "skipped"}
+    return record_approved(
+        conn, actor, request, "forced_transfer", token, sender, params["reason"],
+        {"from": sender.email, "to": receiver.email, "quantity": params["quantity"]},
+        noted={"reason": params["reason"], "from_position": holding.to_dict()},
+        to_user_id=receiver.id, to_wallet=receiver.wallet_address)
 
 
 def execute_burn(conn: Connection, actor: Actor, request: approvals.ApprovalRequest
                  ) -> dict[str, Any]:
     """The approved burn's database step: the position and the chain job."""
     params = request.params
-    token = get_token(conn, str(params["token_id"]), for_update=True)
-    holder = get_user(conn, str(params["from_user_id"]))
+    token, holder = approved_holder(conn, request, "from_user_id")
     holding = take_unlocked(conn, lock_position(conn, holder.id, token.id), params["quantity"])
-    operation_id = record_operation(conn, actor, "burn", token, holder.id, params["reason"],
-                                    quantity=params["quantity"], from_wallet=holder.wallet_address,
-                                    approval_id=request.id)
-    actor.audit(conn, BURN, "agent_operation", operation_id, after={
-        "symbol": token.symbol, "from": holder.email, "quantity": params["quantity"],
-        "reason": params["reason"], "position": holding.to_dict()})
-    return {"operation_id": operation_id, "symbol": token.symbol, "from": holder.email,
-            "quantity": params["quantity"],
-            "chain_status": "pending" if token.contract_address else "skipped"}
+    return record_approved(
+        conn, actor, request, "burn", token, holder, params["reason"],
+        {"from": holder.email, "quantity": params["quantity"]},
+        noted={"reason": params["reason"], "position": holding.to_dict()})
 
 
 def check_receiver(sender: User, receiver: User) -> None:

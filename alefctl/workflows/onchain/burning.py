@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from alefctl.db import locks
 from alefctl.redact import mask_secrets
-from alefctl.workflows.onchain.jobs import record_outcome, tx_outcome
+from alefctl.workflows.onchain.jobs import JobReport, record_outcome, tx_outcome
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
 
 if TYPE_CHECKING:
@@ -34,17 +34,10 @@ CLAIM = text(
 
 
 @dataclass
-class BurnReport:
+class BurnReport(JobReport):
     """What one run of the burn worker did."""
 
     burned: int = 0
-    failed: int = 0
-    in_flight: int = 0
-    busy: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return asdict(self)
 
 
 def run_burn_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> BurnReport:
@@ -66,9 +59,8 @@ def run_burn_jobs(db: Engine, client: ChainClient, *, limit: int = 100) -> BurnR
 
 
 def _burn(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: BurnReport) -> None:
-    from chain import calls
-
     from alefctl.chain_access import chain_errors
+    from chain import calls
 
     call = calls.batch_burn(jobs[0]["contract_address"], [j["wallet_address"] for j in jobs],
                             [j["quantity"] * 10 ** j["decimals"] for j in jobs])
@@ -77,9 +69,15 @@ def _burn(db: Engine, client: ChainClient, jobs: list[dict[str, Any]], report: B
         with chain_errors():
             sent = client.send(call, on_signed=lambda s: _record(db, jobs, s))
             receipt = client.wait(sent)
-    except Exception as error:  # reverted or unreachable: minted again, retried next run
+    except Exception as error:
+        import chain
+
+        cause = error.__cause__ or error
         with db.begin() as conn:
-            _set(conn, ids, "minted", error=str(error.__cause__ or error))
+            if isinstance(cause, chain.ContractRevert | chain.GasCapExceeded):
+                _set(conn, ids, "minted", error=str(cause))  # burned nothing: retried next run
+            else:  # unreachable or timed out: a signed burn may still land, so _recover asks
+                _requeue_unsent(conn, ids, str(cause))
         report.failed += len(ids)
         return
     with db.begin() as conn:
@@ -113,6 +111,14 @@ def _recover(db: Engine, client: ChainClient, report: BurnReport) -> None:
             else:
                 _set(conn, row.ids, "minted", error=outcome.error)
                 report.failed += outcome.kind == "reverted" and len(row.ids)
+
+
+def _requeue_unsent(conn: Connection, ids: list[uuid.UUID], error: str) -> None:
+    """Back to 'minted' only the allocations whose burn was never signed; those with a recorded
+    hash stay 'burning' for the next run's _recover (never a second burn of the same tokens)."""
+    unsent = conn.execute(text("SELECT id FROM token_allocations WHERE id = ANY(:ids) AND"
+                               " burn_tx_hash IS NULL"), {"ids": ids}).scalars().all()
+    _set(conn, list(unsent), "minted", error=error)
 
 
 def _set(conn: Connection, ids: list[uuid.UUID], status: str, *, error: str | None = None,

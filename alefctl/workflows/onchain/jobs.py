@@ -1,5 +1,6 @@
-"""Shared by the on-chain job workers (minting, settlement): what became of a recorded transaction,
-and the identity registration of investors' wallets.
+"""Shared by the on-chain job workers (minting, settlement, token state, agent operations): what
+a run reports, what became of a recorded transaction, and the identity registration of investors'
+wallets.
 
 A worker records a transaction's hash before broadcasting it (chain `on_signed`); after a crash
 or a timeout it asks `tx_outcome` before it sends anything again: succeeded or reverted (mined),
@@ -9,7 +10,7 @@ signed: it can never be mined, so sending again cannot do the work twice).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -24,6 +25,28 @@ OUTCOMES = ("succeeded", "reverted", "in_flight", "dropped")
 # The nationality of an investor's latest approved KYC, for `{user}` an alias of users.
 NATIONALITY_SQL = ("(SELECT k.nationality FROM kyc_applications k WHERE k.user_id = {user}.id"
                    " AND k.status = 'approved' ORDER BY k.reviewed_at DESC LIMIT 1)")
+
+
+@dataclass
+class JobReport:
+    """What one run of a chain job worker did: jobs that failed (`failures`: which and why, in
+    the worker's own terms), left in flight or re-queued, or nothing at all because another
+    worker held the lock (`busy`). Each worker's report adds its own counts."""
+
+    failed: int = 0
+    in_flight: int = 0
+    requeued: int = 0
+    busy: bool = False
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    def failed_job(self, **failure: Any) -> None:
+        """Count a job that failed, and keep which and why."""
+        self.failed += 1
+        self.failures.append(failure)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON output."""
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -15,10 +15,9 @@ allocation at a time, so one bad wallet fails alone. One worker at a time (advis
 from __future__ import annotations
 
 import contextlib
-
 import uuid
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -28,6 +27,7 @@ from alefctl.db import locks
 from alefctl.redact import mask_secrets
 from alefctl.workflows import policy
 from alefctl.workflows.onchain.jobs import (
+    JobReport,
     audit_run,
     country_numeric,
     record_outcome,
@@ -72,26 +72,17 @@ SOURCES = (ALLOCATIONS, DIVIDENDS)
 
 
 @dataclass
-class MintReport:
-    """What one run of the worker did."""
+class MintReport(JobReport):
+    """What one run of the worker did; its failures: {"job" (token_allocation,
+    dividend_payment), "id", "error"}."""
 
     minted: int = 0
-    failed: int = 0
-    in_flight: int = 0
-    requeued: int = 0
-    busy: bool = False
-    # The jobs that failed in this run: {"job" (token_allocation, dividend_payment), "id", "error"}
-    failures: list[dict[str, Any]] = field(default_factory=list)
 
     def failed_jobs(self, source: MintSource, ids: list[uuid.UUID], error: str | None) -> None:
         """Count jobs that failed, and keep which and why."""
-        self.failed += len(ids)
-        self.failures += [{"job": source.reference_type, "id": job_id,
-                           "error": mask_secrets(error or "reverted")} for job_id in ids]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return asdict(self)
+        for job_id in ids:
+            self.failed_job(job=source.reference_type, id=job_id,
+                            error=mask_secrets(error or "reverted"))
 
 
 def run_mint_jobs(db: Engine, client: ChainClient, *, limit: int = 100,

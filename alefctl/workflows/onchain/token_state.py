@@ -13,7 +13,7 @@ time (advisory lock); a job is claimed with FOR UPDATE SKIP LOCKED.
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -23,7 +23,7 @@ from alefctl.db import locks
 from alefctl.ids import new_id
 from alefctl.redact import mask_secrets
 from alefctl.workflows.actor import Actor
-from alefctl.workflows.onchain.jobs import record_outcome, tx_outcome
+from alefctl.workflows.onchain.jobs import JobReport, audit_run, record_outcome, tx_outcome
 from alefctl.workflows.onchain.journal import record_receipt, record_sent
 
 if TYPE_CHECKING:
@@ -50,20 +50,11 @@ class DesiredState:
 
 
 @dataclass
-class TokenStateReport:
+class TokenStateReport(JobReport):
     """What one run of the worker did."""
 
     done: int = 0
-    failed: int = 0
-    in_flight: int = 0
-    requeued: int = 0
     transactions: int = 0
-    busy: bool = False
-    failures: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain data for JSON output."""
-        return asdict(self)
 
 
 def queue_job(conn: Connection, actor: Actor | None, token_id: uuid.UUID, kind: str) -> None:
@@ -146,12 +137,8 @@ def run_token_state_jobs(db: Engine, client: ChainClient, *, limit: int = 50,
                          {"ids": [job.id for job in jobs]})
         for job in jobs:
             _run_job(db, client, job, report)
-    if report.done or report.failed or report.requeued:
-        with db.begin() as conn:
-            from alefctl.workflows.service import service_actor
-
-            (actor or service_actor(conn)).audit(conn, "token_state.run", "token_state_run",
-                                                 new_id(), after=report.to_dict())
+    audit_run(db, actor, "token_state.run", "token_state_run", report.to_dict(),
+              did_something=bool(report.done or report.failed or report.requeued))
     return report
 
 
@@ -176,9 +163,8 @@ def _run_job(db: Engine, client: ChainClient, job: Any, report: TokenStateReport
         receipt = getattr(error, "receipt", None)
         _finish(db, job.id, "failed" if _attempts(db, job.id) >= MAX_ATTEMPTS else "pending",
                 str(error), receipt)
-        report.failed += 1
-        report.failures.append({"job": str(job.id), "token_id": str(job.token_id),
-                                "error": mask_secrets(str(error))})
+        report.failed_job(job=str(job.id), token_id=str(job.token_id),
+                          error=mask_secrets(str(error)))
         return
     _finish(db, job.id, "done", None, None)
     report.done += 1

@@ -67,8 +67,8 @@ def _maturity(ctx: JobContext) -> tuple[dict[str, Any], list[str]]:
 def _failed_offerings(ctx: JobContext) -> tuple[dict[str, Any], list[str]]:
     from alefctl.workflows.offering_admin import fail_due_offerings
 
-    failed = fail_due_offerings(ctx.db, ctx.actor)
-    return {"failed_offerings": [item["token"]["symbol"] for item in failed]}, []
+    failed, problems = fail_due_offerings(ctx.db, ctx.actor)
+    return {"failed_offerings": [item["token"]["symbol"] for item in failed]}, problems
 
 
 def _mints(ctx: JobContext) -> tuple[dict[str, Any], list[str]]:

@@ -11,40 +11,27 @@ higher price needs the difference free.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from alefctl.errors import Conflict, InvalidInput, NotFound
-from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import to_ticks
 from alefctl.workflows.trading import funds
+from alefctl.workflows.trading.commands import AmendOrder, parse_order_id
 from alefctl.workflows.trading.state import OrderState
 from alefctl.workflows.trading.stop_gate import stop_gate
 from engine.constants import CancelReason
 from engine.events import named
 
 if TYPE_CHECKING:
-    from alefctl.workflows.trading.group import Market, OrderGroup
-
-
-@dataclass(frozen=True)
-class AmendOrder:
-    """Change an open order's quantity (down) or price, or both."""
-
-    actor: Actor
-    order_id: str
-    quantity: int | None = None  # the new total quantity, filled part included
-    price: Decimal | None = None
-    confirm_fat_finger: bool = False
-    confirm_nav_deviation: bool = False
+    from alefctl.workflows.trading.group import OrderGroup
+    from alefctl.workflows.trading.market import Market
 
 
 def amend_order(group: OrderGroup, command: AmendOrder) -> dict[str, Any]:
     """Run an amend in the group; refusals change nothing."""
     order = _amendable(group, command)
-    market = group._market(str(order.token_id))
+    market = group.market(str(order.token_id))
     quantity = order.quantity if command.quantity is None else command.quantity
     price = order.price if command.price is None else command.price
     _check_quantity(order, quantity)
@@ -58,7 +45,7 @@ def amend_order(group: OrderGroup, command: AmendOrder) -> dict[str, Any]:
         group.guards.refuse_halted(market, group.clock())
         group.guards.check(market, book, ticks, nav, now, command.confirm_fat_finger,
                            command.confirm_nav_deviation)
-    trader = group._trader(order.user_id)
+    trader = group.trader(order.user_id)
     funds.check_trader(trader)
     assert price is not None
     _relock(group, order, trader, quantity, price)
@@ -74,8 +61,8 @@ def amend_order(group: OrderGroup, command: AmendOrder) -> dict[str, Any]:
 
 def _amendable(group: OrderGroup, command: AmendOrder) -> OrderState:
     """The caller's own order, resting in its book."""
-    order_id = _order_id(command.order_id)
-    order = None if order_id is None else group._order(order_id)
+    order_id = parse_order_id(command.order_id)
+    order = None if order_id is None else group.order(order_id)
     if order is None or order.user_id != command.actor.user_id:
         raise NotFound(f"order not found: {command.order_id}")
     if order.is_finished:
@@ -107,8 +94,8 @@ def _relock(group: OrderGroup, order: OrderState, trader: Any, quantity: int,
         needed = price * remaining
         extra = needed - order.locked_fiat
         if extra > 0:
-            funds.check_investment(trader, group._invested(order.user_id), extra, group.limits)
-            funds.refuse_fiat(extra, group._free_fiat(order.user_id))
+            funds.check_investment(trader, group.invested_so_far(order.user_id), extra, group.limits)
+            funds.refuse_fiat(extra, group.free_fiat(order.user_id))
         group.ledger.credit_fiat(order.user_id, -extra)
         group.invested_changes[order.user_id] += extra
         order.locked_fiat = needed
@@ -131,7 +118,7 @@ def _replace(group: OrderGroup, market: Market, book: Any, order: OrderState, ti
                                        order.stp_mode, None))
     finally:
         book.stop_gate = None
-    group._apply(market, [named(event) for event in raw])
+    group.apply(market, [named(event) for event in raw])
     group.observe(market, book, raw, last_before, now)
     return order.public(market.symbol)
 
@@ -142,10 +129,3 @@ def _book_change(events: list[tuple]) -> list[tuple]:
     if events and events[0][0] == "rejected":
         raise RuntimeError(f"the book refused an amend it was checked for: {events[0]}")
     return events
-
-
-def _order_id(text_id: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(text_id)
-    except ValueError:
-        return None

@@ -19,8 +19,8 @@ from sqlalchemy.engine import Engine
 from alefctl.db.system_users import treasury_id
 from alefctl.errors import AlefError, Unavailable
 from alefctl.workflows import policy
-from alefctl.workflows.trading.amend import AmendOrder
 from alefctl.workflows.trading.books import Books
+from alefctl.workflows.trading.commands import AmendOrder
 from alefctl.workflows.trading.control import books_unowned, notify
 from alefctl.workflows.trading.funds import NotionalLimits
 from alefctl.workflows.trading.group import OrderGroup

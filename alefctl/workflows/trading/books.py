@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, text
 
 from alefctl.workflows.protections import PLATFORM_DEFAULTS, ProtectionDefaults
+from alefctl.workflows.tokens import TRADED_STATUSES
 from alefctl.workflows.trading.guards import MarketGuards
 from alefctl.workflows.trading.state import OrderState
 from alefctl.workflows.trading.vocabulary import OPEN_STATUSES_SQL
@@ -20,7 +21,6 @@ from engine import BookSnapshot, OrderBook, PendingStop, RestingOrder
 if TYPE_CHECKING:
     from alefctl.workflows.trading.group import OrderGroup
 
-TRADED_STATUSES = ("secondary", "paused")
 
 
 class Books:

@@ -28,8 +28,9 @@ from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.orders import get_order
 from alefctl.workflows.trading.books import Books
+from alefctl.workflows.trading.commands import CancelOrder
 from alefctl.workflows.trading.funds import NotionalLimits
-from alefctl.workflows.trading.group import CancelOrder, OrderGroup
+from alefctl.workflows.trading.group import OrderGroup
 from alefctl.workflows.trading.state import MonotonicClock
 from alefctl.workflows.trading.vocabulary import FINISHED_STATUSES, OPEN_STATUSES_SQL
 

@@ -21,13 +21,14 @@ from alefctl.errors import AlefError
 from alefctl.workflows import policy
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.trading.books import Books
+from alefctl.workflows.trading.commands import CancelOrder
 from alefctl.workflows.trading.control import (
     CANCEL_ONLY,
     await_finished,
     books_unowned,
     trader_open_order_ids,
 )
-from alefctl.workflows.trading.group import CancelOrder, OrderGroup
+from alefctl.workflows.trading.group import OrderGroup
 from alefctl.workflows.trading.lifetime import (
     EXPIRED,
     SWITCH_LAPSED,

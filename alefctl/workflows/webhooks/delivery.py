@@ -7,7 +7,9 @@ The attempt's outcome is written in the same transaction as the lock: a crash mi
 back to 'pending' and the delivery is sent again (at least once; receivers dedupe on the
 X-Alef-Delivery id). A failure waits backoff_base_s * 2^(attempts-1) (at most backoff_max_s)
 before the next attempt; after max_failures failures in a row the subscription is disabled.
-`alefctl webhook deliver` (cron) and the server's loop run this same function."""
+A deactivated user's subscriptions are not served (their deliveries wait for reactivation) and
+get nothing new (migration 0024).
+`alefctl notification deliver-webhooks` (cron) and the server's loop run this same function."""
 
 from __future__ import annotations
 
@@ -19,20 +21,21 @@ from typing import TYPE_CHECKING, Any
 import requests
 from sqlalchemy import Connection, text
 
-from alefctl.errors import InvalidInput
+from alefctl.errors import AlefError
 from alefctl.jsonfmt import to_jsonable
-from alefctl.workflows.webhooks.signing import signed_request
+from alefctl.workflows.webhooks.signing import signed_request, unsealed
 from alefctl.workflows.webhooks.targets import check_target
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
+    from alefctl.pii import PiiCipher
     from alefctl.settings import WebhookSettings
 
 HEAD_SQL = (
     "SELECT w.id AS webhook_id, w.url, w.secret, w.consecutive_failures, d.id, d.seq, d.event,"
     " d.attempts, n.id AS notification_id, n.kind, n.subject, n.object_type, n.object_id,"
-    " n.payload, n.created_at FROM webhooks w"
+    " n.payload, n.created_at FROM webhooks w JOIN users u ON u.id = w.user_id AND u.is_activated"
     " JOIN LATERAL (SELECT * FROM webhook_deliveries d WHERE d.webhook_id = w.id"
     " AND d.status = 'pending' ORDER BY d.seq LIMIT 1) d ON true"
     " JOIN notifications n ON n.id = d.notification_id"
@@ -60,14 +63,15 @@ def _payload(head: dict[str, Any]) -> dict[str, Any]:
         "payload": head["payload"], "created_at": head["created_at"]}})
 
 
-def _attempt(head: dict[str, Any], settings: WebhookSettings) -> tuple[int | None, str | None]:
+def _attempt(head: dict[str, Any], settings: WebhookSettings,
+             cipher: PiiCipher) -> tuple[int | None, str | None]:
     """POST one delivery: (HTTP status, error text or None when delivered)."""
     try:
         check_target(head["url"], settings.allow_private_targets)
-        body, headers = signed_request(head["secret"], _payload(head))
+        body, headers = signed_request(unsealed(cipher, head["secret"]), _payload(head))
         answer = requests.post(head["url"], data=body, headers=headers,
                                timeout=settings.timeout_s, allow_redirects=False)
-    except InvalidInput as exc:
+    except AlefError as exc:  # a private target, or a secret sealed with another key
         return None, str(exc)
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
@@ -105,7 +109,7 @@ def _record(conn: Connection, head: dict[str, Any], status: int | None, error: s
         report.disabled.append(str(head["webhook_id"]))
 
 
-def deliver_due(db: Engine, settings: WebhookSettings, *, limit: int = 500,
+def deliver_due(db: Engine, settings: WebhookSettings, cipher: PiiCipher, *, limit: int = 500,
                 stopping: Callable[[], bool] = lambda: False) -> DeliveryReport:
     """Attempt due deliveries, one transaction each, until none is due (or `limit`)."""
     report = DeliveryReport()
@@ -117,7 +121,7 @@ def deliver_due(db: Engine, settings: WebhookSettings, *, limit: int = 500,
             if row is None:
                 break
             head = dict(row._mapping)
-            status, error = _attempt(head, settings)
+            status, error = _attempt(head, settings, cipher)
             _record(conn, head, status, error, settings, report)
     return report
 
@@ -126,5 +130,6 @@ def has_due(conn: Connection) -> bool:
     """Whether any active subscription has a delivery due (cheap: the partial index)."""
     return bool(conn.execute(text(
         "SELECT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN webhooks w ON w.id ="
-        " d.webhook_id WHERE d.status = 'pending' AND w.status = 'active'"
+        " d.webhook_id JOIN users u ON u.id = w.user_id AND u.is_activated"
+        " WHERE d.status = 'pending' AND w.status = 'active'"
         " AND d.next_attempt_at <= now())")).scalar_one())

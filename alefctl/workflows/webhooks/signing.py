@@ -3,20 +3,44 @@
 The body is JSON and names the time it was sent (`timestamp`, Unix seconds), which is also the
 X-Alef-Timestamp header; X-Alef-Signature is `sha256=` + the hex HMAC-SHA256 of the raw body
 with the subscription's secret. A receiver recomputes the HMAC over the bytes it received,
-compares in constant time, and refuses a timestamp older than a few minutes (a replay)."""
+compares in constant time, and refuses a timestamp older than a few minutes (a replay).
+
+The platform keeps each secret sealed at rest with security.encryption_key (the key of the KYC
+documents), so a copy of the database alone cannot forge deliveries; `unsealed` also reads the
+plain secrets stored before sealing began (they start with SECRET_PREFIX)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import json
+import secrets
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from alefctl.pii import PiiCipher
 
 SIGNATURE_HEADER = "X-Alef-Signature"
 TIMESTAMP_HEADER = "X-Alef-Timestamp"
 DELIVERY_HEADER = "X-Alef-Delivery"
 TOLERANCE_S = 300
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    """A fresh signing secret, as the subscriber sees it."""
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
+
+
+def sealed(cipher: PiiCipher, secret: str) -> str:
+    """The form of a secret stored in webhooks.secret."""
+    return cipher.encrypt(secret)
+
+
+def unsealed(cipher: PiiCipher, stored: str) -> str:
+    """The secret to sign with, from its stored form (sealed, or plain from before sealing)."""
+    return stored if stored.startswith(SECRET_PREFIX) else cipher.decrypt(stored)
 
 
 def signature(secret: str, body: bytes) -> str:
