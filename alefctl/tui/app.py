@@ -24,6 +24,7 @@ from alefctl.tui.overview import OverviewScreen
 from alefctl.tui.settlement import SettlementScreen
 from alefctl.tui.surveillance import SurveillanceScreen
 from alefctl.tui.tokens import TokensScreen
+from alefctl.tui.users import UsersScreen
 from alefctl.tui.widgets import NAVIGATION
 from alefctl.workflows import policy
 
@@ -36,7 +37,7 @@ SCREENS_BY_MODE: dict[str, type[ConsoleScreen]] = {
     "tokens": TokensScreen, "market": MarketScreen, "settlement": SettlementScreen,
     "dividends": DividendsScreen, "audit": AuditScreen, "mints": MintsScreen,
     "surveillance": SurveillanceScreen, "otc": OtcScreen, "approvals": ApprovalsScreen,
-    "inbox": InboxScreen,
+    "inbox": InboxScreen, "users": UsersScreen,
 }
 HOME = "overview"  # console.open: every role the console admits may see it
 # Screens without a number key, reached from another screen and from the command palette.
@@ -44,7 +45,8 @@ UNNUMBERED = (("otc", "OTC approvals", "Pending fixed-price OTC orders (o on Mar
               ("approvals", "Four-eyes approvals",
                "Requests awaiting a second admin (enter on the overview's count)"),
               ("inbox", "Inbox", "Your notifications and your role's (enter on the overview's"
-               " unread count)"))
+               " unread count)"),
+              ("users", "Users", "Accounts: activate, deactivate, FATCA, rate limits (admins)"))
 GLOBAL_HELP = ("1-9, 0: switch screen (see the bar under the title) · ctrl+p: command palette ·"
                " ctrl+r: reload · ?: this help · q: quit\nTables: arrows to move, enter to open."
                " Destructive actions ask first (y / n). Every action is audited as yours, source"

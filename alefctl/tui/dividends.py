@@ -1,4 +1,5 @@
-"""Dividends: declarations with their holders and amounts; approve, distribute (progress), cancel."""
+"""Dividends: declarations with their holders and amounts; approve, distribute (progress), cancel,
+retry or re-route failed payments (dividend_failures.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, ProgressBar, Static
 
-from alefctl.tui.base import ConsoleScreen
+from alefctl.tui.dividend_failures import FAILURE_BINDINGS, DividendFailures
 from alefctl.tui.modals import ConfirmModal, TextModal
 from alefctl.tui.widgets import fill_table, selected_key, status_text
 from alefctl.workflows.dividends.declaration import Dividend, DividendPayment, list_dividends, list_payments
@@ -28,19 +29,21 @@ NEXT_STEP = {
 }
 
 
-class DividendsScreen(ConsoleScreen):
+class DividendsScreen(DividendFailures):
     """Declarations newest first; the highlighted one's payments below."""
 
     MODE = "dividends"
     READ_ACTION = "dividend.read"  # an issuer sees their own tokens' dividends
-    KEY_ACTIONS = {"approve": "dividend.approve", "distribute": "dividend.distribute",
+    KEY_ACTIONS = {**DividendFailures.KEY_ACTIONS,
+                   "approve": "dividend.approve", "distribute": "dividend.distribute",
                    "cancel_dividend": "dividend.cancel"}
     BINDINGS = [Binding("a", "approve", "Approve"), Binding("d", "distribute", "Distribute"),
-                Binding("x", "cancel_dividend", "Cancel dividend")]
+                Binding("x", "cancel_dividend", "Cancel dividend"), *FAILURE_BINDINGS]
 
     def __init__(self) -> None:
         super().__init__()
         self.dividends: dict[str, Dividend] = {}
+        self.payments: dict[str, DividendPayment] = {}
 
     def compose_body(self) -> ComposeResult:
         yield Static("Dividends", id="dividends-title", classes="title")
@@ -88,6 +91,7 @@ class DividendsScreen(ConsoleScreen):
 
     def show_payments(self, payments: list[DividendPayment]) -> None:
         """Each holder's payment of the highlighted declaration."""
+        self.payments = {str(p.id): p for p in payments}
         self.query_one("#payments-title", Static).update(
             f"Payments · first {PAYMENTS_SHOWN} holders by email")
         fill_table(self.query_one("#payments-table", DataTable), (

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from alefctl.workflows.approvals import ApprovalRequest
     from alefctl.workflows.dividends.declaration import Dividend
     from alefctl.workflows.dividends.distribution import DistributionProgress
+    from alefctl.workflows.protections import ProtectionDefaults
+    from alefctl.workflows.rate_limits import Limits
     from chain import ChainClient
 
 T = TypeVar("T")
@@ -47,16 +49,22 @@ class ConsoleServices:
     success_fee_pct: Decimal
     limits: NotionalLimits = field(default_factory=lambda: NotionalLimits(
         Decimal(500), Decimal(5000), Decimal(50000)))
+    protections: ProtectionDefaults = field(default_factory=lambda: _platform_defaults())
+    rate_limits: Limits = field(default_factory=lambda: _default_rates())
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine, actor_email: str) -> ConsoleServices:
         """Services on the configured database and chain, acting as the (authenticated) user."""
         from alefctl.chain_access import open_chain
         from alefctl.pii import load_cipher
+        from alefctl.workflows.protections import ProtectionDefaults
+        from alefctl.workflows.rate_limits import Limits
 
         return cls(engine, actor_email, lambda: load_cipher(settings),
                    lambda: open_chain(settings), settings.trading.success_fee_pct,
-                   NotionalLimits.from_settings(settings.trading))
+                   NotionalLimits.from_settings(settings.trading),
+                   ProtectionDefaults.from_settings(settings.protections),
+                   Limits.from_settings(settings.ratelimit))
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[tuple[Connection, Actor]]:
@@ -75,6 +83,11 @@ class ConsoleServices:
         """Run workflow(conn, actor, *args, **kwargs) in its own transaction."""
         with self.transaction() as (conn, actor):
             return workflow(conn, actor, *args, **kwargs)
+
+    def on_engine(self, workflow: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run workflow(engine, actor, *args, **kwargs): a workflow of several transactions (a
+        change, then closing the user's orders)."""
+        return workflow(self.engine, self.actor(), *args, **kwargs)
 
     def read(self, query: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a read that takes no actor: query(conn, *args, **kwargs)."""
@@ -219,6 +232,21 @@ class ConsoleServices:
         if approve:
             return self.call(approve_otc_order, otc_id)
         return self.call(reject_otc_order, otc_id, reason)
+
+
+def _platform_defaults() -> ProtectionDefaults:
+    """The protection thresholds of the settings' defaults (tests build services without settings)."""
+    from alefctl.workflows.protections import PLATFORM_DEFAULTS
+
+    return PLATFORM_DEFAULTS
+
+
+def _default_rates() -> Limits:
+    """The rate limits of the settings' defaults (tests build services without settings)."""
+    from alefctl.settings import RateLimitSettings
+    from alefctl.workflows.rate_limits import Limits
+
+    return Limits.from_settings(RateLimitSettings.model_validate({}))
 
 
 def _settlement_admin() -> Any:

@@ -8,8 +8,8 @@ from typing import Any
 from textual.binding import Binding
 from textual.widgets import DataTable
 
-from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ConfirmModal, TextModal
+from alefctl.tui.token_settings import SETTINGS_BINDINGS, TokenSettings
 from alefctl.tui.widgets import selected_key
 from alefctl.workflows import dashboard
 from alefctl.workflows.halts import halt_token, resume_trading
@@ -17,14 +17,13 @@ from alefctl.workflows.lifecycle import change_status, enable_secondary, start_o
 from alefctl.workflows.offering import confirm_payments, reject_allocation
 from alefctl.workflows.offering_admin import cancel_offering
 from alefctl.workflows.tokens import set_nav
-from alefctl.workflows.transitions import TOKEN_FLOW
 
 DEPLOY_POLL_SECONDS = 0.5
 
 
-class TokenActions(ConsoleScreen):
+class TokenActions(TokenSettings):
     """Deploy, offering, payments, cancel the offering, go-live, NAV, pause, halt, resume,
-    mature, delist."""
+    mature, delist; and the token's settings (token_settings.py)."""
 
     BINDINGS = [
         Binding("d", "deploy", "Deploy"), Binding("o", "start_offering", "Start offering"),
@@ -36,8 +35,10 @@ class TokenActions(ConsoleScreen):
         Binding("u", "resume", "Resume"),
         Binding("m", "status('mature')", "Mature"), Binding("x", "status('delist')", "Delist"),
         Binding("k", "market", "Market"), Binding("l", "holders", "Holders"),
+        *SETTINGS_BINDINGS,
     ]
-    KEY_ACTIONS = {"deploy": "token.deploy", "start_offering": "token.lifecycle",
+    KEY_ACTIONS = {**TokenSettings.KEY_ACTIONS,
+                   "deploy": "token.deploy", "start_offering": "token.lifecycle",
                    "confirm_payments": "offering.confirm_payment",
                    "reject_allocation": "allocation.reject", "enable_secondary": "token.lifecycle",
                    "cancel_offering": "offering.cancel",
@@ -51,22 +52,6 @@ class TokenActions(ConsoleScreen):
         from alefctl.tui.holders import HoldersScreen
 
         self.app.push_screen(HoldersScreen(self.symbol))
-
-    def _then_reload(self, _result: Any) -> None:
-        self.reload()
-
-    def _can(self, flow_action: str, verb: str) -> bool:
-        """Whether the token's status allows the action (TOKEN_FLOW); else a notice saying what
-        it needs, instead of a dialog."""
-        if self.view is None:
-            self.notify(f"{self.symbol} is still loading.")
-            return False
-        status = self.view.token.status
-        allowed = TOKEN_FLOW[flow_action][0]
-        if status not in allowed:
-            self.notify(f"Cannot {verb} {self.symbol}: it is {status}, and this needs"
-                        f" {' or '.join(allowed)}.", title="Not now", timeout=10)
-        return status in allowed
 
     def action_deploy(self) -> None:
         if self.view is not None and self.view.token.contract_address:

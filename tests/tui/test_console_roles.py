@@ -80,5 +80,6 @@ async def test_an_issuer_sees_a_token_without_investors_or_lifecycle_keys(platfo
         keys = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
         assert "Set NAV" in keys  # an issuer records their token's NAV
         assert keys.isdisjoint({"Deploy", "Start offering", "Confirm payments", "Go live", "Pause",
-                                "Delist"})
+                                "Delist", "Protections", "Compliance", "Offering window",
+                                "Redeem"})
         assert [n.message for n in app._notifications] == []
