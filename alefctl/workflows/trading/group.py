@@ -22,7 +22,7 @@ from alefctl.db.batches import RoundTrip
 from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
 from alefctl.workflows import investment_limits as investment
 from alefctl.workflows import policy
-from alefctl.workflows.compliance import ComplianceRules
+from alefctl.workflows.compliance import ComplianceRules, UnwrittenHoldings
 from alefctl.workflows.trading import funds
 from alefctl.workflows.trading.amend import amend_order
 from alefctl.workflows.trading.books import Books
@@ -35,6 +35,7 @@ from alefctl.workflows.trading.commands import (
     PlaceOrder,
     parse_order_id,
 )
+from alefctl.workflows.trading.frozen import cancel_frozen_sells
 from alefctl.workflows.trading.guards import Halt
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.market import LOCK_MARKETS, Market, refuse_not_trading
@@ -61,10 +62,12 @@ class OrderGroup:
         self.invested: dict[uuid.UUID, Decimal] = {}  # 12-month investment, as loaded
         self.invested_changes: Counter[uuid.UUID] = Counter()  # this group's buys
         self.frozen_wallets: set[tuple[uuid.UUID, uuid.UUID]] = set()  # frozen whole, as loaded
+        self.frozen_swept: set[uuid.UUID] = set()  # tokens whose frozen sells were cancelled
         self.client_ids = ClientOrderIds()
         self.events: list[tuple[Market, Any]] = []
         self.halts: list[tuple[Market, Halt]] = []  # circuit breakers tripped in this group
         self.compliance_rules: dict[uuid.UUID, ComplianceRules] = {}  # as loaded
+        self.holdings = UnwrittenHoldings()  # what the rules count, changed by this group
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
@@ -165,16 +168,20 @@ class OrderGroup:
             raise Conflict(f"order is already {order.status}")
         status_before = order.status
         market = self.market(str(order.token_id), trading=False)
-        book = self.books.book(self.conn, market.id)
-        events = [named(event) for event in book.cancel(order.id, command.reason)]
-        if events and events[0].kind == "rejected":
-            raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
-        self.apply(market, events)
+        self.cancel_in_book(market, order, command.reason)
         if others:  # an admin (or the server, for a closed token) cancels an investor's order
             command.actor.audit(self.conn, "order.cancel", "order", order.id,
                                 before={"owner": order.user_id, "status": status_before},
                                 after={"status": order.status, "reason": command.reason})
         return order.public(market.symbol)
+
+    def cancel_in_book(self, market: Market, order: OrderState, reason: str) -> None:
+        """Take an open order out of its book, its locks released (the checks done)."""
+        book = self.books.book(self.conn, market.id)
+        events = [named(event) for event in book.cancel(order.id, reason)]
+        if events and events[0].kind == "rejected":
+            raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
+        self.apply(market, events)
 
     def market(self, token_ref: str, *, trading: bool = True, otc_allowed: bool = False) -> Market:
         """The token, locked, its book loaded; with `trading`, refused unless it trades."""
@@ -185,6 +192,9 @@ class OrderGroup:
         self.books.book(self.conn, market.id)  # loaded here if not run yet, even if refused below
         if trading:
             refuse_not_trading(market, otc_allowed=otc_allowed)
+            if market.id not in self.frozen_swept and market.trading_mode == "full_orderbook":
+                self.frozen_swept.add(market.id)  # once per token and group: its row is locked
+                cancel_frozen_sells(self, market)
         return market
 
     def trader(self, user_id: uuid.UUID) -> Any:
@@ -266,6 +276,9 @@ class OrderGroup:
                 taker, maker = self._known(event.taker_order_id), self._known(event.maker_order_id)
                 trade = self.ledger.trade(taker, maker, event.price * market.tick_size,
                                           event.quantity, market.fee_bps, event.seq, self.clock())
+                buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
+                self.holdings.bought(buy.user_id, market.id)
+                self.holdings.gone(sell.user_id, market.id, event.quantity)
                 for order in (taker, maker):
                     order.trades.append({"trade_id": trade["id"], "price": trade["price"],
                                          "quantity": event.quantity})
@@ -277,6 +290,8 @@ class OrderGroup:
             elif kind == "cancelled":
                 order = self._known(event.order_id)
                 order.cancel_reason = event.reason
+                if order.side == "buy":
+                    self.holdings.gone(order.user_id, market.id, order.remaining)
                 self.ledger.status_change(order, "cancelled", event.reason)
                 self.open_changes[(order.user_id, market.id)] -= 1
                 touched[order.id] = order
