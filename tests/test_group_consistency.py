@@ -35,14 +35,16 @@ def order(platform, who: str, side: str, quantity: int, price: str = "10.00",  #
                       OrderRequest(symbol, side, "limit", quantity, D(price)))
 
 
-def in_one_group(platform, limits: NotionalLimits, *commands: Any) -> list[Any]:  # noqa: ANN001
-    """Run the commands in one group, prepared as the writer does (a callable makes its command
-    from the outcomes so far); the outcomes."""
+def in_one_group(platform, limits: NotionalLimits, *commands: Any,  # noqa: ANN001
+                 prepared: bool = True) -> list[Any]:
+    """Run the commands in one group, prepared as the writer does unless not `prepared` (a
+    callable makes its command from the outcomes so far); the outcomes."""
     outcomes: list[Any] = []
     with platform.engine.begin() as conn:
         group = OrderGroup(conn, Books(load_books(conn)), limits, treasury_id(conn),
                            MonotonicClock())
-        group.prepare([c for c in commands if not callable(c)])
+        if prepared:
+            group.prepare([c for c in commands if not callable(c)])
         for command in commands:
             outcomes.append(group.run(command(outcomes) if callable(command) else command))
         group.flush()
@@ -145,9 +147,12 @@ def alices_sells(engine) -> list[tuple[str, str | None, int]]:  # noqa: ANN001
             " WHERE u.email = 'alice@x.io' AND o.side = 'sell'"))]
 
 
-def test_a_group_never_fills_a_sell_of_a_frozen_wallet(frozen_seller) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("prepared", [True, False], ids=["prepared", "one-by-one"])
+def test_a_group_never_fills_a_sell_of_a_frozen_wallet(frozen_seller,  # noqa: ANN001
+                                                      prepared: bool) -> None:
     assert alices_sells(frozen_seller.engine) == [("open", None, 10)]
-    (bought,) = in_one_group(frozen_seller, ROOMY, order(frozen_seller, "carol", "buy", 10))
+    (bought,) = in_one_group(frozen_seller, ROOMY, order(frozen_seller, "carol", "buy", 10),
+                             prepared=prepared)
     assert bought["status"] == "open" and bought["filled_quantity"] == 0
     assert alices_sells(frozen_seller.engine) == [("cancelled", "holder_frozen", 0)]
 

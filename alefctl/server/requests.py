@@ -57,7 +57,7 @@ def close_orders_of_ineligible_traders(state: ServerState) -> None:
         user_ids = ineligible_trader_ids(conn)
         operator = service_actor(conn)
         frozen_sells = [CancelOrder(operator, str(order_id), HOLDER_FROZEN)
-                        for order_id in frozen_sell_ids(conn)]
+                        for order_id in frozen_sell_ids(conn)]  # of every token
     for user_id in user_ids:
         handle_request(state, {"kind": "trader_ineligible", "user_id": user_id})
     for cancel in frozen_sells:

@@ -23,7 +23,7 @@ from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
 from alefctl.workflows import investment_limits as investment
 from alefctl.workflows import policy
 from alefctl.workflows.compliance import ComplianceRules, UnwrittenHoldings
-from alefctl.workflows.trading import funds
+from alefctl.workflows.trading import frozen, funds
 from alefctl.workflows.trading.amend import amend_order
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.client_ids import BY_CLIENT_ID, ClientOrderIds, lookup_params
@@ -35,7 +35,6 @@ from alefctl.workflows.trading.commands import (
     PlaceOrder,
     parse_order_id,
 )
-from alefctl.workflows.trading.frozen import cancel_frozen_sells
 from alefctl.workflows.trading.guards import Halt
 from alefctl.workflows.trading.ledger import GroupLedger
 from alefctl.workflows.trading.market import LOCK_MARKETS, Market, refuse_not_trading
@@ -62,7 +61,9 @@ class OrderGroup:
         self.invested: dict[uuid.UUID, Decimal] = {}  # 12-month investment, as loaded
         self.invested_changes: Counter[uuid.UUID] = Counter()  # this group's buys
         self.frozen_wallets: set[tuple[uuid.UUID, uuid.UUID]] = set()  # frozen whole, as loaded
-        self.frozen_swept: set[uuid.UUID] = set()  # tokens whose frozen sells were cancelled
+        # open sells of frozen wallets per token, as loaded; the tokens whose ones were cancelled
+        self.frozen_sells: dict[uuid.UUID, list[uuid.UUID]] = {}
+        self.frozen_swept: set[uuid.UUID] = set()
         self.client_ids = ClientOrderIds()
         self.events: list[tuple[Market, Any]] = []
         self.halts: list[tuple[Market, Halt]] = []  # circuit breakers tripped in this group
@@ -87,6 +88,7 @@ class OrderGroup:
         steps = {}
         if refs:
             steps["markets"] = trip.read(LOCK_MARKETS, {"refs": refs})
+            steps["frozen_sells"] = trip.read(frozen.FROZEN_SELLS_BY_TOKEN_REF, {"refs": refs})
         if user_ids:
             steps["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids,
                                                                "treasury": self.ledger.treasury_id})
@@ -104,6 +106,9 @@ class OrderGroup:
         trip.run()
         found = {name: trip.rows(step) for name, step in steps.items()}
         self._add_markets(found.get("markets", ()))
+        if "frozen_sells" in found:  # none found for a locked token: none to cancel
+            self.frozen_sells.update({row.id: [] for row in found["markets"]})
+            self.frozen_sells.update(frozen.by_token(found["frozen_sells"]))
         self.traders.update({row.id: row for row in found.get("traders", ())})
         self.invested.update({row.user_id: row.invested for row in found.get("invested", ())})
         if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
@@ -192,9 +197,8 @@ class OrderGroup:
         self.books.book(self.conn, market.id)  # loaded here if not run yet, even if refused below
         if trading:
             refuse_not_trading(market, otc_allowed=otc_allowed)
-            if market.id not in self.frozen_swept and market.trading_mode == "full_orderbook":
-                self.frozen_swept.add(market.id)  # once per token and group: its row is locked
-                cancel_frozen_sells(self, market)
+            if market.trading_mode == "full_orderbook":
+                frozen.cancel_frozen_sells(self, market)
         return market
 
     def trader(self, user_id: uuid.UUID) -> Any:
@@ -218,9 +222,9 @@ class OrderGroup:
         """The investor's free tokens as loaded (locked), changed by what this group moved."""
         key = (user_id, token_id)
         if key not in self.free_tokens:
-            free, frozen = funds.lock_free_tokens(self.conn, [user_id], [token_id])
+            free, frozen_whole = funds.lock_free_tokens(self.conn, [user_id], [token_id])
             self.free_tokens.update(free)
-            self.frozen_wallets.update(frozen)
+            self.frozen_wallets.update(frozen_whole)
         balance, locked = self.ledger.token_moves.get(key, (0, 0))
         return self.free_tokens.get(key, 0) + balance - locked
 
