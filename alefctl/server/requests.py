@@ -15,6 +15,7 @@ from alefctl.workflows.trading.control import (
     ineligible_trader_ids,
     requested_cancels,
 )
+from alefctl.workflows.trading.frozen import HOLDER_FROZEN, frozen_sell_ids
 
 
 def handle_request(state: ServerState, request: dict[str, Any]) -> None:
@@ -50,11 +51,17 @@ def close_orders_of_closed_tokens(state: ServerState) -> None:
 
 def close_orders_of_ineligible_traders(state: ServerState) -> None:
     """At start: cancel orders left open by users who may no longer trade (deactivated, KYC
-    revoked, FATCA-blocked) while no server ran, or before the cancel of that change finished."""
+    revoked, FATCA-blocked) while no server ran, or before the cancel of that change finished;
+    and the open sells of wallets frozen whole (holders/freezes.py), their tokens released."""
     with state.db.connect() as conn:
         user_ids = ineligible_trader_ids(conn)
+        operator = service_actor(conn)
+        frozen_sells = [CancelOrder(operator, str(order_id), HOLDER_FROZEN)
+                        for order_id in frozen_sell_ids(conn)]  # of every token
     for user_id in user_ids:
         handle_request(state, {"kind": "trader_ineligible", "user_id": user_id})
+    for cancel in frozen_sells:
+        state.writer.submit(cancel)
 
 
 def announce_halts_in_force(state: ServerState) -> None:

@@ -11,8 +11,9 @@ nationality of her approved KYC (onchain/jobs.country_numeric).
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -27,13 +28,16 @@ from alefctl.workflows.validation import whole_number
 
 RULES_SQL = text("SELECT denied_countries, allowed_countries, max_balance, max_holders"
                  " FROM token_compliance_rules WHERE token_id = :t")
-# What an investor holds or has asked for: balance, pending subscriptions, open buy orders.
+# What an investor holds or has asked for: balance, pending subscriptions, open buy orders,
+# OTC buys waiting for an admin.
 HELD_SQL = text(
     "SELECT coalesce((SELECT balance FROM wallets WHERE user_id = :u AND token_id = :t), 0)"
     " + coalesce((SELECT sum(quantity) FROM token_allocations WHERE user_id = :u"
     " AND token_id = :t AND status = 'pending_payment'), 0)"
     " + coalesce((SELECT sum(remaining_quantity) FROM orders WHERE user_id = :u AND token_id = :t"
-    f" AND side = 'buy' AND status IN {OPEN_STATUSES_SQL}), 0)")
+    f" AND side = 'buy' AND status IN {OPEN_STATUSES_SQL}), 0)"
+    " + coalesce((SELECT sum(quantity) FROM otc_orders WHERE user_id = :u AND token_id = :t"
+    " AND side = 'buy' AND status = 'pending'), 0)")
 HOLDERS_SQL = text(
     "SELECT count(*) FROM (SELECT user_id FROM wallets WHERE token_id = :t AND balance > 0"
     " UNION SELECT user_id FROM token_allocations WHERE token_id = :t"
@@ -67,6 +71,36 @@ class ComplianceRules:
         """Plain data for JSON output."""
         return {"denied_countries": list(self.denied_countries), "max_balance": self.max_balance,
                 "max_holders": self.max_holders, "allowed_countries": list(self.allowed_countries)}
+
+
+@dataclass
+class UnwrittenHoldings:
+    """What an order group changed of HELD_SQL and HOLDERS_SQL and has not written yet (it
+    writes its orders and trades at flush): the running counts `check_acquisition` adds to what
+    it reads, as the group's invested_changes are to the investment limit."""
+
+    # per (investor, token): buys placed, less buys cancelled and tokens sold
+    held: Counter[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=Counter)
+    # (investor, token) that held nothing when a buy of theirs was accepted: a new holder once
+    # it fills
+    entrants: set[tuple[uuid.UUID, uuid.UUID]] = field(default_factory=set)
+    # per token: the investors who became holders by a fill in the group
+    new_holders: dict[uuid.UUID, set[uuid.UUID]] = field(default_factory=dict)
+
+    def bid(self, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int, entrant: bool) -> None:
+        """A buy of `quantity` was accepted (its owner held nothing before, if `entrant`)."""
+        self.held[(user_id, token_id)] += quantity
+        if entrant:
+            self.entrants.add((user_id, token_id))
+
+    def gone(self, user_id: uuid.UUID, token_id: uuid.UUID, quantity: int) -> None:
+        """An open buy's remainder was cancelled, or tokens were sold."""
+        self.held[(user_id, token_id)] -= quantity
+
+    def bought(self, user_id: uuid.UUID, token_id: uuid.UUID) -> None:
+        """A buy filled: an entrant now holds tokens."""
+        if (user_id, token_id) in self.entrants:
+            self.new_holders.setdefault(token_id, set()).add(user_id)
 
 
 def get_rules(conn: Connection, token_id: uuid.UUID) -> ComplianceRules:
@@ -114,29 +148,35 @@ def set_rules(conn: Connection, actor: Actor, token_ref: str, *, deny: Iterable[
 
 
 def check_acquisition(conn: Connection, token_id: uuid.UUID, user_id: uuid.UUID,
-                      quantity: int, rules: ComplianceRules | None = None) -> None:
+                      quantity: int, rules: ComplianceRules | None = None,
+                      unwritten: UnwrittenHoldings | None = None) -> bool:
     """Refuse (409, code naming the rule) a buy or subscription the token's rules forbid;
-    `rules` if the caller already loaded them."""
+    `rules` if the caller already loaded them, `unwritten` an order group's changes not written
+    yet. True if the investor holds and asked for nothing yet (a holder to be)."""
     rules = rules if rules is not None else get_rules(conn, token_id)
     if rules.empty:
-        return
+        return False
     if rules.denied_countries:
         country = investor_country(conn, user_id)
         if country in rules.denied_countries:
             raise ComplianceRefused(f"investors of {country} may not acquire this token",
                                     code="compliance_country_denied")
     if rules.max_balance is None and rules.max_holders is None:
-        return
+        return False
+    unwritten = unwritten if unwritten is not None else UnwrittenHoldings()
     held = int(conn.execute(HELD_SQL, {"u": user_id, "t": token_id}).scalar_one())
+    held += unwritten.held[(user_id, token_id)]
     if rules.max_balance is not None and held + quantity > rules.max_balance:
         raise ComplianceRefused(
             f"you would hold {held + quantity} tokens (orders and subscriptions included), above"
             f" the maximum of {rules.max_balance} per investor", code="compliance_max_balance")
     if rules.max_holders is not None and held == 0:
         holders = int(conn.execute(HOLDERS_SQL, {"t": token_id}).scalar_one())
+        holders += len(unwritten.new_holders.get(token_id, ()))
         if holders >= rules.max_holders:
             raise ComplianceRefused(f"the token has {holders} holders, the most allowed",
                                     code="compliance_max_holders")
+    return held == 0
 
 
 def investor_country(conn: Connection, user_id: uuid.UUID) -> str | None:

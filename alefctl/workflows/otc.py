@@ -67,9 +67,12 @@ def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
 
 
 def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderRequest,
-                    limits: funds.NotionalLimits) -> dict[str, Any]:
+                    limits: funds.NotionalLimits,
+                    invested_so_far: Decimal | None = None) -> dict[str, Any]:
     """An investor's order on an OTC token: funds locked, waiting for an admin (a resent
-    client_order_id: the original request, as for orders on the book)."""
+    client_order_id: the original request, as for orders on the book). `invested_so_far`: the
+    order group's running sum of the investment limit (it includes the group's buys not
+    written yet), else read from the database."""
     original = _original(conn, actor.user_id, request.client_order_id)
     if original is not None:
         return original
@@ -81,8 +84,9 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
     trader = funds.eligible_trader(conn, actor.user_id, treasury_id(conn))
     total = price * request.quantity
     if request.side == "buy":  # sells are never capped
-        funds.check_investment(trader, invested(conn, actor.user_id, datetime.now().astimezone()),
-                               total, limits)
+        if invested_so_far is None:
+            invested_so_far = invested(conn, actor.user_id, datetime.now().astimezone())
+        funds.check_investment(trader, invested_so_far, total, limits)
     locked_fiat, locked_quantity = Decimal("0.00"), 0
     if request.side == "buy":
         funds.lock_fiat(conn, actor.user_id, total)

@@ -2,9 +2,11 @@
 
 Without a quantity the whole wallet is frozen (`setAddressFrozen`): the holder may place no sell
 order of the token (409 `holder_frozen`) and their open sell orders are cancelled, their tokens
-released. With a quantity, that many tokens are frozen (`freezePartialTokens`): they are taken
-out of what the holder may sell, so only unlocked tokens that are not frozen yet can be frozen
-(cancel sell orders first). Unfreezing clears the wallet flag, or releases that many tokens.
+released, after the freeze commits (by the owner of the books); until then, or if that never
+runs, no group fills them (trading/frozen.py). With a quantity, that many tokens are frozen
+(`freezePartialTokens`): they are taken out of what the holder may sell, so only unlocked
+tokens that are not frozen yet can be frozen (cancel sell orders first). Unfreezing clears the
+wallet flag, or releases that many tokens.
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ from alefctl.db.batches import RoundTrip
 from alefctl.errors import AlefError, Conflict, InvalidInput, NotFound
 from alefctl.workflows import investment_limits as investment
 from alefctl.workflows import policy
-from alefctl.workflows.compliance import ComplianceRules
-from alefctl.workflows.trading import funds
+from alefctl.workflows.compliance import ComplianceRules, UnwrittenHoldings
+from alefctl.workflows.trading import frozen, funds
 from alefctl.workflows.trading.amend import amend_order
 from alefctl.workflows.trading.books import Books
 from alefctl.workflows.trading.client_ids import BY_CLIENT_ID, ClientOrderIds, lookup_params
@@ -61,10 +61,14 @@ class OrderGroup:
         self.invested: dict[uuid.UUID, Decimal] = {}  # 12-month investment, as loaded
         self.invested_changes: Counter[uuid.UUID] = Counter()  # this group's buys
         self.frozen_wallets: set[tuple[uuid.UUID, uuid.UUID]] = set()  # frozen whole, as loaded
+        # open sells of frozen wallets per token, as loaded; the tokens whose ones were cancelled
+        self.frozen_sells: dict[uuid.UUID, list[uuid.UUID]] = {}
+        self.frozen_swept: set[uuid.UUID] = set()
         self.client_ids = ClientOrderIds()
         self.events: list[tuple[Market, Any]] = []
         self.halts: list[tuple[Market, Halt]] = []  # circuit breakers tripped in this group
         self.compliance_rules: dict[uuid.UUID, ComplianceRules] = {}  # as loaded
+        self.holdings = UnwrittenHoldings()  # what the rules count, changed by this group
         # Open orders gained (+1 placed) and lost (-1 filled or cancelled) per (investor, token)
         self.open_changes: Counter[tuple[uuid.UUID, uuid.UUID]] = Counter()
 
@@ -84,6 +88,7 @@ class OrderGroup:
         steps = {}
         if refs:
             steps["markets"] = trip.read(LOCK_MARKETS, {"refs": refs})
+            steps["frozen_sells"] = trip.read(frozen.FROZEN_SELLS_BY_TOKEN_REF, {"refs": refs})
         if user_ids:
             steps["traders"] = trip.read(funds.LOCK_TRADERS, {"ids": user_ids,
                                                                "treasury": self.ledger.treasury_id})
@@ -101,6 +106,9 @@ class OrderGroup:
         trip.run()
         found = {name: trip.rows(step) for name, step in steps.items()}
         self._add_markets(found.get("markets", ()))
+        if "frozen_sells" in found:  # none found for a locked token: none to cancel
+            self.frozen_sells.update({row.id: [] for row in found["markets"]})
+            self.frozen_sells.update(frozen.by_token(found["frozen_sells"]))
         self.traders.update({row.id: row for row in found.get("traders", ())})
         self.invested.update({row.user_id: row.invested for row in found.get("invested", ())})
         if "wallets" in found:  # a wallet that does not exist yet holds no free tokens
@@ -165,16 +173,20 @@ class OrderGroup:
             raise Conflict(f"order is already {order.status}")
         status_before = order.status
         market = self.market(str(order.token_id), trading=False)
-        book = self.books.book(self.conn, market.id)
-        events = [named(event) for event in book.cancel(order.id, command.reason)]
-        if events and events[0].kind == "rejected":
-            raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
-        self.apply(market, events)
+        self.cancel_in_book(market, order, command.reason)
         if others:  # an admin (or the server, for a closed token) cancels an investor's order
             command.actor.audit(self.conn, "order.cancel", "order", order.id,
                                 before={"owner": order.user_id, "status": status_before},
                                 after={"status": order.status, "reason": command.reason})
         return order.public(market.symbol)
+
+    def cancel_in_book(self, market: Market, order: OrderState, reason: str) -> None:
+        """Take an open order out of its book, its locks released (the checks done)."""
+        book = self.books.book(self.conn, market.id)
+        events = [named(event) for event in book.cancel(order.id, reason)]
+        if events and events[0].kind == "rejected":
+            raise Conflict(f"order {order.id} is not in the book; the server is resynchronizing")
+        self.apply(market, events)
 
     def market(self, token_ref: str, *, trading: bool = True, otc_allowed: bool = False) -> Market:
         """The token, locked, its book loaded; with `trading`, refused unless it trades."""
@@ -185,6 +197,8 @@ class OrderGroup:
         self.books.book(self.conn, market.id)  # loaded here if not run yet, even if refused below
         if trading:
             refuse_not_trading(market, otc_allowed=otc_allowed)
+            if market.trading_mode == "full_orderbook":
+                frozen.cancel_frozen_sells(self, market)
         return market
 
     def trader(self, user_id: uuid.UUID) -> Any:
@@ -208,9 +222,9 @@ class OrderGroup:
         """The investor's free tokens as loaded (locked), changed by what this group moved."""
         key = (user_id, token_id)
         if key not in self.free_tokens:
-            free, frozen = funds.lock_free_tokens(self.conn, [user_id], [token_id])
+            free, frozen_whole = funds.lock_free_tokens(self.conn, [user_id], [token_id])
             self.free_tokens.update(free)
-            self.frozen_wallets.update(frozen)
+            self.frozen_wallets.update(frozen_whole)
         balance, locked = self.ledger.token_moves.get(key, (0, 0))
         return self.free_tokens.get(key, 0) + balance - locked
 
@@ -266,6 +280,9 @@ class OrderGroup:
                 taker, maker = self._known(event.taker_order_id), self._known(event.maker_order_id)
                 trade = self.ledger.trade(taker, maker, event.price * market.tick_size,
                                           event.quantity, market.fee_bps, event.seq, self.clock())
+                buy, sell = (taker, maker) if taker.side == "buy" else (maker, taker)
+                self.holdings.bought(buy.user_id, market.id)
+                self.holdings.gone(sell.user_id, market.id, event.quantity)
                 for order in (taker, maker):
                     order.trades.append({"trade_id": trade["id"], "price": trade["price"],
                                          "quantity": event.quantity})
@@ -277,6 +294,8 @@ class OrderGroup:
             elif kind == "cancelled":
                 order = self._known(event.order_id)
                 order.cancel_reason = event.reason
+                if order.side == "buy":
+                    self.holdings.gone(order.user_id, market.id, order.remaining)
                 self.ledger.status_change(order, "cancelled", event.reason)
                 self.open_changes[(order.user_id, market.id)] -= 1
                 touched[order.id] = order

@@ -33,19 +33,25 @@ def place_order(group: OrderGroup, command: PlaceOrder) -> dict[str, Any]:
         return original
     market = group.market(request.token, otc_allowed=True)
     group.guards.refuse_halted(market, group.clock())
+    entrant = False
     if request.side == "buy":
         if market.id not in group.compliance_rules:  # once per token and group
             group.compliance_rules[market.id] = get_rules(group.conn, market.id)
-        check_acquisition(group.conn, market.id, actor.user_id, request.quantity,
-                          group.compliance_rules[market.id])
+        entrant = check_acquisition(group.conn, market.id, actor.user_id, request.quantity,
+                                    group.compliance_rules[market.id], group.holdings)
     if market.trading_mode == "fixed_price_otc":
         from alefctl.workflows.otc import place_otc_order
 
+        # the running sum, loaded before the OTC buy is written (a sell: never capped)
+        invested = group.invested_so_far(actor.user_id) if request.side == "buy" else None
         try:
-            return place_otc_order(group.conn, actor, market, request, group.limits)
+            placed = place_otc_order(group.conn, actor, market, request, group.limits, invested)
         finally:  # it changed the balances in the database: read them again when needed
             group.traders.pop(actor.user_id, None)
             group.free_tokens.pop((actor.user_id, market.id), None)
+        if placed["side"] == "buy" and not placed.get("duplicate"):
+            group.invested_changes[actor.user_id] += placed["total"]  # the running sum
+        return placed
     price = to_ticks(request.price, market.tick_size)
     stop = to_ticks(request.stop_price, market.tick_size, field="stop_price")
     book = group.books.book(group.conn, market.id)
@@ -82,6 +88,8 @@ def place_order(group: OrderGroup, command: PlaceOrder) -> dict[str, Any]:
     if order.client_order_id is not None:
         group.client_ids.placed[(order.user_id, order.client_order_id)] = order
     group.ledger.opened(order)
+    if order.side == "buy":
+        group.holdings.bid(order.user_id, market.id, order.quantity, entrant)
     group.apply(market, events)
     group.observe(market, book, raw, last_before, now)
     return order.public(market.symbol)
