@@ -4,6 +4,7 @@ register sums to what is outstanding on the platform at every instant."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -151,11 +152,34 @@ def test_visibility_and_the_register_sums_at_every_instant(platform) -> None:  #
         # history says alice held 5 more for a moment before her allocation: a past instant
         # the current-state checks cannot see
         conn.execute(text(
-            "INSERT INTO positions_history (token_id, user_id, change, balance, changed_at)"
-            " SELECT token_id, user_id, 5, 5, changed_at - interval '1 minute' FROM"
+            "INSERT INTO positions_history (token_id, user_id, change, balance, changed_at, tx_at)"
+            " SELECT token_id, user_id, 5, 5, changed_at - interval '1 minute',"
+            " tx_at - interval '1 minute' FROM"
             " positions_history WHERE user_id = (SELECT id FROM users WHERE email = 'alice@x.io')"))
     [violation] = _failing(platform)[CHECK]
     assert violation["register_total"] - violation["outstanding_on_platform"] == 5
+
+
+def test_a_transaction_that_began_first_and_wrote_last_is_no_false_alarm(platform) -> None:  # noqa: ANN001
+    """A begins, B issues tokens and commits, then A issues its own: A's issue is stamped with
+    its start (before B's), its position row is written after B's; the register just before
+    B's issue still adds up, counted by when each transaction began."""
+    token = trading_token(platform, {"alice": 100}, symbol="CAP", treasury=10)
+    issue = ("INSERT INTO token_allocations (id, token_id, user_id, quantity, allocation_type,"
+             " status, confirmed_at) VALUES (gen_random_uuid(), :t, :u, 7, 'team', 'confirmed',"
+             " now())")
+    with platform.engine.connect() as first:
+        first.execute(text("SELECT now()"))  # A's transaction begins
+        time.sleep(0.05)
+        with platform.engine.begin() as second:  # B issues to bob and commits
+            bob = platform.approved("bob").user_id
+            second.execute(text(issue), {"t": token.id, "u": bob})
+            credit_tokens(second, bob, token.id, 7)
+        time.sleep(0.05)
+        first.execute(text(issue), {"t": token.id, "u": platform.issuer.user_id})
+        credit_tokens(first, platform.issuer.user_id, token.id, 7)
+        first.commit()
+    assert _failing(platform) == {}
 
 
 def test_cap_table_command_and_route(platform, cli, api) -> None:  # noqa: ANN001

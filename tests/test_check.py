@@ -119,8 +119,8 @@ def _plant_position_without_history(conn: Connection, ids: dict) -> str:
 def _plant_position_before_its_issue(conn: Connection, ids: dict) -> str:
     """Alice's history says she held her tokens an hour before they were issued: every check of
     the current state holds, the register of that past hour does not add up."""
-    conn.execute(text("UPDATE positions_history SET changed_at = changed_at - interval '1 hour'"
-                      " WHERE user_id = :u"), {"u": ids["alice"]})
+    conn.execute(text("UPDATE positions_history SET changed_at = changed_at - interval '1 hour',"
+                      " tx_at = tx_at - interval '1 hour' WHERE user_id = :u"), {"u": ids["alice"]})
     return conn.execute(text("SELECT symbol FROM tokens WHERE id = :t"),
                         {"t": ids["token"]}).scalar_one()
 

@@ -38,19 +38,20 @@ MONEY_APPROVALS = "('wallet.deposit', 'wallet.withdraw')"  # kinds whose executo
 
 # The register at the instants just before each supply change of a token (the distinct times
 # in `ats`, then infinity: now) in one pass over positions_history, not one per instant: each
-# history row falls in a bucket of `ats` (width_bucket), the running sum of the buckets before
-# an instant is the register then, given that each row's balance follows from the previous
-# one (`broken` counts those that do not). The supply changes are bucketed the same way.
+# history row falls in a bucket of `ats` (width_bucket) by the start of its transaction (tx_at,
+# the clock of the supply records: migration 0026), the running sum of the buckets' changes
+# before an instant is the register then, given that each row's balance follows from the
+# previous one (`broken` counts those that do not). The supply changes are bucketed the same way.
 REGISTER_SUMS_SQL = (
     f"WITH changes AS MATERIALIZED ({SUPPLY_CHANGES}),"
     " instants AS (SELECT t.id AS token_id, coalesce(c.ats, '{}') || 'infinity'::timestamptz"
     " AS ats FROM tokens t LEFT JOIN (SELECT token_id, array_agg(DISTINCT at ORDER BY at) AS ats"
     " FROM changes GROUP BY token_id) c ON c.token_id = t.id),"
-    " history AS (SELECT token_id, changed_at, change, balance <> coalesce(lag(balance)"
+    " history AS (SELECT token_id, tx_at, change, balance <> coalesce(lag(balance)"
     " OVER (PARTITION BY token_id, user_id ORDER BY changed_at, id), 0) + change AS broken"
     " FROM positions_history),"
     " buckets AS (SELECT token_id, bucket, sum(held) AS held, sum(supply) AS supply,"
-    " sum(broken) AS broken FROM (SELECT h.token_id, width_bucket(h.changed_at, i.ats)"
+    " sum(broken) AS broken FROM (SELECT h.token_id, width_bucket(h.tx_at, i.ats)"
     " AS bucket, h.change AS held, 0 AS supply, h.broken::int AS broken FROM history h"
     " JOIN instants i USING (token_id) UNION ALL SELECT c.token_id, width_bucket(c.at, i.ats),"
     " 0, c.quantity, 0 FROM changes c JOIN instants i USING (token_id)) x GROUP BY 1, 2),"
