@@ -66,7 +66,5 @@ def deliver_webhooks(as_json: JsonOption = False, quiet: QuietOption = False) ->
 
     settings = state.settings()
     report = deliver_due(state.engine(), settings.webhooks, load_cipher(settings))
-    problems = [f"webhook {webhook_id} disabled after repeated failures"
-                for webhook_id in report.disabled]
-    job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=problems,
+    job_result(report.to_dict(), as_json=as_json, quiet=quiet, problems=report.problems(),
                render=lambda: info(f"{report.delivered} delivered, {report.failed} failed"))

@@ -1,5 +1,5 @@
 """Webhook deliveries inside `alefctl serve`: a background thread draining the outbox every
-settings.webhooks.interval_s (the same workflow as `alefctl webhook deliver`, so a cron run
+settings.webhooks.interval_s (the same workflow as `alefctl notification deliver-webhooks`, so a cron run
 beside it is safe: a subscription is served by one runner at a time). Off when
 settings.webhooks.deliver_loop is false."""
 
@@ -23,6 +23,7 @@ class WebhookLoop:
         self.state = state
         self.settings = state.settings.webhooks
         self.stopped = threading.Event()
+        self.warned: set[str] = set()  # problems logged already (not again every period)
         self.thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
 
     def stop(self) -> None:
@@ -39,6 +40,9 @@ class WebhookLoop:
                                  stopping=self.stopped.is_set)
             if report.delivered or report.failed:
                 log.info("webhooks: %s", report.to_dict())
+            for problem in set(report.problems()) - self.warned:
+                log.warning("webhooks: %s", problem)
+            self.warned = set(report.problems())
         except Exception:
             log.exception("webhook deliveries failed; retrying next period")
 

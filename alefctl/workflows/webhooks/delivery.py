@@ -13,6 +13,7 @@ get nothing new (migration 0024).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from sqlalchemy import Connection, text
 
-from alefctl.errors import AlefError
+from alefctl.errors import AlefError, InvalidInput
 from alefctl.jsonfmt import to_jsonable
 from alefctl.workflows.webhooks.signing import signed_request, unsealed
 from alefctl.workflows.webhooks.targets import check_target
@@ -39,7 +40,7 @@ HEAD_SQL = (
     " JOIN LATERAL (SELECT * FROM webhook_deliveries d WHERE d.webhook_id = w.id"
     " AND d.status = 'pending' ORDER BY d.seq LIMIT 1) d ON true"
     " JOIN notifications n ON n.id = d.notification_id"
-    " WHERE w.status = 'active' AND d.next_attempt_at <= now()"
+    " WHERE w.status = 'active' AND d.next_attempt_at <= now() AND w.id <> ALL(:skip)"
     " ORDER BY d.seq LIMIT 1 FOR UPDATE OF w SKIP LOCKED")
 
 
@@ -50,10 +51,19 @@ class DeliveryReport:
     delivered: int = 0
     failed: int = 0
     disabled: list[str] = field(default_factory=list)
+    unreadable: list[str] = field(default_factory=list)  # secrets this key cannot unseal
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for JSON output."""
-        return {"delivered": self.delivered, "failed": self.failed, "disabled": self.disabled}
+        return {"delivered": self.delivered, "failed": self.failed, "disabled": self.disabled,
+                "unreadable_secrets": self.unreadable}
+
+    def problems(self) -> list[str]:
+        """What an operator must look at, one line each."""
+        return [*(f"webhook {w} disabled after repeated failures" for w in self.disabled),
+                *(f"webhook {w}: its secret cannot be unsealed with this security.encryption_key"
+                  " (every deliverer must share the server's key); nothing was sent or counted"
+                  for w in self.unreadable)]
 
 
 def _payload(head: dict[str, Any]) -> dict[str, Any]:
@@ -63,15 +73,15 @@ def _payload(head: dict[str, Any]) -> dict[str, Any]:
         "payload": head["payload"], "created_at": head["created_at"]}})
 
 
-def _attempt(head: dict[str, Any], settings: WebhookSettings,
-             cipher: PiiCipher) -> tuple[int | None, str | None]:
+def _attempt(head: dict[str, Any], secret: str,
+             settings: WebhookSettings) -> tuple[int | None, str | None]:
     """POST one delivery: (HTTP status, error text or None when delivered)."""
     try:
         check_target(head["url"], settings.allow_private_targets)
-        body, headers = signed_request(unsealed(cipher, head["secret"]), _payload(head))
+        body, headers = signed_request(secret, _payload(head))
         answer = requests.post(head["url"], data=body, headers=headers,
                                timeout=settings.timeout_s, allow_redirects=False)
-    except AlefError as exc:  # a private target, or a secret sealed with another key
+    except InvalidInput as exc:  # a private target
         return None, str(exc)
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500]
@@ -111,17 +121,27 @@ def _record(conn: Connection, head: dict[str, Any], status: int | None, error: s
 
 def deliver_due(db: Engine, settings: WebhookSettings, cipher: PiiCipher, *, limit: int = 500,
                 stopping: Callable[[], bool] = lambda: False) -> DeliveryReport:
-    """Attempt due deliveries, one transaction each, until none is due (or `limit`)."""
+    """Attempt due deliveries, one transaction each, until none is due (or `limit`). A
+    subscription whose secret this deliverer cannot unseal (another key) is skipped, its
+    deliveries left as they were and named in the report: the deliverer's fault, not the
+    receiver's, so it never counts towards disabling the subscription."""
     report = DeliveryReport()
+    skip: list[uuid.UUID] = []
     for _ in range(limit):
         if stopping():
             break
         with db.begin() as conn:
-            row = conn.execute(text(HEAD_SQL)).first()
+            row = conn.execute(text(HEAD_SQL), {"skip": skip}).first()
             if row is None:
                 break
             head = dict(row._mapping)
-            status, error = _attempt(head, settings, cipher)
+            try:
+                secret = unsealed(cipher, head["secret"])
+            except AlefError:
+                skip.append(head["webhook_id"])
+                report.unreadable.append(str(head["webhook_id"]))
+                continue
+            status, error = _attempt(head, secret, settings)
             _record(conn, head, status, error, settings, report)
     return report
 
