@@ -122,6 +122,19 @@ def test_an_otc_buy_and_a_book_buy_share_the_investment_limit(otc_and_book,  # n
     assert code(second) == "investment_limit"  # $600 > $500
 
 
+def test_an_otc_buy_sees_the_money_a_book_buy_took_in_the_same_group(otc_and_book) -> None:  # noqa: ANN001
+    with otc_and_book.engine.begin() as conn:  # carol has $500
+        conn.execute(text("UPDATE users SET fiat_balance = 500 WHERE email = 'carol@x.io'"))
+    book = order(otc_and_book, "carol", "buy", 30, "10.00")  # $300 locked by the group
+    otc = order(otc_and_book, "carol", "buy", 30, "10.00", symbol="OTC")  # $300 more: refused
+    first, second = in_one_group(otc_and_book, ROOMY, book, otc)
+    assert not isinstance(first, AlefError), first
+    assert code(second) == "insufficient_funds"  # not a failed flush losing the whole group
+    with otc_and_book.engine.connect() as conn:
+        left = conn.execute(text("SELECT fiat_balance FROM users WHERE email = 'carol@x.io'"))
+        assert left.scalar_one() == D("200.00")
+
+
 @pytest.fixture
 def frozen_seller(platform, chain_client, monkeypatch):  # noqa: ANN001, ANN201
     """CMP: alice's sell of 10 at $10 rests; her wallet is frozen whole and the freeze's cancel

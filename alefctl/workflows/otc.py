@@ -68,11 +68,12 @@ def set_trading_mode(conn: Connection, actor: Actor, token_ref: str, mode: str,
 
 def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderRequest,
                     limits: funds.NotionalLimits,
-                    invested_so_far: Decimal | None = None) -> dict[str, Any]:
+                    invested_so_far: Decimal | None = None,
+                    free_fiat: Decimal | None = None) -> dict[str, Any]:
     """An investor's order on an OTC token: funds locked, waiting for an admin (a resent
-    client_order_id: the original request, as for orders on the book). `invested_so_far`: the
-    order group's running sum of the investment limit (it includes the group's buys not
-    written yet), else read from the database."""
+    client_order_id: the original request, as for orders on the book). `invested_so_far` and
+    `free_fiat`: the order group's running sum of the investment limit and free balance (they
+    include the group's orders not written yet), else read from the database."""
     original = _original(conn, actor.user_id, request.client_order_id)
     if original is not None:
         return original
@@ -89,6 +90,8 @@ def place_otc_order(conn: Connection, actor: Actor, market: Any, request: OrderR
         funds.check_investment(trader, invested_so_far, total, limits)
     locked_fiat, locked_quantity = Decimal("0.00"), 0
     if request.side == "buy":
+        if free_fiat is not None:  # money an earlier order of the group took, not yet written
+            funds.refuse_fiat(total, free_fiat)
         funds.lock_fiat(conn, actor.user_id, total)
         locked_fiat = total
     else:

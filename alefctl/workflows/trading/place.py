@@ -42,10 +42,14 @@ def place_order(group: OrderGroup, command: PlaceOrder) -> dict[str, Any]:
     if market.trading_mode == "fixed_price_otc":
         from alefctl.workflows.otc import place_otc_order
 
-        # the running sum, loaded before the OTC buy is written (a sell: never capped)
-        invested = group.invested_so_far(actor.user_id) if request.side == "buy" else None
+        # the running sums, loaded before the OTC buy is written (a sell: never capped)
+        invested = free_fiat = None
+        if request.side == "buy":
+            group.trader(actor.user_id)
+            invested, free_fiat = group.invested_so_far(actor.user_id), group.free_fiat(actor.user_id)
         try:
-            placed = place_otc_order(group.conn, actor, market, request, group.limits, invested)
+            placed = place_otc_order(group.conn, actor, market, request, group.limits, invested,
+                                     free_fiat)
         finally:  # it changed the balances in the database: read them again when needed
             group.traders.pop(actor.user_id, None)
             group.free_tokens.pop((actor.user_id, market.id), None)
