@@ -256,7 +256,8 @@ def test_a_statement_opens_with_what_came_before(market, platform) -> None:  # n
         assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM, bad
 
 
-def test_deposit_instructions_give_a_reference_that_names_the_investor(market, cli) -> None:  # noqa: ANN001
+def test_deposit_instructions_give_a_reference_that_names_the_investor(market, platform,  # noqa: ANN001
+                                                                      cli) -> None:  # noqa: ANN001
     answer = market.call("GET", "/api/v1/me/deposit-instructions", "carol@x.io")
     assert answer.status_code == 200, answer.text
     shown = answer.json()
@@ -272,3 +273,10 @@ def test_deposit_instructions_give_a_reference_that_names_the_investor(market, c
     told = market.call("GET", "/api/v1/me/notifications", "carol@x.io").json()["items"][0]
     assert (told["kind"], told["subject"]) == ("deposit.received", "12.34 USD arrived in your account")
     assert cli("wallet", "deposit", "--user", "ALEF-000000000000", "--amount", "1").exit_code == 3
+    from alefctl.errors import NotFound
+    from alefctl.workflows.refs import resolve_ref
+
+    with market.engine.connect() as conn:  # a reference names others only for those who see them
+        assert str(resolve_ref(conn, "user", shown["reference"], platform.actor("carol@x.io"))) == carol
+        with pytest.raises(NotFound):
+            resolve_ref(conn, "user", shown["reference"], platform.actor("alice@x.io"))

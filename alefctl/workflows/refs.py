@@ -2,7 +2,8 @@
 
 A reference is, for every kind, the id itself or a prefix of it (at least 8 hex digits; dashes
 optional), or the last 12 hex digits the console shows; for users, tokens, businesses and API
-keys also the natural key (email or deposit reference, symbol, company name, key prefix). A prefix is looked up as a
+keys also the natural key (email, symbol, company name, key prefix); for users also their deposit
+reference (ALEF- and the tail, workflows/account/deposits.py), read as the tail. A prefix is looked up as a
 range of the primary key (`id BETWEEN lo AND hi`), so the index serves it; the console's 12-digit
 tail is a scan of the table. No match is NotFound (exit 3); several are InvalidInput (exit 2)
 naming them; text that can be no reference is InvalidInput. A prefix or tail finds only the
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, text
 
 from alefctl.errors import InvalidInput, NotFound
 from alefctl.workflows import policy
+from alefctl.workflows.account.deposits import PREFIX as DEPOSIT_PREFIX
 from alefctl.workflows.account.deposits import REFERENCE as DEPOSIT_REFERENCE
 from alefctl.workflows.actor import Actor
 from alefctl.workflows.tokens import SYMBOL
@@ -35,10 +37,6 @@ _HEX = re.compile(r"^[0-9a-f]{1,32}$")
 
 def _no_natural_key(raw: str) -> str | None:
     return None
-
-
-def _user_key(raw: str) -> str | None:
-    return raw.lower() if "@" in raw or DEPOSIT_REFERENCE.match(raw) else None
 
 
 @dataclass(frozen=True)
@@ -56,10 +54,8 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    # a user: their email, or their deposit reference (ALEF- and their id's 12-digit tail)
-    "user": Kind("users", "email", "(email = :key OR (:key LIKE 'alef-%' AND"
-                 f" right(CAST(id AS text), {TAIL_DIGITS}) = substr(:key, 6)))", _user_key, "id",
-                 "user.show"),
+    "user": Kind("users", "email", "email = :key", lambda raw: raw.lower() if "@" in raw else None,
+                 "id", "user.show"),
     "token": Kind("tokens", "symbol", "symbol = :key",
                   lambda raw: raw.upper() if SYMBOL.match(raw.upper()) else None),
     "business": Kind("businesses", "company_name", "lower(company_name) = lower(:key)",
@@ -88,6 +84,8 @@ def resolve_ref(conn: Connection, kind: str, raw: str, actor: Actor) -> uuid.UUI
     """The id of the one object of this kind that raw names (see the module docstring)."""
     spec = KINDS[kind]
     ref = raw.strip()
+    if kind == "user" and DEPOSIT_REFERENCE.match(ref):  # ALEF- and the user id's tail: a tail
+        ref = ref[len(DEPOSIT_PREFIX):]  # (so only admins find others' by it)
     digits = ref.replace("-", "").lower()
     prefix = digits if _HEX.match(digits) and len(digits) >= MIN_PREFIX else None
     short = bool(_HEX.match(digits)) and len(digits) < MIN_PREFIX
