@@ -21,6 +21,7 @@ from alefctl.workflows.orders import OrderRequest
 from alefctl.workflows.otc import set_trading_mode
 from alefctl.workflows.trading.books import Books, load_books
 from alefctl.workflows.trading.funds import NotionalLimits
+from alefctl.workflows.trading.commands import AmendOrder
 from alefctl.workflows.trading.group import CancelOrder, OrderGroup, PlaceOrder
 from alefctl.workflows.trading.state import MonotonicClock
 
@@ -87,6 +88,17 @@ def test_a_buy_cancelled_in_the_group_no_longer_counts(ruled) -> None:  # noqa: 
         order(ruled, "carol", "buy", 60, "9.00"), order(ruled, "carol", "buy", 41, "9.00"))
     assert (resting["status"], cancelled["status"], again["status"]) == ("open", "cancelled", "open")
     assert code(over) == "compliance_max_balance"  # the resting 60 counts, the cancelled not
+
+
+def test_a_buy_amended_down_in_the_group_counts_its_new_quantity(ruled) -> None:  # noqa: ANN001
+    with ruled.engine.begin() as conn:
+        set_rules(conn, ruled.admin, "CMP", max_balance=100)
+    resting, amended, more = in_one_group(
+        ruled, ROOMY, order(ruled, "carol", "buy", 60, "9.00"),
+        lambda done: AmendOrder(ruled.actor("carol@x.io"), str(done[0]["id"]), quantity=20),
+        order(ruled, "carol", "buy", 80, "9.00"))
+    assert (resting["status"], amended["quantity"]) == ("open", 20)
+    assert not isinstance(more, AlefError), more  # 20 + 80 fits the 100
 
 
 def test_max_holders_counts_holders_made_in_the_group(ruled) -> None:  # noqa: ANN001

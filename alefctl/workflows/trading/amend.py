@@ -90,7 +90,9 @@ def _relock(group: OrderGroup, order: OrderState, trader: Any, quantity: int,
     or given back to the free balance), a sell its remaining tokens. A buy's extra money counts
     against the investor's 12-month investment limit; sells are never capped."""
     remaining = quantity - order.filled_quantity
-    if order.side == "buy":
+    if order.side == "buy":  # a smaller buy counts less towards the compliance limits
+        group.holdings.gone(order.user_id, order.token_id,
+                            order.quantity - order.filled_quantity - remaining)
         needed = price * remaining
         extra = needed - order.locked_fiat
         if extra > 0:
