@@ -142,7 +142,7 @@ class OrderWriter:
                 batch.append(nxt)
             try:
                 self._run(batch)
-            except Exception as exc:  # the writer must outlive any bug: fail the batch, go on
+            except Exception:  # the writer must outlive any bug: fail the batch, go on
                 log.exception("order writer failed on a batch")
                 for _command, future in batch:
                     if not future.done():
