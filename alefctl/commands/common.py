@@ -297,13 +297,6 @@ def confirm(question: str, yes: bool) -> None:
 
 def parse_time(raw: str | None, field: str) -> Any:
     """An ISO-8601 date or time from the command line, as an aware datetime (UTC if naive)."""
-    if raw is None:
-        return None
-    from datetime import datetime
+    from alefctl.workflows.validation import instant
 
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"{field} must be an ISO-8601 date or time (got {raw!r})",
-                           field=field) from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None if raw is None else instant(raw, field=field)

@@ -40,9 +40,10 @@ class WebhookLoop:
                                  stopping=self.stopped.is_set)
             if report.delivered or report.failed:
                 log.info("webhooks: %s", report.to_dict())
-            for problem in set(report.problems()) - self.warned:
+            problems = set(report.problems())
+            for problem in sorted(problems - self.warned):
                 log.warning("webhooks: %s", problem)
-            self.warned = set(report.problems())
+            self.warned = problems
         except Exception:
             log.exception("webhook deliveries failed; retrying next period")
 

@@ -5,12 +5,10 @@ with a notice and a reload."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from textual.binding import Binding
 
-from alefctl.errors import InvalidInput
 from alefctl.tui.base import ConsoleScreen
 from alefctl.tui.modals import ChoiceModal, Field, FormModal
 from alefctl.tui.widgets import cell_text
@@ -21,6 +19,7 @@ from alefctl.workflows.protections import TOKEN_FIELDS, set_protections, show_pr
 from alefctl.workflows.redemption import request_redemption
 from alefctl.workflows.trading.lifetime import parse_session_end, set_session_end
 from alefctl.workflows.transitions import TOKEN_FLOW
+from alefctl.workflows.validation import instant
 
 # Listed after the lifecycle keys by TokenActions (a class's own bindings come after its base's).
 SETTINGS_BINDINGS = [Binding("b", "protections", "Protections"),
@@ -131,7 +130,7 @@ class TokenSettings(ConsoleScreen):
 
         def submit(answers: dict[str, str]) -> Any:
             return self.services.call(set_offering_window, self.symbol,
-                                      parse_end(answers["ends_at"]))
+                                      instant(answers["ends_at"], field="ends_at"))
 
         self._form(FormModal(
             f"Extend or shorten {self.symbol}'s offering (now ends {cell_text(ends)}).",
@@ -201,13 +200,3 @@ def _limit(answer: str, current: int | None) -> str | None:
     if not answer:
         return None if current is None else "0"
     return None if answer == str(current) else answer
-
-
-def parse_end(raw: str) -> datetime:
-    """The offering's new end as typed: an ISO-8601 date or time, UTC when it names no zone."""
-    try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"the new end must be an ISO-8601 date or time (got {raw!r})",
-                           field="ends_at") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)

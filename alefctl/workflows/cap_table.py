@@ -20,7 +20,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, text
@@ -119,6 +118,5 @@ def chain_supply(conn: Connection, client: ChainClient, table: CapTable) -> dict
     units = client.total_supply(token.contract_address)
     low, high = int(supply.minted), int(supply.minted) + int(supply.minting)
     unit = 10 ** token.decimals
-    whole = Decimal(units).scaleb(-token.decimals)
-    return {"total_supply": int(whole) if whole == whole.to_integral_value() else whole.normalize(),
-            "minted": low, "in_flight": high - low, "ok": low * unit <= units <= high * unit}
+    return {"total_supply": token.tokens_of(units), "minted": low, "in_flight": high - low,
+            "ok": low * unit <= units <= high * unit}

@@ -99,8 +99,7 @@ def verify_chain(conn: Connection, client: ChainClient, register: HolderRegister
             results.append({**row, "status": "off_chain"})
             continue
         units = client.balance_of(token.contract_address, entry.wallet_address)
-        whole, part = divmod(units, unit)  # whole tokens as an integer (never 1E+2)
-        row["chain_quantity"] = whole if not part else Decimal(units).scaleb(-token.decimals)
+        row["chain_quantity"] = token.tokens_of(units)
         holder = explained.get(entry.user_id)
         low, high = holder.expected_range() if holder else (entry.quantity, entry.quantity)
         if units == entry.quantity * unit:

@@ -105,6 +105,12 @@ class Token:
             return None
         return {"since": self.halted_at, "until": self.halted_until, "reason": self.halt_reason}
 
+    def tokens_of(self, units: int) -> int | Decimal:
+        """A chain balance in base units as tokens: an int when whole (never 1E+2), else the
+        exact fraction."""
+        whole, part = divmod(units, 10 ** self.decimals)
+        return whole if not part else Decimal(units).scaleb(-self.decimals).normalize()
+
     @property
     def primary_cap(self) -> int:
         """Tokens offered in the primary offering: primary_offering_pct of the supply."""

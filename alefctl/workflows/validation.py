@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from alefctl.errors import InvalidInput
@@ -87,3 +88,13 @@ def percentage(raw: str | Decimal, *, field: str) -> Decimal:
         raise InvalidInput(f"{field} must be between 0 and 100 with at most two decimals",
                            field=field)
     return value
+
+
+def instant(raw: str, *, field: str) -> datetime:
+    """An ISO-8601 date or time as typed, as an aware datetime (UTC when it names no zone)."""
+    try:
+        value = datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise InvalidInput(f"{field} must be an ISO-8601 date or time (got {raw!r})",
+                           field=field) from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
